@@ -1,0 +1,67 @@
+// Wire messages between agents, servers and API clients: paths, limits and body shapes.
+// Changing a shape here is a protocol change: bump PROTOCOL_VERSION and keep the server accepting the old one.
+
+export const PROTOCOL_VERSION = 1;
+
+export const paths = {
+  enroll: '/api/v1/enroll',
+  events: '/agent/v1/events',
+  heartbeat: '/agent/v1/heartbeat',
+} as const;
+
+export const limits = {
+  /** Largest event batch body in bytes; larger bodies are refused with 413 before parsing. */
+  maxBatchBytes: 8 * 1024 * 1024,
+  /** Most events in one batch. */
+  maxBatchEvents: 5000,
+} as const;
+
+export interface EventBatchBody {
+  /** Agent id; must equal the client certificate's common name and every event's host.id. */
+  host_id: string;
+  events: unknown[];
+}
+
+export interface EventBatchAck {
+  /** Events newly stored by this request. */
+  accepted: number;
+  /** Events already stored before (by event.sequence or event.id), not stored again. */
+  duplicates: number;
+  /** Every event of this host with event.sequence at or below this number is durably stored. */
+  acked_through: number;
+}
+
+export interface AgentCounters {
+  collected: number;
+  sent: number;
+  spooled: number;
+  dropped: number;
+  [name: string]: number;
+}
+
+export interface HeartbeatBody {
+  host_id: string;
+  version: string;
+  hostname: string;
+  os: { platform: string; name: string; version: string; kernel: string; arch: string };
+  uptime_s: number;
+  agent_uptime_s: number;
+  counters: AgentCounters;
+  sources: Record<string, Record<string, number>>;
+}
+
+export interface EnrollRequest {
+  token: string;
+  hostname: string;
+  /** SPKI PEM of the key the agent generated; the private key never leaves the endpoint. */
+  public_key_pem: string;
+  os?: { platform?: string; name?: string; version?: string; kernel?: string; arch?: string };
+}
+
+export interface EnrollResponse {
+  agent_id: string;
+  certificate_pem: string;
+  ca_certificate_pem: string;
+  /** host:port of the agent (mTLS) listener. */
+  agent_endpoint: string;
+}

@@ -1,0 +1,125 @@
+// The shared conformance suite every EventStore implementation runs (see duckdb/duckdb-store.test.ts).
+// It states the store contract: durable appends, sequence deduplication, filtered reads, survival across reopen.
+
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { test } from 'node:test';
+import { checkEvent, type VigilEvent } from '@vigil/schema';
+import type { EventStore } from './core.js';
+
+export interface ConformanceOptions {
+  /** Creates a store over `dir`; called again with the same dir to check persistence. */
+  create: (dir: string) => EventStore;
+  makeDir: () => string;
+}
+
+export function sampleEvent(hostId: string, sequence: number, overrides: Record<string, unknown> = {}): VigilEvent {
+  const event: Record<string, unknown> = {
+    '@timestamp': new Date(Date.UTC(2026, 0, 1) + sequence * 1000).toISOString(),
+    'event.id': randomUUID(),
+    'event.sequence': sequence,
+    'event.category': 'process',
+    'event.action': 'start',
+    'host.id': hostId,
+    'process.pid': 100 + sequence,
+    'process.parent.pid': 1,
+    'process.executable': '/usr/bin/echo',
+    'process.name': 'echo',
+    'process.args': ['echo', `hello ${sequence}`, "it's \"quoted\""],
+    'process.command_line': `echo hello ${sequence}`,
+    'user.name': 'root',
+    'process.hash.sha256': 'a'.repeat(64),
+    ...overrides,
+  };
+  const check = checkEvent(event, 'sample');
+  if (!check.category) throw new Error('sample event invalid: ' + JSON.stringify(check.problems));
+  return event as unknown as VigilEvent;
+}
+
+export function runConformance(options: ConformanceOptions): void {
+  test('append stores events and reads them back with their values', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    const events = [1, 2, 3].map((s) => sampleEvent('h1', s));
+    const result = await store.append('h1', events);
+    assert.deepEqual(result, { accepted: 3, duplicates: 0, ackedThrough: 3 });
+    const rows = await store.queryEvents({ hostId: 'h1', limit: 10, order: 'asc' });
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows[0]!['process.args'], ['echo', 'hello 1', "it's \"quoted\""]);
+    assert.equal(rows[0]!['process.pid'], 101);
+    assert.equal(rows[0]!['@timestamp'], '2026-01-01T00:00:01.000Z');
+    assert.equal(typeof rows[0]!['event.ingested'], 'string');
+    await store.close();
+  });
+
+  test('events at or below the host watermark are duplicates and are not stored twice', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    const events = [1, 2, 3, 4].map((s) => sampleEvent('h1', s));
+    await store.append('h1', events.slice(0, 3));
+    const again = await store.append('h1', events);
+    assert.deepEqual(again, { accepted: 1, duplicates: 3, ackedThrough: 4 });
+    assert.equal(await store.watermark('h1'), 4);
+    assert.equal(await store.watermark('other'), -1);
+    const counts = await store.countEvents({ hostId: 'h1' }, 'none');
+    assert.equal(counts[0]?.count, 4);
+    await store.close();
+  });
+
+  test('concurrent appends from many hosts are all stored exactly once', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    const hosts = Array.from({ length: 8 }, (_, i) => `host-${i}`);
+    await Promise.all(
+      hosts.flatMap((host) => [0, 1, 2].map((batch) => store.append(host, Array.from({ length: 50 }, (_, i) => sampleEvent(host, batch * 50 + i + 1))))),
+    );
+    const byHost = await store.countEvents({}, 'host');
+    assert.equal(byHost.length, 8);
+    for (const row of byHost) assert.equal(row.count, 150);
+    await store.close();
+  });
+
+  test('filters by category, action and time range; counts group by category', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    await store.append('h2', [
+      sampleEvent('h2', 1),
+      sampleEvent('h2', 2, { 'event.action': 'exit', 'process.exit_code': 3 }),
+      sampleEvent('h2', 3, {
+        'event.category': 'file', 'event.action': 'create', 'file.path': '/tmp/x', 'process.args': undefined,
+        'process.command_line': undefined, 'process.hash.sha256': undefined,
+      }),
+    ]);
+    assert.equal((await store.queryEvents({ hostId: 'h2', categories: ['process'], limit: 10 })).length, 2);
+    assert.equal((await store.queryEvents({ hostId: 'h2', actions: ['exit'], limit: 10 }))[0]!['process.exit_code'], 3);
+    const ranged = await store.queryEvents({ hostId: 'h2', from: '2026-01-01T00:00:02Z', to: '2026-01-01T00:00:03Z', limit: 10 });
+    assert.equal(ranged.length, 1);
+    assert.equal(ranged[0]!['event.sequence'], 2);
+    const counts = await store.countEvents({ hostId: 'h2' }, 'category');
+    assert.deepEqual(counts.map((c) => [c.key, c.count]).sort(), [['file', 1], ['process', 2]]);
+    await store.close();
+  });
+
+  test('hostile filter values are bound, not spliced into SQL', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    await store.append('h3', [sampleEvent('h3', 1)]);
+    const rows = await store.queryEvents({ hostId: "h3' OR '1'='1", limit: 10 });
+    assert.equal(rows.length, 0);
+    await store.close();
+  });
+
+  test('data and watermarks survive close and reopen', async () => {
+    const dir = options.makeDir();
+    const first = options.create(dir);
+    await first.open();
+    await first.append('h4', [1, 2].map((s) => sampleEvent('h4', s)));
+    await first.close();
+    const second = options.create(dir);
+    await second.open();
+    assert.equal(await second.watermark('h4'), 2);
+    assert.deepEqual(await second.append('h4', [sampleEvent('h4', 2)]), { accepted: 0, duplicates: 1, ackedThrough: 2 });
+    assert.equal((await second.queryEvents({ hostId: 'h4', limit: 10 })).length, 2);
+    await second.close();
+  });
+}

@@ -1,0 +1,50 @@
+// The telemetry store seam: where validated events are appended durably and read back.
+// Implementations live beside this file (duckdb/); all of them pass conformance.case.test.ts.
+
+import type { VigilEvent } from '@vigil/schema';
+
+export interface AppendResult {
+  /** Events written by this call. */
+  accepted: number;
+  /** Events not written because the store already held them (sequence at or below the host watermark, or a repeated id). */
+  duplicates: number;
+  /** Highest event.sequence of the host that is durably stored. */
+  ackedThrough: number;
+}
+
+export interface EventFilter {
+  hostId?: string;
+  categories?: readonly string[];
+  actions?: readonly string[];
+  /** Inclusive lower bound on @timestamp (ISO 8601). */
+  from?: string;
+  /** Exclusive upper bound on @timestamp (ISO 8601). */
+  to?: string;
+}
+
+export interface EventQuery extends EventFilter {
+  limit: number;
+  order?: 'asc' | 'desc';
+}
+
+export interface CountRow {
+  key: string;
+  count: number;
+}
+
+/**
+ * Lifecycle: `open` once before anything else, `close` once at the end (waits for pending appends).
+ * `append` may be called concurrently; calls for one host must be issued in sequence order, and the promise
+ * resolves only after the events are durable (a crash after resolution never loses them). Reads may run
+ * concurrently with appends and see only committed events.
+ */
+export interface EventStore {
+  readonly name: string;
+  open(): Promise<void>;
+  append(hostId: string, events: readonly VigilEvent[]): Promise<AppendResult>;
+  /** Highest durably stored event.sequence for the host, or -1. */
+  watermark(hostId: string): Promise<number>;
+  queryEvents(query: EventQuery): Promise<Record<string, unknown>[]>;
+  countEvents(filter: EventFilter, groupBy: 'category' | 'action' | 'host' | 'none'): Promise<CountRow[]>;
+  close(): Promise<void>;
+}
