@@ -2,3 +2,4 @@ export * from './errors.js';
 export * from './log.js';
 export * from './registry.js';
 export * from './paths.js';
+export * from './version.js';

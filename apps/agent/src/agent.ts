@@ -1,0 +1,234 @@
+// The agent runtime: sources → validation → disk spool → batched mTLS sender, plus heartbeats.
+// Never drops an event silently: every loss (spool bound, invalid event, refused batch) is counted and reported.
+
+import { randomUUID } from 'node:crypto';
+import { hostname, release, platform, arch, uptime } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VIGIL_VERSION, createLogger } from '@vigil/common';
+import { checkEvent, type CollectedEvent } from '@vigil/schema';
+import { limits, paths, type EventBatchAck, type HeartbeatBody } from '@vigil/protocol';
+import type { EventSource } from '@vigil/sources';
+import { loadIdentity } from './identity.js';
+import { Spool } from './spool.js';
+import { AgentChannel, errorText } from './transport.js';
+
+export interface AgentOptions {
+  stateDir: string;
+  sources: EventSource[];
+  spoolMaxBytes?: number;
+  /** Most events per batch. */
+  batchMaxEvents?: number;
+  /** Longest an event waits in the spool before a partial batch is sent. */
+  flushMs?: number;
+  heartbeatSeconds?: number;
+  /** Overrides the agent endpoint stored at enrollment (host:port). */
+  endpoint?: string;
+}
+
+export interface AgentCountersSnapshot {
+  collected: number;
+  sent: number;
+  spooled: number;
+  dropped: number;
+  invalid: number;
+  rejected: number;
+  duplicates: number;
+  batches: number;
+  send_errors: number;
+}
+
+export interface RunningAgent {
+  agentId: string;
+  counters(): AgentCountersSnapshot;
+  /** Resolves once everything collected so far is acknowledged by the server (or the timeout passes). */
+  drain(timeoutMs: number): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+const log = createLogger('agent');
+
+function osName(): { name: string; version: string } {
+  try {
+    const text = readFileSync('/etc/os-release', 'utf8');
+    const get = (key: string) => new RegExp(`^${key}="?([^"\\n]*)"?`, 'm').exec(text)?.[1] ?? '';
+    return { name: get('NAME') || platform(), version: get('VERSION_ID') };
+  } catch {
+    return { name: platform(), version: '' };
+  }
+}
+
+export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
+  const identity = loadIdentity(options.stateDir);
+  const spool = new Spool({ dir: join(options.stateDir, 'spool'), maxBytes: options.spoolMaxBytes ?? 512 * 1024 * 1024 });
+  const channel = new AgentChannel(options.endpoint ?? identity.agentEndpoint, identity);
+  const batchMaxEvents = Math.min(options.batchMaxEvents ?? 2000, limits.maxBatchEvents);
+  const batchMaxBytes = Math.floor(limits.maxBatchBytes / 2);
+  const flushMs = options.flushMs ?? 200;
+  let heartbeatSeconds = options.heartbeatSeconds ?? 10;
+  const host = hostname();
+  const startedAt = Date.now();
+  const counters = { collected: 0, sent: 0, invalid: 0, rejected: 0, duplicates: 0, batches: 0, send_errors: 0 };
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(() => ((wake = undefined), resolve()), ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      };
+    });
+
+  const sink = {
+    emit(collected: CollectedEvent): void {
+      const event = collected as unknown as Record<string, unknown>;
+      event['event.id'] = randomUUID();
+      event['host.id'] = identity.agentId;
+      if (event['host.name'] === undefined) event['host.name'] = host;
+      event['event.sequence'] = 0;
+      const check = checkEvent(event, 'event');
+      if (!check.category) {
+        counters.invalid++;
+        if (counters.invalid <= 20 || counters.invalid % 1000 === 0) log.warn('source produced an invalid event; not spooled', { problems: check.problems.slice(0, 3), invalid: counters.invalid });
+        return;
+      }
+      spool.append((sequence) => {
+        event['event.sequence'] = sequence;
+        return JSON.stringify(event);
+      });
+      counters.collected++;
+    },
+    warn(message: string, fields?: Record<string, unknown>): void {
+      log.warn(message, fields);
+    },
+  };
+
+  function snapshot(): AgentCountersSnapshot {
+    const stats = spool.stats();
+    const sourceDropped = options.sources.reduce((sum, source) => sum + (source.stats().dropped ?? 0), 0);
+    return { ...counters, spooled: stats.pending, dropped: stats.dropped + sourceDropped };
+  }
+
+  async function sendOnce(): Promise<boolean> {
+    const batch = spool.readBatch(batchMaxEvents, batchMaxBytes);
+    if (!batch) return false;
+    const body = `{"host_id":${JSON.stringify(identity.agentId)},"events":[${batch.lines.join(',')}]}`;
+    const result = await channel.post(paths.events, body);
+    if (result.status === 200) {
+      const ack = result.body as EventBatchAck;
+      spool.ack(Math.min(ack.acked_through, batch.lastSeq));
+      counters.sent += ack.accepted + ack.duplicates;
+      counters.duplicates += ack.duplicates;
+      counters.batches++;
+      return true;
+    }
+    if (result.status === 400 || result.status === 413) {
+      counters.rejected += batch.lines.length;
+      log.error('server refused a batch as invalid; moved to spool/rejected.ndjson', { first: batch.firstSeq, last: batch.lastSeq, error: errorText(result) });
+      spool.reject(batch, errorText(result));
+      return true;
+    }
+    throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
+  }
+
+  const sender = (async () => {
+    let backoff = 250;
+    while (!stopping) {
+      const pending = spool.stats().pending;
+      if (pending === 0) {
+        await sleep(1000);
+        continue;
+      }
+      if (pending < batchMaxEvents) await sleep(flushMs);
+      try {
+        while (!stopping && (await sendOnce())) backoff = 250;
+      } catch (error) {
+        counters.send_errors++;
+        if (counters.send_errors <= 5 || counters.send_errors % 50 === 0) log.warn('sending failed; events stay in the spool', { error: (error as Error).message, retry_ms: backoff, pending: spool.stats().pending });
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  })();
+
+  const os = { platform: platform(), ...osName(), kernel: release(), arch: arch() };
+  async function heartbeat(): Promise<void> {
+    const body: HeartbeatBody = {
+      host_id: identity.agentId,
+      version: VIGIL_VERSION,
+      hostname: host,
+      os,
+      uptime_s: Math.round(uptime()),
+      agent_uptime_s: Math.round((Date.now() - startedAt) / 1000),
+      counters: { ...snapshot() },
+      sources: Object.fromEntries(options.sources.map((s) => [s.name, s.stats()])),
+    };
+    const result = await channel.post(paths.heartbeat, JSON.stringify(body), 10_000);
+    if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
+    const reply = result.body as { acked_through: number; heartbeat_interval_s: number };
+    spool.raiseSequenceFloor(reply.acked_through);
+    if (!options.heartbeatSeconds && reply.heartbeat_interval_s > 0) heartbeatSeconds = reply.heartbeat_interval_s;
+  }
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  const scheduleHeartbeat = (delayMs: number) => {
+    heartbeatTimer = setTimeout(() => {
+      heartbeat()
+        .catch((error: unknown) => log.warn('heartbeat failed', { error: (error as Error).message }))
+        .finally(() => !stopping && scheduleHeartbeat(heartbeatSeconds * 1000));
+    }, delayMs);
+  };
+  await heartbeat().catch((error: unknown) => log.warn('server not reachable at start; collecting into the spool', { error: (error as Error).message }));
+  scheduleHeartbeat(heartbeatSeconds * 1000);
+  const syncTimer = setInterval(() => spool.sync(), 1000);
+
+  const started: EventSource[] = [];
+  try {
+    for (const source of options.sources) {
+      await source.start(sink);
+      started.push(source);
+      log.info('source started', { source: source.name });
+    }
+  } catch (error) {
+    stopping = true;
+    for (const source of started.reverse()) await source.stop().catch(() => undefined);
+    clearInterval(syncTimer);
+    clearTimeout(heartbeatTimer);
+    wake?.();
+    await sender;
+    spool.close();
+    channel.close();
+    throw error;
+  }
+  log.info('agent running', { agent_id: identity.agentId, endpoint: options.endpoint ?? identity.agentEndpoint, sources: options.sources.map((s) => s.name) });
+
+  return {
+    agentId: identity.agentId,
+    counters: snapshot,
+    async drain(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (spool.stats().pending === 0) return true;
+        wake?.();
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return spool.stats().pending === 0;
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      for (const source of [...options.sources].reverse()) {
+        await source.stop().catch((error: unknown) => log.error('source did not stop cleanly', { source: source.name, error: (error as Error).message }));
+      }
+      clearInterval(syncTimer);
+      clearTimeout(heartbeatTimer);
+      wake?.();
+      await sender;
+      await heartbeat().catch(() => undefined);
+      spool.close();
+      channel.close();
+      log.info('agent stopped', snapshot() as unknown as Record<string, unknown>);
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// Server configuration: defaults, environment overrides and validation, in one place.
+// Never starts anything; an invalid setting is an `invalid_config` error naming the setting.
+
+import { hostname } from 'node:os';
+import { VigilError } from '@vigil/common';
+
+export interface ServerConfig {
+  dataDir: string;
+  /** Address both listeners bind to. */
+  listenHost: string;
+  /** Console, REST API and enrollment (server TLS). */
+  apiPort: number;
+  /** Agent telemetry and heartbeats (mutual TLS, client certificate required). */
+  agentPort: number;
+  /** Extra DNS names or IP addresses for the server certificate (what agents and browsers connect to). */
+  publicNames: string[];
+  /** Name/address agents are told to use for the agent listener. */
+  advertisedHost: string;
+  heartbeatIntervalSeconds: number;
+  sessionTtlSeconds: number;
+  /** Password for the first admin user; generated and printed once when unset. */
+  adminPassword: string | undefined;
+}
+
+export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const env = process.env;
+  const config: ServerConfig = {
+    dataDir: env.VIGIL_DATA_DIR ?? '/var/lib/vigil/server',
+    listenHost: env.VIGIL_LISTEN_HOST ?? '0.0.0.0',
+    apiPort: port(env.VIGIL_API_PORT, 8443, 'VIGIL_API_PORT'),
+    agentPort: port(env.VIGIL_AGENT_PORT, 8444, 'VIGIL_AGENT_PORT'),
+    publicNames: (env.VIGIL_PUBLIC_NAMES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    advertisedHost: env.VIGIL_ADVERTISED_HOST ?? hostname(),
+    heartbeatIntervalSeconds: positive(env.VIGIL_HEARTBEAT_SECONDS, 10, 'VIGIL_HEARTBEAT_SECONDS'),
+    sessionTtlSeconds: 12 * 3600,
+    adminPassword: env.VIGIL_ADMIN_PASSWORD,
+    ...stripUndefined(overrides),
+  };
+  validate(config);
+  return config;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function port(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new VigilError('invalid_config', `${name} must be a port number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function positive(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0)) throw new VigilError('invalid_config', `${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function validate(config: ServerConfig): void {
+  if (!config.dataDir) throw new VigilError('invalid_config', 'data directory must be set');
+  for (const [name, value] of [['apiPort', config.apiPort], ['agentPort', config.agentPort]] as const) {
+    if (!Number.isInteger(value) || value < 0 || value > 65535) throw new VigilError('invalid_config', `${name} must be a port number`);
+  }
+  if (config.apiPort !== 0 && config.apiPort === config.agentPort) throw new VigilError('invalid_config', 'the API and agent ports must differ');
+  if (config.adminPassword !== undefined && config.adminPassword.length < 12) throw new VigilError('invalid_config', 'VIGIL_ADMIN_PASSWORD must be at least 12 characters');
+}

@@ -1,0 +1,94 @@
+// Routes of the agent listener (mutual TLS): event batches and heartbeats.
+// The caller's identity comes only from its verified client certificate, re-checked against revocation on every request.
+
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TLSSocket } from 'node:tls';
+import { VigilError, createLogger } from '@vigil/common';
+import { normalizeSerial } from '@vigil/pki';
+import { decodeEventBatch, limits, paths, type EventBatchAck, type HeartbeatBody } from '@vigil/protocol';
+import type { EventStore } from '@vigil/store';
+import type { ControlPlane } from '../control-plane/sqlite.js';
+
+export interface IngestCounters {
+  batches: number;
+  accepted: number;
+  duplicates: number;
+  rejectedBatches: number;
+}
+
+export interface AgentRouteDeps {
+  controlPlane: ControlPlane;
+  store: EventStore;
+  heartbeatIntervalSeconds: number;
+  counters: IngestCounters;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agentId?: string;
+  }
+}
+
+const log = createLogger('server.agents');
+
+function agentIdentity(request: FastifyRequest, controlPlane: ControlPlane): string {
+  const socket = request.raw.socket as TLSSocket;
+  if (!socket.authorized) throw new VigilError('unauthenticated', `client certificate not accepted: ${String(socket.authorizationError ?? 'none sent')}`);
+  const cert = socket.getPeerCertificate();
+  const commonName = cert?.subject?.CN;
+  if (!cert?.serialNumber || typeof commonName !== 'string') throw new VigilError('unauthenticated', 'client certificate has no serial number or common name');
+  const verdict = controlPlane.agentForCertificate(normalizeSerial(cert.serialNumber), commonName);
+  if ('refused' in verdict) throw new VigilError('forbidden', verdict.refused);
+  return verdict.agentId;
+}
+
+export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps): void {
+  const { controlPlane, store, counters } = deps;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBatchBytes + 1024 }, (_request, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request) => {
+    try {
+      request.agentId = agentIdentity(request, controlPlane);
+    } catch (error) {
+      log.warn('agent refused', { address: request.ip, reason: (error as Error).message });
+      throw error;
+    }
+  });
+
+  app.post(paths.events, async (request): Promise<EventBatchAck> => {
+    const agentId = request.agentId!;
+    if (!Buffer.isBuffer(request.body)) throw new VigilError('invalid_input', 'send the batch as application/json');
+    let decoded;
+    try {
+      decoded = decodeEventBatch(request.body, { expectedHostId: agentId });
+    } catch (error) {
+      counters.rejectedBatches++;
+      log.warn('batch rejected', { agent: agentId, error: (error as Error).message });
+      throw error;
+    }
+    const result = await store.append(agentId, decoded.events);
+    counters.batches++;
+    counters.accepted += result.accepted;
+    counters.duplicates += result.duplicates;
+    controlPlane.touchAgent(agentId, request.ip);
+    return { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
+  });
+
+  app.post(paths.heartbeat, async (request) => {
+    const agentId = request.agentId!;
+    if (!Buffer.isBuffer(request.body)) throw new VigilError('invalid_input', 'send the heartbeat as application/json');
+    let body: HeartbeatBody;
+    try {
+      body = JSON.parse(request.body.toString('utf8')) as HeartbeatBody;
+    } catch (error) {
+      throw new VigilError('invalid_input', `heartbeat is not valid JSON: ${(error as Error).message}`);
+    }
+    if (typeof body !== 'object' || body === null || body.host_id !== agentId) throw new VigilError('invalid_input', 'heartbeat host_id must be the agent id', { location: { path: '$.host_id' } });
+    if (typeof body.counters !== 'object' || body.counters === null) throw new VigilError('invalid_input', 'heartbeat counters missing', { location: { path: '$.counters' } });
+    if (request.body.length > 64 * 1024) throw new VigilError('payload_too_large', 'heartbeat larger than 64 KiB');
+    controlPlane.touchAgent(agentId, request.ip, body as unknown as Record<string, unknown>);
+    return { acked_through: await store.watermark(agentId), heartbeat_interval_s: deps.heartbeatIntervalSeconds, server_time: new Date().toISOString() };
+  });
+}

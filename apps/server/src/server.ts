@@ -1,0 +1,116 @@
+// Assembles the Vigil server: control plane, event store, PKI and the two HTTPS listeners (API and agent mTLS).
+// Owns start-up order and graceful shutdown; never exits the process itself (the CLI decides that).
+
+import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { createLogger } from '@vigil/common';
+import { createDuckDbStore, type EventStore } from '@vigil/store';
+import { limits } from '@vigil/protocol';
+import { ControlPlane } from './control-plane/sqlite.js';
+import type { ServerConfig } from './config.js';
+import { loadOrCreatePki, type ServerPki } from './server-pki.js';
+import { errorHandler } from './http/errors.js';
+import { accessHook } from './http/access.js';
+import { registerApiRoutes } from './http/api-routes.js';
+import { registerAgentRoutes, type IngestCounters } from './http/agent-routes.js';
+
+export interface RunningServer {
+  apiUrl: string;
+  agentUrl: string;
+  apiPort: number;
+  agentPort: number;
+  caFingerprint: string;
+  caCertPem: string;
+  /** Set when this start created the first admin user without a configured password. */
+  generatedAdminPassword: string | undefined;
+  controlPlane: ControlPlane;
+  store: EventStore;
+  counters: IngestCounters;
+  close(): Promise<void>;
+}
+
+const log = createLogger('server');
+
+export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  const pki: ServerPki = await loadOrCreatePki(config.dataDir, config.publicNames);
+  const controlPlane = new ControlPlane(join(config.dataDir, 'control.sqlite'));
+  let generatedAdminPassword: string | undefined;
+  if (controlPlane.userCount() === 0) {
+    const password = config.adminPassword ?? randomBytes(18).toString('base64url');
+    controlPlane.createUser('admin', password, 'admin');
+    controlPlane.audit('system', 'user.create', 'admin', 'success', { first_start: true });
+    if (!config.adminPassword) generatedAdminPassword = password;
+  }
+  mkdirSync(join(config.dataDir, 'events'), { recursive: true });
+  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events') });
+  await store.open();
+  const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
+
+  let api: FastifyInstance | undefined;
+  let agents: FastifyInstance | undefined;
+  try {
+    agents = Fastify({
+      https: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: [pki.ca.certPem], requestCert: true, rejectUnauthorized: true },
+      bodyLimit: limits.maxBatchBytes + 1024,
+      logger: false,
+      keepAliveTimeout: 75_000,
+    });
+    agents.setErrorHandler(errorHandler);
+    registerAgentRoutes(agents, { controlPlane, store, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters });
+    await agents.listen({ host: config.listenHost, port: config.agentPort });
+    const agentPort = (agents.server.address() as { port: number }).port;
+
+    api = Fastify({ https: { key: pki.serverKeyPem, cert: pki.serverCertPem }, bodyLimit: 1024 * 1024, logger: false });
+    api.setErrorHandler(errorHandler);
+    api.setNotFoundHandler((request, reply) => void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+    await api.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'Vigil API', version: '1', description: 'REST API of the Vigil EDR server. Authenticate with a session (POST /api/v1/auth/login) or an API token as a bearer token.' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+        security: [{ bearer: [] }],
+      },
+    });
+    api.addHook('onRequest', accessHook(controlPlane));
+    const advertised = () => `${config.advertisedHost}:${agentPort}`;
+    registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
+    api.get('/api/v1/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => api!.swagger());
+    api.get('/api/v1/metrics/ingest', { config: { permission: 'hosts:read' }, schema: { tags: ['system'], summary: 'Ingest counters since start' } }, async () => counters);
+    await api.listen({ host: config.listenHost, port: config.apiPort });
+    const apiPort = (api.server.address() as { port: number }).port;
+    const shownHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? config.advertisedHost : config.listenHost;
+    log.info('server started', { api: `https://${shownHost}:${apiPort}/`, agents: advertised(), ca_fingerprint: pki.caFingerprint });
+
+    let closing: Promise<void> | undefined;
+    return {
+      apiUrl: `https://${shownHost}:${apiPort}`,
+      agentUrl: `https://${shownHost}:${agentPort}`,
+      apiPort,
+      agentPort,
+      caFingerprint: pki.caFingerprint,
+      caCertPem: pki.ca.certPem,
+      generatedAdminPassword,
+      controlPlane,
+      store,
+      counters,
+      close: () =>
+        (closing ??= (async () => {
+          await agents!.close();
+          await api!.close();
+          await store.close();
+          controlPlane.close();
+          log.info('server stopped');
+        })()),
+    };
+  } catch (error) {
+    await agents?.close().catch(() => undefined);
+    await api?.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    controlPlane.close();
+    throw error;
+  }
+}

@@ -1,0 +1,249 @@
+// The auditd event source: process start and exit events from auditd's af_unix dispatcher socket.
+// Never leaves rules, plugin config or a daemon behind after stop(), and never lets one bad record stop collection.
+
+import { randomBytes } from 'node:crypto';
+import { VigilError } from '@vigil/common';
+import type { CollectedEvent } from '@vigil/schema';
+import type { EventSink, EventSource } from '../core.js';
+import { createAssembler, type Assembler } from './assembler.js';
+import { createAuditdControl, type AuditdControl } from './auditd-control.js';
+import { createHashCache, DEFAULT_HASH_MAX_BYTES, type HashCache } from './hash-cache.js';
+import { createProcessEventBuilder, type ProcessEventBuilder } from './process-events.js';
+import { parseRecord, type AuditRecord } from './record-parser.js';
+import { createSocketReader, type SocketReader } from './socket-reader.js';
+import { createUserNames } from './user-names.js';
+
+export { parseRecord, type AuditRecord } from './record-parser.js';
+
+export const DEFAULT_AUDITD_SOCKET = '/var/run/vigil-auditd.sock';
+
+export interface AuditdSourceOptions {
+  /** Socket auditd's af_unix plugin listens on while we run (default /var/run/vigil-auditd.sock). */
+  socketPath?: string;
+  /** Executables larger than this are not hashed (default 256 MiB). */
+  hashMaxBytes?: number;
+  /** How long an audit event without an end-of-event record waits for more records, in ms (default 200). */
+  flushMs?: number;
+  /** Most audit events assembled at once before the oldest is dropped (default 4096). */
+  maxOpenEvents?: number;
+  /** Most converted events waiting for a hash before new ones are dropped (default 10000). */
+  maxPendingEvents?: number;
+  /** The af_unix plugin config file (default /etc/audit/plugins.d/af_unix.conf). */
+  pluginConfPath?: string;
+}
+
+/** Parse-error warnings sent to the sink: the first few, then one per this many. */
+const WARN_EVERY = 1000;
+const WARN_FIRST = 10;
+const PROBE_PREFIX = 'vigil-probe-';
+
+export function createAuditdSource(options: AuditdSourceOptions = {}): EventSource {
+  const socketPath = options.socketPath ?? DEFAULT_AUDITD_SOCKET;
+  const maxPending = options.maxPendingEvents ?? 10000;
+  const counts = { records: 0, events: 0, parseErrors: 0, dropped: 0, pendingDropped: 0 };
+  let sink: EventSink | undefined;
+  let control: AuditdControl | undefined;
+  let reader: SocketReader | undefined;
+  let assembler: Assembler | undefined;
+  let hashes: HashCache | undefined;
+  let state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
+  const probes = new Map<string, () => void>();
+  /** Events in assembly order; each is emitted once it and every event before it are ready. */
+  const queue: Array<{ event?: CollectedEvent; ready: boolean }> = [];
+  let drained: (() => void) | undefined;
+
+  const warn = (message: string, fields?: Record<string, unknown>) => {
+    try {
+      sink?.warn(`auditd: ${message}`, fields);
+    } catch {
+      // a sink's warn must not throw; ignore it if it does
+    }
+  };
+
+  const drain = () => {
+    while (queue.length > 0 && queue[0]!.ready) {
+      const { event } = queue.shift()!;
+      if (!event || !sink) continue;
+      try {
+        sink.emit(event);
+        counts.events++;
+      } catch (error) {
+        warn('the sink rejected an event', { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    if (queue.length === 0) drained?.();
+  };
+
+  let build: ProcessEventBuilder | undefined;
+
+  const onEvent = (records: AuditRecord[]) => {
+    let pending: Promise<CollectedEvent> | undefined;
+    try {
+      pending = build?.build(records);
+    } catch (error) {
+      warn('could not convert an audit event', { error: error instanceof Error ? error.message : String(error), serial: records[0]?.serial });
+      return;
+    }
+    if (!pending) return;
+    if (queue.length >= maxPending) {
+      counts.pendingDropped++;
+      return;
+    }
+    const slot: { event?: CollectedEvent; ready: boolean } = { ready: false };
+    queue.push(slot);
+    pending.then(
+      (event) => {
+        slot.event = event;
+        slot.ready = true;
+        drain();
+      },
+      () => {
+        slot.ready = true;
+        drain();
+      },
+    );
+  };
+
+  const onLine = (line: string) => {
+    if (line.length === 0) return;
+    let record: AuditRecord;
+    try {
+      record = parseRecord(line);
+    } catch (error) {
+      counts.parseErrors++;
+      if (counts.parseErrors <= WARN_FIRST || counts.parseErrors % WARN_EVERY === 0) {
+        const e = VigilError.wrap(error, 'invalid_input');
+        warn(`unparseable audit record: ${e.message}`, { column: e.location?.column, line: line.slice(0, 200), parseErrors: counts.parseErrors });
+      }
+      return;
+    }
+    counts.records++;
+    if (record.type === 'USER') {
+      const text = record.fields.text;
+      if (text?.startsWith(PROBE_PREFIX)) {
+        probes.get(text)?.();
+        return;
+      }
+    }
+    assembler?.push(record);
+  };
+
+  /** Proves that auditd accepted our connection: a message sent through the kernel comes back on the socket. */
+  const handshake = async (c: AuditdControl) => {
+    const deadline = Date.now() + 10000;
+    for (let attempt = 1; Date.now() < deadline; attempt++) {
+      const text = PROBE_PREFIX + randomBytes(8).toString('hex');
+      let timer: NodeJS.Timeout | undefined;
+      const seen = new Promise<boolean>((resolve) => {
+        probes.set(text, () => resolve(true));
+        timer = setTimeout(() => resolve(false), Math.min(250 * attempt, 2000));
+      });
+      await c.probe(text);
+      const ok = await seen;
+      clearTimeout(timer);
+      probes.delete(text);
+      if (ok) return;
+    }
+    throw new VigilError(
+      'unavailable',
+      `auditd delivered no records on ${socketPath}; another client may hold the af_unix plugin's single connection`,
+    );
+  };
+
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  /** Closes the socket, flushes what is assembled (waiting up to 5 s for hashes), then restores the machine. */
+  const shutdown = async () => {
+    reader?.close();
+    assembler?.close();
+    if (queue.length > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 5000);
+        drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    drained = undefined;
+    await control?.restore();
+  };
+
+  const stop = async () => {
+    if (starting) await starting.catch(() => undefined);
+    if (state === 'idle' || state === 'stopped') {
+      state = 'stopped';
+      return stopping;
+    }
+    state = 'stopped';
+    stopping = shutdown();
+    return stopping;
+  };
+
+  const start = async (target: EventSink) => {
+    sink = target;
+    hashes = createHashCache({ maxBytes: options.hashMaxBytes ?? DEFAULT_HASH_MAX_BYTES });
+    build = createProcessEventBuilder({ hashFile: (path) => hashes!.sha256(path), users: createUserNames() });
+    assembler = createAssembler({
+      onEvent,
+      onDrop: () => {
+        counts.dropped++;
+        if (counts.dropped <= WARN_FIRST || counts.dropped % WARN_EVERY === 0) warn('dropped an incomplete audit event: too many open', { dropped: counts.dropped });
+      },
+      ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
+      ...(options.maxOpenEvents !== undefined ? { maxOpen: options.maxOpenEvents } : {}),
+    });
+    control = createAuditdControl({ socketPath, warn, ...(options.pluginConfPath ? { pluginConfPath: options.pluginConfPath } : {}) });
+    reader = createSocketReader({ path: socketPath, onLine, onProblem: warn });
+    try {
+      await control.setUp();
+      await reader.connect();
+      await handshake(control);
+      await control.installRules();
+      state = 'running';
+    } catch (error) {
+      const failure = VigilError.wrap(error, 'system', 'starting the auditd source');
+      state = 'stopped';
+      stopping = shutdown();
+      try {
+        await stopping;
+      } catch (cleanup) {
+        failure.details.push({ message: `cleanup after the failed start: ${VigilError.wrap(cleanup).message}` });
+      }
+      throw failure;
+    }
+  };
+
+  return {
+    name: 'auditd',
+    platforms: ['linux'],
+
+    start(target) {
+      if (state !== 'idle') return Promise.reject(new VigilError('internal', 'the auditd source can be started only once'));
+      state = 'starting';
+      starting = start(target).finally(() => (starting = undefined));
+      return starting;
+    },
+
+    stop,
+
+    stats() {
+      const a = assembler?.stats();
+      const r = reader?.stats();
+      const h = hashes?.stats();
+      return {
+        records: counts.records,
+        events: counts.events,
+        parseErrors: counts.parseErrors,
+        dropped: counts.dropped + counts.pendingDropped + (a?.truncatedRecords ?? 0),
+        openEvents: a?.open ?? 0,
+        pendingEvents: queue.length,
+        reconnects: r ? Math.max(0, r.connects - 1) : 0,
+        oversizeLines: r?.oversizeLines ?? 0,
+        hashHits: h?.hits ?? 0,
+        hashMisses: h?.misses ?? 0,
+      };
+    },
+  };
+}

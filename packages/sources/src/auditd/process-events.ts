@@ -1,0 +1,287 @@
+// Turns one assembled audit event (execve/execveat or exit_group records) into a process start or exit event.
+// Never emits null or empty optional fields, never blocks on the file system (hashing is async), never throws.
+
+import { readlinkSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { CollectedEvent } from '@vigil/schema';
+import { fieldBytes, type AuditRecord } from './record-parser.js';
+import type { UserNames } from './user-names.js';
+
+export type ProcessCollectedEvent = Extract<CollectedEvent, { 'event.category': 'process' }>;
+
+/** Schema limits of the process fields (packages/schema/src/fields.ts). */
+const MAX_ARGS = 4096;
+const MAX_ARG_LENGTH = 32768;
+const MAX_COMMAND_LINE = 65536;
+const MAX_PATH = 4096;
+const MAX_NAME = 1024;
+
+/** 4294967295 is (uid_t)-1 and (unsigned)-1: "not set" for auid and ses. */
+const UNSET = '4294967295';
+
+type SyscallName = 'execve' | 'execveat' | 'exit_group';
+
+/** Syscall numbers by audit arch (AUDIT_ARCH_*), for records without the enriched SYSCALL= name. */
+const SYSCALLS: Record<string, Record<string, SyscallName>> = {
+  c000003e: { '59': 'execve', '322': 'execveat', '231': 'exit_group' }, // x86_64
+  '40000003': { '11': 'execve', '358': 'execveat', '252': 'exit_group' }, // i386
+  c00000b7: { '221': 'execve', '281': 'execveat', '94': 'exit_group' }, // aarch64
+  c00000f3: { '221': 'execve', '281': 'execveat', '94': 'exit_group' }, // riscv64
+  '40000028': { '11': 'execve', '387': 'execveat', '248': 'exit_group' }, // arm
+};
+
+export function syscallName(syscall: AuditRecord): SyscallName | undefined {
+  const named = syscall.enriched.SYSCALL;
+  if (named === 'execve' || named === 'execveat' || named === 'exit_group') return named;
+  const arch = syscall.fields.arch?.toLowerCase();
+  const number = syscall.fields.syscall;
+  if (arch === undefined || number === undefined) return undefined;
+  return SYSCALLS[arch]?.[number];
+}
+
+export interface DecodedArgs {
+  args: string[];
+  /** argc as the kernel logged it; may exceed args.length when records were lost. */
+  argc: number;
+  /** Whether every argument and every chunk of a split argument was present. */
+  complete: boolean;
+}
+
+/**
+ * Rebuilds argv from the EXECVE records of one event: `aN` values, or `aN_len` with chunks `aN[0]`, `aN[1]`, ...
+ * (possibly spread over several records). Chunks are joined as bytes before UTF-8 decoding, so a multi-byte
+ * character split between chunks survives.
+ */
+export function decodeExecveArgs(records: readonly AuditRecord[]): DecodedArgs | undefined {
+  const execve = records.filter((r) => r.type === 'EXECVE');
+  if (execve.length === 0) return undefined;
+  const holder = (key: string) => execve.find((r) => key in r.fields);
+  const argcText = holder('argc')?.fields.argc;
+  const argc = argcText !== undefined && /^\d{1,9}$/.test(argcText) ? Number(argcText) : 0;
+  const args: string[] = [];
+  let complete = true;
+  for (let i = 0; i < argc; i++) {
+    const whole = holder(`a${i}`);
+    if (whole) {
+      args.push(fieldBytes(whole, `a${i}`)!.toString('utf8'));
+      continue;
+    }
+    const lengthHolder = holder(`a${i}_len`);
+    if (!lengthHolder) {
+      complete = false;
+      break;
+    }
+    const chunks: Buffer[] = [];
+    let textLength = 0;
+    for (let j = 0; ; j++) {
+      const key = `a${i}[${j}]`;
+      const chunkHolder = holder(key);
+      if (!chunkHolder) break;
+      chunks.push(fieldBytes(chunkHolder, key)!);
+      textLength += (chunkHolder.hex[key] ?? chunkHolder.fields[key] ?? '').length;
+    }
+    // The kernel logs aN_len as the length of the logged text: bytes, or hex digits when the argument is encoded.
+    if (String(textLength) !== lengthHolder.fields[`a${i}_len`]) complete = false;
+    args.push(Buffer.concat(chunks).toString('utf8'));
+  }
+  return { args, argc, complete };
+}
+
+function proctitleArgs(records: readonly AuditRecord[]): string[] | undefined {
+  const record = records.find((r) => r.type === 'PROCTITLE');
+  const bytes = record ? fieldBytes(record, 'proctitle') : undefined;
+  if (!bytes || bytes.length === 0) return undefined;
+  return bytes
+    .toString('utf8')
+    .split('\u0000')
+    .filter((arg, i, all) => arg.length > 0 || i < all.length - 1);
+}
+
+const clip = (value: string, max: number) => (value.length > max ? value.slice(0, max) : value);
+
+function toInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^-?\d{1,15}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** The name for a numeric id: from the local table, else from the enriched trailer unless it says unknown. */
+function nameFor(id: string, local: string | undefined, enriched: string | undefined): string | undefined {
+  if (local !== undefined) return local;
+  if (enriched === undefined || enriched === '' || enriched.startsWith('unknown(') || enriched === 'unset' || enriched === id) return undefined;
+  return enriched;
+}
+
+export interface ProcessEventOptions {
+  /** SHA-256 of an executable; omitted from events when absent or undefined. */
+  hashFile?: (path: string) => Promise<string | undefined>;
+  users?: UserNames;
+  /** Executable of a live process (readlink of /proc/<pid>/exe by default); undefined when gone. */
+  readExecutable?: (pid: number) => string | undefined;
+  /** Most pid → executable entries remembered from exec events (default 16384). */
+  maxPids?: number;
+}
+
+export interface ProcessEventBuilder {
+  /**
+   * Returns undefined when the records are not an execve/execveat/exit_group event. Otherwise the decision and the
+   * pid table update happen synchronously, in call order, and the returned promise adds the executable's hash.
+   * Call it in event order.
+   */
+  build(records: readonly AuditRecord[]): Promise<ProcessCollectedEvent> | undefined;
+}
+
+export function readProcExecutable(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return undefined;
+  }
+}
+
+export function createProcessEventBuilder(options: ProcessEventOptions = {}): ProcessEventBuilder {
+  const readExecutable = options.readExecutable ?? readProcExecutable;
+  const maxPids = Math.max(1, options.maxPids ?? 16384);
+  const executables = new Map<number, string>();
+
+  const remember = (pid: number, exe: string) => {
+    executables.delete(pid);
+    executables.set(pid, exe);
+    if (executables.size > maxPids) {
+      const oldest = executables.keys().next();
+      if (!oldest.done) executables.delete(oldest.value);
+    }
+  };
+
+  const parentExecutable = (ppid: number | undefined): string | undefined => {
+    if (ppid === undefined || ppid <= 0) return undefined;
+    return readExecutable(ppid) ?? executables.get(ppid);
+  };
+
+  /** Fields shared by start and exit: who ran it, where, and the parent. */
+  const common = (event: ProcessCollectedEvent, syscall: AuditRecord, ppid: number | undefined) => {
+    const f = syscall.fields;
+    const e = syscall.enriched;
+    if (ppid !== undefined) event['process.parent.pid'] = ppid;
+    const parent = parentExecutable(ppid);
+    if (parent) {
+      event['process.parent.executable'] = clip(parent, MAX_PATH);
+      event['process.parent.name'] = clip(posix.basename(parent), MAX_NAME);
+    }
+    if (f.uid !== undefined) {
+      event['user.id'] = f.uid;
+      const name = nameFor(f.uid, options.users?.user(f.uid), e.UID);
+      if (name) event['user.name'] = name;
+    }
+    if (f.euid !== undefined) {
+      event['user.effective.id'] = f.euid;
+      const name = nameFor(f.euid, options.users?.user(f.euid), e.EUID);
+      if (name) event['user.effective.name'] = name;
+    }
+    if (f.gid !== undefined) {
+      event['group.id'] = f.gid;
+      const name = nameFor(f.gid, options.users?.group(f.gid), e.GID);
+      if (name) event['group.name'] = name;
+    }
+    if (f.auid !== undefined && f.auid !== UNSET && f.auid !== '-1') {
+      event['user.audit.id'] = f.auid;
+      const name = nameFor(f.auid, options.users?.user(f.auid), e.AUID);
+      if (name) event['user.audit.name'] = name;
+    }
+    const session = toInt(f.ses);
+    if (session !== undefined && f.ses !== UNSET && session >= 0) event['process.session_id'] = session;
+    const tty = f.tty;
+    if (tty !== undefined && tty !== '(none)' && tty !== '') event['process.tty.name'] = tty;
+    event['process.interactive'] = tty !== undefined && tty !== '(none)' && tty !== '';
+  };
+
+  const buildStart = (records: readonly AuditRecord[], syscall: AuditRecord): Promise<ProcessCollectedEvent> | undefined => {
+    const f = syscall.fields;
+    const pid = toInt(f.pid);
+    if (pid === undefined) return undefined;
+    const ppid = toInt(f.ppid);
+    const timestamp = new Date(syscall.timeMs).toISOString();
+    const success = f.success === 'yes';
+    const cwd = records.find((r) => r.type === 'CWD')?.fields.cwd;
+    let executable: string | undefined;
+    if (success) {
+      executable = f.exe;
+    } else {
+      // A failed exec logs the caller's exe=; the attempted file is PATH item 0.
+      const attempted = records.find((r) => r.type === 'PATH' && r.fields.item === '0')?.fields.name;
+      if (attempted) executable = attempted.startsWith('/') || cwd === undefined ? attempted : posix.resolve(cwd, attempted);
+    }
+    const event: ProcessCollectedEvent = {
+      '@timestamp': timestamp,
+      'event.category': 'process',
+      'event.action': 'start',
+      'event.type': 'start',
+      'event.provider': 'auditd',
+      'process.pid': pid,
+    };
+    if (f.success === 'yes' || f.success === 'no') event['event.outcome'] = success ? 'success' : 'failure';
+    if (success) event['process.start'] = timestamp;
+    if (executable) {
+      event['process.executable'] = clip(executable, MAX_PATH);
+      event['process.name'] = clip(posix.basename(executable), MAX_NAME);
+    }
+    const decoded = success ? decodeExecveArgs(records) : undefined;
+    const args = decoded?.args ?? (success ? proctitleArgs(records) : undefined);
+    if (args && args.length > 0) {
+      const kept = args.slice(0, MAX_ARGS).map((arg) => clip(arg, MAX_ARG_LENGTH));
+      event['process.args'] = kept;
+      event['process.args_count'] = decoded ? Math.max(decoded.argc, args.length) : args.length;
+      event['process.command_line'] = clip(args.join(' '), MAX_COMMAND_LINE);
+    }
+    if (cwd) event['process.working_directory'] = clip(cwd, MAX_PATH);
+    common(event, syscall, ppid);
+    if (success && executable) remember(pid, executable);
+    if (!executable || !options.hashFile) return Promise.resolve(event);
+    return options
+      .hashFile(executable)
+      .catch(() => undefined)
+      .then((digest) => {
+        if (digest) event['process.hash.sha256'] = digest;
+        return event;
+      });
+  };
+
+  const buildExit = (syscall: AuditRecord): ProcessCollectedEvent | undefined => {
+    const f = syscall.fields;
+    const pid = toInt(f.pid);
+    if (pid === undefined) return undefined;
+    const timestamp = new Date(syscall.timeMs).toISOString();
+    const event: ProcessCollectedEvent = {
+      '@timestamp': timestamp,
+      'event.category': 'process',
+      'event.action': 'exit',
+      'event.type': 'end',
+      'event.provider': 'auditd',
+      'process.pid': pid,
+      'process.end': timestamp,
+    };
+    if (f.exe) {
+      event['process.executable'] = clip(f.exe, MAX_PATH);
+      event['process.name'] = clip(posix.basename(f.exe), MAX_NAME);
+    }
+    const a0 = f.a0;
+    // exit_group(status): the parent sees status & 0xff.
+    if (a0 !== undefined && /^[0-9a-fA-F]{1,16}$/.test(a0)) event['process.exit_code'] = Number(BigInt(`0x${a0}`) & 0xffn);
+    common(event, syscall, toInt(f.ppid));
+    executables.delete(pid);
+    return event;
+  };
+
+  return {
+    build(records) {
+      const syscall = records.find((r) => r.type === 'SYSCALL');
+      if (!syscall) return undefined;
+      const name = syscallName(syscall);
+      if (name === 'execve' || name === 'execveat') return buildStart(records, syscall);
+      if (name === 'exit_group') {
+        const event = buildExit(syscall);
+        return event ? Promise.resolve(event) : undefined;
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,241 @@
+// End-to-end harness: runs real `vigil server` and `vigil agent` processes on loopback and talks HTTPS to them.
+// Never mocks TLS or the network; every process it starts is killed by `cleanup()`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@vigil/common';
+import { generateKeyPair } from '@vigil/pki';
+
+export const ADMIN_PASSWORD = 'e2e-admin-password-0123456789';
+const cli = () => join(repoRoot(), 'apps/cli/bin/vigil.js');
+const children = new Set<ChildProcess>();
+const dirs: string[] = [];
+
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `vigil-${prefix}-`));
+  dirs.push(dir);
+  return dir;
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+function freePortPair(): [number, number] {
+  const base = 20000 + 2 * Math.floor(Math.random() * 5000);
+  return [base, base + 1];
+}
+
+export interface ServerHandle {
+  dataDir: string;
+  apiPort: number;
+  agentPort: number;
+  apiUrl: string;
+  caPem: string;
+  process: ChildProcess;
+  start(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+function runProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [cli(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  let log = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+    if (process.env.VIGIL_TEST_VERBOSE) process.stderr.write(d);
+  });
+  (child as ChildProcess & { logText: () => string }).logText = () => log;
+  return child;
+}
+
+export async function startServer(): Promise<ServerHandle> {
+  const dataDir = tempDir('server');
+  const [apiPort, agentPort] = freePortPair();
+  const handle: ServerHandle = {
+    dataDir,
+    apiPort,
+    agentPort,
+    apiUrl: `https://127.0.0.1:${apiPort}`,
+    caPem: '',
+    process: undefined as unknown as ChildProcess,
+    async start() {
+      const child = runProcess(['server', '--data-dir', dataDir, '--listen', '127.0.0.1', '--api-port', String(apiPort), '--agent-port', String(agentPort)], {
+        VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        VIGIL_HEARTBEAT_SECONDS: '2',
+        VIGIL_ADVERTISED_HOST: '127.0.0.1',
+      });
+      handle.process = child;
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${(child as unknown as { logText: () => string }).logText()}`)), 30_000);
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('CA fingerprint')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`server exited with ${code}: ${(child as unknown as { logText: () => string }).logText()}`));
+        });
+      });
+      handle.caPem = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
+    },
+    async stop(signal = 'SIGTERM') {
+      const child = handle.process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+  };
+  await handle.start();
+  return handle;
+}
+
+export interface HttpReply {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+export function request(
+  url: string,
+  options: { method?: string; body?: unknown; raw?: Buffer | string; token?: string; ca: string; key?: string; cert?: string; contentType?: string },
+): Promise<HttpReply> {
+  const target = new URL(url);
+  const payload = options.raw !== undefined ? Buffer.from(options.raw) : options.body !== undefined ? Buffer.from(JSON.stringify(options.body)) : undefined;
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname + target.search,
+        method: options.method ?? (payload ? 'POST' : 'GET'),
+        ca: options.ca,
+        ...(options.key ? { key: options.key, cert: options.cert } : {}),
+        agent: false,
+        headers: {
+          ...(payload ? { 'content-type': options.contentType ?? 'application/json', 'content-length': payload.length } : {}),
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+export class ApiClient {
+  token = '';
+  constructor(readonly server: ServerHandle) {}
+  async login(): Promise<this> {
+    const reply = await request(`${this.server.apiUrl}/api/v1/auth/login`, { body: { username: 'admin', password: ADMIN_PASSWORD }, ca: this.server.caPem });
+    if (reply.status !== 200) throw new Error(`login failed: ${JSON.stringify(reply.body)}`);
+    this.token = reply.body.token;
+    return this;
+  }
+  get(path: string): Promise<HttpReply> {
+    return request(`${this.server.apiUrl}${path}`, { token: this.token, ca: this.server.caPem });
+  }
+  post(path: string, body: unknown): Promise<HttpReply> {
+    return request(`${this.server.apiUrl}${path}`, { body, token: this.token, ca: this.server.caPem });
+  }
+  async enrollmentToken(maxUses = 1, expiresInSeconds = 3600): Promise<string> {
+    const reply = await this.post('/api/v1/enrollment-tokens', { max_uses: maxUses, expires_in_s: expiresInSeconds });
+    if (reply.status !== 200) throw new Error(`token: ${JSON.stringify(reply.body)}`);
+    return reply.body.token;
+  }
+  /** Enrolls a simulated agent through the public API; returns its credentials. */
+  async enrollKeys(token?: string): Promise<{ agentId: string; key: string; cert: string }> {
+    const keys = generateKeyPair();
+    const reply = await request(`${this.server.apiUrl}/api/v1/enroll`, { body: { token: token ?? (await this.enrollmentToken()), hostname: 'simulated', public_key_pem: keys.publicKeyPem }, ca: this.server.caPem });
+    if (reply.status !== 200) throw new Error(`enroll: ${JSON.stringify(reply.body)}`);
+    return { agentId: reply.body.agent_id, key: keys.privateKeyPem, cert: reply.body.certificate_pem };
+  }
+  async hostEvents(hostId: string, query = 'limit=10000'): Promise<Record<string, unknown>[]> {
+    const reply = await this.get(`/api/v1/hosts/${hostId}/events?${query}`);
+    if (reply.status !== 200) throw new Error(`events: ${JSON.stringify(reply.body)}`);
+    return reply.body.events;
+  }
+}
+
+export interface AgentHandle {
+  stateDir: string;
+  agentId: string;
+  process: ChildProcess;
+  start(): Promise<void>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Enrolls a real agent with the CLI and starts `vigil agent` (real auditd source). */
+export async function startAgent(server: ServerHandle, api: ApiClient): Promise<AgentHandle> {
+  const stateDir = tempDir('agent');
+  const token = await api.enrollmentToken();
+  const caFile = join(server.dataDir, 'pki', 'ca.crt');
+  const enroll = runProcess(['enroll', '--server', server.apiUrl, '--token', token, '--ca-file', caFile, '--state-dir', stateDir]);
+  const code = await new Promise((r) => enroll.once('exit', r));
+  if (code !== 0) throw new Error(`enroll failed: ${(enroll as unknown as { logText: () => string }).logText()}`);
+  const agentId = JSON.parse(readFileSync(join(stateDir, 'agent.json'), 'utf8')).agentId as string;
+  const handle: AgentHandle = {
+    stateDir,
+    agentId,
+    process: undefined as unknown as ChildProcess,
+    async start() {
+      const child = runProcess(['agent', '--state-dir', stateDir, '--flush-ms', '100'], { VIGIL_LOG_LEVEL: 'info' });
+      handle.process = child;
+      await waitFor('agent to start its sources', () => (child as unknown as { logText: () => string }).logText().includes('agent running') || (child.exitCode !== null ? Promise.reject(new Error((child as unknown as { logText: () => string }).logText())) : undefined), 30_000);
+    },
+    async stop(signal = 'SIGTERM') {
+      const child = handle.process;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+  };
+  await handle.start();
+  return handle;
+}
+
+export async function cleanup(): Promise<void> {
+  for (const child of [...children]) {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,40 @@
+// Regression guard: an acknowledged event is durable even when the server is killed with SIGKILL mid-stream.
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import { ApiClient, cleanup, request, startServer } from './harness.js';
+import { batchBody, processEvent } from './events.js';
+
+after(cleanup);
+
+test('kill -9 of the server while batches are acknowledged loses no acknowledged event', async () => {
+  const server = await startServer();
+  const api = await new ApiClient(server).login();
+  const agents = await Promise.all([0, 1, 2].map(() => api.enrollKeys()));
+  const acked = new Map<string, Set<string>>(agents.map((a) => [a.agentId, new Set()]));
+  let stop = false;
+  const senders = agents.map(async (agent) => {
+    let sequence = 0;
+    while (!stop) {
+      const events = Array.from({ length: 200 }, () => processEvent(agent.agentId, ++sequence, `m${sequence}`));
+      try {
+        const reply = await request(`https://127.0.0.1:${server.agentPort}/agent/v1/events`, { raw: batchBody(agent.agentId, events), ca: server.caPem, key: agent.key, cert: agent.cert });
+        if (reply.status === 200) for (const e of events) acked.get(agent.agentId)!.add(e['event.id'] as string);
+      } catch {
+        return; // the server died under us: later batches were never acknowledged
+      }
+    }
+  });
+  await new Promise((r) => setTimeout(r, 1500));
+  await server.stop('SIGKILL');
+  stop = true;
+  await Promise.all(senders);
+  const total = [...acked.values()].reduce((n, s) => n + s.size, 0);
+  assert.ok(total > 1000, `enough acknowledged before the kill (${total})`);
+
+  await server.start();
+  await api.login();
+  for (const agent of agents) {
+    const stored = new Set((await api.hostEvents(agent.agentId)).map((e) => e['event.id'] as string));
+    for (const id of acked.get(agent.agentId)!) assert.ok(stored.has(id), `acknowledged event ${id} of ${agent.agentId} is missing after the crash`);
+  }
+});
