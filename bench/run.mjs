@@ -1,0 +1,40 @@
+// Runs one compiled benchmark: `node bench/run.mjs <name> [options]` starts bench/dist/<name>.js in a child Node process.
+// Builds nothing (run `npx tsc -b` first); an unknown or missing name prints the list and exits with status 2.
+
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Every benchmark, by name. Add one here when you add bench/src/<name>.ts. */
+const benchmarks = {
+  ingest: 'N simulated agents post event batches over mutual TLS; events/s, ack p50/p99, and the same rows into PostgreSQL 15',
+};
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), 'dist');
+const [name, ...args] = process.argv.slice(2);
+
+if (!name || !Object.hasOwn(benchmarks, name)) {
+  if (name) process.stderr.write(`unknown benchmark ${JSON.stringify(name)}\n\n`);
+  const width = Math.max(...Object.keys(benchmarks).map((n) => n.length));
+  process.stderr.write(
+    'usage: npm run bench -- <name> [options]     (or: node bench/run.mjs <name> [options])\n' +
+      '       npm run bench -- <name> --help        lists the options of a benchmark\n\n' +
+      'benchmarks:\n' +
+      Object.entries(benchmarks).map(([n, d]) => `  ${n.padEnd(width)}  ${d}`).join('\n') +
+      '\n\nbuild first with: npx tsc -b\n',
+  );
+  process.exit(2);
+}
+
+const script = join(dist, `${name}.js`);
+if (!existsSync(script)) {
+  process.stderr.write(`${script} does not exist: build with \`npx tsc -b\` first\n`);
+  process.exit(2);
+}
+
+// A larger heap: benchmarks pre-generate their whole input before the clock starts.
+const child = spawn(process.execPath, ['--max-old-space-size=8192', script, ...args], { stdio: 'inherit' });
+// The child shares our terminal and gets Ctrl-C itself; we only wait for it to clean up.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal === 'SIGTERM' ? 'SIGTERM' : 'SIGINT'));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1)));
