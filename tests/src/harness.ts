@@ -98,16 +98,18 @@ export async function startServer(): Promise<ServerHandle> {
       });
       handle.caPem = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
     },
-    async stop(signal = 'SIGTERM') {
-      const child = handle.process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill(signal);
-      await exited;
-    },
+    stop: (signal = 'SIGTERM') => stopChild(handle.process, signal),
   };
   await handle.start();
   return handle;
+}
+
+/** Signals a child and waits for it to exit; a no-op when it already exited. */
+async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill(signal);
+  await exited;
 }
 
 export interface HttpReply {
@@ -216,13 +218,7 @@ export async function startAgent(server: ServerHandle, api: ApiClient): Promise<
       handle.process = child;
       await waitFor('agent to start its sources', () => (child as unknown as { logText: () => string }).logText().includes('agent running') || (child.exitCode !== null ? Promise.reject(new Error((child as unknown as { logText: () => string }).logText())) : undefined), 30_000);
     },
-    async stop(signal = 'SIGTERM') {
-      const child = handle.process;
-      if (!child || child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill(signal);
-      await exited;
-    },
+    stop: (signal = 'SIGTERM') => stopChild(handle.process, signal),
   };
   await handle.start();
   return handle;

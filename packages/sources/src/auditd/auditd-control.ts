@@ -1,9 +1,9 @@
 // The machine side of the auditd source: af_unix plugin config, the daemon, kernel audit settings and our rules.
-// Never leaves anything behind: `restore` puts back exactly what `setUp` and `installRules` changed, and is idempotent.
+// Never leaves anything behind: `restore` undoes every recorded change (a crashed run's too, via the journal); idempotent.
 
 import { execFile, spawn } from 'node:child_process';
 import { constants } from 'node:fs';
-import { access, lstat, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { access, lstat, mkdir, readFile, rmdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { VigilError } from '@vigil/common';
 
@@ -30,6 +30,8 @@ export interface AuditdControlOptions {
   backlogLimit?: number;
   /** How long to wait for auditd and its socket, in ms (default 10000). */
   readyTimeoutMs?: number;
+  /** Where the prior state is recorded while we run, so a run after a crash can restore it (default /var/lib/vigil/auditd-source.json). */
+  journalPath?: string;
   warn?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -47,6 +49,8 @@ export interface AuditdPriorState {
 export interface AuditdControl {
   /** Writes our plugin config, starts or reloads auditd, waits for the socket, raises the backlog. */
   setUp(): Promise<void>;
+  /** Restarts auditd (after `setUp`) so it re-creates the af_unix socket; it keeps running on `restore` only if it ran before. */
+  restartDaemon(): Promise<void>;
   /** Sends a user message (AUDIT_USER, `text=<text>`) through the kernel to auditd. */
   probe(text: string): Promise<void>;
   /** Adds our rules; a rule that already existed is left alone and is not removed by `restore`. */
@@ -54,6 +58,33 @@ export interface AuditdControl {
   /** Undoes everything done so far, in reverse order; collects failures and throws one VigilError at the end. */
   restore(): Promise<void>;
   prior(): AuditdPriorState | undefined;
+}
+
+/** The state before the first change, on disk while we run: a crashed run leaves it for the next one to restore. */
+interface Journal {
+  version: 1;
+  /** base64 of the plugin config, or null when the file did not exist. */
+  pluginConf: string | null;
+  daemonRunning: boolean;
+  enabled: number;
+  backlogLimit: number;
+  /** Rules we added (auditctl arguments after -a). */
+  rules: string[][];
+  /** The journal's directory when the first run created it, to remove it at the end. */
+  createdDir: string | null;
+}
+
+function parseJournal(text: string): Journal | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Journal>;
+    if (value.version !== 1 || typeof value.daemonRunning !== 'boolean' || typeof value.enabled !== 'number' || typeof value.backlogLimit !== 'number') return undefined;
+    if (!(value.pluginConf === null || typeof value.pluginConf === 'string') || !Array.isArray(value.rules)) return undefined;
+    const rules = value.rules.filter((r): r is string[] => Array.isArray(r) && r.every((a) => typeof a === 'string'));
+    const createdDir = typeof value.createdDir === 'string' ? value.createdDir : null;
+    return { version: 1, pluginConf: value.pluginConf, daemonRunning: value.daemonRunning, enabled: value.enabled, backlogLimit: value.backlogLimit, rules, createdDir };
+  } catch {
+    return undefined;
+  }
 }
 
 export interface AuditStatus {
@@ -91,6 +122,8 @@ export function pluginConfig(socketPath: string): string {
 }
 
 const PID_FILE = '/var/run/auditd.pid';
+/** How long a reload may take to create or remove the af_unix socket before auditd is restarted instead. */
+const RELOAD_TIMEOUT_MS = 3000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -176,13 +209,16 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
   const confPath = options.pluginConfPath ?? '/etc/audit/plugins.d/af_unix.conf';
   const readyTimeoutMs = options.readyTimeoutMs ?? 10000;
   const wantBacklog = options.backlogLimit ?? 8192;
+  const journalPath = options.journalPath ?? '/var/lib/vigil/auditd-source.json';
+  let journal: Journal | undefined;
   const warn = options.warn ?? (() => undefined);
 
   let auditctl = options.auditctlPath ?? '';
+  let auditdPath = options.auditdPath ?? '';
   let prior: AuditdPriorState | undefined;
   let restoreConf = async (): Promise<void> => undefined;
   /** Each change we made, with its undo; `restore` runs them last-in first-out. */
-  const undo: Array<{ what: string; run: () => Promise<void> }> = [];
+  const undo: Array<{ what: string; run: () => Promise<void>; onlyIfClean?: boolean }> = [];
 
   const ctl = async (args: readonly string[], what: string): Promise<RunResult> => {
     const result = await run(auditctl, args);
@@ -193,7 +229,7 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
   };
   const status = async () => parseAuditStatus((await ctl(['-s'], 'reading the kernel audit status')).stdout);
 
-  const preflight = async (): Promise<string> => {
+  const preflight = async (): Promise<void> => {
     if (process.platform !== 'linux') throw new VigilError('unavailable', 'the auditd source runs only on Linux');
     if (/\s/.test(socketPath) || Buffer.byteLength(socketPath) > 107 || !socketPath.startsWith('/')) {
       throw new VigilError('invalid_config', `auditd socket path must be absolute, at most 107 bytes and without spaces: ${JSON.stringify(socketPath)}`);
@@ -202,36 +238,29 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
     const found = await firstExecutable(options.auditctlPath ? [options.auditctlPath] : ['/usr/sbin/auditctl', '/sbin/auditctl']);
     if (!auditd || !found) throw new VigilError('unavailable', 'auditd is not installed: apt-get install auditd (or dnf install audit)');
     auditctl = found;
+    auditdPath = auditd;
     if (process.getuid?.() !== 0) throw new VigilError('system', 'the auditd source must run as root (it changes audit rules and /etc/audit)');
     try {
       if (!(await stat(dirname(confPath))).isDirectory()) throw new Error('not a directory');
     } catch (cause) {
       throw new VigilError('system', `auditd plugin directory ${dirname(confPath)} is missing: reinstall auditd`, { cause });
     }
-    return auditd;
   };
 
-  /** Starts auditd; it daemonizes, and the launcher exits 0 once the daemon runs. Registers the stop step first. */
-  const startDaemon = async (auditd: string): Promise<number> => {
-    const launcher = spawn(auditd, [], { stdio: ['ignore', 'ignore', 'pipe'] });
+  /** Starts auditd (it daemonizes; the launcher exits 0 once the daemon runs) and returns its pid. */
+  const startDaemon = async (): Promise<number> => {
+    const launcher = spawn(auditdPath, [], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     launcher.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-4096)));
     const code = await new Promise<number>((resolve, reject) => {
-      launcher.on('error', (error) => reject(new VigilError('system', `cannot start ${auditd}: ${error.message}`, { cause: error })));
+      launcher.on('error', (error) => reject(new VigilError('system', `cannot start ${auditdPath}: ${error.message}`, { cause: error })));
       launcher.on('exit', (exitCode) => resolve(exitCode ?? -1));
     });
-    if (code !== 0) throw new VigilError('system', `${auditd} exited with ${code}: ${stderr.trim() || 'see syslog'}`);
+    if (code !== 0) throw new VigilError('system', `${auditdPath} exited with ${code}: ${stderr.trim() || 'see syslog'}`);
     let pid = 0;
-    undo.push({
-      what: 'stop the auditd started by Vigil',
-      run: async () => {
-        const target = pid || (await status()).pid || Number((await readFile(PID_FILE, 'utf8').catch(() => '')).trim());
-        if (target > 0) await stopDaemon(target);
-      },
-    });
     await waitFor('auditd to register with the kernel', readyTimeoutMs, async () => {
       pid = (await status()).pid;
-      return pid > 0;
+      return pid > 0 && (await isAlive(pid));
     });
     return pid;
   };
@@ -248,34 +277,102 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
     }
   };
 
+  const saveJournal = async (): Promise<void> => {
+    if (!journal) return;
+    try {
+      await writeFile(journalPath, JSON.stringify(journal), { mode: 0o600 });
+    } catch (cause) {
+      throw new VigilError('system', `cannot write the recovery journal ${journalPath}`, { cause });
+    }
+  };
+
+  /** The pid of the audit daemon registered with the kernel now (auditd may have been restarted by anyone). */
+  const currentDaemon = async (): Promise<number> => {
+    const pid = (await status()).pid || Number((await readFile(PID_FILE, 'utf8').catch(() => '')).trim()) || 0;
+    return (await isAlive(pid)) ? pid : 0;
+  };
+
+  const waitForSocket = (timeoutMs: number, pid: () => number) =>
+    waitFor(`auditd to create ${socketPath} (see syslog for af_unix plugin errors)`, timeoutMs, async () => {
+      if (!(await isAlive(pid()))) throw new VigilError('unavailable', `auditd (pid ${pid()}) exited while starting; see syslog`);
+      return isSocket(socketPath);
+    });
+
+  /** Restarts the running auditd so it reads the plugin config afresh; a reload cannot always apply it. */
+  const restartDaemon = async (reason: string): Promise<void> => {
+    warn(`restarting auditd: ${reason}`);
+    const old = await currentDaemon();
+    if (old > 0) await stopDaemon(old);
+    const pid = await startDaemon();
+    await waitForSocket(readyTimeoutMs, () => pid);
+  };
+
   return {
     prior: () => prior,
 
     async setUp() {
-      const auditd = await preflight();
-      const before = await status();
-      if (before.enabled === 2) {
+      await preflight();
+      const current = await status();
+      if (current.enabled === 2) {
         throw new VigilError('system', 'audit rules are locked (auditctl -s shows enabled 2, set by -e 2); rules can only change after a reboot');
       }
-      const rules = (await ctl(['-l'], 'listing audit rules')).stdout;
+      const runningNow = current.pid > 0 && (await isAlive(current.pid));
+      const leftover = parseJournal(await readFile(journalPath, 'utf8').catch(() => ''));
       let pluginConf: Buffer | undefined;
-      try {
-        pluginConf = await readFile(confPath);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new VigilError('system', `cannot read ${confPath}`, { cause: error });
+      let daemonRunning: boolean;
+      let before: { enabled: number; backlogLimit: number };
+      if (leftover) {
+        warn(`a previous run did not stop cleanly; restoring the state it recorded in ${journalPath}`);
+        pluginConf = leftover.pluginConf === null ? undefined : Buffer.from(leftover.pluginConf, 'base64');
+        daemonRunning = leftover.daemonRunning;
+        before = { enabled: leftover.enabled, backlogLimit: leftover.backlogLimit };
+        for (const rule of leftover.rules) await run(auditctl, ['-d', ...rule]);
+      } else {
+        try {
+          pluginConf = await readFile(confPath);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new VigilError('system', `cannot read ${confPath}`, { cause: error });
+        }
+        daemonRunning = runningNow;
+        before = { enabled: current.enabled, backlogLimit: current.backlogLimit };
       }
-      const daemonRunning = before.pid > 0 && (await isAlive(before.pid));
-      prior = { daemonPid: daemonRunning ? before.pid : 0, enabled: before.enabled, backlogLimit: before.backlogLimit, rules, pluginConf };
-      // Runs last: auditd turns auditing on when it starts and leaves it on when it stops.
+      const rules = (await ctl(['-l'], 'listing audit rules')).stdout;
+      prior = { daemonPid: daemonRunning && runningNow ? current.pid : 0, enabled: before.enabled, backlogLimit: before.backlogLimit, rules, pluginConf };
+
+      const made = await mkdir(dirname(journalPath), { recursive: true, mode: 0o700 }).catch((cause: unknown) => {
+        throw new VigilError('system', `cannot create ${dirname(journalPath)} for the recovery journal`, { cause });
+      });
+      const createdDir = leftover ? leftover.createdDir : (made ?? null);
+      journal = {
+        version: 1,
+        pluginConf: pluginConf ? pluginConf.toString('base64') : null,
+        daemonRunning,
+        enabled: before.enabled,
+        backlogLimit: before.backlogLimit,
+        rules: [],
+        createdDir,
+      };
+      await saveJournal();
+      // Runs last of all, and only when everything else is back: otherwise the next run restores from it.
+      undo.push({
+        what: `remove the recovery journal ${journalPath}`,
+        onlyIfClean: true,
+        run: async () => {
+          journal = undefined;
+          await unlink(journalPath).catch(() => undefined);
+          if (createdDir) await rmdir(createdDir).catch(() => undefined);
+        },
+      });
+      // auditd turns auditing on when it starts and leaves it on when it stops: put the flags back after it is gone.
       undo.push({
         what: `restore kernel audit settings (enabled ${before.enabled}, backlog_limit ${before.backlogLimit})`,
         run: async () => {
-          const current = await status();
-          if (current.backlogLimit !== before.backlogLimit) await ctl(['-b', String(before.backlogLimit)], 'restoring the audit backlog limit');
-          if (current.enabled !== before.enabled && current.enabled !== 2) await ctl(['-e', String(before.enabled)], 'restoring the audit enabled flag');
+          const now = await status();
+          if (now.backlogLimit !== before.backlogLimit) await ctl(['-b', String(before.backlogLimit)], 'restoring the audit backlog limit');
+          if (now.enabled !== before.enabled && now.enabled !== 2) await ctl(['-e', String(before.enabled)], 'restoring the audit enabled flag');
         },
       });
-      if (rules.includes(`key=${RULE_KEY}`)) warn(`audit rules with key "${RULE_KEY}" exist already (left by an earlier run?); they are kept`, { rules });
+      if (rules.includes(`key=${RULE_KEY}`)) warn(`audit rules with key "${RULE_KEY}" exist already and are kept`, { rules });
       if (pluginConf && /^\s*active\s*=\s*yes/m.test(pluginConf.toString('utf8'))) {
         warn(`${confPath} was active for another consumer; auditd 3.0 has one af_unix plugin, so it is redirected to Vigil until stop`);
       }
@@ -305,31 +402,50 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
         throw new VigilError('system', `cannot write ${confPath}`, { cause });
       }
 
-      let pid: number;
       if (daemonRunning) {
-        pid = before.pid;
-        process.kill(pid, 'SIGHUP');
         undo.push({
-          what: `reload auditd (pid ${pid}) with the restored plugin config`,
+          what: 'reload auditd with the restored plugin config',
           run: async () => {
             await restoreConf();
-            if (!(await isAlive(pid))) return;
+            const pid = await currentDaemon();
+            if (pid === 0) return;
             signal(pid, 'SIGHUP');
-            await waitFor(`auditd to close ${socketPath}`, readyTimeoutMs, async () => !(await isSocket(socketPath)));
+            try {
+              await waitFor(`auditd to close ${socketPath}`, RELOAD_TIMEOUT_MS, async () => !(await isSocket(socketPath)));
+            } catch {
+              await restartDaemon('a reload did not apply the restored af_unix config');
+              if (await isSocket(socketPath)) await unlink(socketPath);
+            }
           },
         });
       } else {
-        pid = await startDaemon(auditd);
+        undo.push({
+          what: 'stop the auditd started by Vigil',
+          run: async () => {
+            const pid = await currentDaemon();
+            if (pid > 0) await stopDaemon(pid);
+          },
+        });
       }
-      await waitFor(`auditd to create ${socketPath} (see syslog for af_unix plugin errors)`, readyTimeoutMs, async () => {
-        if (!(await isAlive(pid))) throw new VigilError('unavailable', `auditd (pid ${pid}) exited while starting; see syslog`);
-        return isSocket(socketPath);
-      });
+      if (runningNow) {
+        // auditd 3.0 applies a changed af_unix config on SIGHUP only when the plugin's active flag changes.
+        signal(current.pid, 'SIGHUP');
+        try {
+          await waitForSocket(RELOAD_TIMEOUT_MS, () => current.pid);
+        } catch {
+          await restartDaemon('a reload did not apply the af_unix config');
+        }
+      } else {
+        const pid = await startDaemon();
+        await waitForSocket(readyTimeoutMs, () => pid);
+      }
 
       const now = await status();
       if (now.enabled === 0) await ctl(['-e', '1'], 'enabling kernel auditing');
       if (now.backlogLimit < wantBacklog) await ctl(['-b', String(wantBacklog)], 'raising the audit backlog limit');
     },
+
+    restartDaemon: () => restartDaemon('auditd accepted no connection on its af_unix socket (a plugin re-enabled by a reload does not accept on auditd 3.0.9)'),
 
     async probe(text) {
       await ctl(['-m', text], 'sending a probe message to auditd');
@@ -339,6 +455,8 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
       for (const rule of AUDIT_RULES) {
         const result = await run(auditctl, ['-a', ...rule]);
         if (result.code === 0) {
+          journal?.rules.push([...rule]);
+          await saveJournal();
           undo.push({ what: `delete rule ${rule.join(' ')}`, run: async () => void (await ctl(['-d', ...rule], 'deleting an audit rule')) });
           continue;
         }
@@ -357,6 +475,7 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
       const failures: string[] = [];
       while (undo.length > 0) {
         const step = undo.pop()!;
+        if (step.onlyIfClean && failures.length > 0) continue;
         try {
           await step.run();
         } catch (error) {

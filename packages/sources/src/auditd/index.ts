@@ -10,6 +10,7 @@ import { createAuditdControl, type AuditdControl } from './auditd-control.js';
 import { createHashCache, DEFAULT_HASH_MAX_BYTES, type HashCache } from './hash-cache.js';
 import { createProcessEventBuilder, type ProcessEventBuilder } from './process-events.js';
 import { parseRecord, type AuditRecord } from './record-parser.js';
+import { createSerialGapCounter } from './serial-gaps.js';
 import { createSocketReader, type SocketReader } from './socket-reader.js';
 import { createUserNames } from './user-names.js';
 
@@ -48,6 +49,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   let hashes: HashCache | undefined;
   let state: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
   const probes = new Map<string, () => void>();
+  const serials = createSerialGapCounter();
   /** Events in assembly order; each is emitted once it and every event before it are ready. */
   const queue: Array<{ event?: CollectedEvent; ready: boolean }> = [];
   let drained: (() => void) | undefined;
@@ -60,10 +62,13 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     }
   };
 
+  /** Set once stop() has flushed: events finishing later are discarded, never emitted after stop. */
+  let sinkClosed = false;
+
   const drain = () => {
     while (queue.length > 0 && queue[0]!.ready) {
       const { event } = queue.shift()!;
-      if (!event || !sink) continue;
+      if (!event || !sink || sinkClosed) continue;
       try {
         sink.emit(event);
         counts.events++;
@@ -118,6 +123,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       return;
     }
     counts.records++;
+    serials.observe(record);
     if (record.type === 'USER') {
       const text = record.fields.text;
       if (text?.startsWith(PROBE_PREFIX)) {
@@ -128,26 +134,23 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     assembler?.push(record);
   };
 
-  /** Proves that auditd accepted our connection: a message sent through the kernel comes back on the socket. */
-  const handshake = async (c: AuditdControl) => {
-    const deadline = Date.now() + 10000;
+  /** Whether auditd accepted our connection: a message sent through the kernel comes back on the socket in time. */
+  const handshake = async (c: AuditdControl, timeoutMs: number): Promise<boolean> => {
+    const deadline = Date.now() + timeoutMs;
     for (let attempt = 1; Date.now() < deadline; attempt++) {
       const text = PROBE_PREFIX + randomBytes(8).toString('hex');
       let timer: NodeJS.Timeout | undefined;
       const seen = new Promise<boolean>((resolve) => {
         probes.set(text, () => resolve(true));
-        timer = setTimeout(() => resolve(false), Math.min(250 * attempt, 2000));
+        timer = setTimeout(() => resolve(false), Math.min(250 * attempt, 1000, Math.max(1, deadline - Date.now())));
       });
       await c.probe(text);
       const ok = await seen;
       clearTimeout(timer);
       probes.delete(text);
-      if (ok) return;
+      if (ok) return true;
     }
-    throw new VigilError(
-      'unavailable',
-      `auditd delivered no records on ${socketPath}; another client may hold the af_unix plugin's single connection`,
-    );
+    return false;
   };
 
   let starting: Promise<void> | undefined;
@@ -167,6 +170,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       });
     }
     drained = undefined;
+    sinkClosed = true;
     await control?.restore();
   };
 
@@ -199,7 +203,15 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     try {
       await control.setUp();
       await reader.connect();
-      await handshake(control);
+      if (!(await handshake(control, 2000))) {
+        reader.close();
+        await control.restartDaemon();
+        reader = createSocketReader({ path: socketPath, onLine, onProblem: warn });
+        await reader.connect();
+        if (!(await handshake(control, 10000))) {
+          throw new VigilError('unavailable', `auditd delivered no records on ${socketPath}; another client may hold the af_unix plugin's single connection`);
+        }
+      }
       await control.installRules();
       state = 'running';
     } catch (error) {
@@ -236,10 +248,12 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         records: counts.records,
         events: counts.events,
         parseErrors: counts.parseErrors,
-        dropped: counts.dropped + counts.pendingDropped + (a?.truncatedRecords ?? 0),
+        dropped: counts.dropped + counts.pendingDropped,
+        truncatedRecords: a?.truncatedRecords ?? 0,
         openEvents: a?.open ?? 0,
         pendingEvents: queue.length,
         reconnects: r ? Math.max(0, r.connects - 1) : 0,
+        serialGaps: serials.gaps(),
         oversizeLines: r?.oversizeLines ?? 0,
         hashHits: h?.hits ?? 0,
         hashMisses: h?.misses ?? 0,

@@ -1,5 +1,5 @@
 // Turns one assembled audit event (execve/execveat or exit_group records) into a process start or exit event.
-// Never emits null or empty optional fields, never blocks on the file system (hashing is async), never throws.
+// Never emits null or empty optional fields, never throws, never waits on disk: only a procfs readlink is synchronous.
 
 import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';

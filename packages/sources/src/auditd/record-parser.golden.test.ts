@@ -17,7 +17,7 @@ interface GoldenRecord {
 /** Values go-libaudit interprets (names for numbers, SELinux context parts); we keep the raw value. */
 const INTERPRETED = new Set(['arch', 'syscall', 'exit', 'auid', 'ses', 'result', 'res', 'key', 'sig', 'old-auid', 'old-ses']);
 /** Keys go-libaudit derives and we do not (SELinux context parts, AVC words, SOCKADDR parts decoded separately). */
-const DERIVED = /^(subj_|obj_)|^(seperms|seresult|new_auid)$/;
+const DERIVED = /^(subj_|obj_)|^(seperms|seresult|old_auid|new_auid)$/;
 const SOCKADDR_KEYS = new Set(['family', 'addr', 'port', 'path']);
 
 const dir = join(corpusPath('linux', 'go-libaudit-testdata'), 'auparse', 'testdata');

@@ -99,7 +99,7 @@ test('bad lines are invalid_input errors with a column', () => {
     ['type=SYSCALL msg=audit(1700000000:1): a=1', 34],
     ['type=SYSCALL msg=audit(1700000000.1:x): a=1', 37],
     ['type=SYSCALL msg=audit(1.1:1): comm="unterminated', 37],
-    ["type=USER msg=audit(1.1:1): msg='op=x", 33],
+    ["type=USER msg=audit(1.1:1): msg='op=\"x", 37],
     ['type= msg=audit(1.1:1):', 6],
     ['type=A\x1d msg=audit(1.1:1):', 7],
   ];
@@ -111,6 +111,7 @@ test('bad lines are invalid_input errors with a column', () => {
     );
   }
   assert.throws(() => parseRecord('type=X msg=audit(1.1:1): a=' + 'x'.repeat(MAX_RECORD_LINE)), isInvalidInput);
+  assert.equal(parseRecord("type=USER msg=audit(1.1:1): msg='op=x res=succ").fields.res, 'succ', 'a payload cut at its end still parses');
 });
 
 /** mulberry32: a small seeded PRNG so failures reproduce. */

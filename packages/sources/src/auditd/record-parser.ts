@@ -151,9 +151,10 @@ function parseBody(line: string, from: number, to: number, record: AuditRecord, 
       pos = close + 1;
       continue;
     }
-    if (quote === 39 /* ' */) {
-      const close = line.indexOf("'", valueStart + 1);
-      if (close < 0 || close >= to) fail(`unterminated quoted value of "${key.slice(0, 64)}"`, valueStart);
+    if (quote === 39 /* ' */ && !nested) {
+      // Userspace payloads cut at their maximum length lose the closing quote: the payload then runs to the end.
+      const found = line.indexOf("'", valueStart + 1);
+      const close = found < 0 || found > to ? to : found;
       store(record, key, line.slice(valueStart + 1, close), undefined, false);
       parseBody(line, valueStart + 1, close, record, true);
       pos = close + 1;

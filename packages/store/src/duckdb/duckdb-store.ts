@@ -16,6 +16,8 @@ export interface DuckDbStoreOptions {
   maxGroupEvents?: number;
   threads?: number;
   memoryLimit?: string;
+  /** WAL size that triggers a checkpoint at commit; larger means fewer, longer pauses and a longer replay after a crash. */
+  checkpointThreshold?: string;
 }
 
 interface PendingAppend {
@@ -149,6 +151,9 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       try {
         instance = await DuckDBInstance.create(join(options.dataDir, 'events.duckdb'), {
           threads: String(options.threads ?? 2),
+          // Reads order by time explicitly, so inserts need not keep arrival order; this lets DuckDB append in parallel.
+          preserve_insertion_order: 'false',
+          checkpoint_threshold: options.checkpointThreshold ?? '128MB',
           ...(options.memoryLimit ? { memory_limit: options.memoryLimit } : {}),
         });
       } catch (error) {

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { VigilError } from '@vigil/common';
+import { AUDIT_RULES, createAuditdControl, parseAuditStatus, pluginConfig, RULE_KEY } from './auditd-control.js';
+
+test('parses auditctl -s output', () => {
+  const status = parseAuditStatus(
+    'enabled 1\nfailure 1\npid 7782\nrate_limit 0\nbacklog_limit 64\nlost 0\nbacklog 0\nbacklog_wait_time 15000\nloginuid_immutable 0 unlocked\n',
+  );
+  assert.deepEqual(status, { enabled: 1, pid: 7782, backlogLimit: 64 });
+  assert.throws(() => parseAuditStatus('AUDIT_STATUS: enabled=1'), (e: unknown) => e instanceof VigilError && e.code === 'system');
+});
+
+test('the plugin config is the builtin af_unix plugin in string format on our socket', () => {
+  const text = pluginConfig('/run/vigil.sock');
+  assert.match(text, /^active = yes$/m);
+  assert.match(text, /^path = builtin_af_unix$/m);
+  assert.match(text, /^type = builtin$/m);
+  assert.match(text, /^args = 0600 \/run\/vigil\.sock$/m);
+  assert.match(text, /^format = string$/m);
+});
+
+test('every rule carries our key; exec rules drop failed lookups; both architectures are covered', () => {
+  for (const rule of AUDIT_RULES) assert.deepEqual(rule.slice(-2), ['-k', RULE_KEY]);
+  const execs = AUDIT_RULES.filter((r) => r.includes('execve,execveat'));
+  assert.deepEqual(execs.map((r) => r.find((a) => a.startsWith('arch='))), ['arch=b64', 'arch=b32']);
+  assert.ok(execs.every((r) => r.includes('exit!=-2')));
+  assert.equal(AUDIT_RULES.filter((r) => r.includes('exit_group')).length, 2);
+});
+
+test('set-up refuses a bad socket path or missing binaries before touching the machine, and restore is then a no-op', async () => {
+  const badPath = createAuditdControl({ socketPath: '/tmp/has space.sock' });
+  await assert.rejects(badPath.setUp(), (e: unknown) => e instanceof VigilError && e.code === 'invalid_config');
+  await badPath.restore();
+  const missing = createAuditdControl({ socketPath: '/tmp/x.sock', auditdPath: '/nonexistent/auditd' });
+  await assert.rejects(missing.setUp(), (e: unknown) => e instanceof VigilError && e.code === 'unavailable' && /apt-get install auditd/.test(e.message));
+  await missing.restore();
+  assert.equal(missing.prior(), undefined);
+});
