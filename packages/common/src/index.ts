@@ -3,3 +3,4 @@ export * from './log.js';
 export * from './registry.js';
 export * from './paths.js';
 export * from './version.js';
+export * from './random.js';

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { VigilError } from '@vigil/common';
+import { VigilError, seededRandom } from '@vigil/common';
 import { decodeEventBatch } from './batch-decoder.js';
 
 const HOST = 'agent-1';
 
-/** Deterministic PRNG (mulberry32) so a failing case can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function processEvent(sequence: number, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { VigilError } from '@vigil/common';
+import { VigilError, seededRandom } from '@vigil/common';
 import { parseRecord, fieldBytes, MAX_RECORD_LINE, type AuditRecord } from './record-parser.js';
 
 const isInvalidInput = (error: unknown): boolean =>
@@ -114,17 +114,7 @@ test('bad lines are invalid_input errors with a column', () => {
   assert.equal(parseRecord("type=USER msg=audit(1.1:1): msg='op=x res=succ").fields.res, 'succ', 'a payload cut at its end still parses');
 });
 
-/** mulberry32: a small seeded PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const SEEDS = [
   SYSCALL,
