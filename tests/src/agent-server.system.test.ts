@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { spawn, execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync, realpathSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, cleanup, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle } from './harness.js';
 
@@ -91,6 +91,7 @@ test('200 distinct commands arrive with pid, ppid, argv, user and sha256 within 
   const hosts = (await api.get('/api/v1/hosts')).body as { id: string; state: string; counters: { dropped: number } | null }[];
   const host = await waitFor('a heartbeat', async () => ((await api.get('/api/v1/hosts')).body as typeof hosts).find((h) => h.id === agent.agentId && h.counters), 5000);
   assert.equal(host.state, 'online');
+  for (const file of ['agent.key', 'agent.crt', 'agent.json']) assert.equal(statSync(join(agent.stateDir, file)).mode & 0o777, 0o600, `${file} is 0600`);
   assert.equal(host.counters!.dropped, 0);
 });
 
