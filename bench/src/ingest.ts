@@ -34,7 +34,7 @@ const options = parseOptions(
     seed: { description: 'seed of the event generator', default: 1 },
     postgres: { description: 'also run the PostgreSQL 15 baseline', default: true },
     'pg-port': { description: 'loopback port of the temporary PostgreSQL cluster', default: 25432 },
-    'pg-method': { description: 'PostgreSQL load method: unnest (column arrays) or json (json_to_recordset of the batch body)', default: 'unnest' },
+    'pg-method': { description: 'PostgreSQL load method: json (json_to_recordset of the batch body) or unnest (column arrays, slow to prepare)', default: 'json' },
     profile: { description: 'run the server child with --cpu-prof and print its top costs (results go to ingest-profile.json)', default: false },
     'update-docs': { description: 'write the measured table into docs/benchmarks.md (section "## ingest")', default: false },
   },
@@ -54,15 +54,18 @@ const log = (line: string) => process.stderr.write(line + '\n');
 // ---- cleanup: everything started is registered here and undone in reverse order ----
 
 const cleanups: { name: string; run: () => void | Promise<void> }[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    const step = cleanups.pop()!;
-    try {
-      await step.run();
-    } catch (error) {
-      log(`cleanup ${step.name} failed: ${(error as Error).message}`);
+let cleaning: Promise<void> | undefined;
+function cleanupAll(): Promise<void> {
+  return (cleaning ??= (async () => {
+    while (cleanups.length) {
+      const step = cleanups.pop()!;
+      try {
+        await step.run();
+      } catch (error) {
+        log(`cleanup ${step.name} failed: ${(error as Error).message}`);
+      }
     }
-  }
+  })());
 }
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -139,14 +142,16 @@ function generateBatches(agent: { id: string; hostname: string }, index: number,
   const stream = createAgentEventStream(agent.id, agent.hostname, options.seed * 1000 + index, Date.now() - 3_600_000);
   const batches: Batch[] = [];
   for (let b = 0; b < count; b++) {
-    const events = stream.next(batchSize);
+    const { body, lastSequence } = stream.nextBody(batchSize);
     if (b % 25 === 0) {
+      // A sample goes through the server's own validator, exactly as sent.
+      const events = (JSON.parse(body.toString('utf8')) as { events: unknown[] }).events;
       for (let i = 0; i < events.length; i++) {
         const check = checkEvent(events[i], `events[${i}]`);
         if (check.problems.length) throw new Error(`generated event fails the schema: ${JSON.stringify(check.problems)}`);
       }
     }
-    batches.push({ body: Buffer.from(JSON.stringify({ host_id: agent.id, events })), events: events.length, lastSequence: events[events.length - 1]!['event.sequence'] });
+    batches.push({ body, events: batchSize, lastSequence });
   }
   return batches;
 }
@@ -158,10 +163,14 @@ interface VigilFigures {
   serverCpuCores: number;
   clientCpuCores: number;
   serverPeakRssMiB: number;
+  /** Whole life of the server child up to the count check: start-up, enrollment, warm-up, window and drain. */
+  serverCpuSeconds: number;
   storedTotal: number;
   /** Events acknowledged per agent, in agent order. */
   perAgentEvents: number[];
   bytesPerEvent: number;
+  /** Average JSON size of an event in the pool, in bytes. */
+  eventJsonBytes: number;
   profile?: ProfileSummary | undefined;
   profileFile?: string | undefined;
 }
@@ -253,6 +262,7 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
   }
   log(`verify  server stores ${formatInt(counts.body.total)} events = ${formatInt(load.totalEvents)} acknowledged`);
   const serverPeakRssMiB = processPeakRssMiB(serverPid);
+  const serverCpuSeconds = processCpuSeconds(serverPid);
   await stopServerChild(server);
   const bytes = directoryBytes(join(dataDir, 'events'));
 
@@ -274,9 +284,11 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
       serverCpuCores: (cpuAtEnd - cpuAtStart) / options.duration,
       clientCpuCores: clientCpu / options.duration,
       serverPeakRssMiB,
+      serverCpuSeconds,
       storedTotal: counts.body.total,
       perAgentEvents,
       bytesPerEvent: bytes / counts.body.total,
+      eventJsonBytes: poolBytes / poolEvents,
       profile,
       profileFile,
     },
@@ -285,14 +297,14 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
 
 /** Settings of a server sized for bulk ingest; durability (fsync, synchronous_commit, full_page_writes) stays default. */
 const postgresSettings: Record<string, string> = {
-  shared_buffers: "'2GB'",
-  max_wal_size: "'8GB'",
-  min_wal_size: "'1GB'",
-  wal_buffers: "'64MB'",
+  shared_buffers: '2GB',
+  max_wal_size: '8GB',
+  min_wal_size: '1GB',
+  wal_buffers: '64MB',
   max_connections: '50',
 };
 
-async function runPostgres(agents: readonly SimAgent[], vigilEventsPerAgent: readonly number[]): Promise<PostgresFigures> {
+async function runPostgres(agents: readonly SimAgent[]): Promise<PostgresFigures> {
   const server: TempPostgres = await startTempPostgres(options['pg-port'], postgresSettings);
   cleanups.push({ name: 'stop postgres', run: () => server.stop() });
   log(`postgres pid ${server.pid} on 127.0.0.1:${server.port}, data in ${server.dir}`);
@@ -304,15 +316,15 @@ async function runPostgres(agents: readonly SimAgent[], vigilEventsPerAgent: rea
   }
   cleanups.push({ name: 'close postgres clients', run: async () => void (await Promise.allSettled(clients.map((c) => c.end()))) });
   for (const sql of pgSchemaSql) await clients[0]!.query(sql);
+  for (const [name, value] of Object.entries(postgresSettings)) {
+    const shown = String((await clients[0]!.query(`SHOW ${name}`)).rows[0]?.[name]);
+    if (shown !== value) throw new Error(`postgres setting ${name} is ${shown}, expected ${value}`);
+  }
 
-  // The same batches the agents sent, in the same order per agent, prepared before the clock starts: all of them for
-  // the json method (no preparation), a quarter more than Vigil took for unnest (whose column arrays cost memory).
+  // The same batches, in the same order per connection as per agent (the first ones are exactly what Vigil stored),
+  // with parameters prepared before the clock starts.
   const prepStart = performance.now();
-  const queues: PgBatchParams[][] = agents.map((agent, i) => {
-    const sentBatches = Math.ceil((vigilEventsPerAgent[i] ?? 0) / batchSize);
-    const wanted = pgMethod === 'json' ? agent.batches.length : Math.ceil(sentBatches * 1.25) + 2;
-    return agent.batches.slice(0, wanted).map((b) => pgBatchParams(pgMethod, b.body));
-  });
+  const queues: PgBatchParams[][] = agents.map((agent) => agent.batches.map((b) => pgBatchParams(pgMethod, b.body)));
   log(`postgres parameters for ${formatInt(queues.reduce((n, q) => n + q.length, 0))} batches prepared in ${((performance.now() - prepStart) / 1000).toFixed(1)} s (method ${pgMethod})`);
 
   let cpuAtStart = 0;
@@ -357,7 +369,7 @@ async function main(): Promise<void> {
   const machine = machineInfo();
   log(`ingest benchmark: ${agentCount} agents, batches of ${batchSize}, ${options.warmup} s warm-up + ${options.duration} s measured; ${machine.cores} × ${machine.cpu_model}, ${machine.memory_gib} GiB`);
   const { figures: vigil, agents } = await runVigil();
-  const postgres = options.postgres ? await runPostgres(agents, vigil.perAgentEvents) : undefined;
+  const postgres = options.postgres ? await runPostgres(agents) : undefined;
   await cleanupAll();
 
   const vRate = rate(vigil.load);
@@ -365,16 +377,17 @@ async function main(): Promise<void> {
   const vLat = vigil.load.latenciesMs;
   const pLat = postgres?.load.latenciesMs ?? [];
   const header = ['', 'vigil (embedded store)', `postgresql 15 (${pgMethod})`];
+  const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : 'n/a');
   const rows = [
     ['events/s sustained', formatInt(vRate), formatInt(pRate)],
-    ['ack p50 ms', round(percentile(vLat, 50), 1).toFixed(1), round(percentile(pLat, 50), 1).toFixed(1)],
-    ['ack p99 ms', round(percentile(vLat, 99), 1).toFixed(1), round(percentile(pLat, 99), 1).toFixed(1)],
+    ['ack p50 ms', fixed(percentile(vLat, 50), 1), fixed(percentile(pLat, 50), 1)],
+    ['ack p99 ms', fixed(percentile(vLat, 99), 1), fixed(percentile(pLat, 99), 1)],
     ['events in window', formatInt(vigil.load.windowEvents), formatInt(postgres?.load.windowEvents ?? Number.NaN)],
-    ['server CPU cores', round(vigil.serverCpuCores, 2).toFixed(2), round(postgres?.cpuCores ?? Number.NaN, 2).toFixed(2)],
+    ['server CPU cores', fixed(vigil.serverCpuCores, 2), fixed(postgres?.cpuCores ?? Number.NaN, 2)],
     ['stored bytes/event', formatInt(vigil.bytesPerEvent), formatInt(postgres?.bytesPerEvent ?? Number.NaN)],
   ];
   const ratio = vRate / pRate;
-  process.stdout.write(`\n${textTable(header, rows)}\n\nvigil / postgres: ${Number.isFinite(ratio) ? ratio.toFixed(2) : 'n/a'}x   (server peak RSS ${formatInt(vigil.serverPeakRssMiB)} MiB, load generator ${vigil.clientCpuCores.toFixed(2)} cores)\n`);
+  process.stdout.write(`\n${textTable(header, rows)}\n\nvigil / postgres: ${Number.isFinite(ratio) ? ratio.toFixed(2) + 'x' : 'n/a'}   (server peak RSS ${formatInt(vigil.serverPeakRssMiB)} MiB, load generator ${vigil.clientCpuCores.toFixed(2)} cores)\n`);
   for (const [name, load] of [['vigil', vigil.load], ['postgres', postgres?.load]] as const) {
     if (load?.exhausted) log(`WARNING: ${name} ran out of pre-generated batches before the window closed; its rate is a lower bound. Raise --pool-rate.`);
   }
@@ -404,9 +417,12 @@ async function main(): Promise<void> {
     events_in_window: vigil.load.windowEvents,
     requests_total: vigil.load.requests,
     events_verified_stored: vigil.storedTotal,
-    event_bytes_avg: Math.round(agents[0]!.batches[0]!.body.length / batchSize),
+    events_per_agent_min: Math.min(...vigil.perAgentEvents),
+    events_per_agent_max: Math.max(...vigil.perAgentEvents),
+    event_bytes_avg: Math.round(vigil.eventJsonBytes),
     server_cpu_cores: round(vigil.serverCpuCores, 2),
     server_peak_rss_mib: Math.round(vigil.serverPeakRssMiB),
+    server_cpu_seconds_total: round(vigil.serverCpuSeconds, 1),
     load_generator_cpu_cores: round(vigil.clientCpuCores, 2),
     stored_bytes_per_event: Math.round(vigil.bytesPerEvent),
     pool_exhausted: vigil.load.exhausted,
@@ -445,7 +461,11 @@ async function main(): Promise<void> {
         'running in its own process with the embedded DuckDB store. An event counts once the server acknowledged it, which it does only after the',
         `store committed it. The same batches are then loaded into a fresh PostgreSQL 15 cluster over ${agentCount} connections`,
         `(\`INSERT ... SELECT FROM ${pgMethod === 'json' ? 'json_to_recordset' : 'unnest'}\`, one transaction per batch, fsync on) with indexes on`,
-        '(host_id, ts), (category, ts) and (sha256), as a traditional deployment would need. Figures are over the measured window after the warm-up.',
+        '(host_id, ts), (category, ts) and (sha256), as a traditional deployment would need. PostgreSQL gets settings sized for bulk ingest',
+        `(${Object.entries(postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}; durability settings at their defaults), so it does not`,
+        'checkpoint inside the window; Vigil runs with its shipped store defaults. Figures are over the measured window after the warm-up;',
+        '"server CPU cores" is the Vigil server process, or the whole PostgreSQL process tree; "stored bytes/event" is the DuckDB file after',
+        'close, or the table with its indexes (WAL not counted).',
         '',
         '```',
         `npx tsc -b && npm run bench -- ingest${flags.length ? ' ' + flags.join(' ') : ''}`,
@@ -463,6 +483,7 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (error: unknown) => {
+  if (interrupted) return; // the signal handler cleans up and exits
   log(`ingest benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   await cleanupAll();
   process.exit(1);

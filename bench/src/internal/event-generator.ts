@@ -2,7 +2,7 @@
 // Deterministic for a given seed (except event.id, a random UUID); never touches the network or the disk.
 
 import { randomUUID } from 'node:crypto';
-import type { FileEvent, NetworkEvent, ProcessEvent } from '@vigil/schema';
+import { checkEvent, type FileEvent, type NetworkEvent, type ProcessEvent } from '@vigil/schema';
 
 export type BenchEvent = ProcessEvent | NetworkEvent | FileEvent;
 
@@ -65,6 +65,10 @@ const longArgs = [
   '--config=/etc/otel-collector/config.yaml --set=service.telemetry.logs.level=warn --set=exporters.otlp.endpoint=collector.observability.svc.cluster.local:4317',
 ];
 
+const ipv4Destinations = ['140.82.121.4', '104.16.24.35', '151.101.1.69', '10.0.5.20', '10.0.5.21', '172.217.16.142', '52.216.8.115', '185.199.108.133'];
+const ipv6Destinations = ['2606:4700:4700::1111', '2a00:1450:4001:82b::200e', '2001:4860:4860::8888'];
+const destinationPorts = [443, 443, 443, 80, 53, 22, 5432, 6379, 8080, 4444];
+
 function hex64(random: () => number): string {
   let out = '';
   for (let i = 0; i < 8; i++) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
@@ -80,9 +84,21 @@ function pick<T>(random: () => number, list: readonly T[]): T {
 }
 
 export interface AgentEventStream {
-  /** The next `count` events of this agent, sequence numbers continuing from the previous call. */
+  /** The next `count` events of this agent as objects, sequence numbers continuing from the previous call. */
   next(count: number): BenchEvent[];
+  /**
+   * The next `count` events as a ready batch body `{"host_id":...,"events":[...]}`. Fast path for large pools: the
+   * per-event fields (time, id, sequence, pid) are fresh, the rest comes from a set of pre-serialized, schema-checked
+   * tails, so the pool repeats command lines, paths and addresses the way a real host does.
+   */
+  nextBody(count: number): { body: Buffer; lastSequence: number };
 }
+
+/** Fields written per event by nextBody; every other field comes from a template tail. */
+const headKeys = new Set(['@timestamp', 'event.id', 'event.sequence', 'host.id', 'host.name', 'event.provider', 'process.pid']);
+
+/** Distinct pre-serialized event tails per agent (process/network/file parts). */
+const TEMPLATE_COUNT = 8192;
 
 /** Events of one simulated agent: ~70% process start, ~20% network connect, ~10% file create. */
 export function createAgentEventStream(hostId: string, hostName: string, seed: number, startMs: number): AgentEventStream {
@@ -101,72 +117,128 @@ export function createAgentEventStream(hostId: string, hostName: string, seed: n
   let pid = 1000 + Math.floor(random() * 20000);
   let timeMs = startMs;
 
-  function processFields(): Record<string, unknown> {
+  interface ProcessPart {
+    pid: number;
+    ppid: number;
+    executable: string;
+    name: string;
+    args: string[];
+    cwd: string;
+    sha256: string;
+    parent: string;
+    uid: string;
+    userName: string;
+    euid: string;
+    gid: string;
+  }
+
+  function processPart(): ProcessPart {
     pid = pid >= 4194000 ? 300 : pid + 1 + Math.floor(random() * 3);
     const executable = pick(random, executables);
     const name = baseName(executable);
-    const parent = pick(random, parents);
     const argc = 2 + Math.floor(random() * 7);
     const args = [random() < 0.5 ? name : executable];
     for (let i = 1; i < argc; i++) args.push(random() < 0.04 ? pick(random, longArgs) : pick(random, argPool));
     const [uid, userName, gid] = pick(random, users);
     return {
-      'process.pid': pid,
-      'process.parent.pid': 1 + Math.floor(random() * pid),
-      'process.executable': executable,
-      'process.name': name,
-      'process.args': args,
-      'process.command_line': args.join(' '),
-      'process.working_directory': pick(random, directories),
-      'process.hash.sha256': hashFor(executable),
-      'process.parent.executable': parent,
-      'process.parent.name': baseName(parent),
-      'user.id': uid,
-      'user.name': userName,
-      'user.effective.id': random() < 0.1 ? '0' : uid,
-      'group.id': gid,
+      pid,
+      ppid: 1 + Math.floor(random() * pid),
+      executable,
+      name,
+      args,
+      cwd: pick(random, directories),
+      sha256: hashFor(executable),
+      parent: pick(random, parents),
+      uid,
+      userName,
+      euid: random() < 0.1 ? '0' : uid,
+      gid,
     };
   }
 
+  // Object literals with a fixed shape per category (spreading dotted keys is several times slower).
   function one(): BenchEvent {
     sequence++;
     timeMs += random() * 4;
-    const base = {
-      '@timestamp': new Date(timeMs).toISOString(),
-      'event.id': randomUUID(),
-      'event.sequence': sequence,
-      'host.id': hostId,
-      'host.name': hostName,
-      'event.provider': 'auditd',
-    };
+    const timestamp = new Date(timeMs).toISOString();
+    const id = randomUUID();
+    const p = processPart();
     const roll = random();
-    if (roll < 0.7) return { ...base, 'event.category': 'process', 'event.action': 'start', ...processFields() } as ProcessEvent;
+    if (roll < 0.7) {
+      return {
+        '@timestamp': timestamp, 'event.id': id, 'event.sequence': sequence, 'host.id': hostId, 'host.name': hostName, 'event.provider': 'auditd',
+        'event.category': 'process', 'event.action': 'start',
+        'process.pid': p.pid, 'process.parent.pid': p.ppid, 'process.executable': p.executable, 'process.name': p.name, 'process.args': p.args,
+        'process.command_line': p.args.join(' '), 'process.working_directory': p.cwd, 'process.hash.sha256': p.sha256,
+        'process.parent.executable': p.parent, 'process.parent.name': baseName(p.parent),
+        'user.id': p.uid, 'user.name': p.userName, 'user.effective.id': p.euid, 'group.id': p.gid,
+      };
+    }
     if (roll < 0.9) {
       const v6 = random() < 0.1;
       return {
-        ...base,
-        'event.category': 'network',
-        'event.action': 'connect',
-        ...processFields(),
+        '@timestamp': timestamp, 'event.id': id, 'event.sequence': sequence, 'host.id': hostId, 'host.name': hostName, 'event.provider': 'auditd',
+        'event.category': 'network', 'event.action': 'connect',
+        'process.pid': p.pid, 'process.parent.pid': p.ppid, 'process.executable': p.executable, 'process.name': p.name, 'process.args': p.args,
+        'process.command_line': p.args.join(' '), 'process.working_directory': p.cwd, 'process.hash.sha256': p.sha256,
+        'process.parent.executable': p.parent, 'process.parent.name': baseName(p.parent),
+        'user.id': p.uid, 'user.name': p.userName, 'user.effective.id': p.euid, 'group.id': p.gid,
         'source.ip': v6 ? `fd00:10:0:3::${(1 + Math.floor(random() * 250)).toString(16)}` : `10.0.${Math.floor(random() * 8)}.${1 + Math.floor(random() * 250)}`,
         'source.port': 32768 + Math.floor(random() * 28232),
-        'destination.ip': v6 ? pick(random, ['2606:4700:4700::1111', '2a00:1450:4001:82b::200e', '2001:4860:4860::8888']) : pick(random, ['140.82.121.4', '104.16.24.35', '151.101.1.69', '10.0.5.20', '10.0.5.21', '172.217.16.142', '52.216.8.115', '185.199.108.133']),
-        'destination.port': pick(random, [443, 443, 443, 80, 53, 22, 5432, 6379, 8080, 4444]),
+        'destination.ip': v6 ? pick(random, ipv6Destinations) : pick(random, ipv4Destinations),
+        'destination.port': pick(random, destinationPorts),
         'network.transport': random() < 0.9 ? 'tcp' : 'udp',
         'network.type': v6 ? 'ipv6' : 'ipv4',
         'network.direction': 'egress',
-      } as NetworkEvent;
+      };
     }
     const directory = pick(random, fileDirs);
     const name = pick(random, fileNames);
-    return { ...base, 'event.category': 'file', 'event.action': 'create', ...processFields(), 'file.path': `${directory}/${name}`, 'file.name': name, 'file.directory': directory } as FileEvent;
+    return {
+      '@timestamp': timestamp, 'event.id': id, 'event.sequence': sequence, 'host.id': hostId, 'host.name': hostName, 'event.provider': 'auditd',
+      'event.category': 'file', 'event.action': 'create',
+      'process.pid': p.pid, 'process.parent.pid': p.ppid, 'process.executable': p.executable, 'process.name': p.name, 'process.args': p.args,
+      'process.command_line': p.args.join(' '), 'process.working_directory': p.cwd, 'process.hash.sha256': p.sha256,
+      'process.parent.executable': p.parent, 'process.parent.name': baseName(p.parent),
+      'user.id': p.uid, 'user.name': p.userName, 'user.effective.id': p.euid, 'group.id': p.gid,
+      'file.path': `${directory}/${name}`, 'file.name': name, 'file.directory': directory,
+    };
   }
+
+  let tails: string[] | undefined;
+  function buildTails(): string[] {
+    const saved = { sequence, pid, timeMs };
+    const out: string[] = [];
+    for (let i = 0; i < TEMPLATE_COUNT; i++) {
+      const event = one() as unknown as Record<string, unknown>;
+      const check = checkEvent(event, `template[${i}]`);
+      if (check.problems.length) throw new Error(`generated event fails the schema: ${JSON.stringify(check.problems)}`);
+      const tail: Record<string, unknown> = {};
+      for (const key in event) if (!headKeys.has(key)) tail[key] = event[key];
+      out.push(JSON.stringify(tail).slice(1));
+    }
+    ({ sequence, pid, timeMs } = saved);
+    return out;
+  }
+  const hostPart = `"host.id":${JSON.stringify(hostId)},"host.name":${JSON.stringify(hostName)},"event.provider":"auditd","process.pid":`;
 
   return {
     next(count) {
       const out: BenchEvent[] = new Array(count);
       for (let i = 0; i < count; i++) out[i] = one();
       return out;
+    },
+    nextBody(count) {
+      tails ??= buildTails();
+      const parts: string[] = new Array(count);
+      for (let i = 0; i < count; i++) {
+        sequence++;
+        timeMs += random() * 4;
+        pid = pid >= 4194000 ? 300 : pid + 1 + Math.floor(random() * 3);
+        const tail = tails[Math.floor(random() * tails.length)]!;
+        parts[i] = `{"@timestamp":"${new Date(timeMs).toISOString()}","event.id":"${randomUUID()}","event.sequence":${sequence},${hostPart}${pid},${tail}`;
+      }
+      return { body: Buffer.from(`{"host_id":${JSON.stringify(hostId)},"events":[${parts.join(',')}]}`), lastSequence: sequence };
     },
   };
 }

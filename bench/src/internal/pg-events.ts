@@ -67,8 +67,10 @@ const jsonSql =
   `INSERT INTO events (${columnList}) SELECT ${pgColumns.map(([f]) => `e."${f}"`).join(', ')} ` +
   `FROM json_to_recordset($1::json -> 'events') AS e(${pgColumns.map(([f, , t]) => `"${f}" ${t}`).join(', ')})`;
 
+const NEEDS_ESCAPE = /[\\"]/;
+
 function quoteElement(value: string): string {
-  return '"' + value.replace(/[\\"]/g, '\\$&') + '"';
+  return NEEDS_ESCAPE.test(value) ? '"' + value.replace(/[\\"]/g, '\\$&') + '"' : '"' + value + '"';
 }
 
 /** A PostgreSQL array literal ('{"a","b",NULL}') for text-like and numeric elements. */

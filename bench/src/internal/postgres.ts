@@ -68,8 +68,8 @@ export async function startTempPostgres(port: number, settings: Record<string, s
       chownSync(dir, uid, gid);
     }
     runPg('initdb', ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
-    const conf = { listen_addresses: "'127.0.0.1'", port: String(port), unix_socket_directories: `'${dir}'`, ...settings };
-    writeFileSync(join(dataDir, 'postgresql.auto.conf'), Object.entries(conf).map(([k, v]) => `${k} = ${v}`).join('\n') + '\n');
+    const conf: Record<string, string> = { listen_addresses: '127.0.0.1', port: String(port), unix_socket_directories: dir, ...settings };
+    writeFileSync(join(dataDir, 'postgresql.auto.conf'), Object.entries(conf).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'`).join('\n') + '\n');
     runPg('pg_ctl', ['start', '-D', dataDir, '-l', join(dir, 'server.log'), '-w', '-t', '60']);
     started = true;
     const pid = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);

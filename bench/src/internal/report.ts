@@ -20,14 +20,14 @@ export function round(value: number, digits = 1): number {
 export function textTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const numeric = header.map((_, i) => rows.every((r) => /^[-+0-9.,x%\s]*$/.test(r[i] ?? '')));
+  const numeric = header.map((_, i) => rows.every((r) => /^(?:[-+0-9.,x%\s]*|n\/a)$/.test(r[i] ?? '')));
   const line = (r: readonly string[]) => r.map((cell, i) => (numeric[i] && i > 0 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
 /** Markdown version of the same table. */
 export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^[-+0-9.,x%\s]*$/.test(r[i] ?? '')));
+  const numeric = header.map((_, i) => i > 0 && rows.every((r) => /^(?:[-+0-9.,x%\s]*|n\/a)$/.test(r[i] ?? '')));
   return [`| ${header.join(' | ')} |`, `|${numeric.map((n) => (n ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 

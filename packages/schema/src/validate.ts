@@ -117,9 +117,8 @@ export function checkEvent(candidate: unknown, path: string, limit = 10): EventC
   }
   for (const key in event) {
     const field = category.fieldByName.get(key);
-    const where = `${path}[${quote(key)}]`;
     if (!field) {
-      add(where, `unknown field ${quote(key)} for category ${category.name}`);
+      add(`${path}[${quote(key)}]`, `unknown field ${quote(key)} for category ${category.name}`);
       continue;
     }
     const value = event[key];
@@ -128,7 +127,7 @@ export function checkEvent(candidate: unknown, path: string, limit = 10): EventC
       continue;
     }
     const problem = checkValue(field, value, (fixed) => (event[key] = fixed));
-    if (problem) add(where, `${key} ${problem}`);
+    if (problem) add(`${path}[${quote(key)}]`, `${key} ${problem}`);
   }
   for (const name of category.requiredFields) {
     if (event[name] === undefined) add(`${path}[${quote(name)}]`, `${name} is required for category ${category.name}`);
