@@ -64,7 +64,7 @@ function runProcess(args: string[], env: Record<string, string> = {}): ChildProc
   return child;
 }
 
-export async function startServer(): Promise<ServerHandle> {
+export async function startServer(extraEnv: Record<string, string> = {}): Promise<ServerHandle> {
   const dataDir = tempDir('server');
   const [apiPort, agentPort] = freePortPair();
   const handle: ServerHandle = {
@@ -79,6 +79,7 @@ export async function startServer(): Promise<ServerHandle> {
         VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
         VIGIL_HEARTBEAT_SECONDS: '2',
         VIGIL_ADVERTISED_HOST: '127.0.0.1',
+        ...extraEnv,
       });
       handle.process = child;
       let out = '';

@@ -6,8 +6,8 @@ import { batchBody, processEvent } from './events.js';
 
 after(cleanup);
 
-test('kill -9 of the server while batches are acknowledged loses no acknowledged event', async () => {
-  const server = await startServer();
+for (const ack of ['journal', 'commit']) test(`kill -9 of the server while batches are acknowledged loses no acknowledged event (store ack: ${ack})`, async () => {
+  const server = await startServer({ VIGIL_STORE_ACK: ack });
   const api = await new ApiClient(server).login();
   const agents = await Promise.all([0, 1, 2].map(() => api.enrollKeys()));
   const acked = new Map<string, Set<string>>(agents.map((a) => [a.agentId, new Set()]));

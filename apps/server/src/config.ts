@@ -18,6 +18,11 @@ export interface ServerConfig {
   advertisedHost: string;
   heartbeatIntervalSeconds: number;
   sessionTtlSeconds: number;
+  /**
+   * When an event batch is acknowledged: `journal` (default) once fsynced to the event store's ingest journal,
+   * loaded into DuckDB right after and replayed after a crash; `commit` only after the DuckDB transaction committed.
+   */
+  storeAck: 'journal' | 'commit';
   /** Password for the first admin user; generated and printed once when unset. */
   adminPassword: string | undefined;
 }
@@ -33,6 +38,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     advertisedHost: env.VIGIL_ADVERTISED_HOST ?? hostname(),
     heartbeatIntervalSeconds: positive(env.VIGIL_HEARTBEAT_SECONDS, 10, 'VIGIL_HEARTBEAT_SECONDS'),
     sessionTtlSeconds: 12 * 3600,
+    storeAck: storeAck(env.VIGIL_STORE_ACK),
     adminPassword: env.VIGIL_ADMIN_PASSWORD,
     ...stripUndefined(overrides),
   };
@@ -49,6 +55,12 @@ function port(raw: string | undefined, fallback: number, name: string): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65535) throw new VigilError('invalid_config', `${name} must be a port number, got ${JSON.stringify(raw)}`);
   return value;
+}
+
+function storeAck(raw: string | undefined): 'journal' | 'commit' {
+  if (raw === undefined || raw === '' || raw === 'journal') return 'journal';
+  if (raw === 'commit') return 'commit';
+  throw new VigilError('invalid_config', `VIGIL_STORE_ACK must be journal or commit, got ${JSON.stringify(raw)}`);
 }
 
 function positive(raw: string | undefined, fallback: number, name: string): number {

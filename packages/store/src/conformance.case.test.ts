@@ -3,11 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import { checkEvent, type VigilEvent } from '@vigil/schema';
 import type { EventStore } from './core.js';
 
 export interface ConformanceOptions {
+  /** Names the implementation (and variant) in test titles. */
+  name: string;
   /** Creates a store over `dir`; called again with the same dir to check persistence. */
   create: (dir: string) => EventStore;
   makeDir: () => string;
@@ -37,6 +39,7 @@ export function sampleEvent(hostId: string, sequence: number, overrides: Record<
 }
 
 export function runConformance(options: ConformanceOptions): void {
+  describe(`EventStore conformance: ${options.name}`, () => {
   test('append stores events and reads them back with their values', async () => {
     const store = options.create(options.makeDir());
     await store.open();
@@ -121,5 +124,6 @@ export function runConformance(options: ConformanceOptions): void {
     assert.deepEqual(await second.append('h4', [sampleEvent('h4', 2)]), { accepted: 0, duplicates: 1, ackedThrough: 2 });
     assert.equal((await second.queryEvents({ hostId: 'h4', limit: 10 })).length, 2);
     await second.close();
+  });
   });
 }

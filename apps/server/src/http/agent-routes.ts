@@ -44,6 +44,14 @@ function agentIdentity(request: FastifyRequest, controlPlane: ControlPlane): str
 
 export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps): void {
   const { controlPlane, store, counters } = deps;
+  // last_seen is written at most once a second per agent: a synchronous SQLite write per batch would stall ingest.
+  const lastTouched = new Map<string, number>();
+  const touch = (agentId: string, address: string) => {
+    const now = Date.now();
+    if (now - (lastTouched.get(agentId) ?? 0) < 1000) return;
+    lastTouched.set(agentId, now);
+    controlPlane.touchAgent(agentId, address);
+  };
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBatchBytes + 1024 }, (_request, body, done) => done(null, body));
@@ -72,7 +80,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     counters.batches++;
     counters.accepted += result.accepted;
     counters.duplicates += result.duplicates;
-    controlPlane.touchAgent(agentId, request.ip);
+    touch(agentId, request.ip);
     return { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
   });
 

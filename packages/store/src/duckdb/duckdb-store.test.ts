@@ -1,10 +1,39 @@
-import { mkdtempSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runConformance } from '../conformance.case.test.js';
-import { createDuckDbStore } from './duckdb-store.js';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { runConformance, sampleEvent } from '../conformance.case.test.js';
+import { createDuckDbStore, type DuckDbAckMode } from './duckdb-store.js';
 
-runConformance({
-  create: (dir) => createDuckDbStore({ dataDir: dir }),
-  makeDir: () => mkdtempSync(join(tmpdir(), 'vigil-duckdb-')),
+const makeDir = () => mkdtempSync(join(tmpdir(), 'vigil-duckdb-'));
+for (const ack of ['journal', 'commit'] as DuckDbAckMode[]) {
+  runConformance({ name: `duckdb (ack: ${ack})`, create: (dir) => createDuckDbStore({ dataDir: dir, ack }), makeDir });
+}
+
+test('journal mode: events acknowledged just before a SIGKILL are replayed from the journal at the next open', async () => {
+  const dir = makeDir();
+  const storeModule = join(fileURLToPath(import.meta.url), '..', 'duckdb-store.js');
+  const conformanceModule = join(fileURLToPath(import.meta.url), '..', '..', 'conformance.case.test.js');
+  const script = `
+    const { createDuckDbStore } = await import(${JSON.stringify(storeModule)});
+    const { sampleEvent } = await import(${JSON.stringify(conformanceModule)});
+    const store = createDuckDbStore({ dataDir: ${JSON.stringify(dir)}, ack: 'journal', maxLoadEvents: 1 });
+    await store.open();
+    const acks = await Promise.all([0, 1, 2, 3].map((b) => store.append('crash-host', Array.from({ length: 250 }, (_, i) => sampleEvent('crash-host', b * 250 + i + 1)))));
+    process.stdout.write(JSON.stringify(acks.map((a) => a.accepted)));
+    process.kill(process.pid, 'SIGKILL');`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout), [250, 250, 250, 250]);
+  assert.ok(readdirSync(join(dir, 'journal')).length > 0, 'the kill left journal files to replay');
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await store.open();
+  assert.equal(await store.watermark('crash-host'), 1000);
+  assert.equal((await store.countEvents({ hostId: 'crash-host' }, 'none'))[0]?.count, 1000);
+  assert.deepEqual(await store.append('crash-host', [sampleEvent('crash-host', 1000)]), { accepted: 0, duplicates: 1, ackedThrough: 1000 });
+  await store.close();
+  assert.deepEqual(readdirSync(join(dir, 'journal')), [], 'a clean close leaves an empty journal');
 });
