@@ -1,7 +1,7 @@
 // Regression guard: an acknowledged event is durable even when the server is killed with SIGKILL mid-stream.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { ApiClient, cleanup, request, startServer } from './harness.js';
+import { ApiClient, cleanup, request, startServer, waitFor } from './harness.js';
 import { batchBody, processEvent } from './events.js';
 
 after(cleanup);
@@ -14,7 +14,8 @@ for (const ack of ['journal', 'commit']) test(`kill -9 of the server while batch
   let stop = false;
   const senders = agents.map(async (agent) => {
     let sequence = 0;
-    while (!stop) {
+    // At most 45 batches of 200 per agent, so one events page (10,000) can show all of them afterwards.
+    while (!stop && sequence < 45 * 200) {
       const events = Array.from({ length: 200 }, () => processEvent(agent.agentId, ++sequence, `m${sequence}`));
       try {
         const reply = await request(`https://127.0.0.1:${server.agentPort}/agent/v1/events`, { raw: batchBody(agent.agentId, events), ca: server.caPem, key: agent.key, cert: agent.cert });
@@ -24,12 +25,14 @@ for (const ack of ['journal', 'commit']) test(`kill -9 of the server while batch
       }
     }
   });
-  await new Promise((r) => setTimeout(r, 1500));
+  const ackedTotal = () => [...acked.values()].reduce((n, set) => n + set.size, 0);
+  await waitFor('batches to be acknowledged', () => ackedTotal() >= 3000 || undefined, 30_000, 5);
   await server.stop('SIGKILL');
   stop = true;
   await Promise.all(senders);
   const total = [...acked.values()].reduce((n, s) => n + s.size, 0);
-  assert.ok(total > 1000, `enough acknowledged before the kill (${total})`);
+  assert.ok(total >= 3000, `enough acknowledged before the kill (${total})`);
+  assert.ok(total < 3 * 45 * 200, 'the kill came in the middle of the stream');
 
   await server.start();
   await api.login();
