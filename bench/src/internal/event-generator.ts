@@ -2,21 +2,13 @@
 // Deterministic for a given seed (except event.id, a random UUID); never touches the network or the disk.
 
 import { randomUUID } from 'node:crypto';
+import { seededRandom } from '@vigil/common';
 import { checkEvent, type FileEvent, type NetworkEvent, type ProcessEvent } from '@vigil/schema';
 
 export type BenchEvent = ProcessEvent | NetworkEvent | FileEvent;
 
-/** mulberry32: small, fast, seedable; good enough to pick field values. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seedable PRNG used to pick field values (shared with the fuzz tests). */
+export const createRandom = seededRandom;
 
 const usrBin = [
   'ls', 'cat', 'grep', 'sed', 'awk', 'find', 'xargs', 'sort', 'uniq', 'head', 'tail', 'cut', 'tr', 'wc', 'tee', 'env', 'id', 'whoami',

@@ -1,34 +1,14 @@
 // Golden test: raw audit logs from public datasets, assembled and converted, give the known exec events.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusPath } from '@vigil/common';
-import { checkEvent } from '@vigil/schema';
-import { createAssembler } from './assembler.js';
-import { createProcessEventBuilder, type ProcessCollectedEvent } from './process-events.js';
-import { parseRecord, type AuditRecord } from './record-parser.js';
+import { assertValidProcessEvent, convertAuditText } from './test-support.js';
 
-/** Assembles a raw log (records without EOE are flushed at the end) and converts every group. */
-async function convert(text: string): Promise<ProcessCollectedEvent[]> {
-  const groups: AuditRecord[][] = [];
-  const assembler = createAssembler({ onEvent: (records) => groups.push(records) });
-  for (const line of text.split('\n')) if (line.trim()) assembler.push(parseRecord(line));
-  assembler.close();
-  const builder = createProcessEventBuilder({ readExecutable: () => undefined });
-  const events: ProcessCollectedEvent[] = [];
-  for (const group of groups) {
-    const event = await builder.build(group);
-    if (event) events.push(event);
-  }
-  return events;
-}
+const convert = (text: string) => convertAuditText(text);
 
-function assertValid(event: ProcessCollectedEvent): void {
-  const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
-  assert.deepEqual(checkEvent(full, 'event').problems, []);
-}
+const assertValid = assertValidProcessEvent;
 
 const atomic = corpusPath('linux', 'otrf-security-datasets', 'atomic');
 

@@ -1,37 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkEvent } from '@vigil/schema';
-import { createAssembler } from './assembler.js';
-import { createProcessEventBuilder, decodeExecveArgs, type ProcessCollectedEvent, type ProcessEventOptions } from './process-events.js';
-import { parseRecord, type AuditRecord } from './record-parser.js';
+import { createProcessEventBuilder, decodeExecveArgs, type ProcessCollectedEvent } from './process-events.js';
+import { parseRecord } from './record-parser.js';
+import { assertValidProcessEvent, convertAuditText } from './test-support.js';
 
 /** Records captured from auditd 3.0.9 on Linux 6.18 (x86_64, enriched format) by the system test's setup. */
 const KERNEL_LOG = fileURLToPath(new URL('../../src/auditd/testdata/kernel-6.18-exec.log', import.meta.url));
 
-function groupsOf(text: string): AuditRecord[][] {
-  const groups: AuditRecord[][] = [];
-  const assembler = createAssembler({ onEvent: (records) => groups.push(records) });
-  for (const line of text.split('\n')) if (line) assembler.push(parseRecord(line));
-  assembler.close();
-  return groups;
-}
 
-async function convert(text: string, options: ProcessEventOptions = {}): Promise<ProcessCollectedEvent[]> {
-  const builder = createProcessEventBuilder({ readExecutable: () => undefined, ...options });
-  const events: ProcessCollectedEvent[] = [];
-  for (const group of groupsOf(text)) {
-    const event = await builder.build(group);
-    if (event) events.push(event);
-  }
-  return events;
-}
+const convert = convertAuditText;
 
 function assertValid(event: ProcessCollectedEvent): void {
-  const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
-  assert.deepEqual(checkEvent(full, 'event').problems, []);
+  assertValidProcessEvent(event);
   for (const [key, value] of Object.entries(event)) assert.ok(value !== null && value !== undefined && value !== '', `${key} is empty`);
 }
 
