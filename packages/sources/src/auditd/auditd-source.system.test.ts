@@ -1,5 +1,5 @@
 // System test: the real auditd source on this machine. Needs root and auditd installed; runs alone (one audit daemon).
-import { test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -75,9 +75,10 @@ function run(file: string, args: string[], cwd: string): Promise<Run> {
   });
 }
 
-const root = process.getuid?.() === 0;
+/** System tests fail loudly, never skip, where they cannot run: the audit subsystem needs root. */
+before(() => assert.equal(process.getuid?.(), 0, 'the auditd system test must run as root (the audit subsystem needs it)'));
 
-test('auditd source: real execs and exits arrive complete, and stop leaves the machine as it was', { skip: root ? false : 'needs root', timeout: 120000 }, async (t) => {
+test('auditd source: real execs and exits arrive complete, and stop leaves the machine as it was', { timeout: 120000 }, async (t) => {
   const before = machineState();
   const work = mkdtempSync(join(tmpdir(), 'vigil-auditd-'));
   const cwd = realpathSync(work);
@@ -177,7 +178,7 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
 
 const JOURNAL = '/var/lib/vigil/auditd-source.json';
 
-test('after a crash (SIGKILL) the next run restores the state the crashed run recorded', { skip: root ? false : 'needs root', timeout: 120000 }, async (t) => {
+test('after a crash (SIGKILL) the next run restores the state the crashed run recorded', { timeout: 120000 }, async (t) => {
   const before = machineState();
   const journalDirExisted = existsSync('/var/lib/vigil');
   const script = [
