@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import { categories } from '@vigil/schema';
-import { issueClientCertificate, parseCertificate } from '@vigil/pki';
+import { issueClientCertificate } from '@vigil/pki';
 import type { EnrollResponse } from '@vigil/protocol';
 import type { EventStore } from '@vigil/store';
 import { roles, type AgentRecord, type ControlPlane } from '../control-plane/sqlite.js';
@@ -303,5 +303,4 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     async (request) => controlPlane.auditLog((request.query as { limit: number }).limit),
   );
 
-  void parseCertificate;
 }

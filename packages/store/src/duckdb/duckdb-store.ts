@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, type VigilEvent } from '@vigil/schema';
-import type { AppendResult, CountRow, EventFilter, EventQuery, EventStore } from '../core.js';
+import type { AppendResult, CountRow, EventFilter, EventStore } from '../core.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
