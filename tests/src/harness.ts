@@ -12,6 +12,9 @@ import { generateKeyPair } from '@vigil/pki';
 export const ADMIN_PASSWORD = 'e2e-admin-password-0123456789';
 const cli = () => join(repoRoot(), 'apps/cli/bin/vigil.js');
 const children = new Set<ChildProcess>();
+/** What each child process wrote to stderr, for error messages. */
+const stderrOf = new WeakMap<ChildProcess, () => string>();
+const logOf = (child: ChildProcess): string => stderrOf.get(child)?.() ?? '';
 const dirs: string[] = [];
 
 export function tempDir(prefix: string): string {
@@ -60,7 +63,7 @@ function runProcess(args: string[], env: Record<string, string> = {}): ChildProc
     log += d.toString();
     if (process.env.VIGIL_TEST_VERBOSE) process.stderr.write(d);
   });
-  (child as ChildProcess & { logText: () => string }).logText = () => log;
+  stderrOf.set(child, () => log);
   return child;
 }
 
@@ -84,7 +87,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
       handle.process = child;
       let out = '';
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${(child as unknown as { logText: () => string }).logText()}`)), 30_000);
+        const timer = setTimeout(() => reject(new Error(`server did not start: ${out} ${logOf(child)}`)), 30_000);
         child.stdout!.on('data', (d: Buffer) => {
           out += d.toString();
           if (out.includes('CA fingerprint')) {
@@ -94,7 +97,7 @@ export async function startServer(extraEnv: Record<string, string> = {}): Promis
         });
         child.once('exit', (code) => {
           clearTimeout(timer);
-          reject(new Error(`server exited with ${code}: ${(child as unknown as { logText: () => string }).logText()}`));
+          reject(new Error(`server exited with ${code}: ${logOf(child)}`));
         });
       });
       handle.caPem = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
@@ -208,7 +211,7 @@ export async function startAgent(server: ServerHandle, api: ApiClient): Promise<
   const caFile = join(server.dataDir, 'pki', 'ca.crt');
   const enroll = runProcess(['enroll', '--server', server.apiUrl, '--token', token, '--ca-file', caFile, '--state-dir', stateDir]);
   const code = await new Promise((r) => enroll.once('exit', r));
-  if (code !== 0) throw new Error(`enroll failed: ${(enroll as unknown as { logText: () => string }).logText()}`);
+  if (code !== 0) throw new Error(`enroll failed: ${logOf(enroll)}`);
   const agentId = JSON.parse(readFileSync(join(stateDir, 'agent.json'), 'utf8')).agentId as string;
   const handle: AgentHandle = {
     stateDir,
@@ -217,7 +220,7 @@ export async function startAgent(server: ServerHandle, api: ApiClient): Promise<
     async start() {
       const child = runProcess(['agent', '--state-dir', stateDir, '--flush-ms', '100'], { VIGIL_LOG_LEVEL: 'info' });
       handle.process = child;
-      await waitFor('agent to start its sources', () => (child as unknown as { logText: () => string }).logText().includes('agent running') || (child.exitCode !== null ? Promise.reject(new Error((child as unknown as { logText: () => string }).logText())) : undefined), 30_000);
+      await waitFor('agent to start its sources', () => logOf(child).includes('agent running') || (child.exitCode !== null ? Promise.reject(new Error(logOf(child))) : undefined), 30_000);
     },
     stop: (signal = 'SIGTERM') => stopChild(handle.process, signal),
   };

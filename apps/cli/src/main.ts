@@ -226,12 +226,11 @@ const commands: Record<string, Command> = {
   },
 };
 
-function commandHelp(name: string, command: Command): string {
+function commandHelp(command: Command): string {
   const width = Math.max(0, ...Object.keys(command.help).map((k) => k.length));
   const lines = [`${command.summary}\n\nusage: ${command.usage}`];
   if (Object.keys(command.help).length) lines.push('\noptions:', ...Object.entries(command.help).map(([k, v]) => `  ${k.padEnd(width)}  ${v}`));
   lines.push(`  ${'--help'.padEnd(width)}  show this help`);
-  void name;
   return lines.join('\n');
 }
 
@@ -261,7 +260,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const args = name === 'token' ? rest.filter((a, i) => !(i === 0 && a === 'create')) : rest;
   if (name === 'token' && rest[0] !== 'create' && !rest.includes('--help')) {
-    console.error(`vigil token: say "vigil token create"\n\n${commandHelp(name, command)}`);
+    console.error(`vigil token: say "vigil token create"\n\n${commandHelp(command)}`);
     process.exitCode = 2;
     return;
   }
@@ -269,12 +268,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     values = parseArgs({ args, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as typeof values;
   } catch (error) {
-    console.error(`vigil ${name}: ${(error as Error).message}\n\n${commandHelp(name, command)}`);
+    console.error(`vigil ${name}: ${(error as Error).message}\n\n${commandHelp(command)}`);
     process.exitCode = 2;
     return;
   }
   if (values.help) {
-    console.log(commandHelp(name, command));
+    console.log(commandHelp(command));
     return;
   }
   try {

@@ -1,6 +1,5 @@
 export * from './errors.js';
 export * from './log.js';
-export * from './registry.js';
 export * from './paths.js';
 export * from './version.js';
 export * from './random.js';

@@ -73,7 +73,6 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
     const id = event['event.id'] as string;
     if (ids.has(id)) problems.push({ message: `event.id ${id} appears twice in the batch`, location: { path: `${path}["event.id"]` } });
     ids.add(id);
-    delete event['event.ingested'];
   }
   if (problems.length) {
     const first = problems[0]!;

@@ -1,7 +1,5 @@
 // Wire messages between agents, servers and API clients: paths, limits and body shapes.
-// Changing a shape here is a protocol change: bump PROTOCOL_VERSION and keep the server accepting the old one.
-
-export const PROTOCOL_VERSION = 1;
+// Changing a shape here is a protocol change: the server must keep accepting what released agents send.
 
 export const paths = {
   enroll: '/api/v1/enroll',

@@ -34,9 +34,10 @@ export interface CountRow {
 
 /**
  * Lifecycle: `open` once before anything else, `close` once at the end (waits for pending appends).
- * `append` may be called concurrently; calls for one host must be issued in sequence order, and the promise
- * resolves only after the events are durable (a crash after resolution never loses them). Reads may run
- * concurrently with appends and see only committed events.
+ * `append` may be called concurrently; calls for one host must be issued in sequence order. Its promise resolves
+ * only after the events are durable (a crash after resolution never loses them). It sets `event.ingested` on every
+ * stored event, replacing any value the sender put there. Reads may run concurrently with appends and see every
+ * append that resolved before the read started.
  */
 export interface EventStore {
   readonly name: string;

@@ -92,6 +92,14 @@ const now = () => new Date().toISOString();
 
 export class ControlPlane {
   readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  /** Prepared once per SQL text: several of these run on every API request or agent batch. */
+  #stmt(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
+  }
 
   constructor(file: string) {
     try {
@@ -110,19 +118,18 @@ export class ControlPlane {
   }
 
   audit(actor: string, action: string, target: string | null, outcome: 'success' | 'failure', detail?: Record<string, unknown>): void {
-    this.#db
-      .prepare('INSERT INTO audit_log (time, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
+    this.#stmt('INSERT INTO audit_log (time, actor, action, target, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)')
       .run(now(), actor, action, target, outcome, detail ? JSON.stringify(detail) : null);
   }
 
   auditLog(limit: number): Record<string, unknown>[] {
-    return this.#db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
+    return this.#stmt('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[];
   }
 
   // ---- users, sessions, API tokens ----
 
   userCount(): number {
-    return (this.#db.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n;
+    return (this.#stmt('SELECT count(*) AS n FROM users').get() as { n: number }).n;
   }
 
   createUser(username: string, password: string, role: Role): UserRecord {
@@ -130,7 +137,7 @@ export class ControlPlane {
     if (password.length < 12) throw new VigilError('invalid_input', 'password must be at least 12 characters', { location: { path: 'password' } });
     const user: UserRecord = { id: randomUUID(), username, role, createdAt: now() };
     try {
-      this.#db.prepare('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)').run(user.id, username, hashPassword(password), role, user.createdAt);
+      this.#stmt('INSERT INTO users (id, username, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)').run(user.id, username, hashPassword(password), role, user.createdAt);
     } catch (error) {
       if (String(error).includes('UNIQUE')) throw new VigilError('conflict', `user ${username} exists already`);
       throw error;
@@ -139,31 +146,31 @@ export class ControlPlane {
   }
 
   listUsers(): UserRecord[] {
-    return (this.#db.prepare('SELECT id, username, role, created_at FROM users WHERE disabled_at IS NULL ORDER BY username').all() as Record<string, string>[]).map((r) => ({
+    return (this.#stmt('SELECT id, username, role, created_at FROM users WHERE disabled_at IS NULL ORDER BY username').all() as Record<string, string>[]).map((r) => ({
       id: r.id!, username: r.username!, role: r.role as Role, createdAt: r.created_at!,
     }));
   }
 
   /** Returns a new session token for valid credentials; undefined for a wrong name or password (same timing path). */
   login(username: string, password: string, ttlSeconds: number): { token: string; expiresAt: string; user: UserRecord } | undefined {
-    const row = this.#db.prepare('SELECT * FROM users WHERE username = ? AND disabled_at IS NULL').get(username) as Record<string, string> | undefined;
+    const row = this.#stmt('SELECT * FROM users WHERE username = ? AND disabled_at IS NULL').get(username) as Record<string, string> | undefined;
     const ok = verifyPassword(password, row?.password_hash ?? 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=');
     if (!row || !ok) return undefined;
     const token = newSecret('vgl_ses');
     const expiresAt = new Date(Date.now() + ttlSeconds * 1000).toISOString();
-    this.#db.prepare('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashToken(token), row.id, now(), expiresAt);
+    this.#stmt('INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)').run(hashToken(token), row.id, now(), expiresAt);
     return { token, expiresAt, user: { id: row.id!, username: row.username!, role: row.role as Role, createdAt: row.created_at! } };
   }
 
   logout(token: string): void {
-    this.#db.prepare('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(token));
+    this.#stmt('DELETE FROM sessions WHERE token_hash = ?').run(hashToken(token));
   }
 
   createApiToken(name: string, role: Role, createdBy: string, ttlSeconds: number | undefined): { id: string; token: string; expiresAt: string | null } {
     const token = newSecret('vgl_api');
     const id = randomUUID();
     const expiresAt = ttlSeconds ? new Date(Date.now() + ttlSeconds * 1000).toISOString() : null;
-    this.#db.prepare('INSERT INTO api_tokens (id, name, token_hash, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, name, hashToken(token), role, createdBy, now(), expiresAt);
+    this.#stmt('INSERT INTO api_tokens (id, name, token_hash, role, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)').run(id, name, hashToken(token), role, createdBy, now(), expiresAt);
     return { id, token, expiresAt };
   }
 
@@ -172,17 +179,15 @@ export class ControlPlane {
     const hash = hashToken(secret);
     const time = now();
     if (secret.startsWith('vgl_ses_')) {
-      const row = this.#db
-        .prepare('SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL')
+      const row = this.#stmt('SELECT u.id, u.username, u.role FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled_at IS NULL')
         .get(hash, time) as Record<string, string> | undefined;
       return row ? { kind: 'user', id: row.id!, name: row.username!, role: row.role as Role } : undefined;
     }
     if (secret.startsWith('vgl_api_')) {
-      const row = this.#db
-        .prepare('SELECT id, name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
+      const row = this.#stmt('SELECT id, name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)')
         .get(hash, time) as Record<string, string> | undefined;
       if (!row) return undefined;
-      this.#db.prepare('UPDATE api_tokens SET last_used = ? WHERE id = ?').run(time, row.id);
+      this.#stmt('UPDATE api_tokens SET last_used = ? WHERE id = ?').run(time, row.id);
       return { kind: 'api_token', id: row.id!, name: `token:${row.name}`, role: row.role as Role };
     }
     return undefined;
@@ -202,23 +207,22 @@ export class ControlPlane {
       uses: 0,
       revokedAt: null,
     };
-    this.#db
-      .prepare('INSERT INTO enrollment_tokens (id, token_hash, description, created_by, created_at, expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    this.#stmt('INSERT INTO enrollment_tokens (id, token_hash, description, created_by, created_at, expires_at, max_uses) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run(record.id, hashToken(token), record.description, record.createdBy, record.createdAt, record.expiresAt, record.maxUses);
     return { record, token };
   }
 
   listEnrollmentTokens(): TokenRecord[] {
-    return (this.#db.prepare('SELECT * FROM enrollment_tokens ORDER BY created_at DESC').all() as Record<string, unknown>[]).map(tokenFromRow);
+    return (this.#stmt('SELECT * FROM enrollment_tokens ORDER BY created_at DESC').all() as Record<string, unknown>[]).map(tokenFromRow);
   }
 
   revokeEnrollmentToken(id: string): boolean {
-    return this.#db.prepare('UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes === 1;
+    return this.#stmt('UPDATE enrollment_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').run(now(), id).changes === 1;
   }
 
   /** Throws `enrollment_refused` unless the token can enroll one more agent now. */
   checkEnrollmentToken(token: string): TokenRecord {
-    const row = this.#db.prepare('SELECT * FROM enrollment_tokens WHERE token_hash = ?').get(hashToken(token)) as Record<string, unknown> | undefined;
+    const row = this.#stmt('SELECT * FROM enrollment_tokens WHERE token_hash = ?').get(hashToken(token)) as Record<string, unknown> | undefined;
     if (!row) throw new VigilError('enrollment_refused', 'enrollment token is not known to this server');
     const record = tokenFromRow(row);
     if (record.revokedAt) throw new VigilError('enrollment_refused', 'enrollment token was revoked');
@@ -234,11 +238,10 @@ export class ControlPlane {
   enrollAgent(token: string, agent: { id: string; hostname: string; address: string; serial: string; notAfter: string }): void {
     this.#db.transaction(() => {
       const record = this.checkEnrollmentToken(token);
-      this.#db.prepare('UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = ?').run(record.id);
-      this.#db
-        .prepare('INSERT INTO agents (id, hostname, cert_serial, enrolled_at, enrolled_with, address) VALUES (?, ?, ?, ?, ?, ?)')
+      this.#stmt('UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = ?').run(record.id);
+      this.#stmt('INSERT INTO agents (id, hostname, cert_serial, enrolled_at, enrolled_with, address) VALUES (?, ?, ?, ?, ?, ?)')
         .run(agent.id, agent.hostname, agent.serial, now(), record.id, agent.address);
-      this.#db.prepare('INSERT INTO certificates (serial, agent_id, issued_at, not_after) VALUES (?, ?, ?, ?)').run(agent.serial, agent.id, now(), agent.notAfter);
+      this.#stmt('INSERT INTO certificates (serial, agent_id, issued_at, not_after) VALUES (?, ?, ?, ?)').run(agent.serial, agent.id, now(), agent.notAfter);
     })();
   }
 
@@ -246,7 +249,7 @@ export class ControlPlane {
 
   /** The agent a client certificate belongs to, if the certificate is known and not revoked. */
   agentForCertificate(serial: string, commonName: string): { agentId: string } | { refused: string } {
-    const row = this.#db.prepare('SELECT c.agent_id, c.revoked_at, a.revoked_at AS agent_revoked FROM certificates c JOIN agents a ON a.id = c.agent_id WHERE c.serial = ?').get(serial) as
+    const row = this.#stmt('SELECT c.agent_id, c.revoked_at, a.revoked_at AS agent_revoked FROM certificates c JOIN agents a ON a.id = c.agent_id WHERE c.serial = ?').get(serial) as
       | Record<string, string | null>
       | undefined;
     if (!row) return { refused: 'client certificate is not registered with this server' };
@@ -257,26 +260,26 @@ export class ControlPlane {
 
   revokeAgent(id: string, reason: string): boolean {
     const time = now();
-    const changed = this.#db.prepare('UPDATE agents SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL').run(time, reason, id).changes === 1;
-    this.#db.prepare('UPDATE certificates SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL').run(time, id);
+    const changed = this.#stmt('UPDATE agents SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL').run(time, reason, id).changes === 1;
+    this.#stmt('UPDATE certificates SET revoked_at = ? WHERE agent_id = ? AND revoked_at IS NULL').run(time, id);
     return changed;
   }
 
   touchAgent(id: string, address: string | undefined, heartbeat?: Record<string, unknown>): void {
     if (heartbeat) {
-      this.#db.prepare('UPDATE agents SET last_seen = ?, last_heartbeat = ?, address = coalesce(?, address), hostname = coalesce(?, hostname) WHERE id = ?')
+      this.#stmt('UPDATE agents SET last_seen = ?, last_heartbeat = ?, address = coalesce(?, address), hostname = coalesce(?, hostname) WHERE id = ?')
         .run(now(), JSON.stringify(heartbeat), address ?? null, typeof heartbeat.hostname === 'string' ? heartbeat.hostname : null, id);
     } else {
-      this.#db.prepare('UPDATE agents SET last_seen = ?, address = coalesce(?, address) WHERE id = ?').run(now(), address ?? null, id);
+      this.#stmt('UPDATE agents SET last_seen = ?, address = coalesce(?, address) WHERE id = ?').run(now(), address ?? null, id);
     }
   }
 
   listAgents(): AgentRecord[] {
-    return (this.#db.prepare('SELECT * FROM agents ORDER BY hostname, enrolled_at').all() as Record<string, unknown>[]).map(agentFromRow);
+    return (this.#stmt('SELECT * FROM agents ORDER BY hostname, enrolled_at').all() as Record<string, unknown>[]).map(agentFromRow);
   }
 
   getAgent(id: string): AgentRecord | undefined {
-    const row = this.#db.prepare('SELECT * FROM agents WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const row = this.#stmt('SELECT * FROM agents WHERE id = ?').get(id) as Record<string, unknown> | undefined;
     return row ? agentFromRow(row) : undefined;
   }
 }

@@ -87,6 +87,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
   app.post(paths.heartbeat, async (request) => {
     const agentId = request.agentId!;
     if (!Buffer.isBuffer(request.body)) throw new VigilError('invalid_input', 'send the heartbeat as application/json');
+    if (request.body.length > 64 * 1024) throw new VigilError('payload_too_large', 'heartbeat larger than 64 KiB');
     let body: HeartbeatBody;
     try {
       body = JSON.parse(request.body.toString('utf8')) as HeartbeatBody;
@@ -95,7 +96,6 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     }
     if (typeof body !== 'object' || body === null || body.host_id !== agentId) throw new VigilError('invalid_input', 'heartbeat host_id must be the agent id', { location: { path: '$.host_id' } });
     if (typeof body.counters !== 'object' || body.counters === null) throw new VigilError('invalid_input', 'heartbeat counters missing', { location: { path: '$.counters' } });
-    if (request.body.length > 64 * 1024) throw new VigilError('payload_too_large', 'heartbeat larger than 64 KiB');
     controlPlane.touchAgent(agentId, request.ip, body as unknown as Record<string, unknown>);
     return { acked_through: await store.watermark(agentId), heartbeat_interval_s: deps.heartbeatIntervalSeconds, server_time: new Date().toISOString() };
   });
