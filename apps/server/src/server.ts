@@ -46,7 +46,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (!config.adminPassword) generatedAdminPassword = password;
   }
   mkdirSync(join(config.dataDir, 'events'), { recursive: true });
-  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck });
+  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck, threads: config.storeThreads });
   await store.open();
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
 

@@ -2,8 +2,7 @@
 // per-host sequence watermarks and typed reads. An append never resolves before its events are durable; values
 // from users are always bound parameters.
 
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
+import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
@@ -51,6 +50,7 @@ interface JournalEntry {
 }
 
 const log = createLogger('store.duckdb');
+const MAX_JOURNALS_IN_FLIGHT = 2;
 const JOURNAL_FILE = /^(\d{16})-(events_[a-z_]+)\.ndjson$/;
 
 export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
@@ -68,7 +68,12 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   const projected = new Map<string, number>();
   const queue: PendingAppend[] = [];
   const loadQueue: JournalEntry[] = [];
-  let journaling: Promise<void> | undefined;
+  /** Journal groups being written or fsynced (settle in order), and what the next group must wait for. */
+  const journalsInFlight = new Set<Promise<void>>();
+  let durableChain: Promise<void> = Promise.resolve();
+  let journalFailed = false;
+  /** Highest journal number that is durable (journal mode: acknowledged). */
+  let journaledThrough = 0;
   let loading: Promise<void> | undefined;
   let closed = false;
   let nextJournalNumber = 1;
@@ -129,24 +134,29 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       waiting.push({ pending, result });
     }
     const files: JournalEntry['files'] = [];
+    const descriptors: number[] = [];
     try {
       for (const [table, bucket] of lines) {
         const path = join(journalDir, `${String(number).padStart(16, '0')}-${table}.ndjson`);
         files.push({ table, path, keys: keysByTable.get(table)! });
-        const handle = await openFile(path, 'w', 0o600);
-        try {
-          await handle.writeFile(bucket.join('\n') + '\n');
-          if (ackMode === 'journal') await handle.sync();
-        } finally {
-          await handle.close();
-        }
+        // One synchronous write of the whole file (into the page cache, ~1 ms for 2 MB): an async writeFile goes to the
+        // thread pool in 512 KiB chunks, each waiting for a turn of the busy event loop. Only the fsyncs run async, together.
+        const fd = openSync(path, 'w', 0o600);
+        descriptors.push(fd);
+        writeFully(fd, Buffer.from(bucket.join('\n') + '\n', 'utf8'));
       }
-      if (ackMode === 'journal' && files.length) syncDirectory(journalDir);
+      // The next group deduplicates against this one while this one fsyncs (see pumpJournal for failures).
+      for (const [hostId, sequence] of next) projected.set(hostId, sequence);
+      if (ackMode === 'journal' && files.length) {
+        await Promise.all(descriptors.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))));
+        syncDirectory(journalDir);
+      }
     } catch (error) {
       for (const { path } of files) rmSync(path, { force: true });
       throw VigilError.wrap(error, 'unavailable', 'cannot write the ingest journal, nothing was stored');
+    } finally {
+      for (const fd of descriptors) closeSync(fd);
     }
-    for (const [hostId, sequence] of next) projected.set(hostId, sequence);
     return { number, files, next, waiting, events };
   }
 
@@ -199,29 +209,52 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     return group;
   }
 
-  /** Stage 1, serial: journal what is queued. In journal mode the appends resolve here. */
+  /**
+   * Stage 1: journal what is queued, up to two groups at once (one builds and writes while the other fsyncs). Groups
+   * become durable, and their appends resolve (journal mode), strictly in journal order. After a failed group nothing
+   * new starts until every group in flight settled; then the projected watermarks are rebuilt from the durable ones.
+   */
   function pumpJournal(): void {
-    if (journaling || queue.length === 0) return;
-    const group = takeGroup();
-    journaling = journalGroup(group)
-      .then((entry) => {
-        if (ackMode === 'journal') {
-          for (const [hostId, sequence] of entry.next) watermarks.set(hostId, sequence);
-          for (const { pending, result } of entry.waiting) pending.resolve(result);
-          entry.waiting = [];
-        }
-        loadQueue.push(entry);
-        pumpLoad();
-      })
-      .catch((error: unknown) => {
-        const wrapped = VigilError.wrap(error, 'unavailable');
-        log.error('journal write failed', { error: wrapped.message });
-        for (const pending of group) pending.reject(wrapped);
-      })
-      .finally(() => {
-        journaling = undefined;
-        pumpJournal();
+    while (queue.length && journalsInFlight.size < MAX_JOURNALS_IN_FLIGHT && !(journalFailed && journalsInFlight.size)) {
+      if (journalFailed) {
+        journalFailed = false;
+        projected.clear();
+        durableChain = Promise.resolve();
+      }
+      const group = takeGroup();
+      const previous = durableChain;
+      let written: JournalEntry | undefined;
+      const durable = journalGroup(group).then(async (entry) => {
+        written = entry;
+        await previous;
+        return entry;
       });
+      durableChain = durable.then(() => undefined);
+      const settled = durable
+        .then((entry) => {
+          journaledThrough = entry.number;
+          if (ackMode === 'journal') {
+            for (const [hostId, sequence] of entry.next) watermarks.set(hostId, sequence);
+            for (const { pending, result } of entry.waiting) pending.resolve(result);
+            entry.waiting = [];
+          }
+          loadQueue.push(entry);
+          pumpLoad();
+        })
+        .catch((error: unknown) => {
+          journalFailed = true;
+          // Written but behind a failed group: it was deduplicated against that group, so it is refused too.
+          if (written) for (const { path } of written.files) rmSync(path, { force: true });
+          const wrapped = VigilError.wrap(error, 'unavailable');
+          log.error('journal write failed', { error: wrapped.message });
+          for (const pending of group) pending.reject(wrapped);
+        })
+        .finally(() => {
+          journalsInFlight.delete(settled);
+          pumpJournal();
+        });
+      journalsInFlight.add(settled);
+    }
   }
 
   /** Stage 2, serial: bulk-load everything journaled so far. In commit mode the appends resolve here. */
@@ -268,14 +301,14 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       })
       .finally(() => {
         loading = undefined;
-        if (!loadQueue.length && !journaling && ackMode === 'commit') projected.clear();
+        if (!loadQueue.length && !journalsInFlight.size && ackMode === 'commit') projected.clear();
         if (!closed || loadQueue.length) pumpLoad();
       });
   }
 
   /** Resolves once every append that resolved before the call is visible to reads. */
   function caughtUp(): Promise<void> {
-    const target = nextJournalNumber - 1;
+    const target = journaledThrough;
     if (loadedThrough >= target || ackMode === 'commit') return Promise.resolve();
     return new Promise((resolve) => loadWaiters.push({ number: target, resolve }));
   }
@@ -417,10 +450,10 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 
     async close() {
       closed = true;
-      while (journaling || loading || queue.length || loadQueue.length) {
+      while (journalsInFlight.size || loading || queue.length || loadQueue.length) {
         pumpJournal();
         pumpLoad();
-        await journaling;
+        await Promise.all(journalsInFlight);
         await loading;
         if (loadFailures > 3) break; // what is left stays in the journal and is replayed at the next open
       }
@@ -451,6 +484,10 @@ function plain(value: unknown): unknown {
 }
 
 /** Makes a new file's directory entry durable. */
+function writeFully(fd: number, buffer: Buffer): void {
+  for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset);
+}
+
 function syncDirectory(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
