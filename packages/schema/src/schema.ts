@@ -58,7 +58,11 @@ function checkGlobalTypes(): void {
 checkGlobalTypes();
 
 export const resolvedCategories: readonly ResolvedCategory[] = categories.map((category) => {
-  const fields = collect(`category ${category.name}`, ['base', ...category.fieldSets]);
+  // Windows events keep their log record (channel, event id, raw EventData) whatever category they map to, so rules
+  // written against raw Windows field names still match them.
+  const windows = category.actions.some((action) => action.platforms.includes('windows'));
+  const sets = windows && !category.fieldSets.includes('winlog') ? [...category.fieldSets, 'winlog'] : category.fieldSets;
+  const fields = collect(`category ${category.name}`, ['base', ...sets]);
   const fieldByName = new Map(fields.map((field) => [field.name, field]));
   const requiredFields = [...REQUIRED_BASE_FIELDS, ...category.required];
   checkRequired(`category ${category.name}`, requiredFields, fieldByName);

@@ -118,6 +118,28 @@ export interface ProcessEvent {
   "process.parent.user.name"?: string;
   /** Windows logon id of the process. */
   "process.logon_id"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Process injection and tampering: A process wrote into, attached to or opened another process, or loaded code by a side path. */
@@ -342,6 +364,28 @@ export interface InjectionEvent {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** File operations: A file was created, written, deleted, renamed or had its permissions changed. */
@@ -544,6 +588,28 @@ export interface FileEvent {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Network activity: Outbound connections, inbound accepts and listening sockets, with the process. */
@@ -694,6 +760,28 @@ export interface NetworkEvent {
   "network.first_seen"?: string;
   /** Last of the folded flows. */
   "network.last_seen"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** DNS lookups: A name was resolved, with the querying process. */
@@ -858,6 +946,28 @@ export interface DnsEvent {
   "dns.answers"?: string[];
   /** Addresses the answers resolved to. */
   "dns.resolved_ip"?: string[];
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Logins and logouts: Logon success and failure for ssh, su, sudo, console and Windows logons; logoffs. */
@@ -1024,6 +1134,28 @@ export interface AuthenticationEvent {
   "network.first_seen"?: string;
   /** Last of the folded flows. */
   "network.last_seen"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Operating system logs: Syslog, journal and Windows event log records not mapped to another category. */
@@ -1316,6 +1448,28 @@ export interface ScriptEvent {
   "script.part"?: number;
   /** Number of parts. */
   "script.parts"?: number;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Registry changes (Windows): Keys and values created, set, deleted or renamed. */
@@ -1458,6 +1612,28 @@ export interface RegistryEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Autostart and persistence changes: Places that make code run at boot, logon or on a schedule, as before/after records. */
@@ -1676,6 +1852,28 @@ export interface AutostartEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Users and groups: Accounts and groups created, changed or deleted; membership and sudo rights. */
@@ -1818,6 +2016,28 @@ export interface IamEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Services: Services created, changed, removed, enabled, started or stopped. */
@@ -1962,6 +2182,28 @@ export interface ServiceEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Drivers and kernel modules: Kernel modules and drivers loaded or unloaded, including refused attempts. */
@@ -2100,6 +2342,28 @@ export interface DriverEvent {
   "driver.hash.sha1"?: string;
   /** SHA-256 of the module file, lowercase hex. */
   "driver.hash.sha256"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Library loads: A process loaded a shared library or DLL. */
@@ -2248,6 +2512,28 @@ export interface LibraryEvent {
   "dll.code_signature.valid"?: boolean;
   /** Signer subject of the library. */
   "dll.code_signature.subject_name"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Named pipes (Windows): Named pipes created or connected. */
@@ -2370,6 +2656,28 @@ export interface PipeEvent {
   "process.logon_id"?: string;
   /** Named pipe name. */
   "pipe.name"?: string;
+  /** Windows event log channel. */
+  "winlog.channel"?: string;
+  /** Provider (source) of the Windows event. */
+  "winlog.provider_name"?: string;
+  /** Windows event id. */
+  "winlog.event_id"?: number;
+  /** Record number in the log file. */
+  "winlog.record_id"?: number;
+  /** Computer that logged the event. */
+  "winlog.computer_name"?: string;
+  /** Task category. */
+  "winlog.task"?: string;
+  /** Opcode. */
+  "winlog.opcode"?: string;
+  /** Keywords. */
+  "winlog.keywords"?: string[];
+  /** Level. */
+  "winlog.level"?: string;
+  /** Security identifier in the System block. */
+  "winlog.user.identifier"?: string;
+  /** EventData / UserData name-value pairs, unmodified. */
+  "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
 /** Any event as stored and sent. */
