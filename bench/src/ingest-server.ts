@@ -1,12 +1,12 @@
-// Child process of the ingest benchmark: runs one Vigil server on loopback with ephemeral ports.
-// Prints one JSON line {apiUrl, agentPort, caCertPem} on stdout once listening; closes cleanly on SIGTERM or SIGINT.
+// Child process of the benchmarks that need a real server (ingest, detect; started by internal/server-child.ts): one Vigil
+// server on loopback with ephemeral ports. Prints one JSON line {apiUrl, agentPort, caCertPem} on stdout once listening; closes cleanly on SIGTERM or SIGINT.
 
 import { defaultServerConfig, startServer } from '@vigil/server';
 
 const dataDir = process.env.VIGIL_BENCH_SERVER_DATA_DIR;
 const adminPassword = process.env.VIGIL_BENCH_SERVER_PASSWORD;
 if (!dataDir || !adminPassword) {
-  process.stderr.write('ingest-server: set VIGIL_BENCH_SERVER_DATA_DIR and VIGIL_BENCH_SERVER_PASSWORD (the ingest benchmark does this)\n');
+  process.stderr.write('ingest-server: set VIGIL_BENCH_SERVER_DATA_DIR and VIGIL_BENCH_SERVER_PASSWORD (internal/server-child.ts does this)\n');
   process.exit(2);
 }
 

@@ -2,27 +2,28 @@
 // same rows go into a throw-away PostgreSQL 15 with host+time, type+time and sha256 indexes. Loopback only; every temp
 // folder, child process and cluster it starts is removed on success, failure and interrupt.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import type { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { generateKeyPair } from '@vigil/pki';
 import { checkEvent } from '@vigil/schema';
-import { paths, type EnrollResponse, type EventBatchAck } from '@vigil/protocol';
+import { paths, type EventBatchAck } from '@vigil/protocol';
+import { createCleanupRegistry } from './internal/cleanup.js';
 import { summariseCpuProfile, type ProfileSummary } from './internal/cpu-profile.js';
+import { updateBenchmarkDocs } from './internal/docs-section.js';
 import { createAgentEventStream } from './internal/event-generator.js';
 import { requestJson } from './internal/https-client.js';
 import { parseOptions } from './internal/options.js';
 import { pgBatchParams, pgIndexNames, pgInsertQuery, pgSchemaSql, type PgBatchParams, type PgMethod } from './internal/pg-events.js';
 import { processTreeCpuSeconds, startTempPostgres, type TempPostgres } from './internal/postgres.js';
 import { formatInt, machineInfo, markdownTable, percentile, processCpuSeconds, processPeakRssMiB, round, textTable } from './internal/report.js';
+import { startServerChild, stopServerChild } from './internal/server-child.js';
 import { timedLoad, type TimedLoadResult } from './internal/timed-load.js';
+import { createEnrollmentToken, enrollAgent, loginAdmin } from './internal/vigil-api.js';
 
 const options = parseOptions(
   {
@@ -51,68 +52,8 @@ const repoRoot = resolve(here, '../..');
 const resultsDir = join(repoRoot, 'bench', 'results');
 const log = (line: string) => process.stderr.write(line + '\n');
 
-// ---- cleanup: everything started is registered here and undone in reverse order ----
-
-const cleanups: { name: string; run: () => void | Promise<void> }[] = [];
-let cleaning: Promise<void> | undefined;
-function cleanupAll(): Promise<void> {
-  return (cleaning ??= (async () => {
-    while (cleanups.length) {
-      const step = cleanups.pop()!;
-      try {
-        await step.run();
-      } catch (error) {
-        log(`cleanup ${step.name} failed: ${(error as Error).message}`);
-      }
-    }
-  })());
-}
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) return;
-    interrupted = true;
-    log(`\n${signal}: stopping and cleaning up`);
-    void cleanupAll().finally(() => process.exit(130));
-  });
-}
-
-// ---- the Vigil server child ----
-
-interface ServerChild {
-  process: ChildProcess;
-  apiUrl: string;
-  agentPort: number;
-  caCertPem: string;
-  exited: Promise<number | null>;
-}
-
-async function startServerChild(dataDir: string, password: string, profileDir: string | undefined): Promise<ServerChild> {
-  const script = join(here, 'ingest-server.js');
-  const flags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
-  const child = spawn(process.execPath, [...flags, script], {
-    env: { ...process.env, VIGIL_BENCH_SERVER_DATA_DIR: dataDir, VIGIL_BENCH_SERVER_PASSWORD: password, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
-  const lines = createInterface({ input: child.stdout! });
-  const first = await Promise.race([
-    new Promise<string>((resolveLine) => lines.once('line', resolveLine)),
-    exited.then((code) => Promise.reject(new Error(`server child exited with ${code} before it was ready`))),
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('server child not ready after 120 s')), 120_000).unref()),
-  ]);
-  lines.on('line', (line) => log(`server: ${line}`));
-  const ready = JSON.parse(first) as { apiUrl: string; agentPort: number; caCertPem: string };
-  return { process: child, ...ready, exited };
-}
-
-async function stopServerChild(server: ServerChild): Promise<void> {
-  if (server.process.exitCode !== null || server.process.signalCode !== null) return;
-  server.process.kill('SIGTERM');
-  const timer = setTimeout(() => server.process.kill('SIGKILL'), 60_000);
-  await server.exited;
-  clearTimeout(timer);
-}
+// Everything started is registered here and undone in reverse order.
+const cleanup = createCleanupRegistry(log);
 
 function directoryBytes(dir: string): number {
   let total = 0;
@@ -184,42 +125,26 @@ interface PostgresFigures {
 
 async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }> {
   const work = mkdtempSync(join(tmpdir(), 'vigil-bench-ingest-'));
-  cleanups.push({ name: 'remove server data', run: () => rmSync(work, { recursive: true, force: true }) });
+  cleanup.add('remove server data', () => rmSync(work, { recursive: true, force: true }));
   const dataDir = join(work, 'server');
   const profileDir = options.profile ? join(work, 'profile') : undefined;
   const password = randomBytes(24).toString('base64url');
-  const server = await startServerChild(dataDir, password, profileDir);
-  cleanups.push({ name: 'stop server', run: () => stopServerChild(server) });
+  const server = await startServerChild({ dataDir, adminPassword: password, profileDir, log });
+  cleanup.add('stop server', () => stopServerChild(server));
   const serverPid = server.process.pid!;
   log(`server  pid ${serverPid}, api ${server.apiUrl}, agents on port ${server.agentPort}`);
 
-  const api = new Agent({ keepAlive: false, ca: server.caCertPem });
-  cleanups.push({ name: 'close api agent', run: () => api.destroy() });
-  const login = await requestJson<{ token: string }>(`${server.apiUrl}/api/v1/auth/login`, { method: 'POST', agent: api, body: JSON.stringify({ username: 'admin', password }) });
-  const auth = { authorization: `Bearer ${login.body.token}` };
-  const enrollment = await requestJson<{ token: string }>(`${server.apiUrl}/api/v1/enrollment-tokens`, {
-    method: 'POST',
-    agent: api,
-    headers: auth,
-    body: JSON.stringify({ max_uses: agentCount, expires_in_s: 3600 }),
-  });
+  const session = await loginAdmin(server, password, cleanup);
+  const enrollmentToken = await createEnrollmentToken(session, agentCount);
 
   const batchesPerAgent = Math.ceil((options['pool-rate'] * (options.warmup + options.duration)) / agentCount / batchSize) + 2;
   const agents: SimAgent[] = [];
   const genStart = performance.now();
   for (let i = 0; i < agentCount; i++) {
     const hostname = `bench-host-${String(i + 1).padStart(3, '0')}.corp.example.com`;
-    const keys = generateKeyPair();
-    const enrolled = await requestJson<EnrollResponse>(`${server.apiUrl}${paths.enroll}`, {
-      method: 'POST',
-      agent: api,
-      body: JSON.stringify({ token: enrollment.body.token, hostname, public_key_pem: keys.publicKeyPem }),
-    });
-    if (enrolled.body.ca_certificate_pem.trim() !== server.caCertPem.trim()) throw new Error('enrollment returned a CA certificate that differs from the server CA');
-    const https = new Agent({ keepAlive: true, maxSockets: 1, key: keys.privateKeyPem, cert: enrolled.body.certificate_pem, ca: enrolled.body.ca_certificate_pem });
-    cleanups.push({ name: `close agent ${i}`, run: () => https.destroy() });
-    agents.push({ id: enrolled.body.agent_id, hostname, https, batches: generateBatches({ id: enrolled.body.agent_id, hostname }, i, batchesPerAgent) });
-    log(`agent ${i + 1}/${agentCount} enrolled as ${enrolled.body.agent_id}; ${batchesPerAgent} batches of ${batchSize} events generated`);
+    const enrolled = await enrollAgent(session, server, enrollmentToken, hostname, cleanup, `close agent ${i}`);
+    agents.push({ ...enrolled, batches: generateBatches(enrolled, i, batchesPerAgent) });
+    log(`agent ${i + 1}/${agentCount} enrolled as ${enrolled.id}; ${batchesPerAgent} batches of ${batchSize} events generated`);
   }
   const poolEvents = agents.reduce((n, a) => n + a.batches.reduce((m, b) => m + b.events, 0), 0);
   const poolBytes = agents.reduce((n, a) => n + a.batches.reduce((m, b) => m + b.body.length, 0), 0);
@@ -256,7 +181,7 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
     },
   });
 
-  const counts = await requestJson<{ total: number }>(`${server.apiUrl}/api/v1/events/counts?group_by=none`, { method: 'GET', agent: api, headers: auth });
+  const counts = await requestJson<{ total: number }>(`${server.apiUrl}/api/v1/events/counts?group_by=none`, { method: 'GET', agent: session.api, headers: session.auth });
   if (counts.body.total !== load.totalEvents) {
     throw new Error(`VERIFICATION FAILED: agents were acknowledged ${load.totalEvents} events but the server stores ${counts.body.total}`);
   }
@@ -306,7 +231,7 @@ const postgresSettings: Record<string, string> = {
 
 async function runPostgres(agents: readonly SimAgent[]): Promise<PostgresFigures> {
   const server: TempPostgres = await startTempPostgres(options['pg-port'], postgresSettings);
-  cleanups.push({ name: 'stop postgres', run: () => server.stop() });
+  cleanup.add('stop postgres', () => server.stop());
   log(`postgres pid ${server.pid} on 127.0.0.1:${server.port}, data in ${server.dir}`);
   const clients: pg.Client[] = [];
   for (let i = 0; i < agentCount; i++) {
@@ -314,7 +239,7 @@ async function runPostgres(agents: readonly SimAgent[]): Promise<PostgresFigures
     await client.connect();
     clients.push(client);
   }
-  cleanups.push({ name: 'close postgres clients', run: async () => void (await Promise.allSettled(clients.map((c) => c.end()))) });
+  cleanup.add('close postgres clients', async () => void (await Promise.allSettled(clients.map((c) => c.end()))));
   for (const sql of pgSchemaSql) await clients[0]!.query(sql);
   for (const [name, value] of Object.entries(postgresSettings)) {
     const shown = String((await clients[0]!.query(`SHOW ${name}`)).rows[0]?.[name]);
@@ -352,16 +277,7 @@ function rate(load: TimedLoadResult): number {
 }
 
 function updateDocs(section: string): void {
-  const file = join(repoRoot, 'docs', 'benchmarks.md');
-  const intro =
-    '# Benchmarks\n\nBenchmarks live in `bench/src/<name>.ts`. Build once with `npx tsc -b`, then run one with `npm run bench -- <name> [options]`\n' +
-    '(`npm run bench` alone lists them; `--help` after a name lists its options). Each writes its figures to `bench/results/<name>.json`.\n';
-  const text = existsSync(file) ? readFileSync(file, 'utf8') : intro;
-  const start = text.search(/^## ingest\s*$/m);
-  let next = start < 0 ? -1 : text.slice(start + 1).search(/^## /m);
-  if (next >= 0) next += start + 1;
-  const updated = start < 0 ? `${text.trimEnd()}\n\n${section}\n` : `${text.slice(0, start)}${section}\n${next >= 0 ? '\n' + text.slice(next) : ''}`;
-  writeFileSync(file, updated);
+  const file = updateBenchmarkDocs(repoRoot, 'ingest', section);
   log(`docs    ${relative(process.cwd(), file)} updated`);
 }
 
@@ -370,7 +286,7 @@ async function main(): Promise<void> {
   log(`ingest benchmark: ${agentCount} agents, batches of ${batchSize}, ${options.warmup} s warm-up + ${options.duration} s measured; ${machine.cores} × ${machine.cpu_model}, ${machine.memory_gib} GiB`);
   const { figures: vigil, agents } = await runVigil();
   const postgres = options.postgres ? await runPostgres(agents) : undefined;
-  await cleanupAll();
+  await cleanup.runAll();
 
   const vRate = rate(vigil.load);
   const pRate = postgres ? rate(postgres.load) : Number.NaN;
@@ -483,8 +399,8 @@ async function main(): Promise<void> {
 }
 
 main().catch(async (error: unknown) => {
-  if (interrupted) return; // the signal handler cleans up and exits
+  if (cleanup.interrupted) return; // the signal handler cleans up and exits
   log(`ingest benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  await cleanupAll();
+  await cleanup.runAll();
   process.exit(1);
 });

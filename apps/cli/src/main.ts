@@ -11,6 +11,8 @@ import { startAgent, enroll, isEnrolled } from '@vigil/agent';
 import { formatFingerprint } from '@vigil/pki';
 import { readFileSync } from 'node:fs';
 import { agentSources } from './wiring.js';
+import { checkRuleSources, contentVersion, defaultCaFile, formatReport, ruleSourcesFrom, uploadPack } from './rules-command.js';
+import { basename, resolve as resolvePath } from 'node:path';
 import { parseSize } from '@vigil/agent';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -20,7 +22,9 @@ interface Command {
   usage: string;
   options: Options;
   help: Record<string, string>;
-  run(values: Record<string, string | boolean | string[] | undefined>): Promise<number | 'running'>;
+  /** Sub-commands and paths after the command name (e.g. `rules import ./pack`); refused when not set. */
+  positionals?: boolean;
+  run(values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number | 'running'>;
 }
 
 const DEFAULT_SERVER_DIR = '/var/lib/vigil/server';
@@ -164,6 +168,58 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  rules: {
+    summary: 'check Sigma rules locally, or import a rule pack (directory, .zip or .yml) into a server',
+    usage: 'vigil rules check <dir|pack.zip|rule.yml>\n       vigil rules import <dir|pack.zip|rule.yml> [--pack NAME] [--version V] [--server URL] [--token TOKEN] [--ca-file FILE]',
+    positionals: true,
+    options: { pack: { type: 'string' }, version: { type: 'string' }, description: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' }, 'ca-file': { type: 'string' }, 'data-dir': { type: 'string' }, json: { type: 'boolean' }, force: { type: 'boolean' } },
+    help: {
+      '--pack NAME': 'pack name on the server (default: the directory or archive name)',
+      '--version V': 'pack version (default: a hash of the files, so re-importing the same files is recognisable)',
+      '--description TEXT': 'what the pack is',
+      '--server URL': 'server API URL (default env VIGIL_SERVER or https://127.0.0.1:8443)',
+      '--token TOKEN': 'API token with the rules:manage permission (env VIGIL_API_TOKEN)',
+      '--ca-file FILE': `server CA certificate (default <data-dir>/pki/ca.crt, data dir ${DEFAULT_SERVER_DIR} or env VIGIL_DATA_DIR)`,
+      '--json': 'print the load report as JSON on stdout',
+      '--force': 'import even when some rules have errors (they are skipped by the server)',
+    },
+    async run(values, positionals) {
+      const [action, path, ...extra] = positionals;
+      if ((action !== 'check' && action !== 'import') || !path || extra.length) {
+        throw new VigilError('invalid_config', 'say "vigil rules check <path>" or "vigil rules import <path>"');
+      }
+      const sources = ruleSourcesFrom(path);
+      if (!sources.length) throw new VigilError('invalid_input', `${path}: no .yml or .yaml rule files found`);
+      const report = checkRuleSources(sources, !values.json);
+      if (values.json) console.log(JSON.stringify({ ...report, problems: report.problems }, null, 2));
+      else console.error(formatReport(report));
+      if (action === 'check') return report.errors ? 1 : 0;
+      if (report.errors && !values.force) {
+        console.error(`vigil rules import: ${report.errors} rule error(s); fix them or pass --force to import the rest`);
+        return 1;
+      }
+      const token = str(values.token) ?? process.env.VIGIL_API_TOKEN;
+      if (!token) throw new VigilError('invalid_config', 'give an API token with --token or VIGIL_API_TOKEN');
+      const caFile = str(values['ca-file']) ?? defaultCaFile(str(values['data-dir']) ?? process.env.VIGIL_DATA_DIR ?? DEFAULT_SERVER_DIR);
+      let caPem: string;
+      try {
+        caPem = readFileSync(caFile, 'utf8');
+      } catch {
+        throw new VigilError('invalid_config', `cannot read the server CA certificate ${caFile}; give --ca-file`);
+      }
+      const pack = str(values.pack) ?? basename(resolvePath(path)).replace(/\.(zip|ya?ml)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
+      const result = await uploadPack(sources, {
+        server: str(values.server) ?? process.env.VIGIL_SERVER ?? 'https://127.0.0.1:8443',
+        token,
+        caPem,
+        pack,
+        version: str(values.version) ?? contentVersion(sources),
+        description: str(values.description) ?? `imported from ${basename(path)}`,
+      });
+      console.error(`server: pack ${String(result.pack)} version ${String(result.version)}: ${String(result.rules_loaded)} rules loaded from ${String(result.files)} files, ${String(result.errors)} errors, ${String(result.warnings)} warnings`);
+      return 0;
+    },
+  },
   up: {
     summary: 'run the standalone system on this machine: server, console and a local agent',
     usage: 'vigil up [server options] [--agent-state-dir DIR] [--no-agent]',
@@ -265,8 +321,11 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   let values: Record<string, string | boolean | string[] | undefined>;
+  let positionals: string[] = [];
   try {
-    values = parseArgs({ args, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }).values as typeof values;
+    const parsed = parseArgs({ args, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: Boolean(command.positionals) });
+    values = parsed.values as typeof values;
+    positionals = parsed.positionals;
   } catch (error) {
     console.error(`vigil ${name}: ${(error as Error).message}\n\n${commandHelp(command)}`);
     process.exitCode = 2;
@@ -277,7 +336,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
-    const result = await command.run(values);
+    const result = await command.run(values, positionals);
     if (result !== 'running') process.exitCode = result;
   } catch (error) {
     console.error(`vigil ${name}: ${describeError(error)}`);

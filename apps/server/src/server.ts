@@ -16,6 +16,9 @@ import { errorHandler } from './http/errors.js';
 import { accessHook } from './http/access.js';
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerAgentRoutes, type IngestCounters } from './http/agent-routes.js';
+import { registerDetectionRoutes } from './http/detection-routes.js';
+import { DetectionDb } from './detection/detection-db.js';
+import { createDetectionService, type DetectionService } from './detection/detection-service.js';
 
 export interface RunningServer {
   apiUrl: string;
@@ -28,6 +31,8 @@ export interface RunningServer {
   generatedAdminPassword: string | undefined;
   controlPlane: ControlPlane;
   store: EventStore;
+  detection: DetectionService;
+  detectionDb: DetectionDb;
   counters: IngestCounters;
   close(): Promise<void>;
 }
@@ -48,6 +53,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   mkdirSync(join(config.dataDir, 'events'), { recursive: true });
   const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck, threads: config.storeThreads });
   await store.open();
+  const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
+  const detection = createDetectionService({ db: detectionDb, store });
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
 
   let api: FastifyInstance | undefined;
@@ -60,7 +67,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       keepAliveTimeout: 75_000,
     });
     agents.setErrorHandler(errorHandler);
-    registerAgentRoutes(agents, { controlPlane, store, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters });
+    registerAgentRoutes(agents, { controlPlane, store, detection, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters });
     await agents.listen({ host: config.listenHost, port: config.agentPort });
     const agentPort = (agents.server.address() as { port: number }).port;
 
@@ -78,6 +85,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     api.addHook('onRequest', accessHook(controlPlane));
     const advertised = () => `${config.advertisedHost}:${agentPort}`;
     registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
+    registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
     api.get('/api/v1/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => api!.swagger());
     api.get('/api/v1/metrics/ingest', { config: { permission: 'hosts:read' }, schema: { tags: ['system'], summary: 'Ingest counters since start' } }, async () => counters);
     await api.listen({ host: config.listenHost, port: config.apiPort });
@@ -96,11 +104,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       generatedAdminPassword,
       controlPlane,
       store,
+      detection,
+      detectionDb,
       counters,
       close: () =>
         (closing ??= (async () => {
           await agents!.close();
           await api!.close();
+          detection.close();
+          detectionDb.close();
           await store.close();
           controlPlane.close();
           log.info('server stopped');
@@ -109,6 +121,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   } catch (error) {
     await agents?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
+    detection.close();
+    detectionDb.close();
     await store.close().catch(() => undefined);
     controlPlane.close();
     throw error;

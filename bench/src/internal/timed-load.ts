@@ -1,5 +1,5 @@
-// Drives a fixed-duration load: one worker per queue, one request in flight per worker, warm-up then a measured window.
-// Counts only work acknowledged inside the window; never issues a request after the window closed.
+// Drives a fixed-duration load: one worker per queue, one request in flight per worker, warm-up then a measured window;
+// closed-loop (as fast as acknowledged) or paced. Counts only work acknowledged inside the window; never sends after it closed.
 
 import { performance } from 'node:perf_hooks';
 import { formatInt } from './report.js';
@@ -13,6 +13,12 @@ export interface TimedLoadOptions<T> {
   warmupS: number;
   durationS: number;
   progressEveryS?: number;
+  /**
+   * Paced load: each worker sends its k-th item no earlier than k × intervalMs after the start (workers staggered
+   * evenly across one interval), or as soon as its previous request is acknowledged when it is behind.
+   * Undefined: closed loop, each worker sends the next item as soon as the previous one is acknowledged.
+   */
+  intervalMs?: number;
   /** Called when the measured window opens and when it closes. */
   onWindowStart?: () => void;
   onWindowEnd?: () => void;
@@ -29,6 +35,8 @@ export interface TimedLoadResult {
   /** True when a worker ran out of prepared items before the window closed: the rate is then a lower bound. */
   exhausted: boolean;
   elapsedS: number;
+  /** Paced load only: sends inside the window that left more than one interval after their slot (the target rate was not held). */
+  lateSends: number;
 }
 
 export async function timedLoad<T>(options: TimedLoadOptions<T>): Promise<TimedLoadResult> {
@@ -39,7 +47,10 @@ export async function timedLoad<T>(options: TimedLoadOptions<T>): Promise<TimedL
   let totalEvents = 0;
   let requests = 0;
   let exhausted = false;
+  let lateSends = 0;
   const latencies: number[] = [];
+  const interval = options.intervalMs;
+  const sleep = (ms: number) => new Promise<void>((wake) => setTimeout(wake, ms));
 
   let lastTotal = 0;
   let lastAt = started;
@@ -64,7 +75,15 @@ export async function timedLoad<T>(options: TimedLoadOptions<T>): Promise<TimedL
   const endTimer = setTimeout(fireEnd, Math.max(0, end - performance.now()));
 
   const worker = async (index: number, queue: readonly T[]) => {
-    for (const item of queue) {
+    const offset = interval === undefined ? 0 : (interval * index) / options.queues.length;
+    for (let k = 0; k < queue.length; k++) {
+      const item = queue[k]!;
+      if (interval !== undefined) {
+        const slot = started + offset + k * interval;
+        const wait = slot - performance.now();
+        if (wait > 0) await sleep(wait);
+        else if (-wait > interval && slot >= warmEnd && slot <= end) lateSends++;
+      }
       if (performance.now() >= end) return;
       const t0 = performance.now();
       const stored = await options.send(index, item);
@@ -88,5 +107,5 @@ export async function timedLoad<T>(options: TimedLoadOptions<T>): Promise<TimedL
     fireEnd();
   }
   latencies.sort((a, b) => a - b);
-  return { windowEvents, totalEvents, requests, latenciesMs: latencies, exhausted, elapsedS: (performance.now() - started) / 1000 };
+  return { windowEvents, totalEvents, requests, latenciesMs: latencies, exhausted, elapsedS: (performance.now() - started) / 1000, lateSends };
 }

@@ -55,6 +55,21 @@ export function runConformance(options: ConformanceOptions): void {
     await store.close();
   });
 
+  test('search runs a compiled SELECT with bound parameters and sees every acknowledged append', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    await store.append('h1', [1, 2, 3].map((s) => sampleEvent('h1', s, s === 2 ? { 'process.command_line': "curl x | sh; echo '$1'" } : {})));
+    const rows = await store.search({
+      sql: 'SELECT "event.id", "process.command_line" FROM events WHERE "host.id" = $1 AND lower("process.command_line") LIKE $2 ORDER BY "@timestamp"',
+      params: ['h1', '%| sh%'],
+    });
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!['process.command_line'], "curl x | sh; echo '$1'");
+    await assert.rejects(store.search({ sql: 'DELETE FROM events_process', params: [] }), /compiled SELECT/);
+    assert.equal((await store.countEvents({ hostId: 'h1' }, 'none'))[0]!.count, 3);
+    await store.close();
+  });
+
   test('events at or below the host watermark are duplicates and are not stored twice', async () => {
     const store = options.create(options.makeDir());
     await store.open();

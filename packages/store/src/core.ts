@@ -27,6 +27,15 @@ export interface EventQuery extends EventFilter {
   order?: 'asc' | 'desc';
 }
 
+/**
+ * A read-only SELECT compiled by one of Vigil's query compilers (hunting language, Sigma retro-hunts) for this
+ * store's dialect. Every value from a user is in `params` (bound as `$1`, `$2`, ...), never in `sql`.
+ */
+export interface CompiledSelect {
+  sql: string;
+  params: readonly (string | number | boolean)[];
+}
+
 export interface CountRow {
   key: string;
   count: number;
@@ -47,5 +56,7 @@ export interface EventStore {
   watermark(hostId: string): Promise<number>;
   queryEvents(query: EventQuery): Promise<Record<string, unknown>[]>;
   countEvents(filter: EventFilter, groupBy: 'category' | 'action' | 'host' | 'none'): Promise<CountRow[]>;
+  /** Runs a compiled SELECT over the `events` view and the category tables; rows as plain JSON values. */
+  search(query: CompiledSelect): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }

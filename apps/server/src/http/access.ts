@@ -5,12 +5,24 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { VigilError } from '@vigil/common';
 import type { ControlPlane, Principal, Role } from '../control-plane/sqlite.js';
 
-export type Permission = 'public' | 'authenticated' | 'events:read' | 'hosts:read' | 'hosts:manage' | 'enrollment:manage' | 'users:manage' | 'audit:read';
+export type Permission =
+  | 'public'
+  | 'authenticated'
+  | 'events:read'
+  | 'hosts:read'
+  | 'hosts:manage'
+  | 'enrollment:manage'
+  | 'users:manage'
+  | 'audit:read'
+  | 'alerts:read'
+  | 'alerts:manage'
+  | 'rules:read'
+  | 'rules:manage';
 
 export const rolePermissions: Record<Role, readonly Permission[]> = {
-  admin: ['authenticated', 'events:read', 'hosts:read', 'hosts:manage', 'enrollment:manage', 'users:manage', 'audit:read'],
-  analyst: ['authenticated', 'events:read', 'hosts:read'],
-  viewer: ['authenticated', 'events:read', 'hosts:read'],
+  admin: ['authenticated', 'events:read', 'hosts:read', 'hosts:manage', 'enrollment:manage', 'users:manage', 'audit:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage'],
+  analyst: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage'],
+  viewer: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'rules:read'],
 };
 
 export const SESSION_COOKIE = 'vigil_session';

@@ -8,6 +8,8 @@ import { normalizeSerial } from '@vigil/pki';
 import { decodeEventBatch, limits, paths, type EventBatchAck, type HeartbeatBody } from '@vigil/protocol';
 import type { EventStore } from '@vigil/store';
 import type { ControlPlane } from '../control-plane/sqlite.js';
+import type { DetectEvent } from '@vigil/detect';
+import type { DetectionService } from '../detection/detection-service.js';
 
 export interface IngestCounters {
   batches: number;
@@ -19,6 +21,7 @@ export interface IngestCounters {
 export interface AgentRouteDeps {
   controlPlane: ControlPlane;
   store: EventStore;
+  detection: DetectionService;
   heartbeatIntervalSeconds: number;
   counters: IngestCounters;
 }
@@ -77,6 +80,12 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
       throw error;
     }
     const result = await store.append(agentId, decoded.events);
+    // Only the accepted events are evaluated: they are the batch's tail (duplicates are the sequence numbers at or
+    // below the host's watermark, and a batch's sequence numbers increase). Alerts are stored before the reply.
+    if (result.accepted) {
+      const accepted = result.accepted === decoded.events.length ? decoded.events : decoded.events.slice(decoded.events.length - result.accepted);
+      deps.detection.onAccepted(accepted as unknown as readonly DetectEvent[], performance.now());
+    }
     counters.batches++;
     counters.accepted += result.accepted;
     counters.duplicates += result.duplicates;

@@ -439,6 +439,17 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       return result.getRowObjectsJS().map(toPlainEvent);
     },
 
+    async search(query) {
+      if (!/^\s*(SELECT|WITH)\b/i.test(query.sql)) throw new VigilError('invalid_input', 'only a compiled SELECT can be searched');
+      await caughtUp();
+      try {
+        const result = await reader!.runAndReadAll(query.sql, [...query.params]);
+        return result.getRowObjectsJS().map(toPlainEvent);
+      } catch (error) {
+        throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
+      }
+    },
+
     async countEvents(filter, groupBy) {
       await caughtUp();
       const params: DuckDBValue[] = [];

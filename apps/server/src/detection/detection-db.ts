@@ -1,0 +1,308 @@
+// The detection database (SQLite, beside the control plane): rule packs and their source files, per-rule enable
+// state, and alerts with grouping of repeats. Rule text is stored as uploaded; compiled rules live only in memory.
+
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { VigilError } from '@vigil/common';
+import type { Detection, SigmaLevel } from '@vigil/detect';
+
+export interface RulePackRecord {
+  name: string;
+  version: string;
+  description: string;
+  importedAt: string;
+  importedBy: string;
+  files: number;
+}
+
+export interface RuleFileRecord {
+  pack: string;
+  file: string;
+  text: string;
+}
+
+export type AlertStatus = 'new' | 'acknowledged' | 'in_progress' | 'resolved' | 'false_positive';
+export const alertStatuses: readonly AlertStatus[] = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
+const OPEN_STATUSES = `('new', 'acknowledged', 'in_progress')`;
+
+export interface AlertRecord {
+  id: string;
+  ruleId: string;
+  ruleTitle: string;
+  level: SigmaLevel;
+  kind: 'sigma' | 'correlation';
+  tags: string[];
+  hostId: string;
+  processKey: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  count: number;
+  eventIds: string[];
+  fields: { field: string; value: unknown }[];
+  group: Record<string, unknown> | null;
+  status: AlertStatus;
+  assignee: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AlertFilter {
+  hostId?: string;
+  ruleId?: string;
+  status?: AlertStatus;
+  level?: SigmaLevel;
+  since?: string;
+  limit?: number;
+}
+
+/** Detections of the same rule on the same host and process (or correlation group) within this window share an alert. */
+export const GROUPING_WINDOW_MS = 60 * 60 * 1000;
+const MAX_EVENT_IDS = 50;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS rule_packs (
+  name TEXT PRIMARY KEY, version TEXT NOT NULL, description TEXT NOT NULL, imported_at TEXT NOT NULL, imported_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rule_files (
+  pack TEXT NOT NULL REFERENCES rule_packs(name) ON DELETE CASCADE, file TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (pack, file));
+CREATE TABLE IF NOT EXISTS rule_state (
+  rule_id TEXT PRIMARY KEY, enabled INTEGER NOT NULL, updated_at TEXT NOT NULL, updated_by TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (
+  id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, rule_title TEXT NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL, tags TEXT NOT NULL,
+  host_id TEXT NOT NULL, process_key TEXT, group_key TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
+  count INTEGER NOT NULL, event_ids TEXT NOT NULL, fields TEXT NOT NULL, group_values TEXT, status TEXT NOT NULL,
+  assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_stored_ms INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS alerts_group ON alerts (group_key, last_stored_ms);
+CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
+`;
+
+interface AlertRow {
+  id: string;
+  rule_id: string;
+  rule_title: string;
+  level: string;
+  kind: string;
+  tags: string;
+  host_id: string;
+  process_key: string | null;
+  first_seen: string;
+  last_seen: string;
+  count: number;
+  event_ids: string;
+  fields: string;
+  group_values: string | null;
+  status: string;
+  assignee: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+function alertFromRow(row: AlertRow): AlertRecord {
+  return {
+    id: row.id,
+    ruleId: row.rule_id,
+    ruleTitle: row.rule_title,
+    level: row.level as SigmaLevel,
+    kind: row.kind as AlertRecord['kind'],
+    tags: JSON.parse(row.tags) as string[],
+    hostId: row.host_id,
+    processKey: row.process_key,
+    firstSeen: row.first_seen,
+    lastSeen: row.last_seen,
+    count: row.count,
+    eventIds: JSON.parse(row.event_ids) as string[],
+    fields: JSON.parse(row.fields) as AlertRecord['fields'],
+    group: row.group_values ? (JSON.parse(row.group_values) as Record<string, unknown>) : null,
+    status: row.status as AlertStatus,
+    assignee: row.assignee,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** Alert grouping key: rule + host + acting process, or rule + correlation group. */
+export function groupKeyOf(detection: Detection): string {
+  const scope = detection.group ? JSON.stringify(detection.group) : (detection.processKey ?? '');
+  return `${detection.rule.id}\u0000${detection.hostId}\u0000${scope}`;
+}
+
+export interface StoredAlerts {
+  created: AlertRecord[];
+  updated: number;
+}
+
+export class DetectionDb {
+  readonly #db: Database.Database;
+  readonly #statements = new Map<string, Database.Statement>();
+
+  constructor(file: string) {
+    try {
+      this.#db = new Database(file);
+    } catch (error) {
+      throw VigilError.wrap(error, 'unavailable', `cannot open the detection database ${file}`);
+    }
+    this.#db.pragma('journal_mode = WAL');
+    // Alerts are re-derived from durable events after a crash (retro-hunt); NORMAL keeps alert writes off fsync.
+    this.#db.pragma('synchronous = NORMAL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.exec(SCHEMA);
+  }
+
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  // ---- rule packs ----
+
+  /** Replaces a pack's files atomically (an import of a new version). */
+  replacePack(pack: { name: string; version: string; description: string }, files: readonly { file: string; text: string }[], actor: string): void {
+    const now = new Date().toISOString();
+    this.#db.transaction(() => {
+      this.#statement('DELETE FROM rule_files WHERE pack = ?').run(pack.name);
+      this.#statement(
+        `INSERT INTO rule_packs (name, version, description, imported_at, imported_by) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET version = excluded.version, description = excluded.description, imported_at = excluded.imported_at, imported_by = excluded.imported_by`,
+      ).run(pack.name, pack.version, pack.description, now, actor);
+      const insert = this.#statement('INSERT INTO rule_files (pack, file, text) VALUES (?, ?, ?)');
+      for (const { file, text } of files) insert.run(pack.name, file, text);
+    })();
+  }
+
+  /** Adds or replaces one file of a pack, creating the pack (version 1) when needed. */
+  putRuleFile(packName: string, file: string, text: string, actor: string): void {
+    const now = new Date().toISOString();
+    this.#db.transaction(() => {
+      this.#statement(`INSERT INTO rule_packs (name, version, description, imported_at, imported_by) VALUES (?, '1', 'rules added through the API', ?, ?) ON CONFLICT (name) DO NOTHING`).run(packName, now, actor);
+      this.#statement('INSERT INTO rule_files (pack, file, text) VALUES (?, ?, ?) ON CONFLICT (pack, file) DO UPDATE SET text = excluded.text').run(packName, file, text);
+    })();
+  }
+
+  deleteRuleFile(packName: string, file: string): boolean {
+    return this.#statement('DELETE FROM rule_files WHERE pack = ? AND file = ?').run(packName, file).changes > 0;
+  }
+
+  deletePack(name: string): boolean {
+    return this.#statement('DELETE FROM rule_packs WHERE name = ?').run(name).changes > 0;
+  }
+
+  listPacks(): RulePackRecord[] {
+    const rows = this.#statement(
+      `SELECT p.name, p.version, p.description, p.imported_at, p.imported_by, (SELECT count(*) FROM rule_files f WHERE f.pack = p.name) AS files FROM rule_packs p ORDER BY p.name`,
+    ).all() as { name: string; version: string; description: string; imported_at: string; imported_by: string; files: number }[];
+    return rows.map((r) => ({ name: r.name, version: r.version, description: r.description, importedAt: r.imported_at, importedBy: r.imported_by, files: r.files }));
+  }
+
+  ruleFiles(): RuleFileRecord[] {
+    return this.#statement('SELECT pack, file, text FROM rule_files ORDER BY pack, file').all() as RuleFileRecord[];
+  }
+
+  setRuleEnabled(ruleId: string, enabled: boolean, actor: string): void {
+    this.#statement(
+      `INSERT INTO rule_state (rule_id, enabled, updated_at, updated_by) VALUES (?, ?, ?, ?)
+       ON CONFLICT (rule_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+    ).run(ruleId, enabled ? 1 : 0, new Date().toISOString(), actor);
+  }
+
+  disabledRules(): Set<string> {
+    return new Set((this.#statement('SELECT rule_id FROM rule_state WHERE enabled = 0').all() as { rule_id: string }[]).map((r) => r.rule_id));
+  }
+
+  // ---- alerts ----
+
+  /** Stores detections in one transaction, folding repeats into open alerts of the same group within the window. */
+  storeDetections(detections: readonly Detection[], nowMs = Date.now()): StoredAlerts {
+    const created: AlertRecord[] = [];
+    let updated = 0;
+    if (!detections.length) return { created, updated };
+    const now = new Date(nowMs).toISOString();
+    const find = this.#statement(`SELECT id, event_ids, first_seen, last_seen FROM alerts WHERE group_key = ? AND last_stored_ms >= ? AND status IN ${OPEN_STATUSES} ORDER BY last_stored_ms DESC LIMIT 1`);
+    const update = this.#statement('UPDATE alerts SET count = count + 1, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?');
+    const insert = this.#statement(
+      `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
+    );
+    this.#db.transaction(() => {
+      for (const detection of detections) {
+        const key = groupKeyOf(detection);
+        const existing = find.get(key, nowMs - GROUPING_WINDOW_MS) as { id: string; event_ids: string; first_seen: string; last_seen: string } | undefined;
+        if (existing) {
+          const ids = JSON.parse(existing.event_ids) as string[];
+          for (const id of detection.eventIds) if (ids.length < MAX_EVENT_IDS && !ids.includes(id)) ids.push(id);
+          const first = detection.time < existing.first_seen ? detection.time : existing.first_seen;
+          const last = detection.time > existing.last_seen ? detection.time : existing.last_seen;
+          update.run(first, last, JSON.stringify(ids), now, nowMs, existing.id);
+          updated++;
+          continue;
+        }
+        const record: AlertRecord = {
+          id: randomUUID(),
+          ruleId: detection.rule.id,
+          ruleTitle: detection.rule.title,
+          level: detection.rule.level,
+          kind: detection.kind,
+          tags: [...detection.rule.tags],
+          hostId: detection.hostId,
+          processKey: detection.processKey ?? null,
+          firstSeen: detection.time,
+          lastSeen: detection.time,
+          count: 1,
+          eventIds: detection.eventIds.slice(0, MAX_EVENT_IDS),
+          fields: detection.fields.map((hit) => ({ field: hit.field, value: hit.value })),
+          group: detection.group ?? null,
+          status: 'new',
+          assignee: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        insert.run(
+          record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
+          record.firstSeen, record.lastSeen, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
+          now, now, nowMs,
+        );
+        created.push(record);
+      }
+    })();
+    return { created, updated };
+  }
+
+  listAlerts(filter: AlertFilter = {}): AlertRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.hostId) (where.push('host_id = ?'), params.push(filter.hostId));
+    if (filter.ruleId) (where.push('rule_id = ?'), params.push(filter.ruleId));
+    if (filter.status) (where.push('status = ?'), params.push(filter.status));
+    if (filter.level) (where.push('level = ?'), params.push(filter.level));
+    if (filter.since) (where.push('last_seen >= ?'), params.push(filter.since));
+    params.push(Math.min(Math.max(filter.limit ?? 100, 1), 10_000));
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_seen DESC LIMIT ?`;
+    return (this.#statement(sql).all(...params) as AlertRow[]).map(alertFromRow);
+  }
+
+  getAlert(id: string): AlertRecord | undefined {
+    const row = this.#statement('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    return row ? alertFromRow(row) : undefined;
+  }
+
+  updateAlert(id: string, change: { status?: AlertStatus; assignee?: string | null }): AlertRecord {
+    const current = this.getAlert(id);
+    if (!current) throw new VigilError('not_found', `no alert ${id}`);
+    this.#statement('UPDATE alerts SET status = ?, assignee = ?, updated_at = ? WHERE id = ?').run(
+      change.status ?? current.status,
+      change.assignee === undefined ? current.assignee : change.assignee,
+      new Date().toISOString(),
+      id,
+    );
+    return this.getAlert(id)!;
+  }
+
+  alertCounts(): { level: string; status: string; count: number }[] {
+    return this.#statement('SELECT level, status, count(*) AS count FROM alerts GROUP BY level, status ORDER BY level, status').all() as { level: string; status: string; count: number }[];
+  }
+}

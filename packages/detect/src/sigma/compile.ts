@@ -1,0 +1,574 @@
+// Compiles a parsed Sigma rule into closures (CompiledRule.match) and a prefilter needle set (CompiledRule.anyOf).
+// Never interprets an AST, parses a string or builds a RegExp at match time; fields are read only through the FieldResolver.
+//
+// Per-event cache: normalized (stringified, lower-cased) accessor values are cached for the event passed last to any
+// compiled rule's match(), keyed by FieldAccessor.key. Events must not be mutated once matched (DetectEvent contract).
+
+import type {
+  CompiledRule, DetectEvent, FieldAccessor, FieldHit, FieldResolver, LoadProblem, LogsourceRoute, LogsourceRouter, SigmaCondition,
+  SigmaFieldItem, SigmaRule, SigmaScalar, SigmaSearch, SourceLocation,
+} from '../core.js';
+import { searchNamesMatching } from './condition.js';
+import { compileCidr, compileSigmaRegex, expandPlaceholders, expandStringValue, readModifierChain } from './modifiers.js';
+import type { ModifierChain } from './modifiers.js';
+import { valueLocation } from './parse.js';
+import { type PatternPart, type StringTest, compilePattern, hasWildcards, longestLiteral, lowerParts, plainText } from './wildcard.js';
+
+export interface CompileOptions {
+  resolver: FieldResolver;
+  router: LogsourceRouter;
+  placeholders?: Readonly<Record<string, readonly string[]>>;
+}
+
+type Needle = { accessor: FieldAccessor; needle: string };
+/** Undefined: no literal requirement known. Empty: the part can never match. */
+type NeedleSet = Needle[] | undefined;
+
+interface Node {
+  /** Pushes the hits of what matched; on false, leaves `hits` as it found it. */
+  test(event: DetectEvent, hits: FieldHit[]): boolean;
+  needles: NeedleSet;
+}
+
+const minimumNeedleLength = 3;
+
+// ---- per-event value cache ----
+
+type TextValue = string | readonly string[] | null;
+let cachedEvent: DetectEvent | undefined;
+const cachedValues = new Map<string, TextValue>();
+const rawKeyPrefix = '\u0001';
+
+function toText(value: unknown, lower: boolean): TextValue {
+  switch (typeof value) {
+    case 'string':
+      return lower ? value.toLowerCase() : value;
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      return String(value);
+    case 'object': {
+      if (!Array.isArray(value)) return null;
+      const texts: string[] = [];
+      for (const element of value) {
+        const text = toText(element, lower);
+        if (typeof text === 'string') texts.push(text);
+      }
+      return texts;
+    }
+    default:
+      return null;
+  }
+}
+
+/** The accessor's value as text (lower-cased unless `raw`), cached for the current event. Null for absent and object values. */
+function textOf(event: DetectEvent, accessor: FieldAccessor, raw: boolean): TextValue {
+  if (event !== cachedEvent) {
+    cachedEvent = event;
+    cachedValues.clear();
+  }
+  const key = raw ? rawKeyPrefix + accessor.key : accessor.key;
+  let text = cachedValues.get(key);
+  if (text === undefined) {
+    text = toText(accessor.get(event), !raw);
+    cachedValues.set(key, text);
+  }
+  return text;
+}
+
+function isAbsent(value: unknown): boolean {
+  return value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0);
+}
+
+// ---- needle sets ----
+
+function needleScore(set: Needle[]): number {
+  let shortest = Infinity;
+  for (const { needle } of set) shortest = Math.min(shortest, needle.length);
+  return shortest;
+}
+
+/** The best set of several that are all required (and): longest shortest needle, then fewest needles. */
+function bestOf(sets: readonly NeedleSet[]): NeedleSet {
+  let best: Needle[] | undefined;
+  for (const set of sets) {
+    if (!set) continue;
+    if (!best) best = set;
+    else {
+      const score = needleScore(set);
+      const bestScore = needleScore(best);
+      if (score > bestScore || (score === bestScore && set.length < best.length)) best = set;
+    }
+  }
+  return best;
+}
+
+/** Alternatives (or): every one must bring a set. */
+function unionOf(sets: readonly NeedleSet[]): NeedleSet {
+  const seen = new Set<string>();
+  const union: Needle[] = [];
+  for (const set of sets) {
+    if (!set) return undefined;
+    for (const entry of set) {
+      const key = entry.accessor.key + '\u0000' + entry.needle;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      union.push(entry);
+    }
+  }
+  return union;
+}
+
+// ---- compilation ----
+
+class RuleCompiler {
+  readonly problems: LoadProblem[] = [];
+  private errorCount = 0;
+  private readonly unknownFields = new Set<string>();
+  private readonly unknownPlaceholders = new Set<string>();
+  private firstPlaceholderLocation: SourceLocation | undefined;
+
+  constructor(
+    private readonly rule: SigmaRule,
+    private readonly resolver: FieldResolver,
+    private readonly placeholders: Readonly<Record<string, readonly string[]>> | undefined,
+    private readonly reportFields: boolean,
+  ) {}
+
+  get failed(): boolean {
+    return this.errorCount > 0;
+  }
+
+  report(severity: LoadProblem['severity'], code: string, message: string, location: SourceLocation): void {
+    if (severity === 'error') this.errorCount++;
+    this.problems.push({ severity, code, message, location, ruleId: this.rule.id, ruleTitle: this.rule.title });
+  }
+
+  finish(): void {
+    if (this.unknownPlaceholders.size > 0) {
+      this.report(
+        'warning',
+        'unknown_placeholder',
+        `no values for placeholder(s) ${[...this.unknownPlaceholders].map((name) => `%${name}%`).join(', ')}: values using them never match`,
+        this.firstPlaceholderLocation ?? this.rule.location,
+      );
+    }
+  }
+
+  private accessor(field: string, location: SourceLocation): FieldAccessor | undefined {
+    const accessor = this.resolver.resolve(field, this.rule.logsource);
+    if (!accessor && this.reportFields && !this.unknownFields.has(field)) {
+      this.unknownFields.add(field);
+      this.report('warning', 'unknown_field', `field '${field}' does not exist for this logsource: the items using it never match`, location);
+    }
+    return accessor;
+  }
+
+  condition(condition: SigmaCondition, searches: ReadonlyMap<string, Node>): Node {
+    switch (condition.kind) {
+      case 'search':
+        return searches.get(condition.name) ?? never;
+      case 'not':
+        return notNode(this.condition(condition.operand, searches));
+      case 'and':
+        return andNode(condition.operands.map((operand) => this.condition(operand, searches)));
+      case 'or':
+        return orNode(condition.operands.map((operand) => this.condition(operand, searches)));
+      case 'of': {
+        const names = searchNamesMatching(condition.pattern, [...searches.keys()]);
+        const nodes = names.map((name) => searches.get(name) ?? never);
+        return condition.quantifier === 'all' ? andNode(nodes) : orNode(nodes);
+      }
+    }
+  }
+
+  search(search: SigmaSearch): Node {
+    if (search.kind === 'keywords') {
+      const item: SigmaFieldItem = { field: null, modifiers: search.modifiers, values: search.values, location: search.location };
+      return this.item(item, (index) => valueLocation(search, index));
+    }
+    return orNode(search.alternatives.map((items) => andNode(items.map((item) => this.item(item, (index) => valueLocation(item, index))))));
+  }
+
+  item(item: SigmaFieldItem, locate: (index: number) => SourceLocation): Node {
+    const read = readModifierChain(item.modifiers);
+    if ('code' in read) {
+      this.report('error', read.code, read.message, item.location);
+      return never;
+    }
+    const chain = read.chain;
+    const label = item.field ?? 'keywords';
+    if (item.field === null) {
+      if (chain.exists || chain.numeric || chain.fieldref || chain.cidr) {
+        this.report('error', 'invalid_modifier', 'keyword items (no field name) take only string modifiers', item.location);
+        return never;
+      }
+      const accessors = this.resolver.keywordFields(this.rule.logsource);
+      if (!chain.startswith && !chain.endswith && chain.regexFlags === undefined) chain.contains = true;
+      return this.textItem(item, chain, accessors, label, locate);
+    }
+    const accessor = this.accessor(item.field, item.location);
+    if (chain.exists) return this.existsItem(item, accessor, label, locate);
+    if (chain.numeric) return this.numericItem(item, chain.numeric, accessor, label, locate);
+    if (chain.fieldref) return this.fieldrefItem(item, chain, accessor, label, locate);
+    return this.textItem(item, chain, accessor ? [accessor] : [], label, locate);
+  }
+
+  private existsItem(item: SigmaFieldItem, accessor: FieldAccessor | undefined, label: string, locate: (index: number) => SourceLocation): Node {
+    const value = item.values[0];
+    const wanted = value === true || value === 'true' ? true : value === false || value === 'false' ? false : undefined;
+    if (item.values.length !== 1 || wanted === undefined) {
+      this.report('error', 'invalid_value', "'exists' takes one value: true or false", locate(0));
+      return never;
+    }
+    if (!accessor) return wanted ? never : always;
+    return {
+      needles: undefined,
+      test(event, hits) {
+        const present = accessor.get(event);
+        const exists = present !== undefined && present !== null;
+        if (exists !== wanted) return false;
+        hits.push({ field: label, value: present });
+        return true;
+      },
+    };
+  }
+
+  private numericItem(
+    item: SigmaFieldItem,
+    operator: NonNullable<ModifierChain['numeric']>,
+    accessor: FieldAccessor | undefined,
+    label: string,
+    locate: (index: number) => SourceLocation,
+  ): Node {
+    const limits: number[] = [];
+    item.values.forEach((value, index) => {
+      const number = toNumber(value);
+      if (number === undefined) this.report('error', 'invalid_value', `'${operator}' needs a number, not ${JSON.stringify(value)}`, locate(index));
+      else limits.push(number);
+    });
+    if (!accessor || limits.length === 0) return never;
+    const chain = readModifierChain(item.modifiers);
+    const all = 'chain' in chain && chain.chain.all;
+    const compare =
+      operator === 'gt' ? (a: number, b: number) => a > b : operator === 'gte' ? (a: number, b: number) => a >= b : operator === 'lt' ? (a: number, b: number) => a < b : (a: number, b: number) => a <= b;
+    const satisfies = (value: unknown, limit: number): boolean => {
+      if (Array.isArray(value)) return value.some((element) => satisfies(element, limit));
+      const number = toNumber(value);
+      return number !== undefined && compare(number, limit);
+    };
+    return {
+      needles: undefined,
+      test(event, hits) {
+        const value = accessor.get(event);
+        const matched = all ? limits.every((limit) => satisfies(value, limit)) : limits.some((limit) => satisfies(value, limit));
+        if (!matched) return false;
+        hits.push({ field: label, value });
+        return true;
+      },
+    };
+  }
+
+  private fieldrefItem(
+    item: SigmaFieldItem,
+    chain: ModifierChain,
+    accessor: FieldAccessor | undefined,
+    label: string,
+    locate: (index: number) => SourceLocation,
+  ): Node {
+    const others: FieldAccessor[] = [];
+    let broken = false;
+    item.values.forEach((value, index) => {
+      if (typeof value !== 'string' || value === '') {
+        this.report('error', 'invalid_value', "'fieldref' values must be field names", locate(index));
+        broken = true;
+        return;
+      }
+      const other = this.accessor(value, locate(index));
+      if (other) others.push(other);
+    });
+    if (broken || !accessor || others.length === 0) return never;
+    const raw = chain.cased;
+    const compare: (value: string, reference: string) => boolean = chain.contains
+      ? (value, reference) => value.includes(reference)
+      : chain.startswith
+        ? (value, reference) => value.startsWith(reference)
+        : chain.endswith
+          ? (value, reference) => value.endsWith(reference)
+          : (value, reference) => value === reference;
+    const related = (value: TextValue, reference: TextValue): boolean => {
+      if (value === null || reference === null) return false;
+      const values = typeof value === 'string' ? [value] : value;
+      const references = typeof reference === 'string' ? [reference] : reference;
+      return values.some((text) => references.some((ref) => compare(text, ref)));
+    };
+    const all = chain.all;
+    return {
+      needles: undefined,
+      test(event, hits) {
+        const value = textOf(event, accessor, raw);
+        const matched = all
+          ? others.every((other) => related(value, textOf(event, other, raw)))
+          : others.some((other) => related(value, textOf(event, other, raw)));
+        if (!matched) return false;
+        hits.push({ field: label, value: accessor.get(event) });
+        return true;
+      },
+    };
+  }
+
+  /** Strings, numbers, booleans, null, wildcards, encodings, re and cidr over one field or the keyword fields. */
+  private textItem(
+    item: SigmaFieldItem,
+    chain: ModifierChain,
+    accessors: readonly FieldAccessor[],
+    label: string,
+    locate: (index: number) => SourceLocation,
+  ): Node {
+    const raw = chain.cased || chain.regexFlags !== undefined || chain.cidr;
+    const groups: ValueGroup[] = [];
+    const needleSets: NeedleSet[] = [];
+    item.values.forEach((value, index) => {
+      const compiled = this.value(value, chain, locate(index), item.field === null);
+      if (!compiled) return;
+      groups.push(compiled.group);
+      needleSets.push(
+        compiled.literals === undefined
+          ? undefined
+          : accessors.flatMap((accessor) => (compiled.literals as string[]).map((needle) => ({ accessor, needle }))),
+      );
+    });
+    if (this.failed || item.values.length === 0 || accessors.length === 0) return never;
+    if (chain.all) {
+      if (groups.length < item.values.length) return never;
+      return textNode(groups, accessors, raw, label, bestOf(needleSets));
+    }
+    if (groups.length === 0) return never;
+    return textNode([mergeGroups(groups)], accessors, raw, label, unionOf(needleSets));
+  }
+
+  /** One value: its match group and its literal needles (undefined when it imposes none of at least 3 characters). */
+  private value(
+    value: SigmaScalar,
+    chain: ModifierChain,
+    location: SourceLocation,
+    keyword: boolean,
+  ): { group: ValueGroup; literals: string[] | undefined } | undefined {
+    if (value === null) {
+      if (keyword) return undefined;
+      return { group: { exact: new Set(), tests: [], nullable: true }, literals: undefined };
+    }
+    if (chain.regexFlags !== undefined) {
+      const compiled = compileSigmaRegex(String(value), chain.regexFlags);
+      if ('message' in compiled) {
+        this.report('error', 'invalid_regex', compiled.message, location);
+        return undefined;
+      }
+      const regex = compiled.regex;
+      return { group: { exact: new Set(), tests: [(text) => regex.test(text)], nullable: false }, literals: undefined };
+    }
+    if (chain.cidr) {
+      const test = compileCidr(String(value));
+      if (!test) {
+        this.report('error', 'invalid_cidr', `invalid CIDR network '${String(value)}'`, location);
+        return undefined;
+      }
+      return { group: { exact: new Set(), tests: [test], nullable: false }, literals: undefined };
+    }
+    let texts = [String(value)];
+    if (chain.expand) {
+      const expanded = expandPlaceholders(String(value), this.placeholders);
+      if (expanded.unknown) {
+        for (const name of expanded.unknown) this.unknownPlaceholders.add(name);
+        this.firstPlaceholderLocation ??= location;
+        return undefined;
+      }
+      texts = expanded.values;
+    }
+    const patterns: PatternPart[][] = [];
+    for (const text of texts) {
+      const expanded = typeof value === 'string' || chain.expand ? expandStringValue(text, chain) : expandStringValue(escapeWildcards(text), chain);
+      if ('message' in expanded) {
+        this.report('error', 'invalid_value', expanded.message, location);
+        return undefined;
+      }
+      patterns.push(...expanded.patterns);
+    }
+    const group: ValueGroup = { exact: new Set(), tests: [], nullable: false };
+    let literals: string[] | undefined = [];
+    for (const pattern of patterns) {
+      const parts = chain.cased ? pattern : lowerParts(pattern);
+      if (!hasWildcards(parts)) group.exact.add(plainText(parts));
+      else group.tests.push(compilePattern(parts));
+      const needle = longestLiteral(pattern).toLowerCase();
+      if (needle.length < minimumNeedleLength) literals = undefined;
+      else literals?.push(needle);
+    }
+    return { group, literals: literals && [...new Set(literals)] };
+  }
+}
+
+function escapeWildcards(text: string): string {
+  return text.replace(/[\\*?]/g, '\\$&');
+}
+
+function toNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'bigint') return Number(value);
+  if (typeof value === 'string' && value.trim() !== '') {
+    const number = Number(value);
+    return Number.isFinite(number) ? number : undefined;
+  }
+  return undefined;
+}
+
+/** Values of one item that are OR'ed: exact texts, pattern tests, and whether absent/null/empty matches. */
+interface ValueGroup {
+  exact: Set<string>;
+  tests: StringTest[];
+  nullable: boolean;
+}
+
+function mergeGroups(groups: readonly ValueGroup[]): ValueGroup {
+  const merged: ValueGroup = { exact: new Set(), tests: [], nullable: false };
+  for (const group of groups) {
+    for (const text of group.exact) merged.exact.add(text);
+    merged.tests.push(...group.tests);
+    merged.nullable ||= group.nullable;
+  }
+  return merged;
+}
+
+function textMatches(group: ValueGroup, text: string): boolean {
+  if (group.exact.has(text)) return true;
+  for (const test of group.tests) if (test(text)) return true;
+  return false;
+}
+
+function groupMatches(group: ValueGroup, value: TextValue): boolean {
+  if (value === null) return false;
+  if (typeof value === 'string') return textMatches(group, value);
+  for (const text of value) if (textMatches(group, text)) return true;
+  return false;
+}
+
+/** Groups are AND'ed (one group unless `all`); a group matches when any accessor's value matches it. */
+function textNode(groups: readonly ValueGroup[], accessors: readonly FieldAccessor[], raw: boolean, label: string, needles: NeedleSet): Node {
+  const single = accessors.length === 1 ? accessors[0] : undefined;
+  const groupHit = (event: DetectEvent, group: ValueGroup): FieldAccessor | undefined => {
+    for (const accessor of accessors) {
+      if (groupMatches(group, textOf(event, accessor, raw))) return accessor;
+      if (group.nullable && isAbsent(accessor.get(event))) return accessor;
+    }
+    return undefined;
+  };
+  if (single && groups.length === 1) {
+    const group = groups[0] as ValueGroup;
+    return {
+      needles,
+      test(event, hits) {
+        if (!groupMatches(group, textOf(event, single, raw)) && !(group.nullable && isAbsent(single.get(event)))) return false;
+        hits.push({ field: label, value: single.get(event) });
+        return true;
+      },
+    };
+  }
+  return {
+    needles,
+    test(event, hits) {
+      const matched: FieldAccessor[] = [];
+      for (const group of groups) {
+        const accessor = groupHit(event, group);
+        if (!accessor) return false;
+        if (!matched.includes(accessor)) matched.push(accessor);
+      }
+      for (const accessor of matched) hits.push({ field: label, value: accessor.get(event) });
+      return true;
+    },
+  };
+}
+
+const never: Node = { needles: [], test: () => false };
+const always: Node = { needles: undefined, test: () => true };
+
+function notNode(operand: Node): Node {
+  return {
+    needles: undefined,
+    test(event, hits) {
+      const mark = hits.length;
+      const matched = operand.test(event, hits);
+      hits.length = mark;
+      return !matched;
+    },
+  };
+}
+
+function andNode(operands: readonly Node[]): Node {
+  if (operands.length === 1) return operands[0] as Node;
+  return {
+    needles: bestOf(operands.map((operand) => operand.needles)),
+    test(event, hits) {
+      const mark = hits.length;
+      for (const operand of operands) {
+        if (!operand.test(event, hits)) {
+          hits.length = mark;
+          return false;
+        }
+      }
+      return true;
+    },
+  };
+}
+
+function orNode(operands: readonly Node[]): Node {
+  if (operands.length === 1) return operands[0] as Node;
+  if (operands.length === 0) return never;
+  return {
+    needles: unionOf(operands.map((operand) => operand.needles)),
+    test(event, hits) {
+      for (const operand of operands) if (operand.test(event, hits)) return true;
+      return false;
+    },
+  };
+}
+
+function routeTest(route: LogsourceRoute): (event: DetectEvent) => boolean {
+  const conditions = route.conditions.map((condition) => ({ field: condition.field, values: new Set(condition.anyOf.map(String)) }));
+  if (conditions.length === 0) return () => true;
+  const valueIn = (value: unknown, values: Set<string>): boolean =>
+    typeof value === 'string' || typeof value === 'number' ? values.has(String(value)) : Array.isArray(value) && value.some((element) => valueIn(element, values));
+  return (event) => {
+    for (const condition of conditions) if (!valueIn(event[condition.field], condition.values)) return false;
+    return true;
+  };
+}
+
+const silentAccessor: FieldAccessor = { key: '\u0000unsupported', get: () => undefined, sql: 'NULL' };
+const silentResolver: FieldResolver = { resolve: () => silentAccessor, keywordFields: () => [silentAccessor] };
+
+export function compileSigmaRule(rule: SigmaRule, options: CompileOptions): { compiled?: CompiledRule; problems: LoadProblem[] } {
+  const route = options.router.route(rule.logsource);
+  const compiler = new RuleCompiler(rule, route ? options.resolver : silentResolver, options.placeholders, route !== undefined);
+  if (!route) {
+    const logsource = Object.entries(rule.logsource).map(([key, value]) => `${key}: ${String(value)}`).join(', ');
+    compiler.report('warning', 'unsupported_logsource', `Vigil has no events for logsource {${logsource}}: the rule never matches`, rule.location);
+  }
+  const searches = new Map<string, Node>();
+  for (const [name, search] of rule.searches) searches.set(name, compiler.search(search));
+  const root = compiler.condition(rule.condition, searches);
+  compiler.finish();
+  if (compiler.failed) return { problems: compiler.problems };
+  if (!route) return { compiled: { rule, route: undefined, match: () => null }, problems: compiler.problems };
+  const inRoute = routeTest(route);
+  const compiled: CompiledRule = {
+    rule,
+    route,
+    match(event) {
+      if (!inRoute(event)) return null;
+      const hits: FieldHit[] = [];
+      return root.test(event, hits) ? hits : null;
+    },
+  };
+  if (root.needles) compiled.anyOf = root.needles;
+  return { compiled, problems: compiler.problems };
+}

@@ -1,0 +1,7 @@
+-- params: ["start","%ahr0cdovlw==%",10000]
+SELECT "event.id", "host.id", "@timestamp", "event.category"
+FROM "events_process"
+WHERE ("event.action" IN ($1))
+  AND (((((coalesce(lower(coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")) LIKE $2 ESCAPE '\', FALSE))))))
+ORDER BY "@timestamp", "event.id"
+LIMIT $3

@@ -1,0 +1,2 @@
+-- warning unsupported_logsource: no Vigil events for logsource {"product":"macos","category":"process_creation"}: nothing to search
+-- no query

@@ -1,0 +1,373 @@
+// The agreed table from Windows event records to Vigil events, as data: per channel, event id to category, action and field renames.
+// Holds no logic: map-event.ts interprets it, and the Sigma mapping routes rules by the same categories.
+
+import type { ConverterName } from './internal/converters.js';
+
+/** A value run through a named converter; `target` is the field or field prefix the converter writes. */
+export interface Conversion {
+  convert: ConverterName;
+  target: string;
+}
+
+/** One EventData name's destination: a Vigil field (value coerced to its schema type), a conversion, or several of these. */
+export type FieldRule = string | Conversion | readonly (string | Conversion)[];
+
+/** The action chosen by the (case-insensitive) text of one EventData value; no match and no default: the event stays a log record. */
+export interface ActionBySource {
+  source: string;
+  values: Readonly<Record<string, string>>;
+  default?: string;
+}
+
+/** Where the record's System block describes the actor rather than the logging service. */
+export type ActorFromSystem = 'processId' | 'userSid';
+
+export interface EventRule {
+  category: string;
+  action: string | ActionBySource;
+  /** The rule applies only to records of this provider (case-insensitive); others fall back to log/windows_event. */
+  provider?: string;
+  /** EventData name to destination. These win over the channel's `common` rules for the same name. */
+  fields?: Readonly<Record<string, FieldRule>>;
+  /** Fixed Vigil fields of every event of this rule. */
+  constants?: Readonly<Record<string, string | number | boolean | readonly string[]>>;
+  actor?: readonly ActorFromSystem[];
+}
+
+export interface ChannelTable {
+  channel: string;
+  /** event.provider of every event of the channel. */
+  eventProvider: 'sysmon' | 'evtx';
+  /** EventData renames applied to every event of the channel, whatever its category (fields a category lacks are skipped). */
+  common: Readonly<Record<string, FieldRule>>;
+  events: Readonly<Record<number, EventRule>>;
+  actor?: readonly ActorFromSystem[];
+}
+
+/** The rule of every record no table entry claims. */
+export const windowsEventFallback: EventRule = { category: 'log', action: 'windows_event' };
+
+const c = (convert: ConverterName, target: string): Conversion => ({ convert, target });
+const log: EventRule = windowsEventFallback;
+
+const processImage = { Image: c('image', 'process'), ProcessId: 'process.pid', ProcessGuid: 'process.entity_id' } as const;
+const versionInfo = (p: string) => ({
+  OriginalFileName: `${p}.pe.original_file_name`,
+  Description: `${p}.pe.description`,
+  Product: `${p}.pe.product`,
+  Company: `${p}.pe.company`,
+  FileVersion: `${p}.pe.file_version`,
+});
+
+const sysmon: ChannelTable = {
+  channel: 'Microsoft-Windows-Sysmon/Operational',
+  eventProvider: 'sysmon',
+  common: { UtcTime: '@timestamp', ...processImage, User: c('user', 'user') },
+  events: {
+    1: {
+      category: 'process',
+      action: 'start',
+      fields: {
+        UtcTime: ['@timestamp', 'process.start'],
+        CommandLine: c('commandLine', 'process'),
+        CurrentDirectory: 'process.working_directory',
+        IntegrityLevel: c('integrityLevel', 'process.integrity_level'),
+        ...versionInfo('process'),
+        Hashes: c('hashes', 'process'),
+        LogonId: 'process.logon_id',
+        TerminalSessionId: 'process.session_id',
+        ParentProcessGuid: 'process.parent.entity_id',
+        ParentProcessId: 'process.parent.pid',
+        ParentImage: c('image', 'process.parent'),
+        ParentCommandLine: c('commandLine', 'process.parent'),
+        ParentUser: c('user', 'process.parent.user'),
+      },
+    },
+    2: { category: 'file', action: 'timestomp', fields: { TargetFilename: c('path', 'file'), CreationUtcTime: 'file.created' } },
+    3: {
+      category: 'network',
+      action: { source: 'Initiated', values: { true: 'connect', false: 'accept' }, default: 'connect' },
+      fields: {
+        Protocol: 'network.transport',
+        Initiated: c('direction', 'network.direction'),
+        SourceIp: c('ip', 'source.ip'),
+        SourceHostname: 'source.domain',
+        SourcePort: c('port', 'source.port'),
+        DestinationIp: c('ip', 'destination.ip'),
+        DestinationHostname: 'destination.domain',
+        DestinationPort: c('port', 'destination.port'),
+      },
+    },
+    4: log,
+    5: { category: 'process', action: 'exit', fields: { UtcTime: ['@timestamp', 'process.end'] } },
+    6: {
+      category: 'driver',
+      action: 'load',
+      fields: { ImageLoaded: c('path', 'driver'), Hashes: c('hashes', 'driver'), SignatureStatus: c('signatureValid', 'driver.signed'), Signature: 'driver.signature' },
+    },
+    7: {
+      category: 'library',
+      action: 'load',
+      fields: {
+        ImageLoaded: c('path', 'dll'),
+        ...versionInfo('dll'),
+        Hashes: c('hashes', 'dll'),
+        Signed: 'dll.code_signature.exists',
+        SignatureStatus: c('signatureValid', 'dll.code_signature.valid'),
+        Signature: 'dll.code_signature.subject_name',
+      },
+    },
+    8: {
+      category: 'injection',
+      action: 'remote_thread',
+      fields: {
+        SourceProcessGuid: 'process.entity_id',
+        SourceProcessId: 'process.pid',
+        SourceImage: c('image', 'process'),
+        TargetProcessGuid: 'target.process.entity_id',
+        TargetProcessId: 'target.process.pid',
+        TargetImage: c('image', 'target.process'),
+        StartAddress: 'injection.start_address',
+        StartModule: 'injection.start_module',
+        StartFunction: 'injection.start_function',
+        SourceUser: c('user', 'user'),
+      },
+    },
+    9: log,
+    10: {
+      category: 'injection',
+      action: 'process_access',
+      fields: {
+        SourceProcessGUID: 'process.entity_id',
+        SourceProcessId: 'process.pid',
+        SourceImage: c('image', 'process'),
+        TargetProcessGUID: 'target.process.entity_id',
+        TargetProcessId: 'target.process.pid',
+        TargetImage: c('image', 'target.process'),
+        GrantedAccess: 'injection.granted_access',
+        CallTrace: 'injection.call_trace',
+        SourceUser: c('user', 'user'),
+      },
+    },
+    11: { category: 'file', action: 'create', fields: { TargetFilename: c('path', 'file'), CreationUtcTime: 'file.created' } },
+    12: {
+      category: 'registry',
+      action: { source: 'EventType', values: { createkey: 'key_create', deletekey: 'key_delete', deletevalue: 'value_delete' } },
+      fields: { TargetObject: c('registryPath', 'registry') },
+    },
+    13: { category: 'registry', action: 'value_set', fields: { TargetObject: c('registryPath', 'registry'), Details: c('registryDetails', 'registry.data') } },
+    14: { category: 'registry', action: 'rename', fields: { NewName: c('registryPath', 'registry'), TargetObject: 'registry.previous_path' } },
+    15: { category: 'file', action: 'stream_create', fields: { TargetFilename: c('path', 'file'), CreationUtcTime: 'file.created', Hash: c('hashes', 'file') } },
+    16: log,
+    17: { category: 'pipe', action: 'created', fields: { PipeName: 'pipe.name' } },
+    18: { category: 'pipe', action: 'connected', fields: { PipeName: 'pipe.name' } },
+    19: log,
+    20: log,
+    21: log,
+    22: {
+      category: 'dns',
+      action: 'query',
+      fields: { QueryName: 'dns.question.name', QueryStatus: c('dnsStatus', 'dns.response_code'), QueryResults: c('dnsAnswers', 'dns') },
+      constants: { 'network.protocol': 'dns' },
+    },
+    23: { category: 'file', action: 'delete', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file'), IsExecutable: 'file.executable' } },
+    24: log,
+    25: { category: 'injection', action: 'process_tampering' },
+    26: { category: 'file', action: 'delete', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file'), IsExecutable: 'file.executable' } },
+    27: { category: 'file', action: 'executable_drop', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file') } },
+    28: { category: 'file', action: 'delete', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file'), IsExecutable: 'file.executable' } },
+    29: { category: 'file', action: 'executable_drop', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file') } },
+    255: log,
+  },
+};
+
+/** Target account of account-management and logon events. */
+const targetUser = { TargetUserName: 'user.target.name', TargetUserSid: 'user.target.id', TargetSid: 'user.target.id' } as const;
+/** Group of group-management events (the group is the event's "target"). */
+const targetGroup = { TargetUserName: 'group.target.name', TargetSid: 'group.target.id' } as const;
+const groupMember = { ...targetGroup, MemberName: 'user.target.name', MemberSid: 'user.target.id' } as const;
+const logonSource = { IpAddress: c('ip', 'source.ip'), IpPort: c('port', 'source.port'), WorkstationName: 'source.domain' } as const;
+const logon = {
+  ...targetUser,
+  ...logonSource,
+  TargetLogonId: 'logon.id',
+  LogonType: c('logonType', 'logon.type'),
+  LogonProcessName: 'logon.service',
+  AuthenticationPackageName: c('authenticationPackage', 'logon.method'),
+} as const;
+const scheduledTask = { TaskName: 'autostart.name' } as const;
+const iam = (action: string, fields: Readonly<Record<string, FieldRule>> = targetUser): EventRule => ({ category: 'iam', action, fields });
+
+const security: ChannelTable = {
+  channel: 'Security',
+  eventProvider: 'evtx',
+  common: {
+    SubjectUserSid: 'user.id',
+    SubjectUserName: 'user.name',
+    SubjectDomainName: 'user.domain',
+    SubjectLogonId: 'process.logon_id',
+    ProcessId: 'process.pid',
+    ProcessName: c('image', 'process'),
+  },
+  events: {
+    1102: { category: 'log', action: 'audit_log_cleared' },
+    4624: { category: 'authentication', action: 'logon', fields: logon, constants: { 'event.outcome': 'success' } },
+    4625: {
+      category: 'authentication',
+      action: 'logon_failed',
+      fields: { ...logon, SubStatus: c('ntStatusReason', 'logon.failure_reason'), Status: c('ntStatusReason', 'logon.failure_reason') },
+      constants: { 'event.outcome': 'failure' },
+    },
+    4634: { category: 'authentication', action: 'logoff', fields: { ...targetUser, TargetLogonId: 'logon.id', LogonType: c('logonType', 'logon.type') } },
+    4647: { category: 'authentication', action: 'logoff', fields: { ...targetUser, TargetLogonId: 'logon.id' } },
+    4648: {
+      category: 'authentication',
+      action: 'explicit_credentials',
+      fields: { TargetUserName: 'user.target.name', TargetServerName: 'destination.domain', IpAddress: c('ip', 'source.ip'), IpPort: c('port', 'source.port') },
+    },
+    4672: { category: 'authentication', action: 'special_privileges', fields: { SubjectLogonId: ['logon.id', 'process.logon_id'] } },
+    4688: {
+      category: 'process',
+      action: 'start',
+      fields: {
+        NewProcessId: 'process.pid',
+        NewProcessName: c('image', 'process'),
+        CommandLine: c('commandLine', 'process'),
+        ProcessId: 'process.parent.pid',
+        ParentProcessName: c('image', 'process.parent'),
+        MandatoryLabel: c('integrityLevel', 'process.integrity_level'),
+      },
+    },
+    4689: { category: 'process', action: 'exit', fields: { Status: 'process.exit_code' } },
+    4697: {
+      category: 'service',
+      action: 'created',
+      fields: {
+        ServiceName: 'service.name',
+        ServiceFileName: 'service.executable',
+        ServiceType: c('serviceType', 'service.type'),
+        ServiceStartType: c('serviceStartType', 'service.start_type'),
+        ServiceAccount: 'service.account',
+      },
+    },
+    4698: { category: 'autostart', action: 'created', fields: { ...scheduledTask, TaskContent: [c('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4699: { category: 'autostart', action: 'deleted', fields: { ...scheduledTask, TaskContent: [c('taskCommand', 'autostart.command'), 'change.before'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4702: { category: 'autostart', action: 'modified', fields: { ...scheduledTask, TaskContentNew: [c('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4719: { category: 'log', action: 'audit_policy_change' },
+    4720: iam('user_created'),
+    4722: iam('user_enabled'),
+    4723: iam('password_changed'),
+    4724: iam('password_changed'),
+    4725: iam('user_disabled'),
+    4726: iam('user_deleted'),
+    4727: iam('group_created', targetGroup),
+    4728: iam('group_member_added', groupMember),
+    4729: iam('group_member_removed', groupMember),
+    4731: iam('group_created', targetGroup),
+    4732: iam('group_member_added', groupMember),
+    4733: iam('group_member_removed', groupMember),
+    4738: iam('user_modified'),
+    4740: { category: 'authentication', action: 'account_locked', fields: { TargetUserName: 'user.target.name', TargetSid: 'user.target.id' } },
+    4754: iam('group_created', targetGroup),
+    4756: iam('group_member_added', groupMember),
+    4757: iam('group_member_removed', groupMember),
+    4768: {
+      category: 'authentication',
+      action: 'kerberos_ticket',
+      fields: { ...targetUser, ...logonSource, Status: [c('statusOutcome', 'event.outcome'), c('kerberosReason', 'logon.failure_reason')] },
+      constants: { 'logon.method': 'kerberos' },
+    },
+    4769: {
+      category: 'authentication',
+      action: 'kerberos_ticket',
+      fields: { ...targetUser, ...logonSource, Status: [c('statusOutcome', 'event.outcome'), c('kerberosReason', 'logon.failure_reason')] },
+      constants: { 'logon.method': 'kerberos' },
+    },
+    4776: {
+      category: 'authentication',
+      action: 'credential_validation',
+      fields: {
+        TargetUserName: 'user.target.name',
+        Workstation: 'source.domain',
+        PackageName: c('authenticationPackage', 'logon.method'),
+        Status: [c('statusOutcome', 'event.outcome'), c('ntStatusReason', 'logon.failure_reason')],
+      },
+    },
+  },
+};
+
+const serviceControlManager = 'Service Control Manager';
+
+const system: ChannelTable = {
+  channel: 'System',
+  eventProvider: 'evtx',
+  common: {},
+  events: {
+    6: { category: 'driver', action: 'load', provider: 'Microsoft-Windows-FilterManager', fields: { DeviceName: 'driver.name' } },
+    104: { category: 'log', action: 'audit_log_cleared', provider: 'Microsoft-Windows-Eventlog', fields: { SubjectUserName: 'user.name', SubjectDomainName: 'user.domain' } },
+    7036: {
+      category: 'service',
+      action: { source: 'param2', values: { running: 'started', stopped: 'stopped' } },
+      provider: serviceControlManager,
+      fields: { param1: 'service.name', param2: c('serviceState', 'service.state') },
+    },
+    7040: {
+      category: 'service',
+      action: 'modified',
+      provider: serviceControlManager,
+      fields: { param1: 'service.name', param2: 'change.before', param3: ['change.after', c('serviceStartType', 'service.start_type')] },
+      constants: { 'change.fields': ['start_type'] },
+      actor: ['userSid'],
+    },
+    7045: {
+      category: 'service',
+      action: 'created',
+      provider: serviceControlManager,
+      fields: {
+        ServiceName: 'service.name',
+        ImagePath: 'service.executable',
+        ServiceType: c('serviceType', 'service.type'),
+        StartType: c('serviceStartType', 'service.start_type'),
+        AccountName: 'service.account',
+      },
+      actor: ['userSid'],
+    },
+  },
+};
+
+const powershellLanguage = { 'script.language': 'powershell' } as const;
+
+const powershellOperational: ChannelTable = {
+  channel: 'Microsoft-Windows-PowerShell/Operational',
+  eventProvider: 'evtx',
+  common: {},
+  actor: ['processId', 'userSid'],
+  events: {
+    4103: { category: 'script', action: 'module_log', fields: { ContextInfo: c('powershellContext', 'process') }, constants: powershellLanguage },
+    4104: {
+      category: 'script',
+      action: 'script_block',
+      fields: {
+        ScriptBlockText: 'script.text',
+        ScriptBlockId: 'script.block_id',
+        Path: 'script.path',
+        MessageNumber: 'script.part',
+        MessageTotal: 'script.parts',
+      },
+      constants: powershellLanguage,
+    },
+  },
+};
+
+/** The classic log writes unnamed Data elements, kept as `Data[1]`, `Data[2]`, ...; the context lines are in the second or third. */
+const windowsPowershell: ChannelTable = {
+  channel: 'Windows PowerShell',
+  eventProvider: 'evtx',
+  common: { 'Data[2]': c('powershellContext', 'process'), 'Data[3]': c('powershellContext', 'process') },
+  events: {
+    800: { category: 'script', action: 'module_log', constants: powershellLanguage },
+  },
+};
+
+/** Every channel with a table; records of other channels become log/windows_event. */
+export const windowsChannelTables: readonly ChannelTable[] = [sysmon, security, system, powershellOperational, windowsPowershell];
