@@ -47,10 +47,10 @@ export interface ChannelTable {
 /** The rule of every record no table entry claims. */
 export const windowsEventFallback: EventRule = { category: 'log', action: 'windows_event' };
 
-const c = (convert: ConverterName, target: string): Conversion => ({ convert, target });
+const convert = (converter: ConverterName, target: string): Conversion => ({ convert: converter, target });
 const log: EventRule = windowsEventFallback;
 
-const processImage = { Image: c('image', 'process'), ProcessId: 'process.pid', ProcessGuid: 'process.entity_id' } as const;
+const processImage = { Image: convert('image', 'process'), ProcessId: 'process.pid', ProcessGuid: 'process.entity_id' } as const;
 const versionInfo = (p: string) => ({
   OriginalFileName: `${p}.pe.original_file_name`,
   Description: `${p}.pe.description`,
@@ -62,40 +62,40 @@ const versionInfo = (p: string) => ({
 const sysmon: ChannelTable = {
   channel: 'Microsoft-Windows-Sysmon/Operational',
   eventProvider: 'sysmon',
-  common: { UtcTime: '@timestamp', ...processImage, User: c('user', 'user') },
+  common: { UtcTime: '@timestamp', ...processImage, User: convert('user', 'user') },
   events: {
     1: {
       category: 'process',
       action: 'start',
       fields: {
         UtcTime: ['@timestamp', 'process.start'],
-        CommandLine: c('commandLine', 'process'),
+        CommandLine: convert('commandLine', 'process'),
         CurrentDirectory: 'process.working_directory',
-        IntegrityLevel: c('integrityLevel', 'process.integrity_level'),
+        IntegrityLevel: convert('integrityLevel', 'process.integrity_level'),
         ...versionInfo('process'),
-        Hashes: c('hashes', 'process'),
+        Hashes: convert('hashes', 'process'),
         LogonId: 'process.logon_id',
         TerminalSessionId: 'process.session_id',
         ParentProcessGuid: 'process.parent.entity_id',
         ParentProcessId: 'process.parent.pid',
-        ParentImage: c('image', 'process.parent'),
-        ParentCommandLine: c('commandLine', 'process.parent'),
-        ParentUser: c('user', 'process.parent.user'),
+        ParentImage: convert('image', 'process.parent'),
+        ParentCommandLine: convert('commandLine', 'process.parent'),
+        ParentUser: convert('user', 'process.parent.user'),
       },
     },
-    2: { category: 'file', action: 'timestomp', fields: { TargetFilename: c('path', 'file'), CreationUtcTime: 'file.created' } },
+    2: { category: 'file', action: 'timestomp', fields: { TargetFilename: convert('path', 'file'), CreationUtcTime: 'file.created' } },
     3: {
       category: 'network',
       action: { source: 'Initiated', values: { true: 'connect', false: 'accept' }, default: 'connect' },
       fields: {
         Protocol: 'network.transport',
-        Initiated: c('direction', 'network.direction'),
-        SourceIp: c('ip', 'source.ip'),
+        Initiated: convert('direction', 'network.direction'),
+        SourceIp: convert('ip', 'source.ip'),
         SourceHostname: 'source.domain',
-        SourcePort: c('port', 'source.port'),
-        DestinationIp: c('ip', 'destination.ip'),
+        SourcePort: convert('port', 'source.port'),
+        DestinationIp: convert('ip', 'destination.ip'),
         DestinationHostname: 'destination.domain',
-        DestinationPort: c('port', 'destination.port'),
+        DestinationPort: convert('port', 'destination.port'),
       },
     },
     4: log,
@@ -103,17 +103,17 @@ const sysmon: ChannelTable = {
     6: {
       category: 'driver',
       action: 'load',
-      fields: { ImageLoaded: c('path', 'driver'), Hashes: c('hashes', 'driver'), SignatureStatus: c('signatureValid', 'driver.signed'), Signature: 'driver.signature' },
+      fields: { ImageLoaded: convert('path', 'driver'), Hashes: convert('hashes', 'driver'), SignatureStatus: convert('signatureValid', 'driver.signed'), Signature: 'driver.signature' },
     },
     7: {
       category: 'library',
       action: 'load',
       fields: {
-        ImageLoaded: c('path', 'dll'),
+        ImageLoaded: convert('path', 'dll'),
         ...versionInfo('dll'),
-        Hashes: c('hashes', 'dll'),
+        Hashes: convert('hashes', 'dll'),
         Signed: 'dll.code_signature.exists',
-        SignatureStatus: c('signatureValid', 'dll.code_signature.valid'),
+        SignatureStatus: convert('signatureValid', 'dll.code_signature.valid'),
         Signature: 'dll.code_signature.subject_name',
       },
     },
@@ -123,14 +123,14 @@ const sysmon: ChannelTable = {
       fields: {
         SourceProcessGuid: 'process.entity_id',
         SourceProcessId: 'process.pid',
-        SourceImage: c('image', 'process'),
+        SourceImage: convert('image', 'process'),
         TargetProcessGuid: 'target.process.entity_id',
         TargetProcessId: 'target.process.pid',
-        TargetImage: c('image', 'target.process'),
+        TargetImage: convert('image', 'target.process'),
         StartAddress: 'injection.start_address',
         StartModule: 'injection.start_module',
         StartFunction: 'injection.start_function',
-        SourceUser: c('user', 'user'),
+        SourceUser: convert('user', 'user'),
       },
     },
     9: log,
@@ -140,24 +140,24 @@ const sysmon: ChannelTable = {
       fields: {
         SourceProcessGUID: 'process.entity_id',
         SourceProcessId: 'process.pid',
-        SourceImage: c('image', 'process'),
+        SourceImage: convert('image', 'process'),
         TargetProcessGUID: 'target.process.entity_id',
         TargetProcessId: 'target.process.pid',
-        TargetImage: c('image', 'target.process'),
+        TargetImage: convert('image', 'target.process'),
         GrantedAccess: 'injection.granted_access',
         CallTrace: 'injection.call_trace',
-        SourceUser: c('user', 'user'),
+        SourceUser: convert('user', 'user'),
       },
     },
-    11: { category: 'file', action: 'create', fields: { TargetFilename: c('path', 'file'), CreationUtcTime: 'file.created' } },
+    11: { category: 'file', action: 'create', fields: { TargetFilename: convert('path', 'file'), CreationUtcTime: 'file.created' } },
     12: {
       category: 'registry',
       action: { source: 'EventType', values: { createkey: 'key_create', deletekey: 'key_delete', deletevalue: 'value_delete' } },
-      fields: { TargetObject: c('registryPath', 'registry') },
+      fields: { TargetObject: convert('registryPath', 'registry') },
     },
-    13: { category: 'registry', action: 'value_set', fields: { TargetObject: c('registryPath', 'registry'), Details: c('registryDetails', 'registry.data') } },
-    14: { category: 'registry', action: 'rename', fields: { NewName: c('registryPath', 'registry'), TargetObject: 'registry.previous_path' } },
-    15: { category: 'file', action: 'stream_create', fields: { TargetFilename: c('path', 'file'), CreationUtcTime: 'file.created', Hash: c('hashes', 'file') } },
+    13: { category: 'registry', action: 'value_set', fields: { TargetObject: convert('registryPath', 'registry'), Details: convert('registryDetails', 'registry.data') } },
+    14: { category: 'registry', action: 'rename', fields: { NewName: convert('registryPath', 'registry'), TargetObject: 'registry.previous_path' } },
+    15: { category: 'file', action: 'stream_create', fields: { TargetFilename: convert('path', 'file'), CreationUtcTime: 'file.created', Hash: convert('hashes', 'file') } },
     16: log,
     17: { category: 'pipe', action: 'created', fields: { PipeName: 'pipe.name' } },
     18: { category: 'pipe', action: 'connected', fields: { PipeName: 'pipe.name' } },
@@ -167,16 +167,16 @@ const sysmon: ChannelTable = {
     22: {
       category: 'dns',
       action: 'query',
-      fields: { QueryName: 'dns.question.name', QueryStatus: c('dnsStatus', 'dns.response_code'), QueryResults: c('dnsAnswers', 'dns') },
+      fields: { QueryName: 'dns.question.name', QueryStatus: convert('dnsStatus', 'dns.response_code'), QueryResults: convert('dnsAnswers', 'dns') },
       constants: { 'network.protocol': 'dns' },
     },
-    23: { category: 'file', action: 'delete', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file'), IsExecutable: 'file.executable' } },
+    23: { category: 'file', action: 'delete', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file'), IsExecutable: 'file.executable' } },
     24: log,
     25: { category: 'injection', action: 'process_tampering' },
-    26: { category: 'file', action: 'delete', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file'), IsExecutable: 'file.executable' } },
-    27: { category: 'file', action: 'executable_drop', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file') } },
-    28: { category: 'file', action: 'delete', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file'), IsExecutable: 'file.executable' } },
-    29: { category: 'file', action: 'executable_drop', fields: { TargetFilename: c('path', 'file'), Hashes: c('hashes', 'file') } },
+    26: { category: 'file', action: 'delete', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file'), IsExecutable: 'file.executable' } },
+    27: { category: 'file', action: 'executable_drop', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file') } },
+    28: { category: 'file', action: 'delete', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file'), IsExecutable: 'file.executable' } },
+    29: { category: 'file', action: 'executable_drop', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file') } },
     255: log,
   },
 };
@@ -186,14 +186,14 @@ const targetUser = { TargetUserName: 'user.target.name', TargetUserSid: 'user.ta
 /** Group of group-management events (the group is the event's "target"). */
 const targetGroup = { TargetUserName: 'group.target.name', TargetSid: 'group.target.id' } as const;
 const groupMember = { ...targetGroup, MemberName: 'user.target.name', MemberSid: 'user.target.id' } as const;
-const logonSource = { IpAddress: c('ip', 'source.ip'), IpPort: c('port', 'source.port'), WorkstationName: 'source.domain' } as const;
+const logonSource = { IpAddress: convert('ip', 'source.ip'), IpPort: convert('port', 'source.port'), WorkstationName: 'source.domain' } as const;
 const logon = {
   ...targetUser,
   ...logonSource,
   TargetLogonId: 'logon.id',
-  LogonType: c('logonType', 'logon.type'),
+  LogonType: convert('logonType', 'logon.type'),
   LogonProcessName: 'logon.service',
-  AuthenticationPackageName: c('authenticationPackage', 'logon.method'),
+  AuthenticationPackageName: convert('authenticationPackage', 'logon.method'),
 } as const;
 const scheduledTask = { TaskName: 'autostart.name' } as const;
 const iam = (action: string, fields: Readonly<Record<string, FieldRule>> = targetUser): EventRule => ({ category: 'iam', action, fields });
@@ -207,7 +207,7 @@ const security: ChannelTable = {
     SubjectDomainName: 'user.domain',
     SubjectLogonId: 'process.logon_id',
     ProcessId: 'process.pid',
-    ProcessName: c('image', 'process'),
+    ProcessName: convert('image', 'process'),
   },
   events: {
     1102: { category: 'log', action: 'audit_log_cleared' },
@@ -215,15 +215,15 @@ const security: ChannelTable = {
     4625: {
       category: 'authentication',
       action: 'logon_failed',
-      fields: { ...logon, SubStatus: c('ntStatusReason', 'logon.failure_reason'), Status: c('ntStatusReason', 'logon.failure_reason') },
+      fields: { ...logon, SubStatus: convert('ntStatusReason', 'logon.failure_reason'), Status: convert('ntStatusReason', 'logon.failure_reason') },
       constants: { 'event.outcome': 'failure' },
     },
-    4634: { category: 'authentication', action: 'logoff', fields: { ...targetUser, TargetLogonId: 'logon.id', LogonType: c('logonType', 'logon.type') } },
+    4634: { category: 'authentication', action: 'logoff', fields: { ...targetUser, TargetLogonId: 'logon.id', LogonType: convert('logonType', 'logon.type') } },
     4647: { category: 'authentication', action: 'logoff', fields: { ...targetUser, TargetLogonId: 'logon.id' } },
     4648: {
       category: 'authentication',
       action: 'explicit_credentials',
-      fields: { TargetUserName: 'user.target.name', TargetServerName: 'destination.domain', IpAddress: c('ip', 'source.ip'), IpPort: c('port', 'source.port') },
+      fields: { TargetUserName: 'user.target.name', TargetServerName: 'destination.domain', IpAddress: convert('ip', 'source.ip'), IpPort: convert('port', 'source.port') },
     },
     4672: { category: 'authentication', action: 'special_privileges', fields: { SubjectLogonId: ['logon.id', 'process.logon_id'] } },
     4688: {
@@ -231,11 +231,11 @@ const security: ChannelTable = {
       action: 'start',
       fields: {
         NewProcessId: 'process.pid',
-        NewProcessName: c('image', 'process'),
-        CommandLine: c('commandLine', 'process'),
+        NewProcessName: convert('image', 'process'),
+        CommandLine: convert('commandLine', 'process'),
         ProcessId: 'process.parent.pid',
-        ParentProcessName: c('image', 'process.parent'),
-        MandatoryLabel: c('integrityLevel', 'process.integrity_level'),
+        ParentProcessName: convert('image', 'process.parent'),
+        MandatoryLabel: convert('integrityLevel', 'process.integrity_level'),
       },
     },
     4689: { category: 'process', action: 'exit', fields: { Status: 'process.exit_code' } },
@@ -245,14 +245,14 @@ const security: ChannelTable = {
       fields: {
         ServiceName: 'service.name',
         ServiceFileName: 'service.executable',
-        ServiceType: c('serviceType', 'service.type'),
-        ServiceStartType: c('serviceStartType', 'service.start_type'),
+        ServiceType: convert('serviceType', 'service.type'),
+        ServiceStartType: convert('serviceStartType', 'service.start_type'),
         ServiceAccount: 'service.account',
       },
     },
-    4698: { category: 'autostart', action: 'created', fields: { ...scheduledTask, TaskContent: [c('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
-    4699: { category: 'autostart', action: 'deleted', fields: { ...scheduledTask, TaskContent: [c('taskCommand', 'autostart.command'), 'change.before'] }, constants: { 'autostart.location': 'scheduled_task' } },
-    4702: { category: 'autostart', action: 'modified', fields: { ...scheduledTask, TaskContentNew: [c('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4698: { category: 'autostart', action: 'created', fields: { ...scheduledTask, TaskContent: [convert('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4699: { category: 'autostart', action: 'deleted', fields: { ...scheduledTask, TaskContent: [convert('taskCommand', 'autostart.command'), 'change.before'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4702: { category: 'autostart', action: 'modified', fields: { ...scheduledTask, TaskContentNew: [convert('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
     4719: { category: 'log', action: 'audit_policy_change' },
     4720: iam('user_created'),
     4722: iam('user_enabled'),
@@ -274,13 +274,13 @@ const security: ChannelTable = {
     4768: {
       category: 'authentication',
       action: 'kerberos_ticket',
-      fields: { ...targetUser, ...logonSource, Status: [c('statusOutcome', 'event.outcome'), c('kerberosReason', 'logon.failure_reason')] },
+      fields: { ...targetUser, ...logonSource, Status: [convert('statusOutcome', 'event.outcome'), convert('kerberosReason', 'logon.failure_reason')] },
       constants: { 'logon.method': 'kerberos' },
     },
     4769: {
       category: 'authentication',
       action: 'kerberos_ticket',
-      fields: { ...targetUser, ...logonSource, Status: [c('statusOutcome', 'event.outcome'), c('kerberosReason', 'logon.failure_reason')] },
+      fields: { ...targetUser, ...logonSource, Status: [convert('statusOutcome', 'event.outcome'), convert('kerberosReason', 'logon.failure_reason')] },
       constants: { 'logon.method': 'kerberos' },
     },
     4776: {
@@ -289,8 +289,8 @@ const security: ChannelTable = {
       fields: {
         TargetUserName: 'user.target.name',
         Workstation: 'source.domain',
-        PackageName: c('authenticationPackage', 'logon.method'),
-        Status: [c('statusOutcome', 'event.outcome'), c('ntStatusReason', 'logon.failure_reason')],
+        PackageName: convert('authenticationPackage', 'logon.method'),
+        Status: [convert('statusOutcome', 'event.outcome'), convert('ntStatusReason', 'logon.failure_reason')],
       },
     },
   },
@@ -309,13 +309,13 @@ const system: ChannelTable = {
       category: 'service',
       action: { source: 'param2', values: { running: 'started', stopped: 'stopped' } },
       provider: serviceControlManager,
-      fields: { param1: 'service.name', param2: c('serviceState', 'service.state') },
+      fields: { param1: 'service.name', param2: convert('serviceState', 'service.state') },
     },
     7040: {
       category: 'service',
       action: 'modified',
       provider: serviceControlManager,
-      fields: { param1: 'service.name', param2: 'change.before', param3: ['change.after', c('serviceStartType', 'service.start_type')] },
+      fields: { param1: 'service.name', param2: 'change.before', param3: ['change.after', convert('serviceStartType', 'service.start_type')] },
       constants: { 'change.fields': ['start_type'] },
       actor: ['userSid'],
     },
@@ -326,8 +326,8 @@ const system: ChannelTable = {
       fields: {
         ServiceName: 'service.name',
         ImagePath: 'service.executable',
-        ServiceType: c('serviceType', 'service.type'),
-        StartType: c('serviceStartType', 'service.start_type'),
+        ServiceType: convert('serviceType', 'service.type'),
+        StartType: convert('serviceStartType', 'service.start_type'),
         AccountName: 'service.account',
       },
       actor: ['userSid'],
@@ -343,7 +343,7 @@ const powershellOperational: ChannelTable = {
   common: {},
   actor: ['processId', 'userSid'],
   events: {
-    4103: { category: 'script', action: 'module_log', fields: { ContextInfo: c('powershellContext', 'process') }, constants: powershellLanguage },
+    4103: { category: 'script', action: 'module_log', fields: { ContextInfo: convert('powershellContext', 'process') }, constants: powershellLanguage },
     4104: {
       category: 'script',
       action: 'script_block',
@@ -363,7 +363,7 @@ const powershellOperational: ChannelTable = {
 const windowsPowershell: ChannelTable = {
   channel: 'Windows PowerShell',
   eventProvider: 'evtx',
-  common: { 'Data[2]': c('powershellContext', 'process'), 'Data[3]': c('powershellContext', 'process') },
+  common: { 'Data[2]': convert('powershellContext', 'process'), 'Data[3]': convert('powershellContext', 'process') },
   events: {
     800: { category: 'script', action: 'module_log', constants: powershellLanguage },
   },

@@ -112,7 +112,10 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   let pendingCorrelationDetections: Detection[] = [];
 
   if (deps.installBuiltinPack !== false) {
-    const sources = readRuleSources(builtinPackDir()).map((s) => ({ file: s.file.slice(builtinPackDir().length + 1), text: s.text }));
+    // The pack's example events (tests/) are data for its tests, not rules.
+    const sources = readRuleSources(builtinPackDir())
+      .map((s) => ({ file: s.file.slice(builtinPackDir().length + 1), text: s.text }))
+      .filter((s) => !s.file.startsWith('tests/'));
     const version = packVersion(sources);
     const installed = db.listPacks().find((p) => p.name === BUILTIN_PACK);
     if (installed?.version !== version) {

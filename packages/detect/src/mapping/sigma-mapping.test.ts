@@ -202,16 +202,23 @@ test('accessors are cached and share keys when they read the same thing', () => 
 test('accessor SQL reads the events view columns', () => {
   const { resolver } = defaultSigmaMapping();
   const sql = (field: string, logsource: Logsource) => resolver.resolve(field, logsource)?.sql;
-  assert.equal(sql('Image', windowsProcess), `coalesce(json_extract_string("winlog.event_data", '$."Image"'), "process.executable")`);
-  assert.equal(sql('ProcessId', windowsProcess), `coalesce(json_extract_string("winlog.event_data", '$."ProcessId"'), CAST("process.pid" AS VARCHAR))`);
+  const raw = (name: string) =>
+    `json_extract_string("winlog.event_data", '$."${name}"'), ` +
+    `json_extract_string("winlog.event_data", list_filter(json_keys("winlog.event_data"), lambda k: replace(lower(k), ' ', '') = '${name.toLowerCase()}')[1])`;
+  assert.equal(sql('Image', windowsProcess), `coalesce(${raw('Image')}, "process.executable")`);
+  assert.equal(sql('image', windowsProcess), `coalesce(${raw('Image')}, "process.executable")`);
+  assert.equal(sql('ProcessId', windowsProcess), `coalesce(${raw('ProcessId')}, CAST("process.pid" AS VARCHAR))`);
+  assert.equal(sql('RuleName', windowsProcess), `coalesce(${raw('RuleName')})`);
   assert.equal(sql('EventID', windowsProcess), `"winlog.event_id"`);
-  assert.equal(sql("Odd'Name\"", windowsProcess), `json_extract_string("winlog.event_data", '$."Odd''Name\\""')`);
+  assert.equal(
+    sql("Odd'Name\"", windowsProcess),
+    `coalesce(json_extract_string("winlog.event_data", '$."Odd''Name\\""'), ` +
+      `json_extract_string("winlog.event_data", list_filter(json_keys("winlog.event_data"), lambda k: replace(lower(k), ' ', '') = 'odd''name"')[1]))`,
+  );
   assert.equal(sql('Image', linuxProcess), `"process.executable"`);
   assert.equal(sql('Initiated', { product: 'linux', category: 'network_connection' }), `CASE CAST("event.action" AS VARCHAR) WHEN 'connect' THEN 'true' WHEN 'accept' THEN 'false' END`);
-  assert.equal(
-    sql('a0', { product: 'linux', service: 'auditd' }),
-    `nullif(trim(regexp_extract("message", '(?:^|[\\s''";,\\x1d])a0=("[^"]*"|[^\\s''";,\\x1d]*)', 1), '"'), '')`,
-  );
+  const pair = (flags: string) => `nullif(trim(regexp_extract("message", '${flags}(?:^|[\\s''";,\\x1d])a0=("[^"]*"|[^\\s''";,\\x1d]*)', 1), '"'), '')`;
+  assert.equal(sql('a0', { product: 'linux', service: 'auditd' }), `coalesce(${pair('')}, ${pair('(?i)')})`);
 });
 
 test('keyword fields cover raw Windows values and the text fields of the logsource', () => {

@@ -65,9 +65,13 @@ class Problems {
     private readonly file: string,
     private readonly lines: LineCounter,
   ) {}
+  /** Records a problem at a node (a pair is located at its key; a missing node at the start of the file). */
   at(node: Node | Pair | null | undefined, message: string): void {
     const range = node && 'range' in node ? node.range : node && 'key' in node ? (node.key as Node | null)?.range : undefined;
-    const pos = this.lines.linePos(range?.[0] ?? 0);
+    this.atOffset(range?.[0] ?? 0, message);
+  }
+  atOffset(offset: number, message: string): void {
+    const pos = this.lines.linePos(offset);
     this.items.push({ message, location: { file: this.file, line: pos.line, column: pos.col } });
   }
   throwIfAny(): void {
@@ -351,7 +355,7 @@ function parseMappingFile(path: string): LoadedMapping {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems = new Problems(path, lines);
-  for (const error of doc.errors) problems.at({ range: [error.pos[0], error.pos[1], error.pos[1]] } as unknown as Node, `YAML: ${error.message.split('\n')[0] ?? error.code}`);
+  for (const error of doc.errors) problems.atOffset(error.pos[0], `YAML: ${error.message.split('\n')[0] ?? error.code}`);
   problems.throwIfAny();
 
   const top = checkKeys(mapPairs(doc.contents, problems, 'the mapping file', doc.contents), ['version', 'field_groups', 'logsources', 'unsupported'], problems, 'the mapping file');
@@ -439,6 +443,11 @@ function lowerIndex(data: Record<string, unknown>): Map<string, unknown> {
   if (!index) {
     index = new Map();
     for (const [key, value] of Object.entries(data)) if (!index.has(key.toLowerCase())) index.set(key.toLowerCase(), value);
+    // Some providers (Defender: "Threat Name", "Process Name") put spaces in names that Sigma writes without them.
+    for (const [key, value] of Object.entries(data)) {
+      const squeezed = key.toLowerCase().replace(/\s+/g, '');
+      if (!index.has(squeezed)) index.set(squeezed, value);
+    }
     lowerIndexes.set(data, index);
   }
   return index;
@@ -514,7 +523,7 @@ function stepSql(step: Step, mixed: boolean): string[] {
     case 'raw': {
       const data = quoteIdentifier('winlog.event_data');
       const path = `$."${step.name.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
-      const anyCase = `list_filter(json_keys(${data}), lambda k: lower(k) = ${quoteString(step.name.toLowerCase())})[1]`;
+      const anyCase = `list_filter(json_keys(${data}), lambda k: replace(lower(k), ' ', '') = ${quoteString(step.name.toLowerCase())})[1]`;
       return [`json_extract_string(${data}, ${quoteString(path)})`, `json_extract_string(${data}, ${anyCase})`];
     }
     case 'pairs': {

@@ -209,7 +209,7 @@ class RuleCompiler {
     }
     const accessor = this.accessor(item.field, item.location);
     if (chain.exists) return this.existsItem(item, accessor, label, locate);
-    if (chain.numeric) return this.numericItem(item, chain.numeric, accessor, label, locate);
+    if (chain.numeric) return this.numericItem(item, chain, accessor, label, locate);
     if (chain.fieldref) return this.fieldrefItem(item, chain, accessor, label, locate);
     return this.textItem(item, chain, accessor ? [accessor] : [], label, locate);
   }
@@ -236,11 +236,12 @@ class RuleCompiler {
 
   private numericItem(
     item: SigmaFieldItem,
-    operator: NonNullable<ModifierChain['numeric']>,
+    chain: ModifierChain,
     accessor: FieldAccessor | undefined,
     label: string,
     locate: (index: number) => SourceLocation,
   ): Node {
+    const operator = chain.numeric as NonNullable<ModifierChain['numeric']>;
     const limits: number[] = [];
     item.values.forEach((value, index) => {
       const number = toNumber(value);
@@ -248,8 +249,7 @@ class RuleCompiler {
       else limits.push(number);
     });
     if (!accessor || limits.length === 0) return never;
-    const chain = readModifierChain(item.modifiers);
-    const all = 'chain' in chain && chain.chain.all;
+    const all = chain.all;
     const compare =
       operator === 'gt' ? (a: number, b: number) => a > b : operator === 'gte' ? (a: number, b: number) => a >= b : operator === 'lt' ? (a: number, b: number) => a < b : (a: number, b: number) => a <= b;
     const satisfies = (value: unknown, limit: number): boolean => {

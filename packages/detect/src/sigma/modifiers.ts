@@ -155,7 +155,8 @@ function encodeText(text: string, encoding: Exclude<EncodingModifier, 'windash'>
 
 /**
  * The three base64 renderings of `bytes` at byte offsets 0, 1 and 2 inside a larger blob, with the characters that depend
- * on the unknown neighbouring bytes cut off at both ends.
+ * on the unknown neighbouring bytes cut off at both ends. A rendering of a very short value may be empty (it then
+ * constrains nothing, as in the reference implementation).
  */
 export function base64Offsets(bytes: Buffer): string[] {
   const result: string[] = [];
@@ -164,8 +165,7 @@ export function base64Offsets(bytes: Buffer): string[] {
     const start = [0, 2, 3][shift] as number;
     const total = bytes.length + shift;
     const cutEnd = [0, 3, 2][total % 3] as number;
-    const text = encoded.slice(start, encoded.length - cutEnd);
-    if (text !== '') result.push(text);
+    result.push(encoded.slice(start, encoded.length - cutEnd));
   }
   return result;
 }

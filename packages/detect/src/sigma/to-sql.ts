@@ -85,6 +85,13 @@ class BuildContext {
     this.problems.push({ severity, code, message, location, ruleId: this.rule.id, ruleTitle: this.rule.title });
   }
 
+  /** Shapes of lambda variables that stand for an accessor's value. */
+  readonly boundShapes = new Map<string, ValueShape>();
+
+  shapeOf(sql: string): ValueShape {
+    return this.boundShapes.get(sql) ?? shapeOf(sql);
+  }
+
   warnPlaceholderOnce(name: string, location: SourceLocation): void {
     if (this.warnedPlaceholders.has(name)) return;
     this.warnedPlaceholders.add(name);
@@ -127,7 +134,7 @@ function buildQuery(context: BuildContext): { query?: SqlQuery; problems: LoadPr
 
   const from = fromClause(route.categories, referencedSql, where);
   const sql =
-    `SELECT ${outputs.join(', ')}\nFROM ${from}\nWHERE ${where.map((part) => `(${part})`).join('\n  AND ')}\n` +
+    `SELECT ${outputs.join(', ')}\nFROM ${from}\nWHERE ${where.map(grouped).join('\n  AND ')}\n` +
     `ORDER BY "@timestamp", "event.id"\nLIMIT ${context.bind(limit)}`;
   return { query: { sql, params: context.params }, problems: context.problems };
 }
@@ -177,12 +184,10 @@ function conditionSql(context: BuildContext, condition: SigmaCondition, referenc
       return searchSql(context, search, referencedSql);
     }
     case 'not':
-      return `NOT (${conditionSql(context, condition.operand, referencedSql)})`;
+      return `NOT ${grouped(conditionSql(context, condition.operand, referencedSql))}`;
     case 'and':
     case 'or': {
-      const parts = condition.operands.map((operand) => `(${conditionSql(context, operand, referencedSql)})`);
-      if (parts.length === 0) return condition.kind === 'and' ? 'TRUE' : 'FALSE';
-      return parts.join(condition.kind === 'and' ? ' AND ' : ' OR ');
+      return combine(condition.operands.map((operand) => conditionSql(context, operand, referencedSql)), condition.kind === 'and' ? 'AND' : 'OR');
     }
     case 'of': {
       const names = searchNamesMatching(context.rule.searches, condition.pattern);
@@ -190,8 +195,8 @@ function conditionSql(context: BuildContext, condition: SigmaCondition, referenc
         context.problem('warning', 'unknown_search', `"${condition.pattern}" names no search: FALSE`, condition.location);
         return 'FALSE';
       }
-      const parts = names.map((name) => `(${conditionSql(context, { kind: 'search', name, location: condition.location }, referencedSql)})`);
-      return parts.join(condition.quantifier === 'all' ? ' AND ' : ' OR ');
+      const parts = names.map((name) => conditionSql(context, { kind: 'search', name, location: condition.location }, referencedSql));
+      return combine(parts, condition.quantifier === 'all' ? 'AND' : 'OR');
     }
   }
 }
@@ -208,13 +213,32 @@ function searchSql(context: BuildContext, search: SigmaSearch, referencedSql: st
   if (search.kind === 'keywords') {
     return keywordSql(context, search.values, search.modifiers, search.location, referencedSql);
   }
-  if (search.alternatives.length === 0) return 'FALSE';
-  return search.alternatives
-    .map((items) => {
-      if (items.length === 0) return '(TRUE)';
-      return '(' + items.map((item) => `(${fieldItemSql(context, item, referencedSql)})`).join(' AND ') + ')';
-    })
-    .join(' OR ');
+  return combine(
+    search.alternatives.map((items) => combine(items.map((item) => fieldItemSql(context, item, referencedSql)), 'AND')),
+    'OR',
+  );
+}
+
+/** AND/OR of predicates; an empty AND is TRUE, an empty OR is FALSE. */
+function combine(parts: readonly string[], operator: 'AND' | 'OR'): string {
+  if (parts.length === 0) return operator === 'AND' ? 'TRUE' : 'FALSE';
+  if (parts.length === 1) return parts[0] as string;
+  return parts.map(grouped).join(` ${operator} `);
+}
+
+/** The predicate in parentheses unless it is one term (no AND/OR outside parentheses and quotes). */
+function grouped(sql: string): string {
+  let depth = 0;
+  let quoted = false;
+  for (let index = 0; index < sql.length; index += 1) {
+    const character = sql[index];
+    if (character === "'") quoted = !quoted;
+    if (quoted) continue;
+    if (character === '(' || character === '[') depth += 1;
+    else if (character === ')' || character === ']') depth -= 1;
+    else if (depth === 0 && (sql.startsWith(' AND ', index) || sql.startsWith(' OR ', index) || sql.startsWith(' BETWEEN ', index) || sql.startsWith(' IS ', index))) return `(${sql})`;
+  }
+  return sql;
 }
 
 // ---- items ----
@@ -224,7 +248,7 @@ type ValueShape = 'string' | 'nonstring' | 'list' | 'object';
 
 function shapeOf(sql: string): ValueShape {
   const column = bareColumn(sql);
-  if (column === undefined) return 'string';
+  if (column === undefined) return /^json_extract_string\(.*'\$[^']*\*[^']*'\)$/s.test(sql.trim()) ? 'list' : 'string';
   const type = columnTypes.get(column);
   if (type === 'keyword[]' || type === 'ip[]') return 'list';
   if (type === 'object') return 'object';
@@ -234,7 +258,7 @@ function shapeOf(sql: string): ValueShape {
 
 /** Applies a predicate over one scalar SQL text value to an accessor's value, elementwise for lists. */
 function overValue(context: BuildContext, accessorSql: string, predicate: (scalar: string) => string): string {
-  const shape = shapeOf(accessorSql);
+  const shape = context.shapeOf(accessorSql);
   if (shape === 'object') return 'FALSE';
   if (shape === 'list') {
     const variable = context.lambdaVariable();
@@ -276,12 +300,12 @@ function keywordSql(context: BuildContext, values: readonly SigmaScalar[], modif
   const all = modifiers.includes('all');
   const perValue = values.map((value) => {
     const single = matchModifiers.filter((modifier) => modifier !== 'all');
-    const alternatives = fields.map((accessor) => `(${valuesSql(context, accessor, single, [value], location, referencedSql)})`);
-    return '(' + alternatives.join(' OR ') + ')';
+    return combine(fields.map((accessor) => valuesSql(context, accessor, single, [value], location, referencedSql)), 'OR');
   });
-  return perValue.join(all ? ' AND ' : ' OR ');
+  return combine(perValue, all ? 'AND' : 'OR');
 }
 
+/** An accessor that is an expression (not a bare column) is evaluated once per item and named inside a lambda. */
 function valuesSql(
   context: BuildContext,
   accessor: FieldAccessor,
@@ -291,12 +315,27 @@ function valuesSql(
   referencedSql: string[],
 ): string {
   if (values.length === 0) return 'FALSE';
+  const shape = context.shapeOf(accessor.sql);
+  if (bareColumn(accessor.sql) !== undefined || shape === 'object') return valuesOnSql(context, accessor.sql, modifiers, values, location, referencedSql);
+  return withName(context, accessor.sql, (name) => {
+    context.boundShapes.set(name, shape);
+    return valuesOnSql(context, name, modifiers, values, location, referencedSql);
+  });
+}
+
+function valuesOnSql(
+  context: BuildContext,
+  accessorSql: string,
+  modifiers: readonly string[],
+  values: readonly SigmaScalar[],
+  location: SourceLocation,
+  referencedSql: string[],
+): string {
   const has = (name: string): boolean => modifiers.includes(name);
-  const joiner = has('all') ? ' AND ' : ' OR ';
-  const join = (parts: string[]): string => (parts.length === 0 ? 'FALSE' : parts.map((part) => `(${part})`).join(joiner));
+  const join = (parts: string[]): string => (parts.length === 0 ? 'FALSE' : combine(parts, has('all') ? 'AND' : 'OR'));
 
   if (has('exists')) {
-    return join(values.map((value) => (value === true || value === 'true' ? `${accessor.sql} IS NOT NULL` : `${accessor.sql} IS NULL`)));
+    return join(values.map((value) => (value === true || value === 'true' ? `${accessorSql} IS NOT NULL` : `${accessorSql} IS NULL`)));
   }
   const comparison = (['gt', 'gte', 'lt', 'lte'] as const).find((name) => has(name));
   if (comparison !== undefined) {
@@ -306,25 +345,25 @@ function valuesSql(
         const number = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
         if (!Number.isFinite(number)) return 'FALSE';
         const parameter = context.bind(number);
-        return overValue(context, accessor.sql, (scalar) => `TRY_CAST(${scalar} AS DOUBLE) ${operator} ${parameter}`);
+        return overValue(context, accessorSql, (scalar) => `TRY_CAST(${scalar} AS DOUBLE) ${operator} ${parameter}`);
       }),
     );
   }
   if (has('cidr')) {
-    return join(values.map((value) => cidrSql(context, accessor.sql, String(value), location)));
+    return join(values.map((value) => cidrSql(context, accessorSql, String(value), location)));
   }
   if (has('re')) {
-    return join(values.map((value) => regexSql(context, accessor.sql, String(value), modifiers, location)));
+    return join(values.map((value) => regexSql(context, accessorSql, String(value), modifiers, location)));
   }
   if (has('fieldref')) {
-    return join(values.map((value) => fieldrefSql(context, accessor, String(value), modifiers, location, referencedSql)));
+    return join(values.map((value) => fieldrefSql(context, accessorSql, String(value), modifiers, location, referencedSql)));
   }
 
   const cased = has('cased');
   const parts: string[] = [];
   for (const value of values) {
     if (value === null) {
-      parts.push(nullSql(accessor.sql));
+      parts.push(nullSql(accessorSql));
       continue;
     }
     const expanded = has('expand') ? expandPlaceholders(context, String(value), location) : [String(value)];
@@ -335,7 +374,7 @@ function valuesSql(
     const patterns = expanded.flatMap((text) => transformValue(typeof value === 'string' ? parseSigmaString(text) : [text], modifiers));
     const matchKind = has('contains') ? 'contains' : has('startswith') ? 'startswith' : has('endswith') ? 'endswith' : 'equals';
     const alternatives = dedupe(patterns.map((tokens) => withMatchKind(tokens, matchKind)));
-    parts.push(alternatives.map((tokens) => `(${patternSql(context, accessor.sql, tokens, cased)})`).join(' OR '));
+    parts.push(combine(alternatives.map((tokens) => patternSql(context, accessorSql, tokens, cased)), 'OR'));
   }
   return join(parts);
 }
@@ -729,7 +768,7 @@ function parseIpv6(text: string): bigint | undefined {
 
 function fieldrefSql(
   context: BuildContext,
-  accessor: FieldAccessor,
+  accessorSql: string,
   otherField: string,
   modifiers: readonly string[],
   location: SourceLocation,
@@ -742,11 +781,11 @@ function fieldrefSql(
   }
   referencedSql.push(other.sql);
   const cased = modifiers.includes('cased');
-  const otherShape = shapeOf(other.sql);
+  const otherShape = context.shapeOf(other.sql);
   if (otherShape === 'list' || otherShape === 'object') return 'FALSE';
   const otherText = otherShape === 'nonstring' ? `CAST(${other.sql} AS VARCHAR)` : other.sql;
   const right = cased ? otherText : `lower(${otherText})`;
-  return overValue(context, accessor.sql, (scalar) => {
+  return overValue(context, accessorSql, (scalar) => {
     const left = cased ? scalar : `lower(${scalar})`;
     if (modifiers.includes('contains')) return `contains(${left}, ${right})`;
     if (modifiers.includes('startswith')) return `starts_with(${left}, ${right})`;

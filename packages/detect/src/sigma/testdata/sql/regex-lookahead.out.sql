@@ -2,7 +2,7 @@
 -- params: ["start",10000]
 SELECT "event.id", "host.id", "@timestamp", "event.category"
 FROM "events_process"
-WHERE ("event.action" IN ($1))
-  AND ((((FALSE))))
+WHERE "event.action" IN ($1)
+  AND FALSE
 ORDER BY "@timestamp", "event.id"
 LIMIT $2

@@ -2,7 +2,7 @@
 -- params: ["start","%/nc",10000]
 SELECT "event.id", "host.id", "@timestamp", "event.category"
 FROM "events_process"
-WHERE ("event.action" IN ($1))
-  AND ((((FALSE))) OR (((((coalesce(lower("process.executable") LIKE $2 ESCAPE '\', FALSE)))))))
+WHERE "event.action" IN ($1)
+  AND (FALSE OR coalesce(lower("process.executable") LIKE $2 ESCAPE '\', FALSE))
 ORDER BY "@timestamp", "event.id"
 LIMIT $3

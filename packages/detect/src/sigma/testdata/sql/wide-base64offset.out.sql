@@ -1,7 +1,7 @@
 -- params: ["start","%cabpag4azw%","%aaaqbuagca%","%wagkabgbna%",10000]
 SELECT "event.id", "host.id", "@timestamp", "event.category"
 FROM "events_process"
-WHERE ("event.action" IN ($1))
-  AND (((((coalesce(lower(coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")) LIKE $2 ESCAPE '\', FALSE)) OR (coalesce(lower(coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")) LIKE $3 ESCAPE '\', FALSE)) OR (coalesce(lower(coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")) LIKE $4 ESCAPE '\', FALSE))))))
+WHERE "event.action" IN ($1)
+  AND list_transform([coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")], lambda v1: coalesce(lower(v1) LIKE $2 ESCAPE '\', FALSE) OR coalesce(lower(v1) LIKE $3 ESCAPE '\', FALSE) OR coalesce(lower(v1) LIKE $4 ESCAPE '\', FALSE))[1]
 ORDER BY "@timestamp", "event.id"
 LIMIT $5

@@ -1,7 +1,7 @@
 -- params: ["start","c:\\\\windows\\\\%\\\\cmd_.exe","echo *literal? 100\\%\\_done\\\\%",10000]
 SELECT "event.id", "host.id", "@timestamp", "event.category"
 FROM "events_process"
-WHERE ("event.action" IN ($1))
-  AND (((((coalesce(lower(coalesce(json_extract_string("winlog.event_data", '$."Image"'), "process.executable")) LIKE $2 ESCAPE '\', FALSE)))) AND (((coalesce(lower(coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")) LIKE $3 ESCAPE '\', FALSE))))))
+WHERE "event.action" IN ($1)
+  AND (list_transform([coalesce(json_extract_string("winlog.event_data", '$."Image"'), "process.executable")], lambda v1: coalesce(lower(v1) LIKE $2 ESCAPE '\', FALSE))[1] AND list_transform([coalesce(json_extract_string("winlog.event_data", '$."CommandLine"'), "process.command_line")], lambda v2: coalesce(lower(v2) LIKE $3 ESCAPE '\', FALSE))[1])
 ORDER BY "@timestamp", "event.id"
 LIMIT $4
