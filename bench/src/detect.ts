@@ -32,7 +32,7 @@ const options = parseOptions(
     events: { description: 'events evaluated by each engine in the one-core comparison', default: 200000 },
     'warmup-events': { description: 'events each engine evaluates before its clock starts', default: 20000 },
     'naive-events': { description: 'events the naive engine evaluates: the first N of the same array (0: all); detections are compared on those N', default: 0 },
-    'chunk': { description: 'events per evaluate() call in the one-core comparison (the server evaluates one batch per call)', default: 250 },
+    chunk: { description: 'events per evaluate() call in the one-core comparison (the server evaluates one batch per call)', default: 250 },
     'benign-templates': { description: 'distinct benign Windows process starts generated (events repeat them with fresh ids and times)', default: 16384 },
     'regression-share': { description: 'share of events drawn from the SigmaHQ process_creation regression events', default: 0.03 },
     seed: { description: 'seed of the event generator and the mix', default: 1 },

@@ -157,7 +157,15 @@ export function request(
         });
       },
     );
-    req.on('error', reject);
+    // A server that refuses a large body (413) answers and closes before the upload ends: the write fails with
+    // EPIPE or ECONNRESET while the answer is on its way. Use the answer when it comes.
+    let answered = false;
+    req.on('response', () => (answered = true));
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') return reject(error);
+      if (answered) return;
+      setTimeout(() => (answered ? undefined : reject(error)), 1000);
+    });
     req.end(payload);
   });
 }

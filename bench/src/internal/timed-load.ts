@@ -35,7 +35,7 @@ export interface TimedLoadResult {
   /** True when a worker ran out of prepared items before the window closed: the rate is then a lower bound. */
   exhausted: boolean;
   elapsedS: number;
-  /** Paced load only: sends inside the window that left more than one interval after their slot (the target rate was not held). */
+  /** Paced load only: sends inside the window that left more than one interval after their slot (the offered rate was not held). */
   lateSends: number;
 }
 
@@ -79,10 +79,10 @@ export async function timedLoad<T>(options: TimedLoadOptions<T>): Promise<TimedL
     for (let k = 0; k < queue.length; k++) {
       const item = queue[k]!;
       if (interval !== undefined) {
-        const slot = started + offset + k * interval;
-        const wait = slot - performance.now();
+        const now = performance.now();
+        const wait = started + offset + k * interval - now;
         if (wait > 0) await sleep(wait);
-        else if (-wait > interval && slot >= warmEnd && slot <= end) lateSends++;
+        else if (-wait > interval && now >= warmEnd && now <= end) lateSends++;
       }
       if (performance.now() >= end) return;
       const t0 = performance.now();

@@ -191,6 +191,9 @@ class RuleCompiler {
   }
 
   item(item: SigmaFieldItem, locate: (index: number) => SourceLocation): Node {
+    if (item.modifiers.includes('neq')) {
+      return notNode(this.item({ ...item, modifiers: item.modifiers.filter((modifier) => modifier !== 'neq') }, locate));
+    }
     const read = readModifierChain(item.modifiers);
     if ('code' in read) {
       this.report('error', read.code, read.message, item.location);
@@ -279,8 +282,8 @@ class RuleCompiler {
     const others: FieldAccessor[] = [];
     let broken = false;
     item.values.forEach((value, index) => {
-      if (typeof value !== 'string' || value === '') {
-        this.report('error', 'invalid_value', "'fieldref' values must be field names", locate(index));
+      if (typeof value !== 'string' || value === '' || /[*?]/.test(value)) {
+        this.report('error', 'invalid_value', "'fieldref' values must be field names (no wildcards)", locate(index));
         broken = true;
         return;
       }

@@ -26,12 +26,12 @@ export interface ModifierChain {
 
 export const sigmaModifiers: readonly string[] = [
   'contains', 'startswith', 'endswith', 'all', 'cased', 'base64', 'base64offset', 'utf16le', 'utf16be', 'utf16', 'wide', 'windash',
-  're', 'i', 'm', 's', 'ignorecase', 'multiline', 'dotall', 'cidr', 'exists', 'expand', 'fieldref', 'gt', 'gte', 'lt', 'lte',
+  're', 'i', 'm', 's', 'ignorecase', 'multiline', 'dotall', 'cidr', 'exists', 'expand', 'fieldref', 'gt', 'gte', 'lt', 'lte', 'neq',
 ];
 
 export type ChainResult = { chain: ModifierChain } | { code: 'unknown_modifier' | 'invalid_modifier'; message: string };
 
-/** Validates modifier names (lower-case, written order) and the combinations that make sense. */
+/** Validates modifier names (lower-case, written order) and the combinations that make sense; `neq` is handled by the caller. */
 export function readModifierChain(modifiers: readonly string[]): ChainResult {
   const chain: ModifierChain = {
     contains: false, startswith: false, endswith: false, all: false, cased: false, encodings: [],
