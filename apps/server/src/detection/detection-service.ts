@@ -13,7 +13,7 @@ import { loadSigmaRules, readRuleSources, type RuleSource } from '@vigil/detect/
 import { sigmaRuleToSql } from '@vigil/detect/sigma/to-sql';
 import { defaultSigmaMapping } from '@vigil/detect/mapping/index';
 import type { EventStore } from '@vigil/store';
-import type { DetectionDb, StoredAlerts } from './detection-db.js';
+import type { AlertRecord, DetectionDb, StoredAlerts } from './detection-db.js';
 
 const log = createLogger('server.detection');
 
@@ -80,6 +80,8 @@ export interface DetectionService {
   metrics(): DetectionMetrics;
   /** Compiles rule text without storing it and reports the matches in posted sample events. */
   testRule(text: string, events: readonly DetectEvent[]): { problems: LoadProblem[]; rules: { id: string; title: string; matches: { index: number; eventId: unknown; fields: FieldHit[] }[] }[] };
+  /** Called after every store of detections with the alerts it created (not the repeats folded into open alerts). */
+  onAlerts(listener: (created: readonly AlertRecord[]) => void): () => void;
   retroHunt(request: { ruleIds?: readonly string[]; pack?: string; text?: string; start?: string; end?: string; hostIds?: readonly string[]; limit?: number }): Promise<{ problems: LoadProblem[]; rules: number; matches: RetroHuntMatch[] }>;
   close(): void;
 }
@@ -183,14 +185,25 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   }, 1000);
   expiryTimer.unref();
 
+  const alertListeners = new Set<(created: readonly AlertRecord[]) => void>();
+
   function storeDetections(detections: Detection[], acceptedAt: number): StoredAlerts {
     const stored = db.storeDetections(detections);
-    counters.detections += detections.length;
-    counters.alertsCreated += stored.created.length;
-    counters.alertsGrouped += stored.updated;
     const latency = performance.now() - acceptedAt;
     if (latencies.length < LATENCY_WINDOW) latencies.push(latency);
     else latencies[latencyCursor++ % LATENCY_WINDOW] = latency;
+    counters.detections += detections.length;
+    counters.alertsCreated += stored.created.length;
+    counters.alertsGrouped += stored.updated;
+    if (stored.created.length) {
+      for (const listener of alertListeners) {
+        try {
+          listener(stored.created);
+        } catch (error) {
+          log.error('alert listener failed', { error: VigilError.wrap(error).message });
+        }
+      }
+    }
     return stored;
   }
 
@@ -239,6 +252,11 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
 
     reload: build,
     lastLoad: () => report,
+
+    onAlerts(listener) {
+      alertListeners.add(listener);
+      return () => alertListeners.delete(listener);
+    },
 
     rules() {
       const disabled = db.disabledRules();
