@@ -506,6 +506,8 @@ async function main(): Promise<void> {
       'the window) covers all of those plus the detection step, which runs before the reply.',
       '',
       'Targets: at least 100,000 events/s on one core for the indexed engine; alert latency p99 at most 10 ms at 20,000 events/s.',
+      `This run: ${formatInt(engines.indexed.eventsPerS)} events/s (${result.meets_throughput_target ? 'met' : 'not met'})` +
+        (server ? `; p99 ${fixed(p99, 2)} ms (${result.meets_latency_target ? 'met' : 'not met'}), with the server acknowledging ${formatInt(server.load.windowEvents / options.duration)} of the ${formatInt(options.rate)} events/s offered.` : '; server run skipped.'),
       '',
       '```',
       `npx tsc -b && npm run bench -- detect${flags.length ? ' ' + flags.join(' ') : ''}`,
