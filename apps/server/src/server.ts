@@ -19,6 +19,12 @@ import { registerAgentRoutes, type IngestCounters } from './http/agent-routes.js
 import { registerDetectionRoutes } from './http/detection-routes.js';
 import { DetectionDb } from './detection/detection-db.js';
 import { createDetectionService, type DetectionService } from './detection/detection-service.js';
+import { documentErrorResponses } from './http/errors.js';
+import { rateLimitHook, rateLimitSettingsFromEnv } from './http/rate-limit.js';
+import { createHttpMetrics, createMetricsRegistry, createRateWindow, registerMetricsRoute, serverFamilies, type MetricsRegistry } from './http/metrics.js';
+import { registerInboundRoutes } from './http/inbound-routes.js';
+import { IntelDb } from './intel/intel-db.js';
+import { createSweeper, type Sweeper } from './intel/sweeper.js';
 
 export interface RunningServer {
   apiUrl: string;
@@ -34,12 +40,17 @@ export interface RunningServer {
   detection: DetectionService;
   detectionDb: DetectionDb;
   counters: IngestCounters;
+  /** Prometheus collectors served at GET /metrics; exporters add theirs (see registerExporterFailures). */
+  metrics: MetricsRegistry;
+  intel: IntelDb;
+  sweeper: Sweeper;
   close(): Promise<void>;
 }
 
 const log = createLogger('server');
 
 export async function startServer(config: ServerConfig): Promise<RunningServer> {
+  const rateLimits = rateLimitSettingsFromEnv();
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const pki: ServerPki = await loadOrCreatePki(config.dataDir, config.publicNames);
   const controlPlane = new ControlPlane(join(config.dataDir, 'control.sqlite'));
@@ -56,6 +67,21 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
   const detection = createDetectionService({ db: detectionDb, store });
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
+  const intel = new IntelDb(join(config.dataDir, 'intel.sqlite'));
+  const sweeper = createSweeper({ db: intel, store });
+  const metrics = createMetricsRegistry();
+  const ingestRate = createRateWindow(() => counters.accepted);
+  const httpMetrics = createHttpMetrics();
+  metrics.register('server', () => [
+    ...serverFamilies({ counters, ingestRate: ingestRate.rate, store, detection, controlPlane, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds }, metrics),
+    {
+      name: 'vigil_ioc_sweeps',
+      help: 'IOC sweeps by state.',
+      type: 'gauge',
+      samples: Object.entries(intel.sweepCounts()).map(([state, value]) => ({ labels: { state }, value })),
+    },
+    ...httpMetrics.families(),
+  ]);
 
   let api: FastifyInstance | undefined;
   let agents: FastifyInstance | undefined;
@@ -73,6 +99,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
     api = Fastify({ https: { key: pki.serverKeyPem, cert: pki.serverCertPem }, bodyLimit: 1024 * 1024, logger: false });
     api.setErrorHandler(errorHandler);
+    // Response schemas document the API (and the contract test checks answers against them); they never reshape answers.
+    api.setSerializerCompiler(() => (data) => JSON.stringify(data));
+    api.addHook('onRoute', documentErrorResponses);
     api.setNotFoundHandler((request, reply) => void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
     await api.register(swagger, {
       openapi: {
@@ -83,11 +112,35 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       },
     });
     api.addHook('onRequest', accessHook(controlPlane));
+    api.addHook('onRequest', rateLimitHook(rateLimits));
+    api.addHook('onResponse', httpMetrics.onResponse);
     const advertised = () => `${config.advertisedHost}:${agentPort}`;
     registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
     registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
+    registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
+    registerMetricsRoute(api, metrics);
     api.get('/api/v1/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => api!.swagger());
-    api.get('/api/v1/metrics/ingest', { config: { permission: 'hosts:read' }, schema: { tags: ['system'], summary: 'Ingest counters since start' } }, async () => counters);
+    api.get(
+      '/api/v1/metrics/ingest',
+      {
+        config: { permission: 'hosts:read' },
+        schema: {
+          tags: ['system'],
+          summary: 'Ingest counters since start',
+          description: 'Agent batches accepted and rejected, events stored and duplicates dropped since the server started (also exported at GET /metrics).',
+          response: {
+            200: {
+              description: 'Counters',
+              type: 'object',
+              required: ['batches', 'accepted', 'duplicates', 'rejectedBatches'],
+              properties: { batches: { type: 'integer' }, accepted: { type: 'integer' }, duplicates: { type: 'integer' }, rejectedBatches: { type: 'integer' } },
+              examples: [{ batches: 120, accepted: 48000, duplicates: 12, rejectedBatches: 0 }],
+            },
+          },
+        },
+      },
+      async () => counters,
+    );
     await api.listen({ host: config.listenHost, port: config.apiPort });
     const apiPort = (api.server.address() as { port: number }).port;
     const shownHost = config.listenHost === '0.0.0.0' || config.listenHost === '::' ? config.advertisedHost : config.listenHost;
@@ -107,10 +160,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       detection,
       detectionDb,
       counters,
+      metrics,
+      intel,
+      sweeper,
       close: () =>
         (closing ??= (async () => {
           await agents!.close();
           await api!.close();
+          ingestRate.stop();
+          await sweeper.close();
+          intel.close();
           detection.close();
           detectionDb.close();
           await store.close();
@@ -121,6 +180,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   } catch (error) {
     await agents?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
+    ingestRate.stop();
+    await sweeper.close();
+    intel.close();
     detection.close();
     detectionDb.close();
     await store.close().catch(() => undefined);

@@ -11,6 +11,7 @@ export type VigilErrorCode =
   | 'conflict' // the request clashes with current state (token used up, already enrolled, ...)
   | 'enrollment_refused'
   | 'unavailable' // a dependency (server, auditd, store) cannot be reached now; retry later
+  | 'rate_limited' // the caller sent more requests than its rate limit allows; retry after the delay given
   | 'system' // the operating system refused an operation (permissions, missing binary)
   | 'internal';
 

@@ -169,6 +169,12 @@ export interface CompiledRule {
    * (for example a rule that is only a `not`, a regex, or a numeric comparison): then it is always evaluated.
    */
   anyOf?: readonly { accessor: FieldAccessor; needle: string }[];
+  /**
+   * A stronger necessary condition: the rule can only match when EVERY one of these sets has a hit in the sense of
+   * `anyOf` (at most 8 sets; `anyOf` is one of them). An empty set means the rule can never match. Undefined or
+   * empty: fall back to `anyOf`.
+   */
+  allOf?: readonly (readonly { accessor: FieldAccessor; needle: string }[])[];
 }
 
 export interface LoadResult<T> {

@@ -58,5 +58,7 @@ export interface EventStore {
   countEvents(filter: EventFilter, groupBy: 'category' | 'action' | 'host' | 'none'): Promise<CountRow[]>;
   /** Runs a compiled SELECT over the `events` view and the category tables; rows as plain JSON values. */
   search(query: CompiledSelect): Promise<Record<string, unknown>[]>;
+  /** Optional: current internal queue depths as named gauges (metric-name-safe keys), read without I/O. */
+  stats?(): Record<string, number>;
   close(): Promise<void>;
 }

@@ -5,8 +5,9 @@ import { createHash, randomBytes, randomUUID, scryptSync, timingSafeEqual } from
 import Database from 'better-sqlite3';
 import { VigilError } from '@vigil/common';
 
-export type Role = 'admin' | 'analyst' | 'viewer';
-export const roles: readonly Role[] = ['admin', 'analyst', 'viewer'];
+/** `integration`: third-party platforms pushing alerts and indicators (inbound API), reading alerts and metrics. */
+export type Role = 'admin' | 'analyst' | 'viewer' | 'integration';
+export const roles: readonly Role[] = ['admin', 'analyst', 'viewer', 'integration'];
 
 export interface AgentRecord {
   id: string;

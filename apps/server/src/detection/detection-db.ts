@@ -30,7 +30,8 @@ export interface AlertRecord {
   ruleId: string;
   ruleTitle: string;
   level: SigmaLevel;
-  kind: 'sigma' | 'correlation';
+  /** `external`: pushed by a third-party platform through the inbound API (rule id `external:<source>`). */
+  kind: 'sigma' | 'correlation' | 'external';
   tags: string[];
   hostId: string;
   processKey: string | null;
@@ -75,6 +76,8 @@ CREATE INDEX IF NOT EXISTS alerts_group ON alerts (group_key, last_stored_ms);
 CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
+CREATE TABLE IF NOT EXISTS external_alerts (
+  source TEXT NOT NULL, external_id TEXT NOT NULL, alert_id TEXT NOT NULL, sweep_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (source, external_id));
 `;
 
 interface AlertRow {
@@ -125,6 +128,22 @@ function alertFromRow(row: AlertRow): AlertRecord {
 export function groupKeyOf(detection: Detection): string {
   const scope = detection.group ? JSON.stringify(detection.group) : (detection.processKey ?? '');
   return `${detection.rule.id}\u0000${detection.hostId}\u0000${scope}`;
+}
+
+/** An alert pushed by a third-party platform; (source, externalId) identifies it across repeated pushes. */
+export interface ExternalAlertInput {
+  source: string;
+  externalId: string;
+  title: string;
+  level: SigmaLevel;
+  description?: string;
+  /** The Vigil host id when the platform named a known host, else ''. */
+  hostId: string;
+  /** Event time at the platform (ISO 8601). */
+  time: string;
+  tags: readonly string[];
+  /** Shown with the alert: description, host as named by the platform, observables. */
+  fields: readonly { field: string; value: unknown }[];
 }
 
 export interface StoredAlerts {
@@ -270,6 +289,33 @@ export class DetectionDb {
       }
     })();
     return { created, updated };
+  }
+
+  /**
+   * Stores an external alert unless (source, externalId) is known: then returns the stored alert with `created: false`
+   * and the sweep id recorded with it. `sweepFor` runs inside the transaction only for a new alert; its id is recorded.
+   */
+  storeExternalAlert(input: ExternalAlertInput, sweepFor: (alertId: string) => string | null): { alert: AlertRecord; created: boolean; sweepId: string | null } {
+    return this.#db.transaction(() => {
+      const known = this.#statement('SELECT alert_id, sweep_id FROM external_alerts WHERE source = ? AND external_id = ?').get(input.source, input.externalId) as
+        | { alert_id: string; sweep_id: string | null }
+        | undefined;
+      if (known) {
+        const alert = this.getAlert(known.alert_id);
+        if (alert) return { alert, created: false, sweepId: known.sweep_id };
+      }
+      const nowMs = Date.now();
+      const now = new Date(nowMs).toISOString();
+      const id = randomUUID();
+      const ruleId = `external:${input.source}`;
+      this.#statement(
+        `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
+         VALUES (?, ?, ?, ?, 'external', ?, ?, NULL, ?, ?, ?, 1, '[]', ?, NULL, 'new', NULL, ?, ?, ?)`,
+      ).run(id, ruleId, input.title, input.level, JSON.stringify(input.tags), input.hostId, `${ruleId}\u0000${input.externalId}`, input.time, input.time, JSON.stringify(input.fields), now, now, nowMs);
+      const sweepId = sweepFor(id);
+      this.#statement('INSERT OR REPLACE INTO external_alerts (source, external_id, alert_id, sweep_id, created_at) VALUES (?, ?, ?, ?, ?)').run(input.source, input.externalId, id, sweepId, now);
+      return { alert: this.getAlert(id)!, created: true, sweepId };
+    })();
   }
 
   listAlerts(filter: AlertFilter = {}): AlertRecord[] {

@@ -57,6 +57,8 @@ export interface DetectionMetrics {
   /** Milliseconds from a batch's acknowledgement by the store to its alerts being stored (last 10,000 batches with alerts). */
   alertLatencyP50Ms: number | null;
   alertLatencyP99Ms: number | null;
+  /** The same latency since start, as a histogram with fixed bounds (for Prometheus). */
+  alertLatencyHistogram: LatencyHistogram;
   correlationState: number;
   index: IndexStats | null;
 }
@@ -88,6 +90,26 @@ export interface DetectionService {
 
 const LATENCY_WINDOW = 10_000;
 
+/** Upper bounds (ms) of the alert latency histogram's buckets. */
+export const ALERT_LATENCY_BOUNDS_MS: readonly number[] = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000];
+
+export interface LatencyHistogram {
+  boundsMs: readonly number[];
+  /** Observations per bucket, not cumulative: one per bound, then the overflow above the last bound. */
+  counts: number[];
+  sumMs: number;
+  count: number;
+}
+
+/** Counts one observation into the first bucket whose bound is at least `valueMs`. */
+export function observeLatency(histogram: LatencyHistogram, valueMs: number): void {
+  let index = histogram.boundsMs.findIndex((bound) => valueMs <= bound);
+  if (index < 0) index = histogram.boundsMs.length;
+  histogram.counts[index] = (histogram.counts[index] ?? 0) + 1;
+  histogram.sumMs += valueMs;
+  histogram.count++;
+}
+
 function percentile(values: readonly number[], p: number): number | null {
   if (!values.length) return null;
   const sorted = [...values].sort((a, b) => a - b);
@@ -109,6 +131,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   let report: LoadReport;
   const latencies: number[] = [];
   let latencyCursor = 0;
+  const latencyHistogram: LatencyHistogram = { boundsMs: ALERT_LATENCY_BOUNDS_MS, counts: ALERT_LATENCY_BOUNDS_MS.map(() => 0).concat(0), sumMs: 0, count: 0 };
   const counters = { eventsEvaluated: 0, detections: 0, alertsCreated: 0, alertsGrouped: 0 };
   let newestEventMs = 0;
   let pendingCorrelationDetections: Detection[] = [];
@@ -192,6 +215,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     const latency = performance.now() - acceptedAt;
     if (latencies.length < LATENCY_WINDOW) latencies.push(latency);
     else latencies[latencyCursor++ % LATENCY_WINDOW] = latency;
+    observeLatency(latencyHistogram, latency);
     counters.detections += detections.length;
     counters.alertsCreated += stored.created.length;
     counters.alertsGrouped += stored.updated;
@@ -277,6 +301,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         ...counters,
         alertLatencyP50Ms: percentile(latencies, 50),
         alertLatencyP99Ms: percentile(latencies, 99),
+        alertLatencyHistogram: { ...latencyHistogram, counts: [...latencyHistogram.counts] },
         correlationState: correlation?.stateSize() ?? 0,
         index: engine.stats(),
       };

@@ -17,13 +17,21 @@ export type Permission =
   | 'alerts:read'
   | 'alerts:manage'
   | 'rules:read'
-  | 'rules:manage';
+  | 'rules:manage'
+  | 'inbound:write'
+  | 'metrics:read'
+  | 'integrations:read'
+  | 'integrations:manage';
 
 export const rolePermissions: Record<Role, readonly Permission[]> = {
-  admin: ['authenticated', 'events:read', 'hosts:read', 'hosts:manage', 'enrollment:manage', 'users:manage', 'audit:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage'],
-  analyst: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage'],
-  viewer: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'rules:read'],
+  admin: ['authenticated', 'events:read', 'hosts:read', 'hosts:manage', 'enrollment:manage', 'users:manage', 'audit:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage', 'inbound:write', 'metrics:read', 'integrations:read', 'integrations:manage'],
+  analyst: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage', 'integrations:read'],
+  viewer: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'rules:read', 'integrations:read'],
+  integration: ['inbound:write', 'alerts:read', 'metrics:read'],
 };
+
+/** Granted to every API token whatever its role: Prometheus scrapers authenticate with a token of any role. */
+export const apiTokenPermissions: readonly Permission[] = ['metrics:read'];
 
 export const SESSION_COOKIE = 'vigil_session';
 
@@ -59,7 +67,7 @@ export function accessHook(controlPlane: ControlPlane) {
     if (!secret) throw new VigilError('unauthenticated', 'log in or send "Authorization: Bearer <API token>"');
     const principal = controlPlane.authenticate(secret);
     if (!principal) throw new VigilError('unauthenticated', 'session or API token is invalid or expired');
-    if (!rolePermissions[principal.role].includes(permission)) {
+    if (!rolePermissions[principal.role].includes(permission) && !(principal.kind === 'api_token' && apiTokenPermissions.includes(permission))) {
       throw new VigilError('forbidden', `role ${principal.role} lacks permission ${permission}`);
     }
     request.principal = principal;

@@ -12,6 +12,7 @@ import { roles, type AgentRecord, type ControlPlane } from '../control-plane/sql
 import type { ServerConfig } from '../config.js';
 import type { ServerPki } from '../server-pki.js';
 import { SESSION_COOKIE } from './access.js';
+import { errorResponse } from './errors.js';
 import { consolePage } from './console-page.js';
 
 export interface ApiDeps {
@@ -22,9 +23,51 @@ export interface ApiDeps {
   agentEndpoint: () => string;
 }
 
-const errorResponse = { type: 'object', properties: { error: { type: 'object', additionalProperties: true } } };
 const isoDate = { type: 'string', format: 'date-time' };
 const categoryNames = categories.map((c) => c.name);
+
+// ---- OpenAPI documentation of the answers (schemas with examples; answers are never reshaped by them) ----
+const exampleUuid = '3f2b8c1a-9d4e-4f6a-8b7c-1d2e3f4a5b6c';
+const exampleHostId = '1f0c3a52-4b1e-4c3b-9a7d-6c1e2b3a4d5f';
+const exampleTime = '2026-03-01T10:00:00.000Z';
+const okSchema = { description: 'Done', type: 'object', required: ['ok'], properties: { ok: { type: 'boolean' } }, examples: [{ ok: true }] };
+const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
+const hostViewSchema = {
+  type: 'object',
+  required: ['id', 'hostname', 'state', 'enrolled_at'],
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    hostname: { type: 'string' },
+    state: { type: 'string', enum: ['online', 'offline', 'revoked'] },
+    enrolled_at: isoDate,
+    last_seen: nullable(isoDate),
+    address: nullable({ type: 'string' }),
+    revoked_at: nullable(isoDate),
+    version: nullable({ type: 'string' }),
+    os: nullable({ type: 'object', additionalProperties: true }),
+    uptime_s: nullable({ type: 'number' }),
+    counters: nullable({ type: 'object', additionalProperties: true }),
+    sources: nullable({ type: 'array', items: { type: 'object', additionalProperties: true } }),
+  },
+};
+const exampleHost = {
+  id: exampleHostId, hostname: 'web-01', state: 'online', enrolled_at: exampleTime, last_seen: exampleTime, address: '10.0.0.12', revoked_at: null,
+  version: '0.1.0', os: { name: 'Ubuntu', version: '24.04' }, uptime_s: 86400, counters: { events_sent: 1200 }, sources: [{ name: 'auditd', state: 'running' }],
+};
+const tokenRecordSchema = {
+  type: 'object',
+  required: ['id', 'description', 'createdBy', 'createdAt', 'expiresAt', 'maxUses', 'uses'],
+  additionalProperties: true,
+  properties: { id: { type: 'string' }, description: { type: 'string' }, createdBy: { type: 'string' }, createdAt: isoDate, expiresAt: isoDate, maxUses: { type: 'integer' }, uses: { type: 'integer' }, revokedAt: nullable(isoDate) },
+};
+const userSchema = { type: 'object', required: ['id', 'username', 'role', 'createdAt'], additionalProperties: true, properties: { id: { type: 'string' }, username: { type: 'string' }, role: { type: 'string', enum: roles }, createdAt: isoDate } };
+const exampleUser = { id: exampleUuid, username: 'analyst1', role: 'analyst', createdAt: exampleTime };
+const eventSchema = { type: 'object', additionalProperties: true, description: 'A stored event: flat object with dotted field names (see docs/schema.md)' };
+const exampleEvent = {
+  '@timestamp': exampleTime, 'event.id': exampleUuid, 'event.sequence': 41, 'event.category': 'process', 'event.action': 'start', 'host.id': exampleHostId,
+  'process.pid': 4242, 'process.executable': '/usr/bin/curl', 'process.name': 'curl', 'process.command_line': 'curl -s https://example.com', 'user.name': 'www-data',
+};
 
 export function hostState(agent: AgentRecord, heartbeatSeconds: number): 'online' | 'offline' | 'revoked' {
   if (agent.revokedAt) return 'revoked';
@@ -57,7 +100,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return reply.type('text/html; charset=utf-8').send(consolePage);
   });
 
-  app.get('/api/v1/health', { config: { permission: 'public' }, schema: { summary: 'Liveness and version', tags: ['system'] } }, async () => ({
+  app.get('/api/v1/health', { config: { permission: 'public' }, schema: { summary: 'Liveness and version', description: 'Answers while the server runs; no authentication. The CA fingerprint lets agents and clients pin the server CA.', response: { 200: { description: 'Server is up', type: 'object', required: ['status', 'ca_fingerprint', 'time'], properties: { status: { type: 'string', enum: ['ok'] }, ca_fingerprint: { type: 'string' }, time: isoDate }, examples: [{ status: 'ok', ca_fingerprint: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', time: exampleTime }] } }, tags: ['system'] } }, async () => ({
     status: 'ok',
     ca_fingerprint: pki.caFingerprint,
     time: new Date().toISOString(),
@@ -68,9 +111,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     {
       config: { permission: 'public' },
       schema: {
-        summary: 'Log in; returns a session token (also set as an HttpOnly cookie)',
+        summary: 'Log in; returns a session token (also set as an HttpOnly cookie)', description: 'Exchanges a user name and password for a session token, valid for the session lifetime. Send it as a bearer token or rely on the cookie. Limited to a few attempts per minute per source address.', response: { 200: { description: 'Logged in', type: 'object', required: ['token', 'expires_at', 'user'], properties: { token: { type: 'string' }, expires_at: isoDate, user: { type: 'object', required: ['username', 'role'], properties: { username: { type: 'string' }, role: { type: 'string', enum: roles } } } }, examples: [{ token: 'vgl_ses_Q2hhbmdlTWVJbW1lZGlhdGVseQ', expires_at: exampleTime, user: { username: 'admin', role: 'admin' } }] }, 401: errorResponse(401, { code: 'unauthenticated', message: 'wrong user name or password' }) },
         tags: ['auth'],
-        body: { type: 'object', required: ['username', 'password'], additionalProperties: false, properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } } },
+        body: { type: 'object', required: ['username', 'password'], additionalProperties: false, properties: { username: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } }, examples: [{ username: 'admin', password: 'correct-horse-battery-staple' }] },
       },
     },
     async (request, reply) => {
@@ -86,7 +129,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.post('/api/v1/auth/logout', { config: { permission: 'authenticated' }, schema: { tags: ['auth'], summary: 'End the current session' } }, async (request, reply) => {
+  app.post('/api/v1/auth/logout', { config: { permission: 'authenticated' }, schema: { tags: ['auth'], summary: 'End the current session', description: 'Ends the session of the calling bearer token or cookie and clears the cookie. API tokens are unaffected.', response: { 200: okSchema } } }, async (request, reply) => {
     const header = request.headers.authorization;
     if (header?.startsWith('Bearer vgl_ses_')) controlPlane.logout(header.slice(7));
     const cookie = /vigil_session=([^;]+)/.exec(request.headers.cookie ?? '');
@@ -95,7 +138,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return { ok: true };
   });
 
-  app.get('/api/v1/auth/me', { config: { permission: 'authenticated' }, schema: { tags: ['auth'], summary: 'Who is calling' } }, async (request) => request.principal);
+  app.get('/api/v1/auth/me', { config: { permission: 'authenticated' }, schema: { tags: ['auth'], summary: 'Who is calling', description: 'The principal behind the session or API token of the request.', response: { 200: { description: 'The caller', type: 'object', required: ['kind', 'id', 'name', 'role'], properties: { kind: { type: 'string', enum: ['user', 'api_token'] }, id: { type: 'string' }, name: { type: 'string' }, role: { type: 'string', enum: roles } }, examples: [{ kind: 'user', id: exampleUuid, name: 'admin', role: 'admin' }] } } } }, async (request) => request.principal);
 
   app.post(
     '/api/v1/enrollment-tokens',
@@ -103,7 +146,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       config: { permission: 'enrollment:manage' },
       schema: {
         tags: ['enrollment'],
-        summary: 'Create an enrollment token (shown once)',
+        summary: 'Create an enrollment token (shown once)', description: 'Creates a token agents enroll with (vigil enroll --token). The secret is shown only in this answer; it expires and may be limited to a number of uses.', response: { 200: { description: 'The token and its secret', type: 'object', required: ['id', 'token', 'expires_at', 'max_uses', 'ca_fingerprint'], properties: { id: { type: 'string' }, token: { type: 'string' }, expires_at: isoDate, max_uses: { type: 'integer' }, ca_fingerprint: { type: 'string' } }, examples: [{ id: exampleUuid, token: 'vgl_enr_U2VjcmV0T25seVNob3duT25jZQ', expires_at: exampleTime, max_uses: 1, ca_fingerprint: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08' }] } },
         body: {
           type: 'object',
           additionalProperties: false,
@@ -112,6 +155,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
             expires_in_s: { type: 'integer', minimum: 60, maximum: 90 * 86400, default: 86400 },
             max_uses: { type: 'integer', minimum: 0, maximum: 1000000, default: 1, description: '0 means unlimited until expiry' },
           },
+          examples: [{ description: 'web servers', expires_in_s: 86400, max_uses: 10 }],
         },
       },
     },
@@ -123,13 +167,13 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/api/v1/enrollment-tokens', { config: { permission: 'enrollment:manage' }, schema: { tags: ['enrollment'], summary: 'List enrollment tokens (without secrets)' } }, async () =>
+  app.get('/api/v1/enrollment-tokens', { config: { permission: 'enrollment:manage' }, schema: { tags: ['enrollment'], summary: 'List enrollment tokens (without secrets)', description: 'Every enrollment token with its use count, expiry and revocation; secrets are never shown again.', response: { 200: { description: 'Enrollment tokens, newest first', type: 'array', items: tokenRecordSchema, examples: [[{ id: exampleUuid, description: 'web servers', createdBy: 'admin', createdAt: exampleTime, expiresAt: exampleTime, maxUses: 10, uses: 2, revokedAt: null }]] } } } }, async () =>
     controlPlane.listEnrollmentTokens(),
   );
 
   app.delete(
     '/api/v1/enrollment-tokens/:id',
-    { config: { permission: 'enrollment:manage' }, schema: { tags: ['enrollment'], summary: 'Revoke an enrollment token', params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } } },
+    { config: { permission: 'enrollment:manage' }, schema: { tags: ['enrollment'], summary: 'Revoke an enrollment token', description: 'Revokes an active enrollment token: agents can no longer enroll with it. Agents enrolled before keep working.', response: { 200: okSchema }, params: { type: 'object', properties: { id: { type: 'string', format: 'uuid' } } } } },
     async (request) => {
       const { id } = request.params as { id: string };
       if (!controlPlane.revokeEnrollmentToken(id)) throw new VigilError('not_found', `no active enrollment token ${id}`);
@@ -144,7 +188,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       config: { permission: 'public' },
       schema: {
         tags: ['enrollment'],
-        summary: 'Enroll an agent with a token; returns its client certificate',
+        summary: 'Enroll an agent with a token; returns its client certificate', description: 'Called by `vigil enroll`: the agent sends its public key and an enrollment token and receives a client certificate for the mutual-TLS agent listener. Refused (403, enrollment_refused) when the token is unknown, revoked, expired or used up.', response: { 200: { description: 'Enrolled', type: 'object', required: ['agent_id', 'certificate_pem', 'ca_certificate_pem', 'agent_endpoint'], properties: { agent_id: { type: 'string' }, certificate_pem: { type: 'string' }, ca_certificate_pem: { type: 'string' }, agent_endpoint: { type: 'string' } }, examples: [{ agent_id: exampleHostId, certificate_pem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n', ca_certificate_pem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n', agent_endpoint: 'vigil.example.com:8444' }] }, 403: errorResponse(403, { code: 'enrollment_refused', message: 'enrollment token expired at 2026-03-01T10:00:00.000Z' }) },
         body: {
           type: 'object',
           required: ['token', 'hostname', 'public_key_pem'],
@@ -155,6 +199,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
             public_key_pem: { type: 'string', maxLength: 4096 },
             os: { type: 'object', additionalProperties: { type: 'string', maxLength: 200 } },
           },
+          examples: [{ token: 'vgl_enr_U2VjcmV0T25seVNob3duT25jZQ', hostname: 'web-01', public_key_pem: '-----BEGIN PUBLIC KEY-----\n...\n-----END PUBLIC KEY-----\n', os: { name: 'Ubuntu', version: '24.04' } }],
         },
       },
     },
@@ -174,7 +219,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/api/v1/hosts', { config: { permission: 'hosts:read' }, schema: { tags: ['hosts'], summary: 'List hosts with online/offline state' } }, async () =>
+  app.get('/api/v1/hosts', { config: { permission: 'hosts:read' }, schema: { tags: ['hosts'], summary: 'List hosts with online/offline state', description: 'Every enrolled host with its state (online when a heartbeat arrived within three heartbeat intervals), last heartbeat details and revocation.', response: { 200: { description: 'Hosts', type: 'array', items: hostViewSchema, examples: [[exampleHost]] } } } }, async () =>
     controlPlane.listAgents().map((agent) => hostView(agent, config.heartbeatIntervalSeconds)),
   );
 
@@ -185,13 +230,13 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     return agent;
   };
 
-  app.get('/api/v1/hosts/:id', { config: { permission: 'hosts:read' }, schema: { tags: ['hosts'], summary: 'One host', params: hostParams } }, async (request) =>
+  app.get('/api/v1/hosts/:id', { config: { permission: 'hosts:read' }, schema: { tags: ['hosts'], summary: 'One host', description: 'One enrolled host by id.', response: { 200: { description: 'The host', ...hostViewSchema, examples: [exampleHost] } }, params: hostParams } }, async (request) =>
     hostView(getHost((request.params as { id: string }).id), config.heartbeatIntervalSeconds),
   );
 
   app.post(
     '/api/v1/hosts/:id/revoke',
-    { config: { permission: 'hosts:manage' }, schema: { tags: ['hosts'], summary: 'Revoke a host: its certificate is refused from now on', params: hostParams, body: { type: ['object', 'null'], properties: { reason: { type: 'string', maxLength: 500 } } } } },
+    { config: { permission: 'hosts:manage' }, schema: { tags: ['hosts'], summary: 'Revoke a host: its certificate is refused from now on', description: 'Revokes the host and its certificates: its next batch or heartbeat is refused. Revoking twice is a conflict.', response: { 200: okSchema, 409: errorResponse(409, { code: 'conflict', message: 'host 1f0c3a52-4b1e-4c3b-9a7d-6c1e2b3a4d5f is already revoked' }) }, params: hostParams, body: { type: ['object', 'null'], properties: { reason: { type: 'string', maxLength: 500 } }, examples: [{ reason: 'decommissioned' }] } } },
     async (request) => {
       const { id } = request.params as { id: string };
       getHost(id);
@@ -217,7 +262,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get(
     '/api/v1/hosts/:id/events',
-    { config: { permission: 'events:read' }, schema: { tags: ['events'], summary: 'Events of a host by time range and type', params: hostParams, querystring: eventQuery, response: { 400: errorResponse } } },
+    { config: { permission: 'events:read' }, schema: { tags: ['events'], summary: 'Events of a host by time range and type', description: 'Stored events of one host, newest first by default, filtered by time range, category and action.', params: hostParams, querystring: eventQuery, response: { 200: { description: 'Events', type: 'object', required: ['events', 'count'], properties: { events: { type: 'array', items: eventSchema }, count: { type: 'integer' } }, examples: [{ events: [exampleEvent], count: 1 }] }, 400: errorResponse(400) } } },
     async (request) => {
       const { id } = request.params as { id: string };
       getHost(id);
@@ -241,7 +286,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       config: { permission: 'events:read' },
       schema: {
         tags: ['events'],
-        summary: 'Event counts grouped by category, action or host',
+        summary: 'Event counts grouped by category, action or host', description: 'Counts stored events, optionally of one host, category and time range, grouped by category, category/action, host or not at all.', response: { 200: { description: 'Counts', type: 'object', required: ['group_by', 'counts', 'total'], properties: { group_by: { type: 'string' }, counts: { type: 'array', items: { type: 'object', required: ['key', 'count'], properties: { key: { type: 'string' }, count: { type: 'integer' } } } }, total: { type: 'integer' } }, examples: [{ group_by: 'category', counts: [{ key: 'process', count: 1200 }, { key: 'network', count: 310 }], total: 1510 }] } },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -265,8 +310,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       config: { permission: 'users:manage' },
       schema: {
         tags: ['users'],
-        summary: 'Create a console user',
-        body: { type: 'object', required: ['username', 'password', 'role'], additionalProperties: false, properties: { username: { type: 'string' }, password: { type: 'string', maxLength: 1024 }, role: { type: 'string', enum: roles } } },
+        summary: 'Create a console user', description: 'Creates a user who logs in with a password (at least 12 characters) and acts with the permissions of the role.', response: { 200: { description: 'The user', ...userSchema, examples: [exampleUser] }, 409: errorResponse(409, { code: 'conflict', message: 'user analyst1 exists already' }) },
+        body: { type: 'object', required: ['username', 'password', 'role'], additionalProperties: false, properties: { username: { type: 'string' }, password: { type: 'string', maxLength: 1024 }, role: { type: 'string', enum: roles } }, examples: [{ username: 'analyst1', password: 'a-long-password-for-analyst1', role: 'analyst' }] },
       },
     },
     async (request) => {
@@ -277,7 +322,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  app.get('/api/v1/users', { config: { permission: 'users:manage' }, schema: { tags: ['users'], summary: 'List users' } }, async () => controlPlane.listUsers());
+  app.get('/api/v1/users', { config: { permission: 'users:manage' }, schema: { tags: ['users'], summary: 'List users', description: 'Active console users with their roles.', response: { 200: { description: 'Users', type: 'array', items: userSchema, examples: [[exampleUser]] } } } }, async () => controlPlane.listUsers());
 
   app.post(
     '/api/v1/api-tokens',
@@ -285,8 +330,8 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       config: { permission: 'users:manage' },
       schema: {
         tags: ['users'],
-        summary: 'Create an API token scoped to a role (shown once)',
-        body: { type: 'object', required: ['name', 'role'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: { type: 'string', enum: roles }, expires_in_s: { type: 'integer', minimum: 60 } } },
+        summary: 'Create an API token scoped to a role (shown once)', description: 'Creates a bearer token for scripts and integrations, acting with the permissions of its role (every token may also read GET /metrics). The secret is shown only in this answer. Tokens are rate-limited each on their own.', response: { 200: { description: 'The token and its secret', type: 'object', required: ['id', 'token', 'expires_at', 'role'], properties: { id: { type: 'string' }, token: { type: 'string' }, expires_at: nullable(isoDate), role: { type: 'string', enum: roles } }, examples: [{ id: exampleUuid, token: 'vgl_api_U2VjcmV0T25seVNob3duT25jZQ', expires_at: null, role: 'integration' }] } },
+        body: { type: 'object', required: ['name', 'role'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 100 }, role: { type: 'string', enum: roles }, expires_in_s: { type: 'integer', minimum: 60 } }, examples: [{ name: 'misp-feed', role: 'integration', expires_in_s: 31536000 }] },
       },
     },
     async (request) => {
@@ -299,7 +344,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   app.get(
     '/api/v1/audit',
-    { config: { permission: 'audit:read' }, schema: { tags: ['audit'], summary: 'Audit log, newest first', querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 5000, default: 200 } } } } },
+    { config: { permission: 'audit:read' }, schema: { tags: ['audit'], summary: 'Audit log, newest first', description: 'Who did what and when: logins, enrollments, revocations, rule and alert changes, inbound pushes.', response: { 200: { description: 'Audit entries', type: 'array', items: { type: 'object', required: ['id', 'time', 'actor', 'action', 'outcome'], additionalProperties: true, properties: { id: { type: 'integer' }, time: isoDate, actor: { type: 'string' }, action: { type: 'string' }, target: nullable({ type: 'string' }), outcome: { type: 'string', enum: ['success', 'failure'] }, detail: nullable({ type: 'string', description: 'JSON text' }) } }, examples: [[{ id: 7, time: exampleTime, actor: 'admin', action: 'agent.revoke', target: exampleHostId, outcome: 'success', detail: '{"reason":"decommissioned"}' }]] } }, querystring: { type: 'object', properties: { limit: { type: 'integer', minimum: 1, maximum: 5000, default: 200 } } } } },
     async (request) => controlPlane.auditLog((request.query as { limit: number }).limit),
   );
 

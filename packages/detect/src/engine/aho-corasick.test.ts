@@ -34,5 +34,6 @@ test('property: same patterns found as a naive includes() scan (seeded, 2,000 ca
     const patterns = Array.from({ length: 1 + Math.floor(random() * 12) }, () => word(5));
     const text = word(60);
     assert.deepEqual(found(patterns, text), naiveFind(patterns, text), `patterns ${JSON.stringify(patterns)} text ${JSON.stringify(text)}`);
+    assert.equal(buildAhoCorasick(patterns).test(text), naiveFind(patterns, text).length > 0);
   }
 });

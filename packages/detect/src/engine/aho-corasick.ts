@@ -6,6 +6,8 @@ export interface MultiPatternMatcher {
   readonly stateCount: number;
   /** Calls `found(index)` for every pattern occurring in `text`; an index may be reported more than once. */
   search(text: string, found: (patternIndex: number) => void): void;
+  /** Whether any pattern occurs in `text` (stops at the first). */
+  test(text: string): boolean;
 }
 
 /**
@@ -46,22 +48,25 @@ export function buildAhoCorasick(patterns: readonly string[]): MultiPatternMatch
   });
 
   // Breadth-first: failure links, then the dense transition table with outputs merged along failure chains.
+  // Transitions store the target's row offset (state × classCount), with the sign bit set when the target state has
+  // outputs: the search loop does one table load per code unit and a sign test.
   const stateCount = children.length;
-  const delta = new Int32Array(stateCount * classCount);
+  const stride = classCount;
+  const next = new Int32Array(stateCount * stride);
   const fail = new Int32Array(stateCount);
   const order: number[] = [0];
   for (let head = 0; head < order.length; head++) {
     const state = order[head]!;
-    const base = state * classCount;
-    const failBase = fail[state]! * classCount;
+    const base = state * stride;
+    const failBase = fail[state]! * stride;
     for (let cls = 0; cls < classCount; cls++) {
       const child = children[state]!.get(cls);
       if (child !== undefined) {
-        fail[child] = state === 0 ? 0 : delta[failBase + cls]!;
-        delta[base + cls] = child;
+        fail[child] = state === 0 ? 0 : next[failBase + cls]! / stride;
+        next[base + cls] = child * stride;
         order.push(child);
       } else {
-        delta[base + cls] = state === 0 ? 0 : delta[failBase + cls]!;
+        next[base + cls] = state === 0 ? 0 : next[failBase + cls]!;
       }
     }
     if (state !== 0) {
@@ -73,19 +78,37 @@ export function buildAhoCorasick(patterns: readonly string[]): MultiPatternMatch
   for (let s = 0; s < stateCount; s++) outStart[s + 1] = outStart[s]! + outputs[s]!.length;
   const outList = new Int32Array(outStart[stateCount]!);
   for (let s = 0; s < stateCount; s++) outList.set(outputs[s]!, outStart[s]!);
-
+  // Mark transitions into states with outputs (row offsets stay below 2^31 for any table that fits in memory).
+  for (let i = 0; i < next.length; i++) {
+    const target = next[i]! / stride;
+    if (outputs[target]!.length) next[i] = next[i]! | 0x80000000;
+  }
+  const OFFSET = 0x7fffffff;
   return {
     patternCount: patterns.length,
     stateCount,
     search(text, found) {
-      let state = 0;
+      let row = 0;
       for (let i = 0; i < text.length; i++) {
         const unit = text.charCodeAt(i);
-        const cls = unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0);
-        state = delta[state * classCount + cls]!;
-        const end = outStart[state + 1]!;
-        for (let o = outStart[state]!; o < end; o++) found(outList[o]!);
+        const target = next[row + (unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0))]!;
+        row = target & OFFSET;
+        if (target < 0) {
+          const state = row / stride;
+          const end = outStart[state + 1]!;
+          for (let o = outStart[state]!; o < end; o++) found(outList[o]!);
+        }
       }
+    },
+    test(text) {
+      let row = 0;
+      for (let i = 0; i < text.length; i++) {
+        const unit = text.charCodeAt(i);
+        const target = next[row + (unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0))]!;
+        if (target < 0) return true;
+        row = target;
+      }
+      return false;
     },
   };
 }

@@ -1,5 +1,6 @@
 // The streaming engine: rules indexed by event category; per category, one Aho-Corasick automaton per field over
-// every rule's required literals selects the candidate rules, and only those (plus rules without literals) are evaluated.
+// every rule's required literals selects the candidate rules (those whose every required literal set has a hit), and
+// only those (plus rules without literals) are evaluated.
 // It must report exactly what the naive engine reports (conformance suite); it never mutates events.
 
 import type { CompiledRule, DetectEvent, Detection, FieldAccessor } from '../core.js';
@@ -8,9 +9,12 @@ import { detectionOf, routesCategory, type RuleEngine, type RuleEngineOptions } 
 
 interface FieldIndex {
   accessor: FieldAccessor;
+  /** An automaton for many needles; for a few, `includes` per needle (much faster per character). */
   matcher: MultiPatternMatcher;
-  /** Rules (indexes into the category's rule list) per pattern index. */
+  /** Per pattern index: owners encoded as `rule index << 3 | required-set index`. */
   rulesOfPattern: Int32Array[];
+  /** Per pattern: the epoch it was last reported in, so repeated occurrences cost nothing. */
+  patternStamps: Uint32Array;
 }
 
 interface CategoryIndex {
@@ -18,6 +22,22 @@ interface CategoryIndex {
   /** Rules without a literal requirement: evaluated for every event of the category. */
   always: Int32Array;
   fields: FieldIndex[];
+  /** Per rule: the bit mask of its required sets (a candidate once all bits are set). */
+  requiredMask: Int32Array;
+}
+
+const FEW_NEEDLES = 8;
+
+/** The matcher interface over a handful of needles with String.prototype.includes. */
+function fewNeedles(patterns: readonly string[]): MultiPatternMatcher {
+  return {
+    patternCount: patterns.length,
+    stateCount: 0,
+    search(text, found) {
+      for (let i = 0; i < patterns.length; i++) if (text.includes(patterns[i]!)) found(i);
+    },
+    test: (text) => patterns.some((pattern) => text.includes(pattern)),
+  };
 }
 
 export interface IndexStats {
@@ -37,25 +57,32 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
     // Same order as the rule list, so that both engines report identically.
     const categoryRules = rules.filter((rule) => routesCategory(rule, category));
     const always: number[] = [];
+    const requiredMask = new Int32Array(categoryRules.length);
     const perField = new Map<string, { accessor: FieldAccessor; needles: Map<string, Set<number>> }>();
     categoryRules.forEach((compiled, ruleIndex) => {
-      if (!compiled.anyOf?.length) {
+      const sets = compiled.allOf?.length ? compiled.allOf : compiled.anyOf?.length ? [compiled.anyOf] : undefined;
+      if (!sets) {
         always.push(ruleIndex);
         return;
       }
-      for (const { accessor, needle } of compiled.anyOf) {
-        let field = perField.get(accessor.key);
-        if (!field) perField.set(accessor.key, (field = { accessor, needles: new Map() }));
-        let owners = field.needles.get(needle);
-        if (!owners) field.needles.set(needle, (owners = new Set()));
-        owners.add(ruleIndex);
-      }
+      // A rule with an empty required set can never match: it is not indexed at all.
+      if (sets.some((set) => set.length === 0)) return;
+      sets.forEach((set, setIndex) => {
+        requiredMask[ruleIndex] = requiredMask[ruleIndex]! | (1 << setIndex);
+        for (const { accessor, needle } of set) {
+          let field = perField.get(accessor.key);
+          if (!field) perField.set(accessor.key, (field = { accessor, needles: new Map() }));
+          let owners = field.needles.get(needle);
+          if (!owners) field.needles.set(needle, (owners = new Set()));
+          owners.add((ruleIndex << 3) | setIndex);
+        }
+      });
     });
     const fields: FieldIndex[] = [...perField.values()].map(({ accessor, needles }) => {
       const patterns = [...needles.keys()];
-      return { accessor, matcher: buildAhoCorasick(patterns), rulesOfPattern: patterns.map((p) => Int32Array.from(needles.get(p)!)) };
+      return { accessor, matcher: patterns.length <= FEW_NEEDLES ? fewNeedles(patterns) : buildAhoCorasick(patterns), rulesOfPattern: patterns.map((p) => Int32Array.from(needles.get(p)!)), patternStamps: new Uint32Array(patterns.length) };
     });
-    return { rules: categoryRules, always: Int32Array.from(always), fields };
+    return { rules: categoryRules, always: Int32Array.from(always), fields, requiredMask };
   }
 
   function indexFor(category: string): CategoryIndex {
@@ -67,28 +94,39 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
   // Candidate marking without clearing: a rule is a candidate for the current event when its stamp equals `epoch`.
   let stamps = new Uint32Array(16);
   let epoch = 0;
-  const candidates: number[] = [];
+  let candidates = new Int32Array(64);
+  let candidateCount = 0;
   let currentIndex: CategoryIndex | undefined;
   let currentPatternRules: Int32Array[] = [];
+  let currentPatternStamps: Uint32Array = new Uint32Array(0);
+  let masks: Int32Array = new Int32Array(16);
+  let currentRequired: Int32Array = new Int32Array(0);
   const onPattern = (pattern: number) => {
+    if (currentPatternStamps[pattern] === epoch) return;
+    currentPatternStamps[pattern] = epoch;
     const owners = currentPatternRules[pattern]!;
     for (let i = 0; i < owners.length; i++) {
-      const rule = owners[i]!;
+      const code = owners[i]!;
+      const rule = code >> 3;
       if (stamps[rule] !== epoch) {
         stamps[rule] = epoch;
-        candidates.push(rule);
+        masks[rule] = 0;
       }
+      const before = masks[rule]!;
+      const after = before | (1 << (code & 7));
+      if (after === before) continue;
+      masks[rule] = after;
+      if (after === currentRequired[rule]) candidates[candidateCount++] = rule;
     }
   };
 
-  function scan(field: FieldIndex, value: unknown): void {
+  function scan(field: FieldIndex, event: DetectEvent): void {
+    const value = field.accessor.get(event);
     if (value === undefined || value === null) return;
-    if (Array.isArray(value)) {
-      for (const element of value) scan(field, element);
-      return;
-    }
-    if (typeof value === 'object') return;
-    field.matcher.search(String(value).toLowerCase(), onPattern);
+    if (typeof value === 'string') field.matcher.search(value.toLowerCase(), onPattern);
+    else if (Array.isArray(value)) {
+      for (const element of value) if (element !== null && typeof element !== 'object') field.matcher.search(String(element).toLowerCase(), onPattern);
+    } else if (typeof value !== 'object') field.matcher.search(String(value).toLowerCase(), onPattern);
   }
 
   return {
@@ -99,20 +137,28 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
       for (const event of events) {
         const index = indexFor(String(event['event.category']));
         if (!index.rules.length) continue;
-        if (stamps.length < index.rules.length) stamps = new Uint32Array(index.rules.length * 2);
+        if (stamps.length < index.rules.length) {
+          stamps = new Uint32Array(index.rules.length * 2);
+          masks = new Int32Array(index.rules.length * 2);
+        }
+        currentRequired = index.requiredMask;
+        if (candidates.length < index.rules.length) candidates = new Int32Array(index.rules.length);
         if (++epoch === 0xffffffff) {
           stamps.fill(0);
+          for (const field of index.fields) field.patternStamps.fill(0);
           epoch = 1;
         }
-        candidates.length = 0;
+        candidateCount = 0;
         currentIndex = index;
         for (const field of index.fields) {
           currentPatternRules = field.rulesOfPattern;
-          scan(field, field.accessor.get(event));
+          currentPatternStamps = field.patternStamps;
+          scan(field, event);
         }
-        for (let i = 0; i < index.always.length; i++) candidates.push(index.always[i]!);
-        candidates.sort((a, b) => a - b);
-        for (const ruleIndex of candidates) {
+        for (let i = 0; i < index.always.length; i++) candidates[candidateCount++] = index.always[i]!;
+        // Rule order (= the naive engine's order), so both engines report identically.
+        const selected = candidates.subarray(0, candidateCount).sort();
+        for (const ruleIndex of selected) {
           const compiled = currentIndex.rules[ruleIndex]!;
           const hits = compiled.match(event);
           if (!hits) continue;

@@ -442,11 +442,14 @@ function lowerIndex(data: Record<string, unknown>): Map<string, unknown> {
   let index = lowerIndexes.get(data);
   if (!index) {
     index = new Map();
-    for (const [key, value] of Object.entries(data)) if (!index.has(key.toLowerCase())) index.set(key.toLowerCase(), value);
-    // Some providers (Defender: "Threat Name", "Process Name") put spaces in names that Sigma writes without them.
-    for (const [key, value] of Object.entries(data)) {
-      const squeezed = key.toLowerCase().replace(/\s+/g, '');
-      if (!index.has(squeezed)) index.set(squeezed, value);
+    for (const key in data) {
+      const lower = key.toLowerCase();
+      if (!index.has(lower)) index.set(lower, data[key]);
+      // Some providers (Defender: "Threat Name", "Process Name") put spaces in names that Sigma writes without them.
+      if (key.includes(' ')) {
+        const squeezed = lower.replace(/\s+/g, '');
+        if (!index.has(squeezed)) index.set(squeezed, data[key]);
+      }
     }
     lowerIndexes.set(data, index);
   }

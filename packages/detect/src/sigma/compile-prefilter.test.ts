@@ -83,7 +83,7 @@ function admitted(rule: CompiledRule, event: DetectEvent): boolean {
   });
 }
 
-test('anyOf admits every event a corpus rule matches (generated events)', () => {
+test('anyOf and every allOf set admit every event a corpus rule matches (generated events)', () => {
   const sources = ['rules', 'rules-emerging-threats', 'rules-threat-hunting'].flatMap((folder) => readRuleSources(corpusPath('sigma', folder)));
   const set = loadSigmaRules(sources, { resolver, router });
   assert.equal(set.problems.filter((problem) => problem.severity === 'error').length, 0);
@@ -94,7 +94,7 @@ test('anyOf admits every event a corpus rule matches (generated events)', () => 
   for (const rule of set.rules) {
     if (rule.anyOf) {
       withNeedles++;
-      for (const { needle } of rule.anyOf) assert.ok(needle.length >= 3 && needle === needle.toLowerCase(), `${rule.rule.id}: bad needle '${needle}'`);
+      for (const { needle } of rule.anyOf) assert.ok((needle.length >= 3 || (needle.length > 0 && /[^\x00-\x7f]/.test(needle))) && needle === needle.toLowerCase(), `${rule.rule.id}: bad needle '${needle}'`);
     }
     let ruleMatched = false;
     for (let attempt = 0; attempt < 12; attempt++) {
@@ -103,6 +103,9 @@ test('anyOf admits every event a corpus rule matches (generated events)', () => 
       matched++;
       ruleMatched = true;
       assert.ok(admitted(rule, event), `${rule.rule.file}: anyOf ${JSON.stringify(rule.anyOf?.map((entry) => [entry.accessor.key, entry.needle]))} rejects matching event ${JSON.stringify(event)}`);
+      for (const [index, required] of (rule.allOf ?? []).entries()) {
+        assert.ok(admitted({ ...rule, anyOf: required }, event), `${rule.rule.file}: allOf[${index}] ${JSON.stringify(required.map((entry) => [entry.accessor.key, entry.needle]))} rejects matching event ${JSON.stringify(event)}`);
+      }
     }
     if (ruleMatched) rulesMatched++;
   }

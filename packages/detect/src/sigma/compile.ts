@@ -13,6 +13,8 @@ import { compileCidr, compileSigmaRegex, expandPlaceholders, expandStringValue, 
 import type { ModifierChain } from './modifiers.js';
 import { valueLocation } from './parse.js';
 import { type PatternPart, type StringTest, compilePattern, hasWildcards, longestLiteral, lowerParts, plainText } from './wildcard.js';
+import { buildAhoCorasick } from '../engine/aho-corasick.js';
+import { requiredRegexLiteral } from './regex-literals.js';
 
 export interface CompileOptions {
   resolver: FieldResolver;
@@ -28,15 +30,24 @@ interface Node {
   /** Pushes the hits of what matched; on false, leaves `hits` as it found it. */
   test(event: DetectEvent, hits: FieldHit[]): boolean;
   needles: NeedleSet;
+  /** Sets that must ALL have a hit when the node matches (defaults to `[needles]`, or none when needles is undefined). */
+  cnf?: Needle[][];
 }
 
+function cnfOf(node: Node): Needle[][] {
+  return node.cnf ?? (node.needles ? [node.needles] : []);
+}
+
+const MAX_REQUIRED_SETS = 8;
+
 const minimumNeedleLength = 3;
+/** A needle is selective enough for the prefilter: 3+ characters, or any non-ASCII character (emoji, homoglyphs, RTL marks). */
+const usableNeedle = (needle: string): boolean => needle.length >= minimumNeedleLength || (needle.length > 0 && /[^\x00-\x7f]/.test(needle));
 
 // ---- per-event value cache ----
 
 type TextValue = string | readonly string[] | null;
 let cachedEvent: DetectEvent | undefined;
-const cachedValues = new Map<string, TextValue>();
 const rawKeyPrefix = '\u0001';
 
 function toText(value: unknown, lower: boolean): TextValue {
@@ -61,19 +72,39 @@ function toText(value: unknown, lower: boolean): TextValue {
   }
 }
 
+/** Cache slots: one per (accessor key, raw) pair, assigned at compile time so that a lookup is an array index. */
+const slotByKey = new Map<string, number>();
+const slotStamp: number[] = [];
+const slotValue: TextValue[] = [];
+let cacheStamp = 0;
+
+function slotOf(accessor: FieldAccessor, raw: boolean): number {
+  const key = raw ? rawKeyPrefix + accessor.key : accessor.key;
+  let slot = slotByKey.get(key);
+  if (slot === undefined) {
+    slot = slotByKey.size;
+    slotByKey.set(key, slot);
+    slotStamp.push(0);
+    slotValue.push(null);
+  }
+  return slot;
+}
+
 /** The accessor's value as text (lower-cased unless `raw`), cached for the current event. Null for absent and object values. */
-function textOf(event: DetectEvent, accessor: FieldAccessor, raw: boolean): TextValue {
+function textAt(event: DetectEvent, accessor: FieldAccessor, raw: boolean, slot: number): TextValue {
   if (event !== cachedEvent) {
     cachedEvent = event;
-    cachedValues.clear();
+    cacheStamp++;
   }
-  const key = raw ? rawKeyPrefix + accessor.key : accessor.key;
-  let text = cachedValues.get(key);
-  if (text === undefined) {
-    text = toText(accessor.get(event), !raw);
-    cachedValues.set(key, text);
-  }
+  if (slotStamp[slot] === cacheStamp) return slotValue[slot] as TextValue;
+  const text = toText(accessor.get(event), !raw);
+  slotStamp[slot] = cacheStamp;
+  slotValue[slot] = text;
   return text;
+}
+
+function textOf(event: DetectEvent, accessor: FieldAccessor, raw: boolean): TextValue {
+  return textAt(event, accessor, raw, slotOf(accessor, raw));
 }
 
 function isAbsent(value: unknown): boolean {
@@ -359,7 +390,7 @@ class RuleCompiler {
   ): { group: ValueGroup; literals: string[] | undefined } | undefined {
     if (value === null) {
       if (keyword) return undefined;
-      return { group: { exact: new Set(), tests: [], nullable: true }, literals: undefined };
+      return { group: newGroup({ nullable: true }), literals: undefined };
     }
     if (chain.regexFlags !== undefined) {
       const compiled = compileSigmaRegex(String(value), chain.regexFlags);
@@ -368,7 +399,8 @@ class RuleCompiler {
         return undefined;
       }
       const regex = compiled.regex;
-      return { group: { exact: new Set(), tests: [(text) => regex.test(text)], nullable: false }, literals: undefined };
+      const literal = requiredRegexLiteral(String(value))?.toLowerCase();
+      return { group: newGroup({ tests: [(text) => regex.test(text)] }), literals: literal !== undefined && usableNeedle(literal) ? [literal] : undefined };
     }
     if (chain.cidr) {
       const test = compileCidr(String(value));
@@ -376,7 +408,7 @@ class RuleCompiler {
         this.report('error', 'invalid_cidr', `invalid CIDR network '${String(value)}'`, location);
         return undefined;
       }
-      return { group: { exact: new Set(), tests: [test], nullable: false }, literals: undefined };
+      return { group: newGroup({ tests: [test] }), literals: undefined };
     }
     let texts = [String(value)];
     if (chain.expand) {
@@ -397,14 +429,14 @@ class RuleCompiler {
       }
       patterns.push(...expanded.patterns);
     }
-    const group: ValueGroup = { exact: new Set(), tests: [], nullable: false };
+    const group = newGroup({});
     let literals: string[] | undefined = [];
     for (const pattern of patterns) {
       const parts = chain.cased ? pattern : lowerParts(pattern);
       if (!hasWildcards(parts)) group.exact.add(plainText(parts));
-      else group.tests.push(compilePattern(parts));
+      else addPattern(group, parts);
       const needle = longestLiteral(pattern).toLowerCase();
-      if (needle.length < minimumNeedleLength) literals = undefined;
+      if (!usableNeedle(needle)) literals = undefined;
       else literals?.push(needle);
     }
     return { group, literals: literals && [...new Set(literals)] };
@@ -425,27 +457,88 @@ function toNumber(value: unknown): number | undefined {
   return undefined;
 }
 
-/** Values of one item that are OR'ed: exact texts, pattern tests, and whether absent/null/empty matches. */
+/**
+ * Values of one item that are OR'ed: exact texts, `*text*`, `text*` and `*text` patterns (matched together, with an
+ * automaton or length-bucketed sets when there are many), other pattern tests, and whether absent/null/empty matches.
+ */
 interface ValueGroup {
   exact: Set<string>;
+  contains: string[];
+  prefixes: string[];
+  suffixes: string[];
   tests: StringTest[];
   nullable: boolean;
+  /** Built on first use from the lists above. */
+  matcher?: (text: string) => boolean;
+}
+
+function newGroup(init: { tests?: StringTest[]; nullable?: boolean }): ValueGroup {
+  return { exact: new Set(), contains: [], prefixes: [], suffixes: [], tests: init.tests ?? [], nullable: init.nullable ?? false };
+}
+
+function addPattern(group: ValueGroup, parts: readonly PatternPart[]): void {
+  const [first, second, third] = parts;
+  if (parts.length === 3 && first?.kind === 'any' && second?.kind === 'text' && third?.kind === 'any') group.contains.push(second.text);
+  else if (parts.length === 2 && first?.kind === 'text' && second?.kind === 'any') group.prefixes.push(first.text);
+  else if (parts.length === 2 && first?.kind === 'any' && second?.kind === 'text') group.suffixes.push(second.text);
+  else group.tests.push(compilePattern(parts));
 }
 
 function mergeGroups(groups: readonly ValueGroup[]): ValueGroup {
-  const merged: ValueGroup = { exact: new Set(), tests: [], nullable: false };
+  const merged = newGroup({});
   for (const group of groups) {
     for (const text of group.exact) merged.exact.add(text);
+    merged.contains.push(...group.contains);
+    merged.prefixes.push(...group.prefixes);
+    merged.suffixes.push(...group.suffixes);
     merged.tests.push(...group.tests);
     merged.nullable ||= group.nullable;
   }
   return merged;
 }
 
+/** Affixes bucketed by length: one slice and one set lookup per distinct length instead of one call per affix. */
+function affixTest(affixes: readonly string[], atStart: boolean): ((text: string) => boolean) | undefined {
+  if (affixes.length === 0) return undefined;
+  if (affixes.length <= 4) return atStart ? (text) => affixes.some((a) => text.startsWith(a)) : (text) => affixes.some((a) => text.endsWith(a));
+  const byLength = new Map<number, Set<string>>();
+  for (const affix of affixes) {
+    let set = byLength.get(affix.length);
+    if (!set) byLength.set(affix.length, (set = new Set()));
+    set.add(affix);
+  }
+  const buckets = [...byLength].sort((a, b) => a[0] - b[0]);
+  return (text) => {
+    for (const [length, set] of buckets) {
+      if (length > text.length) return false;
+      if (set.has(atStart ? text.slice(0, length) : text.slice(text.length - length))) return true;
+    }
+    return false;
+  };
+}
+
+function buildMatcher(group: ValueGroup): (text: string) => boolean {
+  const checks: ((text: string) => boolean)[] = [];
+  const { exact, contains, tests } = group;
+  if (exact.size) checks.push((text) => exact.has(text));
+  if (contains.length > 4) {
+    const automaton = buildAhoCorasick(contains);
+    checks.push((text) => automaton.test(text));
+  } else if (contains.length) checks.push((text) => contains.some((needle) => text.includes(needle)));
+  const prefix = affixTest(group.prefixes, true);
+  if (prefix) checks.push(prefix);
+  const suffix = affixTest(group.suffixes, false);
+  if (suffix) checks.push(suffix);
+  if (tests.length) checks.push((text) => tests.some((test) => test(text)));
+  if (checks.length === 1) return checks[0]!;
+  return (text) => {
+    for (const check of checks) if (check(text)) return true;
+    return false;
+  };
+}
+
 function textMatches(group: ValueGroup, text: string): boolean {
-  if (group.exact.has(text)) return true;
-  for (const test of group.tests) if (test(text)) return true;
-  return false;
+  return (group.matcher ??= buildMatcher(group))(text);
 }
 
 function groupMatches(group: ValueGroup, value: TextValue): boolean {
@@ -458,9 +551,12 @@ function groupMatches(group: ValueGroup, value: TextValue): boolean {
 /** Groups are AND'ed (one group unless `all`); a group matches when any accessor's value matches it. */
 function textNode(groups: readonly ValueGroup[], accessors: readonly FieldAccessor[], raw: boolean, label: string, needles: NeedleSet): Node {
   const single = accessors.length === 1 ? accessors[0] : undefined;
+  const slots = accessors.map((accessor) => slotOf(accessor, raw));
+  const singleSlot = slots[0] ?? 0;
   const groupHit = (event: DetectEvent, group: ValueGroup): FieldAccessor | undefined => {
-    for (const accessor of accessors) {
-      if (groupMatches(group, textOf(event, accessor, raw))) return accessor;
+    for (let i = 0; i < accessors.length; i++) {
+      const accessor = accessors[i]!;
+      if (groupMatches(group, textAt(event, accessor, raw, slots[i]!))) return accessor;
       if (group.nullable && isAbsent(accessor.get(event))) return accessor;
     }
     return undefined;
@@ -470,7 +566,7 @@ function textNode(groups: readonly ValueGroup[], accessors: readonly FieldAccess
     return {
       needles,
       test(event, hits) {
-        if (!groupMatches(group, textOf(event, single, raw)) && !(group.nullable && isAbsent(single.get(event)))) return false;
+        if (!groupMatches(group, textAt(event, single, raw, singleSlot)) && !(group.nullable && isAbsent(single.get(event)))) return false;
         hits.push({ field: label, value: single.get(event) });
         return true;
       },
@@ -508,8 +604,22 @@ function notNode(operand: Node): Node {
 
 function andNode(operands: readonly Node[]): Node {
   if (operands.length === 1) return operands[0] as Node;
+  const required: Needle[][] = [];
+  const seen = new Set<string>();
+  for (const operand of operands) {
+    for (const set of cnfOf(operand)) {
+      const key = set.map((n) => n.accessor.key + '\u0000' + n.needle).sort().join('\u0001');
+      if (!seen.has(key)) {
+        seen.add(key);
+        required.push(set);
+      }
+    }
+  }
+  // The most selective sets first (an empty set means the node can never match); at most MAX_REQUIRED_SETS.
+  required.sort((a, b) => needleScore(b) - needleScore(a) || a.length - b.length);
   return {
     needles: bestOf(operands.map((operand) => operand.needles)),
+    cnf: required.slice(0, MAX_REQUIRED_SETS),
     test(event, hits) {
       const mark = hits.length;
       for (const operand of operands) {
@@ -535,15 +645,35 @@ function orNode(operands: readonly Node[]): Node {
   };
 }
 
+/** Route tests shared by every rule of the same logsource, each remembering its verdict for the last event. */
+const routeTests = new Map<string, (event: DetectEvent) => boolean>();
+
 function routeTest(route: LogsourceRoute): (event: DetectEvent) => boolean {
+  const key = JSON.stringify(route.conditions);
+  const known = routeTests.get(key);
+  if (known) return known;
   const conditions = route.conditions.map((condition) => ({ field: condition.field, values: new Set(condition.anyOf.map(String)) }));
-  if (conditions.length === 0) return () => true;
   const valueIn = (value: unknown, values: Set<string>): boolean =>
     typeof value === 'string' || typeof value === 'number' ? values.has(String(value)) : Array.isArray(value) && value.some((element) => valueIn(element, values));
-  return (event) => {
-    for (const condition of conditions) if (!valueIn(event[condition.field], condition.values)) return false;
-    return true;
-  };
+  let lastEvent: DetectEvent | undefined;
+  let lastVerdict = false;
+  const test =
+    conditions.length === 0
+      ? () => true
+      : (event: DetectEvent) => {
+          if (event === lastEvent) return lastVerdict;
+          lastEvent = event;
+          lastVerdict = true;
+          for (const condition of conditions) {
+            if (!valueIn(event[condition.field], condition.values)) {
+              lastVerdict = false;
+              break;
+            }
+          }
+          return lastVerdict;
+        };
+  routeTests.set(key, test);
+  return test;
 }
 
 const silentAccessor: FieldAccessor = { key: '\u0000unsupported', get: () => undefined, sql: 'NULL' };
@@ -573,5 +703,7 @@ export function compileSigmaRule(rule: SigmaRule, options: CompileOptions): { co
     },
   };
   if (root.needles) compiled.anyOf = root.needles;
+  const required = cnfOf(root);
+  if (required.length) compiled.allOf = required;
   return { compiled, problems: compiler.problems };
 }

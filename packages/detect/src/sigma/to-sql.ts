@@ -655,14 +655,32 @@ function cidrSql(context: BuildContext, accessorSql: string, text: string, locat
   return overValue(context, accessorSql, (scalar) => (range.family === 4 ? ipv4InRangeSql(context, scalar, low, high) : ipv6InRangeSql(context, scalar, low, high)));
 }
 
+/** What the CIDR expressions need from their query: fresh lambda variable names (unique within one SQL text). */
+export interface SqlNames {
+  lambdaVariable(): string;
+}
+
+/**
+ * A DuckDB boolean expression: whether the text expression `scalarSql` is an IPv4 or IPv6 address inside the range
+ * `cidr` (a bare address is a one-address range). The range ends are bound through `bind`; a text that is not an
+ * address is FALSE (NULL for a NULL input). Undefined when `cidr` is not an IPv4 or IPv6 CIDR range.
+ */
+export function cidrRangeSql(scalarSql: string, cidr: string, bind: (value: string | number) => string, names: SqlNames): string | undefined {
+  const range = parseCidr(cidr);
+  if (!range) return undefined;
+  const low = bind(range.low);
+  const high = bind(range.high);
+  return range.family === 4 ? ipv4InRangeSql(names, scalarSql, low, high) : ipv6InRangeSql(names, scalarSql, low, high);
+}
+
 /** `expression` evaluated once and named for `body` (a one-element list_transform). */
-function withName(context: BuildContext, expression: string, body: (name: string) => string): string {
+function withName(context: SqlNames, expression: string, body: (name: string) => string): string {
   const name = context.lambdaVariable();
   return `list_transform([${expression}], lambda ${name}: ${body(name)})[1]`;
 }
 
 /** Octets of a dotted-quad text (each 1-3 digits, leading zeros allowed) as BIGINTs; the caller checks `<= 255`. */
-function octetsSql(context: BuildContext, dotted: string): string {
+function octetsSql(context: SqlNames, dotted: string): string {
   const part = context.lambdaVariable();
   return `list_transform(string_split(${dotted}, '.'), lambda ${part}: CAST(${part} AS BIGINT))`;
 }
@@ -670,7 +688,7 @@ function octetsSql(context: BuildContext, dotted: string): string {
 const dottedQuad = String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`;
 
 /** The trimmed address as a 32-bit number compared with the range; a text that is not a dotted quad is FALSE. */
-function ipv4InRangeSql(context: BuildContext, scalar: string, low: string, high: string): string {
+function ipv4InRangeSql(context: SqlNames, scalar: string, low: string, high: string): string {
   return withName(context, `trim(${scalar})`, (address) =>
     `CASE WHEN regexp_full_match(${address}, '${dottedQuad}') THEN ` +
     withName(context, octetsSql(context, address), (octets) =>
@@ -685,7 +703,7 @@ function ipv4InRangeSql(context: BuildContext, scalar: string, low: string, high
  * hex groups: 32 lower-case characters, which order exactly as the 128-bit number, compared with the range's ends in
  * the same form. A text that is not an IPv6 address is FALSE.
  */
-function ipv6InRangeSql(context: BuildContext, scalar: string, low: string, high: string): string {
+function ipv6InRangeSql(context: SqlNames, scalar: string, low: string, high: string): string {
   return withName(context, `split_part(lower(trim(${scalar})), '%', 1)`, (written) => {
     const embedded =
       `CASE WHEN regexp_matches(${written}, ':${dottedQuad}$') THEN ` +

@@ -75,6 +75,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   /** Highest journal number that is durable (journal mode: acknowledged). */
   let journaledThrough = 0;
   let loading: Promise<void> | undefined;
+  /** Events of the entries `loading` is loading now (for stats). */
+  let loadingEvents = 0;
   let closed = false;
   let nextJournalNumber = 1;
   let loadedThrough = 0;
@@ -267,6 +269,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       events += entry.events;
       entries.push(entry);
     }
+    loadingEvents = events;
     loading = loadEntries(entries)
       .then(() => {
         loadFailures = 0;
@@ -301,6 +304,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       })
       .finally(() => {
         loading = undefined;
+        loadingEvents = 0;
         if (!loadQueue.length && !journalsInFlight.size && ackMode === 'commit') projected.clear();
         if (!closed || loadQueue.length) pumpLoad();
       });
@@ -437,6 +441,16 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       const sql = `SELECT * FROM ${source(query)} ${where} ORDER BY "@timestamp" ${query.order === 'asc' ? 'ASC' : 'DESC'}, "event.sequence" ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${limit}`;
       const result = await reader!.runAndReadAll(sql, params);
       return result.getRowObjectsJS().map(toPlainEvent);
+    },
+
+    stats() {
+      return {
+        append_queue_length: queue.length,
+        journal_groups_in_flight: journalsInFlight.size,
+        load_queue_length: loadQueue.length,
+        events_journaled_not_loaded: loadQueue.reduce((sum, entry) => sum + entry.events, 0) + loadingEvents,
+        load_failures: loadFailures,
+      };
     },
 
     async search(query) {

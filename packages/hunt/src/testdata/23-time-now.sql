@@ -1,0 +1,8 @@
+SELECT "event.id"
+FROM "events_process"
+WHERE coalesce("@timestamp" > CAST($1 AS TIMESTAMP), false)
+ORDER BY "@timestamp" DESC NULLS LAST, "event.sequence" DESC NULLS LAST
+LIMIT $2
+-- kind: events
+-- params: ["2026-03-01T00:00:00.000Z",1000]
+-- columns: event.id:keyword
