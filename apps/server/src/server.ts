@@ -25,6 +25,10 @@ import { createHttpMetrics, createMetricsRegistry, createRateWindow, registerMet
 import { registerInboundRoutes } from './http/inbound-routes.js';
 import { IntelDb } from './intel/intel-db.js';
 import { createSweeper, type Sweeper } from './intel/sweeper.js';
+import { registerExporterFailures } from './http/metrics.js';
+import { registerIntegrationRoutes } from './http/integration-routes.js';
+import { IntegrationsDb } from './integrations/integrations-db.js';
+import { createIntegrationService, type IntegrationService } from './integrations/integration-service.js';
 
 export interface RunningServer {
   apiUrl: string;
@@ -44,6 +48,9 @@ export interface RunningServer {
   metrics: MetricsRegistry;
   intel: IntelDb;
   sweeper: Sweeper;
+  /** Export destinations: alert outbox and raw event forwarding. */
+  integrations: IntegrationService;
+  integrationsDb: IntegrationsDb;
   close(): Promise<void>;
 }
 
@@ -69,6 +76,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
   const intel = new IntelDb(join(config.dataDir, 'intel.sqlite'));
   const sweeper = createSweeper({ db: intel, store });
+  const integrationsDb = new IntegrationsDb(join(config.dataDir, 'integrations.sqlite'));
+  const integrations = createIntegrationService({ db: integrationsDb, store });
+  detection.onAlerts((created) => integrations.enqueueAlerts(created));
   const metrics = createMetricsRegistry();
   const ingestRate = createRateWindow(() => counters.accepted);
   const httpMetrics = createHttpMetrics();
@@ -118,6 +128,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
     registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
+    registerIntegrationRoutes(api, { controlPlane, db: integrationsDb, service: integrations });
+    registerExporterFailures(metrics, () => integrationsDb.listDestinations().map((d) => ({ exporter: d.name, failures: integrationsDb.state(d.id)?.failedAttempts ?? 0 })));
+    integrations.start();
     registerMetricsRoute(api, metrics);
     api.get('/api/v1/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () => api!.swagger());
     api.get(
@@ -163,11 +176,15 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       metrics,
       intel,
       sweeper,
+      integrations,
+      integrationsDb,
       close: () =>
         (closing ??= (async () => {
           await agents!.close();
           await api!.close();
           ingestRate.stop();
+          await integrations.close();
+          integrationsDb.close();
           await sweeper.close();
           intel.close();
           detection.close();
@@ -181,6 +198,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     await agents?.close().catch(() => undefined);
     await api?.close().catch(() => undefined);
     ingestRate.stop();
+    await integrations.close();
+    integrationsDb.close();
     await sweeper.close();
     intel.close();
     detection.close();

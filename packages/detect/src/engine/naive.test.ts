@@ -1,0 +1,4 @@
+import { runEngineConformance } from './conformance.case.test.js';
+import { createNaiveEngine } from './naive.js';
+
+runEngineConformance({ name: 'naive', create: (options) => createNaiveEngine(options) });
