@@ -11,7 +11,9 @@ import { startAgent, enroll, isEnrolled } from '@vigil/agent';
 import { formatFingerprint } from '@vigil/pki';
 import { readFileSync } from 'node:fs';
 import { agentSources } from './wiring.js';
-import { checkRuleSources, contentVersion, defaultCaFile, formatReport, ruleSourcesFrom, uploadPack } from './rules-command.js';
+import { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, uploadPack } from './rules-command.js';
+import { apiRequest, apiTarget } from './api-client.js';
+import { formatHuntTable } from './hunt-command.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { parseSize } from '@vigil/agent';
 
@@ -168,6 +170,37 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  hunt: {
+    summary: "run a hunt in the query language against a server (vigil hunt 'process where ...')",
+    usage: "vigil hunt '<query>' [--start ISO] [--end ISO] [--host ID] [--limit N] [--json] [--server URL] [--token TOKEN] [--ca-file FILE]",
+    positionals: true,
+    options: { start: { type: 'string' }, end: { type: 'string' }, host: { type: 'string', multiple: true }, limit: { type: 'string' }, json: { type: 'boolean' }, server: { type: 'string' }, token: { type: 'string' }, 'ca-file': { type: 'string' }, 'data-dir': { type: 'string' } },
+    help: {
+      '--start ISO, --end ISO': 'time range of the events searched (default: all)',
+      '--host ID': 'only these hosts (repeat)',
+      '--limit N': 'most rows (default 1000)',
+      '--json': 'print the rows as JSON lines instead of a table',
+      '--server URL': 'server API URL (default env VIGIL_SERVER or https://127.0.0.1:8443)',
+      '--token TOKEN': 'API token (env VIGIL_API_TOKEN)',
+      '--ca-file FILE': `server CA certificate (default <data-dir>/pki/ca.crt, data dir ${DEFAULT_SERVER_DIR} or env VIGIL_DATA_DIR)`,
+    },
+    async run(values, positionals) {
+      if (positionals.length !== 1) throw new VigilError('invalid_config', "give the query as one argument, in quotes: vigil hunt 'process where process.name == \"curl\"'");
+      const target = apiTarget({ server: str(values.server), token: str(values.token), caFile: str(values['ca-file']), dataDir: str(values['data-dir']) }, DEFAULT_SERVER_DIR);
+      const hosts = values.host as string[] | undefined;
+      const result = await apiRequest<{ kind: string; columns: { name: string; type: string }[]; rows: Record<string, unknown>[]; took_ms: number; truncated: boolean }>(target, 'POST', '/api/v1/hunt', {
+        query: positionals[0],
+        ...(str(values.start) ? { start: str(values.start) } : {}),
+        ...(str(values.end) ? { end: str(values.end) } : {}),
+        ...(hosts?.length ? { host_ids: hosts } : {}),
+        ...(values.limit !== undefined ? { limit: num(values.limit, 'limit') } : {}),
+      });
+      if (values.json) for (const row of result.rows) console.log(JSON.stringify(row));
+      else console.log(formatHuntTable(result.columns, result.rows));
+      console.error(`${result.rows.length} row(s)${result.truncated ? ' (more matched: raise --limit)' : ''} in ${result.took_ms} ms`);
+      return 0;
+    },
+  },
   rules: {
     summary: 'check Sigma rules locally, or import a rule pack (directory, .zip or .yml) into a server',
     usage: 'vigil rules check <dir|pack.zip|rule.yml>\n       vigil rules import <dir|pack.zip|rule.yml> [--pack NAME] [--version V] [--server URL] [--token TOKEN] [--ca-file FILE]',
@@ -198,20 +231,9 @@ const commands: Record<string, Command> = {
         console.error(`vigil rules import: ${report.errors} rule error(s); fix them or pass --force to import the rest`);
         return 1;
       }
-      const token = str(values.token) ?? process.env.VIGIL_API_TOKEN;
-      if (!token) throw new VigilError('invalid_config', 'give an API token with --token or VIGIL_API_TOKEN');
-      const caFile = str(values['ca-file']) ?? defaultCaFile(str(values['data-dir']) ?? process.env.VIGIL_DATA_DIR ?? DEFAULT_SERVER_DIR);
-      let caPem: string;
-      try {
-        caPem = readFileSync(caFile, 'utf8');
-      } catch {
-        throw new VigilError('invalid_config', `cannot read the server CA certificate ${caFile}; give --ca-file`);
-      }
+      const target = apiTarget({ server: str(values.server), token: str(values.token), caFile: str(values['ca-file']), dataDir: str(values['data-dir']) }, DEFAULT_SERVER_DIR);
       const pack = str(values.pack) ?? basename(resolvePath(path)).replace(/\.(zip|ya?ml)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-');
-      const result = await uploadPack(sources, {
-        server: str(values.server) ?? process.env.VIGIL_SERVER ?? 'https://127.0.0.1:8443',
-        token,
-        caPem,
+      const result = await uploadPack(target, sources, {
         pack,
         version: str(values.version) ?? contentVersion(sources),
         description: str(values.description) ?? `imported from ${basename(path)}`,

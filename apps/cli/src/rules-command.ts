@@ -2,10 +2,10 @@
 // load report, then (import) installs them on a server as a versioned pack. Never uploads a pack it could not read.
 
 import { readFileSync, statSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
-import { request } from 'node:https';
+import { basename, extname, resolve } from 'node:path';
 import { createHash } from 'node:crypto';
 import { VigilError, createProgress, readZip } from '@vigil/common';
+import { apiRequest, type ApiTarget } from './api-client.js';
 import type { LoadProblem } from '@vigil/detect';
 import { defaultSigmaMapping } from '@vigil/detect/mapping/index';
 import { formatProblem, loadSigmaRules, readRuleSources, type RuleSource } from '@vigil/detect/sigma/index';
@@ -96,45 +96,17 @@ export function formatReport(report: RulesReport, maxProblems = 50): string {
 }
 
 export interface UploadOptions {
-  server: string;
-  token: string;
-  caPem: string;
   pack: string;
   version: string;
   description: string;
 }
 
 /** PUT /api/v1/rule-packs/:name; resolves with the server's load report. */
-export function uploadPack(sources: readonly RuleSource[], options: UploadOptions): Promise<Record<string, unknown>> {
-  const body = Buffer.from(JSON.stringify({ version: options.version, description: options.description, files: sources.map((s) => ({ file: s.file, text: s.text })) }));
-  const url = new URL(`/api/v1/rule-packs/${encodeURIComponent(options.pack)}`, options.server);
-  return new Promise((resolvePromise, reject) => {
-    const req = request(
-      url,
-      { method: 'PUT', ca: options.caPem, headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json', 'content-length': body.length } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: Record<string, unknown>;
-          try {
-            parsed = JSON.parse(text) as Record<string, unknown>;
-          } catch {
-            reject(new VigilError('unavailable', `server answered ${res.statusCode} with non-JSON: ${text.slice(0, 200)}`));
-            return;
-          }
-          if ((res.statusCode ?? 500) >= 400) {
-            const error = parsed.error as { message?: string } | undefined;
-            reject(new VigilError(res.statusCode === 401 ? 'unauthenticated' : res.statusCode === 403 ? 'forbidden' : 'invalid_input', `server refused the pack (${res.statusCode}): ${error?.message ?? text.slice(0, 200)}`));
-            return;
-          }
-          resolvePromise(parsed);
-        });
-      },
-    );
-    req.on('error', (error) => reject(VigilError.wrap(error, 'unavailable', `cannot reach ${options.server}`)));
-    req.end(body);
+export function uploadPack(target: ApiTarget, sources: readonly RuleSource[], options: UploadOptions): Promise<Record<string, unknown>> {
+  return apiRequest(target, 'PUT', `/api/v1/rule-packs/${encodeURIComponent(options.pack)}`, {
+    version: options.version,
+    description: options.description,
+    files: sources.map((s) => ({ file: s.file, text: s.text })),
   });
 }
 
@@ -143,8 +115,4 @@ export function contentVersion(sources: readonly RuleSource[]): string {
   const hash = createHash('sha256');
   for (const s of sources) hash.update(s.file).update('\0').update(s.text).update('\0');
   return hash.digest('hex').slice(0, 12);
-}
-
-export function defaultCaFile(dataDir: string): string {
-  return join(dataDir, 'pki', 'ca.crt');
 }

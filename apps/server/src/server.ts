@@ -17,6 +17,8 @@ import { accessHook } from './http/access.js';
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerAgentRoutes, type IngestCounters } from './http/agent-routes.js';
 import { registerDetectionRoutes } from './http/detection-routes.js';
+import { registerHuntRoutes } from './http/hunt-routes.js';
+import { createHuntService, type HuntService } from './hunt/hunt-service.js';
 import { DetectionDb } from './detection/detection-db.js';
 import { createDetectionService, type DetectionService } from './detection/detection-service.js';
 import { documentErrorResponses } from './http/errors.js';
@@ -43,6 +45,7 @@ export interface RunningServer {
   store: EventStore;
   detection: DetectionService;
   detectionDb: DetectionDb;
+  hunts: HuntService;
   counters: IngestCounters;
   /** Prometheus collectors served at GET /metrics; exporters add theirs (see registerExporterFailures). */
   metrics: MetricsRegistry;
@@ -73,6 +76,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await store.open();
   const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
   const detection = createDetectionService({ db: detectionDb, store });
+  const hunts = createHuntService({ file: join(config.dataDir, 'hunts.sqlite'), store, detectionDb });
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
   const intel = new IntelDb(join(config.dataDir, 'intel.sqlite'));
   const sweeper = createSweeper({ db: intel, store });
@@ -127,6 +131,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const advertised = () => `${config.advertisedHost}:${agentPort}`;
     registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
     registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
+    registerHuntRoutes(api, { controlPlane, hunts });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
     registerIntegrationRoutes(api, { controlPlane, db: integrationsDb, service: integrations });
     registerExporterFailures(metrics, () => integrationsDb.listDestinations().map((d) => ({ exporter: d.name, failures: integrationsDb.state(d.id)?.failedAttempts ?? 0 })));
@@ -172,6 +177,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       store,
       detection,
       detectionDb,
+      hunts,
       counters,
       metrics,
       intel,
@@ -187,6 +193,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
           integrationsDb.close();
           await sweeper.close();
           intel.close();
+          hunts.close();
           detection.close();
           detectionDb.close();
           await store.close();
@@ -202,6 +209,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     integrationsDb.close();
     await sweeper.close();
     intel.close();
+    hunts.close();
     detection.close();
     detectionDb.close();
     await store.close().catch(() => undefined);

@@ -194,7 +194,8 @@ export interface RuleRef {
 /** One firing of a rule (or correlation) on one event (or group of events). Grouping repeats is the sink's job. */
 export interface Detection {
   rule: RuleRef;
-  kind: 'sigma' | 'correlation';
+  /** `hunt`: a scheduled hunt (query language) whose result crossed its threshold. */
+  kind: 'sigma' | 'correlation' | 'hunt';
   hostId: string;
   /** Event ids that made the detection, oldest first (several for correlations). */
   eventIds: string[];

