@@ -286,3 +286,22 @@ test('destination input is validated and reads need the integrations permissions
   const anonymous = await request(`${server.apiUrl}${BASE}`, { ca: server.caPem });
   assert.equal(anonymous.status, 401);
 });
+
+test('every integrations route is in the OpenAPI document with tags, summary, description and a 2xx example', async () => {
+  const reply = await request(`${server.apiUrl}/api/v1/openapi.json`, { ca: server.caPem });
+  assert.equal(reply.status, 200);
+  const problems: string[] = [];
+  const found: string[] = [];
+  for (const [path, item] of Object.entries(reply.body.paths as Record<string, Record<string, any>>)) {
+    if (!path.startsWith(BASE)) continue;
+    for (const [method, op] of Object.entries(item)) {
+      found.push(`${method.toUpperCase()} ${path}`);
+      if (!op.tags?.includes('integrations') || !op.summary || !op.description) problems.push(`${method} ${path}: tags, summary or description missing`);
+      const success = Object.entries(op.responses ?? {}).find(([code]) => code.startsWith('2'))?.[1] as any;
+      const media = success?.content?.['application/json'];
+      if (!media?.schema || (media.example === undefined && media.examples === undefined && media.schema.example === undefined)) problems.push(`${method} ${path}: no 2xx schema with an example`);
+    }
+  }
+  assert.deepEqual(problems, []);
+  assert.equal(found.length, 9, found.join(', '));
+});

@@ -108,8 +108,3 @@ export function eventPasses(filters: DestinationFilters, event: ExportEvent): bo
   if (filters.categories?.length && !filters.categories.includes(String(event['event.category']))) return false;
   return true;
 }
-
-/** A stable identity of a record (alert id or event id), used by receivers to deduplicate at-least-once deliveries. */
-export function recordId(record: ExportRecord): string {
-  return record.type === 'alert' ? record.alert.id : String(record.event['event.id'] ?? '');
-}

@@ -104,7 +104,7 @@ const exampleStatus = {
   cursor: null,
 };
 
-const objectExample = (example: unknown) => ({ type: 'object', additionalProperties: true, examples: [example] });
+const objectExample = (example: unknown, description = 'Answer') => ({ description, type: 'object', additionalProperties: true, examples: [example] });
 
 export function registerIntegrationRoutes(app: FastifyInstance, deps: IntegrationRouteDeps): void {
   const { controlPlane, db, service } = deps;
@@ -115,7 +115,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
     return destination;
   };
 
-  app.get(BASE, { config: { permission: 'integrations:read' }, schema: { tags: ['integrations'], summary: 'List destinations with their delivery status', response: { 200: { type: 'array', items: objectExample({ ...exampleDestination, status: exampleStatus }) } } } }, async () =>
+  app.get(BASE, { config: { permission: 'integrations:read' }, schema: { tags: ['integrations'], summary: 'List destinations with their delivery status', description: 'Every export destination (syslog, webhook, http-ndjson) with its settings (secrets omitted), filters, retry policy and current delivery status.', response: { 200: { description: 'Destinations', type: 'array', items: { type: 'object', additionalProperties: true }, examples: [[{ ...exampleDestination, status: exampleStatus }]] } } } }, async () =>
     db.listDestinations().map((d) => ({ ...destinationView(d), status: statusView(d, db.status(d.id)!) })),
   );
 
@@ -125,7 +125,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
       config: { permission: 'integrations:manage' },
       schema: {
         tags: ['integrations'],
-        summary: 'Create a destination (syslog, webhook or http-ndjson) for alerts or raw events',
+        summary: 'Create a destination (syslog, webhook or http-ndjson) for alerts or raw events', description: 'Alerts reach the destination through the durable outbox; raw events (stream events) are forwarded from the event store behind a cursor that starts now. Settings are validated per kind; secret and authorization are write-only.',
         body: { type: 'object', required: ['name', 'kind', 'settings'], additionalProperties: false, properties: destinationProperties },
         response: { 201: objectExample(exampleDestination) },
       },
@@ -138,7 +138,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
     },
   );
 
-  app.get(`${BASE}/:id`, { config: { permission: 'integrations:read' }, schema: { tags: ['integrations'], summary: 'One destination (secrets are never returned)', params: idParams, response: { 200: objectExample(exampleDestination) } } }, async (request) =>
+  app.get(`${BASE}/:id`, { config: { permission: 'integrations:read' }, schema: { tags: ['integrations'], summary: 'One destination (secrets are never returned)', description: 'Settings, filters and retry policy of one destination; secret_set and authorization_set say whether a secret is stored.', params: idParams, response: { 200: objectExample(exampleDestination) } } }, async (request) =>
     destinationView(destinationOr404((request.params as { id: string }).id)),
   );
 
@@ -148,7 +148,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
       config: { permission: 'integrations:manage' },
       schema: {
         tags: ['integrations'],
-        summary: 'Update a destination; given settings keys replace stored ones, omitted secrets are kept; resets the backoff',
+        summary: 'Update a destination; given settings keys replace stored ones, omitted secrets are kept; resets the backoff', description: 'Partial update. kind and stream cannot change. Pending deliveries stay in the outbox and are retried at once.',
         params: idParams,
         body: { type: 'object', additionalProperties: false, minProperties: 1, properties: destinationProperties },
         response: { 200: objectExample(exampleDestination) },
@@ -164,7 +164,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
     },
   );
 
-  app.delete(`${BASE}/:id`, { config: { permission: 'integrations:manage' }, schema: { tags: ['integrations'], summary: 'Delete a destination with its pending deliveries and dead letters', params: idParams } }, async (request) => {
+  app.delete(`${BASE}/:id`, { config: { permission: 'integrations:manage' }, schema: { tags: ['integrations'], summary: 'Delete a destination with its pending deliveries and dead letters', description: 'Removes the destination; deliveries not yet sent and its dead-letter list are dropped.', params: idParams, response: { 200: objectExample({ deleted: exampleDestination.id }) } } }, async (request) => {
     const { id } = request.params as { id: string };
     const destination = destinationOr404(id);
     db.deleteDestination(id);
@@ -177,7 +177,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
     `${BASE}/:id/test`,
     {
       config: { permission: 'integrations:manage' },
-      schema: { tags: ['integrations'], summary: 'Send one test message now (outside the outbox) and report the outcome', params: idParams, response: { 200: objectExample({ delivered: false, error: 'https://soc.example.com/hooks/vigil answered 401', latency_ms: 84 }) } },
+      schema: { tags: ['integrations'], summary: 'Send one test message now (outside the outbox) and report the outcome', description: 'Sends one record marked vigil-test (an informational alert, or a log event for raw destinations) and answers whether the destination accepted it; nothing is queued or retried.', params: idParams, response: { 200: objectExample({ delivered: false, error: 'https://soc.example.com/hooks/vigil answered 401', latency_ms: 84 }) } },
     },
     async (request) => {
       const { id } = request.params as { id: string };
@@ -188,7 +188,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
     },
   );
 
-  app.get(`${BASE}/:id/status`, { config: { permission: 'integrations:read' }, schema: { tags: ['integrations'], summary: 'Delivery status: pending, sent, failed attempts, dead letters, last success and error', params: idParams, response: { 200: objectExample(exampleStatus) } } }, async (request) => {
+  app.get(`${BASE}/:id/status`, { config: { permission: 'integrations:read' }, schema: { tags: ['integrations'], summary: 'Delivery status: pending, sent, failed attempts, dead letters, last success and error', description: 'Counters since the destination was created, the current backoff (next_attempt_at) and, for raw forwarding, the cursor (event.ingested and event.id of the last accepted event).', params: idParams, response: { 200: objectExample(exampleStatus) } } }, async (request) => {
     const destination = destinationOr404((request.params as { id: string }).id);
     return statusView(destination, db.status(destination.id)!);
   });
@@ -199,7 +199,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
       config: { permission: 'integrations:read' },
       schema: {
         tags: ['integrations'],
-        summary: 'Deliveries that exhausted their attempts or age, oldest first',
+        summary: 'Deliveries that exhausted their attempts or age, oldest first', description: 'Alert deliveries moved out of the outbox after max_attempts failed attempts or max_age_s, with the record and the last error.',
         params: idParams,
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 } } },
         response: { 200: objectExample({ total: 1, dead_letters: [{ id: 7, created_at: '2026-12-03T10:00:00.000Z', dead_at: '2026-12-04T10:00:00.000Z', attempts: 8, last_error: 'connect ECONNREFUSED 192.0.2.10:443', record: { type: 'alert', alert: { id: '…' } } }] }) },
@@ -218,7 +218,7 @@ export function registerIntegrationRoutes(app: FastifyInstance, deps: Integratio
       config: { permission: 'integrations:manage' },
       schema: {
         tags: ['integrations'],
-        summary: 'Move dead letters (all, or the given ids) back to the outbox as fresh deliveries',
+        summary: 'Move dead letters (all, or the given ids) back to the outbox as fresh deliveries', description: 'Requeued deliveries start again with zero attempts and a new age; the destination backoff is reset.',
         params: idParams,
         body: { type: 'object', additionalProperties: false, properties: { ids: { type: 'array', maxItems: 10000, items: { type: 'integer', minimum: 1 } } } },
         response: { 200: objectExample({ requeued: 1 }) },

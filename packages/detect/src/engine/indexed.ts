@@ -27,6 +27,8 @@ interface CategoryIndex {
 }
 
 const FEW_NEEDLES = 8;
+/** Required sets indexed per rule (the most selective first): more sets cut candidates but grow the automata. */
+const INDEXED_SETS = 3;
 
 /** The matcher interface over a handful of needles with String.prototype.includes. */
 function fewNeedles(patterns: readonly string[]): MultiPatternMatcher {
@@ -60,7 +62,7 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
     const requiredMask = new Int32Array(categoryRules.length);
     const perField = new Map<string, { accessor: FieldAccessor; needles: Map<string, Set<number>> }>();
     categoryRules.forEach((compiled, ruleIndex) => {
-      const sets = compiled.allOf?.length ? compiled.allOf : compiled.anyOf?.length ? [compiled.anyOf] : undefined;
+      const sets = compiled.allOf?.length ? compiled.allOf.slice(0, INDEXED_SETS) : compiled.anyOf?.length ? [compiled.anyOf] : undefined;
       if (!sets) {
         always.push(ruleIndex);
         return;

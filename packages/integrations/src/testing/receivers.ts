@@ -152,9 +152,6 @@ export function parseCef(text: string): ParsedCef {
   const keyAt = /(?:^| )([A-Za-z0-9_]+)=/g;
   const keys: { key: string; start: number; valueStart: number }[] = [];
   for (let match = keyAt.exec(rest); match; match = keyAt.exec(rest)) {
-    let backslashes = 0;
-    for (let i = match.index + match[0].length - 2; i >= 0 && rest[i] === '\\'; i--) backslashes++;
-    if (backslashes % 2 === 1) continue;
     keys.push({ key: match[1]!, start: match.index, valueStart: match.index + match[0].length });
   }
   keys.forEach((entry, i) => {
