@@ -2,8 +2,9 @@
 // process_creation Sigma rules, in one process on one core; (b) alert latency inside a real Vigil server at a paced rate.
 // Loopback only; every temp folder, child process and socket it starts is removed on success, failure and interrupt.
 
+import { summariseCpuProfile } from './internal/cpu-profile.js';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -43,6 +44,7 @@ const options = parseOptions(
     duration: { description: 'measured seconds of the server run (after the warm-up)', default: 20 },
     warmup: { description: 'warm-up seconds of the server run, not measured', default: 5 },
     'update-docs': { description: 'write the measured tables into docs/benchmarks.md (section "## detect")', default: false },
+    profile: { description: 'run the server child with --cpu-prof and print its top costs', default: false },
   },
   process.argv.slice(2),
 );
@@ -285,7 +287,8 @@ async function runServer(rules: RuleFigures, pool: EventPool): Promise<ServerFig
   const work = mkdtempSync(join(tmpdir(), 'vigil-bench-detect-'));
   cleanup.add('remove server data', () => rmSync(work, { recursive: true, force: true }));
   const password = randomBytes(24).toString('base64url');
-  const server = await startServerChild({ dataDir: join(work, 'server'), adminPassword: password, log });
+  const profileDir = options.profile ? join(work, 'profile') : undefined;
+  const server = await startServerChild({ dataDir: join(work, 'server'), adminPassword: password, log, profileDir });
   cleanup.add('stop server', () => stopServerChild(server));
   const serverPid = server.process.pid!;
   log(`server  pid ${serverPid}, api ${server.apiUrl}, agents on port ${server.agentPort}`);
@@ -330,7 +333,8 @@ async function runServer(rules: RuleFigures, pool: EventPool): Promise<ServerFig
     intervalMs,
     onWindowStart: () => {
       cpuAtStart = processCpuSeconds(serverPid);
-      atStart = metrics();
+      // Latency percentiles cover the measured window only, not the warm-up.
+      atStart = requestJson(`${session.apiUrl}/api/v1/metrics/detection/reset`, { method: 'POST', agent: session.api, headers: { ...session.auth, 'content-type': 'application/json' }, body: '{}' }).then(() => metrics());
     },
     onWindowEnd: () => {
       cpuAtEnd = processCpuSeconds(serverPid);
@@ -349,6 +353,13 @@ async function runServer(rules: RuleFigures, pool: EventPool): Promise<ServerFig
   if (final.eventsEvaluated !== load.totalEvents) throw new Error(`VERIFICATION FAILED: agents were acknowledged ${load.totalEvents} events but the server evaluated ${final.eventsEvaluated}`);
   log(`verify  server evaluated ${formatInt(final.eventsEvaluated)} events = ${formatInt(load.totalEvents)} acknowledged`);
   await stopServerChild(server);
+  if (profileDir) {
+    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+    if (file) {
+      const profile = summariseCpuProfile(join(profileDir, file), 25);
+      process.stdout.write(`\nserver CPU profile (${formatInt(profile.totalMs)} ms sampled)\n` + textTable(['self time by function', 'ms', '%'], profile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
+    }
+  }
   return {
     load,
     packSeconds,

@@ -80,6 +80,8 @@ export interface DetectionService {
   rules(): RuleView[];
   rule(id: string): { view: RuleView; text: string } | undefined;
   metrics(): DetectionMetrics;
+  /** Starts a new window for the alert latency percentiles (the histogram and counters keep counting). */
+  resetLatencyWindow(): void;
   /** Compiles rule text without storing it and reports the matches in posted sample events. */
   testRule(text: string, events: readonly DetectEvent[]): { problems: LoadProblem[]; rules: { id: string; title: string; matches: { index: number; eventId: unknown; fields: FieldHit[] }[] }[] };
   /** Called after every store of detections with the alerts it created (not the repeats folded into open alerts). */
@@ -292,6 +294,11 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
       if (!entry) return undefined;
       const text = db.ruleFiles().find((f) => f.pack === entry.pack && f.file === entry.file)?.text ?? '';
       return { view: viewOf(id, entry, db.disabledRules()), text };
+    },
+
+    resetLatencyWindow() {
+      latencies.length = 0;
+      latencyCursor = 0;
     },
 
     metrics() {

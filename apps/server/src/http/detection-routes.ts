@@ -378,5 +378,22 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
     },
   );
 
+  app.post(
+    '/api/v1/metrics/detection/reset',
+    {
+      config: { permission: 'rules:manage' },
+      schema: {
+        tags: ['system'],
+        summary: 'Start a new alert latency window',
+        description: 'Clears the window of alert latencies behind the p50/p99 figures of GET /api/v1/metrics/detection (for example after a warm-up); counters and the Prometheus histogram keep counting.',
+        response: { 200: { description: 'Window cleared', type: 'object', required: ['reset'], properties: { reset: { type: 'boolean' } }, examples: [{ reset: true }] } },
+      },
+    },
+    async () => {
+      detection.resetLatencyWindow();
+      return { reset: true };
+    },
+  );
+
   app.get('/api/v1/metrics/detection', { config: { permission: 'alerts:read' }, schema: { tags: ['system'], summary: 'Detection engine counters and alert latency', description: 'Rules active, events evaluated, detections, alerts created and grouped, alert latency percentiles and histogram, correlation state and prefilter statistics (also exported at GET /metrics).', response: { 200: { description: 'Detection metrics', type: 'object', required: ['rulesActive', 'eventsEvaluated', 'detections', 'alertsCreated', 'alertsGrouped', 'alertLatencyHistogram'], additionalProperties: true, properties: { rulesActive: { type: 'integer' }, correlationsActive: { type: 'integer' }, eventsEvaluated: { type: 'integer' }, detections: { type: 'integer' }, alertsCreated: { type: 'integer' }, alertsGrouped: { type: 'integer' }, alertLatencyP50Ms: nullable({ type: 'number' }), alertLatencyP99Ms: nullable({ type: 'number' }), alertLatencyHistogram: { type: 'object', required: ['boundsMs', 'counts', 'sumMs', 'count'], properties: { boundsMs: { type: 'array', items: { type: 'number' } }, counts: { type: 'array', items: { type: 'integer' } }, sumMs: { type: 'number' }, count: { type: 'integer' } } }, correlationState: { type: 'integer' }, index: nullable({ type: 'object', additionalProperties: true }) }, examples: [{ rulesActive: 38, correlationsActive: 2, eventsEvaluated: 48000, detections: 5, alertsCreated: 3, alertsGrouped: 2, alertLatencyP50Ms: 0.8, alertLatencyP99Ms: 3.1, alertLatencyHistogram: { boundsMs: [1, 2.5, 5], counts: [2, 0, 1, 0], sumMs: 4.2, count: 3 }, correlationState: 0, index: null }] } } } }, async () => detection.metrics());
 }

@@ -92,6 +92,8 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
     if (!index) indexes.set(category, (index = buildIndex(category)));
     return index;
   }
+  // Built now, not on the first event: the ingest path never pays for automaton construction.
+  for (const category of routedCategories) indexFor(category);
 
   // Candidate marking without clearing: a rule is a candidate for the current event when its stamp equals `epoch`.
   let stamps = new Uint32Array(16);

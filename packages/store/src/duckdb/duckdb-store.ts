@@ -50,7 +50,7 @@ interface JournalEntry {
 }
 
 const log = createLogger('store.duckdb');
-const MAX_JOURNALS_IN_FLIGHT = 2;
+const MAX_JOURNALS_IN_FLIGHT = 4;
 const JOURNAL_FILE = /^(\d{16})-(events_[a-z_]+)\.ndjson$/;
 
 export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
