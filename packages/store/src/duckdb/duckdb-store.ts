@@ -2,7 +2,8 @@
 // per-host sequence watermarks and typed reads. An append never resolves before its events are durable; values
 // from users are always bound parameters.
 
-import { closeSync, existsSync, fdatasync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rm, rmSync } from 'node:fs';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
@@ -136,28 +137,35 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       waiting.push({ pending, result });
     }
     const files: JournalEntry['files'] = [];
-    const descriptors: number[] = [];
+    const buffers: Buffer[] = [];
+    for (const [table, bucket] of lines) {
+      files.push({ table, path: join(journalDir, `${String(number).padStart(16, '0')}-${table}.ndjson`), keys: keysByTable.get(table)! });
+      buffers.push(Buffer.from(bucket.join('\n') + '\n', 'utf8'));
+    }
+    // The next group deduplicates against this one while this one is written (see pumpJournal for failures).
+    for (const [hostId, sequence] of next) projected.set(hostId, sequence);
+    // All file work runs in the thread pool: creating a file in the journal folder can block for milliseconds while
+    // another group's folder fsync is in progress, and the event loop must never wait for that. Each file is one
+    // open, one positional write of the whole buffer and one fdatasync; the files of a group go in parallel.
+    const handles: FileHandle[] = [];
     try {
-      for (const [table, bucket] of lines) {
-        const path = join(journalDir, `${String(number).padStart(16, '0')}-${table}.ndjson`);
-        files.push({ table, path, keys: keysByTable.get(table)! });
-        // One synchronous write of the whole file (into the page cache, ~1 ms for 2 MB): an async writeFile goes to the
-        // thread pool in 512 KiB chunks, each waiting for a turn of the busy event loop. Only the fsyncs run async, together.
-        const fd = openSync(path, 'w', 0o600);
-        descriptors.push(fd);
-        writeFully(fd, Buffer.from(bucket.join('\n') + '\n', 'utf8'));
-      }
-      // The next group deduplicates against this one while this one fsyncs (see pumpJournal for failures).
-      for (const [hostId, sequence] of next) projected.set(hostId, sequence);
-      if (ackMode === 'journal' && files.length) {
-        await Promise.all(descriptors.map((fd) => new Promise<void>((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))));
-        syncDirectory(journalDir);
-      }
+      await Promise.all(
+        files.map(async ({ path }, index) => {
+          const handle = await openFile(path, 'w', 0o600);
+          handles.push(handle);
+          const buffer = buffers[index]!;
+          for (let offset = 0; offset < buffer.length; ) offset += (await handle.write(buffer, offset, buffer.length - offset, offset)).bytesWritten;
+          if (ackMode === 'journal') await handle.datasync();
+        }),
+      );
+      if (ackMode === 'journal' && files.length) await syncDirectory(journalDir);
     } catch (error) {
-      for (const { path } of files) rmSync(path, { force: true });
+      await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
+      handles.length = 0;
+      removeFiles(files.map((file) => file.path));
       throw VigilError.wrap(error, 'unavailable', 'cannot write the ingest journal, nothing was stored');
     } finally {
-      for (const fd of descriptors) closeSync(fd);
+      await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
     }
     return { number, files, next, waiting, events };
   }
@@ -197,7 +205,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       await db.run('ROLLBACK').catch(() => undefined);
       throw VigilError.wrap(error, 'unavailable', 'loading the ingest journal into DuckDB failed');
     }
-    for (const entry of entries) for (const { path } of entry.files) rmSync(path, { force: true });
+    removeFiles(entries.flatMap((entry) => entry.files.map((file) => file.path)));
   }
 
   function takeGroup(): PendingAppend[] {
@@ -246,7 +254,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         .catch((error: unknown) => {
           journalFailed = true;
           // Written but behind a failed group: it was deduplicated against that group, so it is refused too.
-          if (written) for (const { path } of written.files) rmSync(path, { force: true });
+          if (written) removeFiles(written.files.map((file) => file.path));
           const wrapped = VigilError.wrap(error, 'unavailable');
           log.error('journal write failed', { error: wrapped.message });
           for (const pending of group) pending.reject(wrapped);
@@ -509,17 +517,19 @@ function plain(value: unknown): unknown {
 }
 
 /** Makes a new file's directory entry durable. */
-function writeFully(fd: number, buffer: Buffer): void {
-  for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset);
+/** fsync of a folder, so that files created in it survive a crash (in the thread pool). */
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await openFile(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
-function syncDirectory(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+/** Deletes loaded or refused journal files without blocking the event loop; a failure only leaves a file for replay to skip. */
+function removeFiles(paths: readonly string[]): void {
+  for (const path of paths) rm(path, { force: true }, (error) => error && log.warn('cannot delete a journal file', { path, error: error.message }));
 }
 
 /** Cuts a journal file back to its last complete line (a crash mid-write leaves a partial one; it was never acknowledged). */
