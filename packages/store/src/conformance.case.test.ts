@@ -70,6 +70,25 @@ export function runConformance(options: ConformanceOptions): void {
     await store.close();
   });
 
+  test('event.ingested strictly increases from one append to the next, also across a reopen', async () => {
+    const dir = options.makeDir();
+    let store = options.create(dir);
+    await store.open();
+    const stamps: string[] = [];
+    const read = async () => (await store.search({ sql: `SELECT strftime("event.ingested", '%Y-%m-%dT%H:%M:%S.%fZ') AS t FROM events ORDER BY t`, params: [] })).map((row) => String(row.t));
+    for (let round = 1; round <= 5; round++) await store.append('h1', [sampleEvent('h1', round)]);
+    stamps.push(...(await read()));
+    await store.close();
+    store = options.create(dir);
+    await store.open();
+    await store.append('h1', [sampleEvent('h1', 6)]);
+    const all = await read();
+    assert.equal(new Set(all).size, 6, 'each append got its own ingest time');
+    assert.deepEqual(all.slice(0, 5), stamps);
+    for (let i = 1; i < all.length; i++) assert.ok(all[i]! > all[i - 1]!, `${all[i]} after ${all[i - 1]}`);
+    await store.close();
+  });
+
   test('events at or below the host watermark are duplicates and are not stored twice', async () => {
     const store = options.create(options.makeDir());
     await store.open();

@@ -14,11 +14,6 @@ export interface IntegrationServiceOptions {
   store: EventStore;
   /** How often an idle raw destination looks for new events. Default 1000 ms. */
   pollIntervalMs?: number;
-  /**
-   * Raw forwarding only reads events ingested at least this long ago, so an append that was stamped but is not yet
-   * durable can never be passed by the cursor. Default 2000 ms; must exceed the store's worst append latency.
-   */
-  settleMs?: number;
   /** Factory of exporters (tests replace it); default `createExporter`. */
   createExporter?: (destination: DestinationRecord) => Exporter;
 }
@@ -64,14 +59,21 @@ export function toExportAlert(alert: AlertRecord): ExportAlert {
   };
 }
 
-/** The keyset page query of raw forwarding: events after the cursor, settled, in (event.ingested, event.id) order. */
-export function rawPageQuery(cursor: { ingested: string; eventId: string }, settledBefore: string, categories: readonly string[], limit: number): { sql: string; params: string[] } {
-  const params = [cursor.ingested, cursor.eventId, settledBefore, ...categories];
-  const categoryClause = categories.length ? ` AND "event.category" IN (${categories.map((_, i) => `$${i + 4}`).join(', ')})` : '';
+/**
+ * The keyset page query of raw forwarding: events after the cursor in (event.ingested, event.id) order. Safe without
+ * any settle delay: the store gives every journal group a strictly later event.ingested and makes groups visible in
+ * that order, so a group that is not visible yet sorts after everything this page can return.
+ */
+/** The page's cursor column: event.ingested with its microseconds (JavaScript dates keep only milliseconds). */
+const CURSOR_COLUMN = 'vigil.cursor.ingested';
+
+export function rawPageQuery(cursor: { ingested: string; eventId: string }, categories: readonly string[], limit: number): { sql: string; params: string[] } {
+  const params = [cursor.ingested, cursor.eventId, ...categories];
+  const categoryClause = categories.length ? ` AND "event.category" IN (${categories.map((_, i) => `$${i + 3}`).join(', ')})` : '';
   return {
     sql:
-      `SELECT * FROM events WHERE ("event.ingested" > CAST($1 AS TIMESTAMP) OR ("event.ingested" = CAST($1 AS TIMESTAMP) AND "event.id" > $2))` +
-      ` AND "event.ingested" <= CAST($3 AS TIMESTAMP)${categoryClause} ORDER BY "event.ingested", "event.id" LIMIT ${Math.max(1, Math.trunc(limit))}`,
+      `SELECT *, strftime("event.ingested", '%Y-%m-%dT%H:%M:%S.%fZ') AS "${CURSOR_COLUMN}" FROM events WHERE ("event.ingested" > CAST($1 AS TIMESTAMP) OR ("event.ingested" = CAST($1 AS TIMESTAMP) AND "event.id" > $2))` +
+      `${categoryClause} ORDER BY "event.ingested", "event.id" LIMIT ${Math.max(1, Math.trunc(limit))}`,
     params,
   };
 }
@@ -90,7 +92,6 @@ function testRecord(destination: DestinationRecord): ExportRecord {
 export function createIntegrationService(options: IntegrationServiceOptions): IntegrationService {
   const { db, store } = options;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
-  const settleMs = options.settleMs ?? 2000;
   const makeExporter = options.createExporter ?? ((destination: DestinationRecord) => createExporter(destination.settings));
   let destinations: DestinationRecord[] = db.listDestinations();
   const exporters = new Map<string, { updatedAt: string; exporter: Exporter }>();
@@ -142,16 +143,17 @@ export function createIntegrationService(options: IntegrationServiceOptions): In
 
   async function forwardEvents(destination: DestinationRecord): Promise<void> {
     const cursor = db.state(destination.id)?.cursor ?? { ingested: new Date().toISOString(), eventId: '' };
-    const settled = new Date(Date.now() - settleMs).toISOString();
     let full = false;
     try {
-      const rows = await store.search(rawPageQuery(cursor, settled, destination.filters.categories ?? [], destination.batchSize));
+      const rows = await store.search(rawPageQuery(cursor, destination.filters.categories ?? [], destination.batchSize));
       full = rows.length >= destination.batchSize;
+      const last = rows[rows.length - 1];
+      const lastCursor = last ? { ingested: String(last[CURSOR_COLUMN]), eventId: String(last['event.id']) } : undefined;
+      for (const row of rows) delete row[CURSOR_COLUMN];
       const events = rows.filter((row) => eventPasses(destination.filters, row));
       if (!rows.length) return;
       if (events.length) await exporterFor(destination).send(events.map((event) => ({ type: 'event', event })));
-      const last = rows[rows.length - 1]!;
-      db.markPageSent(destination.id, { ingested: String(last['event.ingested']), eventId: String(last['event.id']) }, events.length);
+      db.markPageSent(destination.id, lastCursor!, events.length);
     } catch (error) {
       const message = VigilError.wrap(error, 'unavailable').message;
       db.markPageFailed(destination.id, message, destination.retry);

@@ -37,3 +37,33 @@ test('journal mode: events acknowledged just before a SIGKILL are replayed from 
   await store.close();
   assert.deepEqual(readdirSync(join(dir, 'journal')), [], 'a clean close leaves an empty journal');
 });
+
+// Regression guard: after a restart with an empty journal folder, new groups once restarted at number 1, at or below
+// loaded_through, so a crash before their load made the replay skip them as already loaded.
+test('journal numbers continue after a restart with an empty journal, so a crash before the load loses nothing', async () => {
+  const dir = makeDir();
+  const first = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await first.open();
+  for (let s = 1; s <= 3; s++) await first.append('h', [sampleEvent('h', s)]);
+  await first.close();
+  assert.deepEqual(readdirSync(join(dir, 'journal')), []);
+  const storeModule = join(fileURLToPath(import.meta.url), '..', 'duckdb-store.js');
+  const conformanceModule = join(fileURLToPath(import.meta.url), '..', '..', 'conformance.case.test.js');
+  // The second run acknowledges one more event and dies before its loader can commit (the load is held back).
+  const script = `
+    const { createDuckDbStore } = await import(${JSON.stringify(storeModule)});
+    const { sampleEvent } = await import(${JSON.stringify(conformanceModule)});
+    const store = createDuckDbStore({ dataDir: ${JSON.stringify(dir)}, ack: 'journal' });
+    await store.open();
+    const ack = await store.append('h', [sampleEvent('h', 4)]);
+    process.stdout.write(JSON.stringify(ack));
+    process.kill(process.pid, 'SIGKILL');`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  assert.equal(child.signal, 'SIGKILL', child.stderr);
+  assert.equal(JSON.parse(child.stdout).ackedThrough, 4);
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await store.open();
+  assert.equal(await store.watermark('h'), 4);
+  assert.equal((await store.countEvents({ hostId: 'h' }, 'none'))[0]?.count, 4);
+  await store.close();
+});

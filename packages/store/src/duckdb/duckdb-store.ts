@@ -2,8 +2,8 @@
 // per-host sequence watermarks and typed reads. An append never resolves before its events are durable; values
 // from users are always bound parameters.
 
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rm, rmSync } from 'node:fs';
-import { open as openFile, type FileHandle } from 'node:fs/promises';
+import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { open as openFile, rm as rmAsync, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
@@ -100,6 +100,30 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 
   const watermarkOf = (hostId: string) => projected.get(hostId) ?? watermarks.get(hostId) ?? -1;
 
+  /** Deletes loaded or refused journal files in the thread pool; `close` waits for them. A failed delete only leaves a file that replay skips. */
+  const deleting = new Set<Promise<void>>();
+  function removeFiles(paths: readonly string[]): void {
+    for (const path of paths) {
+      const done: Promise<void> = rmAsync(path, { force: true })
+        .catch((error: Error) => log.warn('cannot delete a journal file', { path, error: error.message }))
+        .finally(() => deleting.delete(done));
+      deleting.add(done);
+    }
+  }
+
+  /**
+   * `event.ingested` of a journal group: the wall clock in microseconds, but always after the previous group's (also
+   * across restarts and clock steps back). Groups become visible in journal order, so a reader that pages by
+   * (event.ingested, event.id) never misses a group that becomes visible after its read.
+   */
+  let lastIngestMicros = 0;
+  function nextIngestTime(): string {
+    lastIngestMicros = Math.max(Date.now() * 1000, lastIngestMicros + 1);
+    const millis = Math.floor(lastIngestMicros / 1000);
+    const micros = String(lastIngestMicros % 1000).padStart(3, '0');
+    return new Date(millis).toISOString().replace('Z', `${micros}Z`);
+  }
+
   /** Deduplicates a group against the projected watermarks and writes its journal files (fsynced in journal mode). */
   async function journalGroup(group: PendingAppend[]): Promise<JournalEntry> {
     const number = nextJournalNumber++;
@@ -107,7 +131,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     const lines = new Map<string, string[]>();
     const keysByTable = new Map<string, Set<string>>();
     const waiting: JournalEntry['waiting'] = [];
-    const ingested = new Date().toISOString();
+    const ingested = nextIngestTime();
     let events = 0;
     for (const pending of group) {
       let current = next.get(pending.hostId) ?? watermarkOf(pending.hostId);
@@ -329,6 +353,10 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   async function replayJournal(): Promise<void> {
     const state = (await writer!.runAndReadAll('SELECT loaded_through FROM ingest_journal')).getRows()[0];
     loadedThrough = Number(state?.[0] ?? 0);
+    // Journal numbers continue after the last loaded group even when the journal folder is empty: a new group must
+    // never reuse a number at or below loaded_through (replay would take it for loaded and skip it after a crash).
+    nextJournalNumber = Math.max(nextJournalNumber, loadedThrough + 1);
+    journaledThrough = Math.max(journaledThrough, loadedThrough);
     const pending = new Map<number, JournalEntry>();
     for (const name of readdirSync(journalDir).sort()) {
       const match = JOURNAL_FILE.exec(name);
@@ -423,6 +451,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       if ((await writer.runAndReadAll('SELECT count(*) FROM ingest_journal')).getRows()[0]?.[0] === 0n) await writer.run('INSERT INTO ingest_journal VALUES (0)');
       await writer.run(eventsViewSql());
       await replayJournal();
+      const newest = (await writer.runAndReadAll('SELECT epoch_us(max("event.ingested")) FROM events')).getRows()[0]?.[0];
+      if (typeof newest === 'bigint' || typeof newest === 'number') lastIngestMicros = Math.max(lastIngestMicros, Number(newest));
       for (const row of (await writer.runAndReadAll('SELECT host_id, sequence FROM ingest_watermarks')).getRows()) {
         watermarks.set(String(row[0]), Number(row[1]));
       }
@@ -490,6 +520,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         await loading;
         if (loadFailures > 3) break; // what is left stays in the journal and is replayed at the next open
       }
+      while (deleting.size) await Promise.all(deleting);
       writer?.closeSync();
       reader?.closeSync();
       instance?.closeSync();
@@ -527,10 +558,6 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Deletes loaded or refused journal files without blocking the event loop; a failure only leaves a file for replay to skip. */
-function removeFiles(paths: readonly string[]): void {
-  for (const path of paths) rm(path, { force: true }, (error) => error && log.warn('cannot delete a journal file', { path, error: error.message }));
-}
 
 /** Cuts a journal file back to its last complete line (a crash mid-write leaves a partial one; it was never acknowledged). */
 function trimTornTail(path: string): void {
