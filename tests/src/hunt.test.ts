@@ -112,3 +112,27 @@ test('vigil hunt prints a table or JSON lines', async () => {
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /vigil hunt: /);
 });
+
+test('an analyst IOC sweep finds which hosts ran a hash, first seen, counts and the first host and event', async () => {
+  const hash = 'ab'.repeat(32);
+  const run = (host: string, offset: number) =>
+    event(host, 'process', 'start', { 'process.pid': 500 + offset, 'process.executable': '/tmp/dropper', 'process.name': 'dropper', 'process.hash.sha256': hash }, offset);
+  const first = run(hostB.agentId, 100);
+  await post(hostB, [first]);
+  await post(hostA, [run(hostA.agentId, 200), run(hostA.agentId, 300)]);
+  const queued = await api.post('/api/v1/sweeps', { indicators: [{ type: 'sha256', value: hash.toUpperCase() }, { type: 'ip', value: '198.51.100.250' }], description: 'case 1' });
+  assert.equal(queued.status, 202, JSON.stringify(queued.body));
+  const done = await waitFor('the sweep to finish', async () => {
+    const sweep = (await api.get(`/api/v1/sweeps/${queued.body.id}`)).body;
+    return sweep.state === 'done' ? sweep : undefined;
+  });
+  const sha = done.indicators.find((i: { type: string }) => i.type === 'sha256');
+  assert.equal(sha.value, hash, 'values are stored canonical (lower-case hex)');
+  assert.equal(sha.count, 3);
+  assert.deepEqual([...sha.hosts].sort(), [hostA.agentId, hostB.agentId].sort());
+  assert.equal(sha.first_host_id, hostB.agentId);
+  assert.equal(sha.first_event_id, first['event.id']);
+  const ip = done.indicators.find((i: { type: string }) => i.type === 'ip');
+  assert.equal(ip.count, 0);
+  assert.deepEqual(ip.hosts, []);
+});

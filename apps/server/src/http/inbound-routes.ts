@@ -389,6 +389,44 @@ export function registerInboundRoutes(app: FastifyInstance, deps: InboundRouteDe
     },
   );
 
+  app.post(
+    '/api/v1/sweeps',
+    {
+      config: { permission: 'events:read' },
+      schema: {
+        tags: ['inbound'],
+        summary: 'Sweep stored events for indicators (IOC sweep)',
+        description:
+          'An analyst sweep: the indicators (hashes, IPs or CIDRs, domains, ports, process names, paths) are stored with source `analyst:<name>` and swept over every stored event in the background. GET /api/v1/sweeps/{id} gives, per indicator, the hosts, first and last seen, counts, and the first host and event where it appeared.',
+        body: {
+          type: 'object',
+          required: ['indicators'],
+          additionalProperties: false,
+          properties: { indicators: { type: 'array', minItems: 1, maxItems: MAX_INDICATORS_PER_PUSH, items: observableSchema }, description: { type: 'string', maxLength: 2000 } },
+          examples: [{ indicators: [{ type: 'sha256', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }, { type: 'cidr', value: '203.0.113.0/24' }], description: 'dropper from case 4711' }],
+        },
+        response: { 202: { description: 'Sweep queued', ...sweepSummarySchema, examples: [exampleSweep] } },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { indicators: { type: IndicatorType; value: string }[]; description?: string };
+      const source = `analyst:${request.principal?.name ?? 'unknown'}`.slice(0, 100);
+      const inputs: IndicatorInput[] = body.indicators.map((item, index) => ({
+        type: item.type,
+        value: canonicalIndicatorValue(item.type, item.value, `indicators[${index}].value`),
+        source,
+        externalId: null,
+        confidence: null,
+        expiresAt: null,
+        description: body.description ?? null,
+      }));
+      const stored = intel.upsertIndicators(inputs, request.principal?.name ?? 'unknown');
+      const sweep = sweeper.request(stored.map((s) => s.indicator), { kind: 'indicators', ref: null }, request.principal?.name ?? 'unknown');
+      controlPlane.audit(request.principal?.name ?? 'unknown', 'sweep.request', sweep.id, 'success', { indicators: inputs.length });
+      return reply.status(202).send(sweepSummary(sweep));
+    },
+  );
+
   app.get(
     '/api/v1/sweeps',
     {
