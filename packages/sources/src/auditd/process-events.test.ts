@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createProcessEventBuilder, decodeExecveArgs, type ProcessCollectedEvent } from './process-events.js';
+import { createProcessEventBuilder, decodeExecveArgs, processEntityId, type ProcessCollectedEvent } from './process-events.js';
 import { parseRecord } from './record-parser.js';
 import { assertValidProcessEvent, convertAuditText } from './test-support.js';
 
@@ -150,4 +150,23 @@ test('arguments beyond the schema limits are clipped so the event still validate
   assert.equal(event!['process.args']!.length, 4096);
   assert.equal(event!['process.args_count'], 5000);
   assertValid(event!);
+});
+
+test('entity ids: stable for a process across exec, linked parent to child, new after pid reuse', async () => {
+  const ticks = new Map<number, string>([[100, '4242']]);
+  const builder = createProcessEventBuilder({ readExecutable: () => undefined, readStartTicks: (pid) => ticks.get(pid), bootId: 'boot-a' });
+  const group = (serial: number, pid: number, ppid: number) => [parseRecord(execSyscall(serial, pid, ppid)), parseRecord(line(serial, 'argc=1 a0="x"', 'EXECVE'))];
+  const child = await builder.build(group(1, 200, 100))!;
+  assert.equal(child['process.parent.entity_id'], processEntityId('boot-a', 100, '4242'), 'a live parent is identified from /proc');
+  const grandchild = await builder.build(group(2, 300, 200))!;
+  assert.equal(grandchild['process.parent.entity_id'], child['process.entity_id'], 'a parent already gone is known from its exec');
+  const exit = await builder.build([parseRecord(line(3, 'arch=c000003e syscall=231 a0=0 a1=e7 items=0 ppid=100 pid=200 uid=0 gid=0 euid=0 tty=(none) ses=4294967295 exe="/usr/bin/x" key="vigil"'))])!;
+  assert.equal(exit['process.entity_id'], child['process.entity_id']);
+  const reused = await builder.build(group(9, 200, 100))!;
+  assert.notEqual(reused['process.entity_id'], child['process.entity_id'], 'pid 200 reused by a new process');
+  const reexec = await builder.build(group(10, 100, 1))!;
+  assert.equal(reexec['process.entity_id'], processEntityId('boot-a', 100, '4242'), 'exec keeps the process: same id as before');
+  const otherBoot = createProcessEventBuilder({ readExecutable: () => undefined, readStartTicks: (pid) => ticks.get(pid), bootId: 'boot-b' });
+  assert.notEqual((await otherBoot.build(group(1, 100, 1))!)['process.entity_id'], reexec['process.entity_id'], 'ids differ across boots');
+  for (const event of [child, grandchild, exit, reused, reexec]) assertValid(event);
 });

@@ -1,7 +1,8 @@
 // Turns one assembled audit event (execve/execveat or exit_group records) into a process start or exit event.
 // Never emits null or empty optional fields, never throws, never waits on disk: only a procfs readlink is synchronous.
 
-import { readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CollectedEvent } from '@vigil/schema';
 import { fieldBytes, type AuditRecord } from './record-parser.js';
@@ -119,6 +120,10 @@ export interface ProcessEventOptions {
   readExecutable?: (pid: number) => string | undefined;
   /** Most pid → executable entries remembered from exec events (default 16384). */
   maxPids?: number;
+  /** Start time of a live process in clock ticks since boot (/proc/<pid>/stat field 22); undefined when gone. */
+  readStartTicks?: (pid: number) => string | undefined;
+  /** This boot's id (/proc/sys/kernel/random/boot_id by default): entity ids never repeat across reboots. */
+  bootId?: string;
 }
 
 export interface ProcessEventBuilder {
@@ -138,10 +143,62 @@ export function readProcExecutable(pid: number): string | undefined {
   }
 }
 
+/** Start time of a live process in clock ticks since boot, or undefined when it is gone. */
+export function readProcStartTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = fields[19];
+    return ticks && /^\d+$/.test(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown-boot';
+  }
+}
+
+/**
+ * process.entity_id: a hash of boot id, pid and the process start time (in ticks when the process is still alive when
+ * its event is handled, else the exec time), so trees survive pid reuse and reboots. Unique per host; the host id
+ * makes it unique in the fleet.
+ */
+export function processEntityId(bootId: string, pid: number, start: string): string {
+  return createHash('sha256').update(`${bootId}:${pid}:${start}`).digest('base64url').slice(0, 22);
+}
+
 export function createProcessEventBuilder(options: ProcessEventOptions = {}): ProcessEventBuilder {
   const readExecutable = options.readExecutable ?? readProcExecutable;
+  const readStartTicks = options.readStartTicks ?? readProcStartTicks;
+  const bootId = options.bootId ?? readBootId();
   const maxPids = Math.max(1, options.maxPids ?? 16384);
   const executables = new Map<number, string>();
+  /** pid → entity id of the process that pid is now, learned from exec events (bounded like `executables`). */
+  const entities = new Map<number, string>();
+
+  const rememberEntity = (pid: number, entity: string) => {
+    entities.delete(pid);
+    entities.set(pid, entity);
+    if (entities.size > maxPids) {
+      const oldest = entities.keys().next();
+      if (!oldest.done) entities.delete(oldest.value);
+    }
+  };
+
+  /** The entity id of a running (or just seen) process: known from its exec, else from /proc, else undefined. */
+  const entityOf = (pid: number | undefined): string | undefined => {
+    if (pid === undefined || pid <= 0) return undefined;
+    const known = entities.get(pid);
+    if (known) return known;
+    const ticks = readStartTicks(pid);
+    return ticks === undefined ? undefined : processEntityId(bootId, pid, ticks);
+  };
 
   const remember = (pid: number, exe: string) => {
     executables.delete(pid);
@@ -162,6 +219,8 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
     const f = syscall.fields;
     const e = syscall.enriched;
     if (ppid !== undefined) event['process.parent.pid'] = ppid;
+    const parentEntity = entityOf(ppid);
+    if (parentEntity) event['process.parent.entity_id'] = parentEntity;
     const parent = parentExecutable(ppid);
     if (parent) {
       event['process.parent.executable'] = clip(parent, MAX_PATH);
@@ -220,6 +279,13 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
     };
     if (f.success === 'yes' || f.success === 'no') event['event.outcome'] = success ? 'success' : 'failure';
     if (success) event['process.start'] = timestamp;
+    if (success) {
+      // An exec keeps the pid and the start time of the process it replaces: a live process gets its /proc id.
+      const ticks = readStartTicks(pid);
+      const entity = ticks !== undefined ? processEntityId(bootId, pid, ticks) : processEntityId(bootId, pid, `t${syscall.timeMs}:${syscall.serial}`);
+      event['process.entity_id'] = entity;
+      rememberEntity(pid, entity);
+    }
     if (executable) {
       event['process.executable'] = clip(executable, MAX_PATH);
       event['process.name'] = clip(posix.basename(executable), MAX_NAME);
@@ -266,8 +332,11 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
     const a0 = f.a0;
     // exit_group(status): the parent sees status & 0xff.
     if (a0 !== undefined && /^[0-9a-fA-F]{1,16}$/.test(a0)) event['process.exit_code'] = Number(BigInt(`0x${a0}`) & 0xffn);
+    const entity = entityOf(pid);
+    if (entity) event['process.entity_id'] = entity;
     common(event, syscall, toInt(f.ppid));
     executables.delete(pid);
+    entities.delete(pid);
     return event;
   };
 

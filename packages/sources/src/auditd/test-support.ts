@@ -19,7 +19,7 @@ export function groupsOf(text: string): AuditRecord[][] {
 
 /** Converts every group of a raw log into process events, without reading executables from disk. */
 export async function convertAuditText(text: string, options: ProcessEventOptions = {}): Promise<ProcessCollectedEvent[]> {
-  const builder = createProcessEventBuilder({ readExecutable: () => undefined, ...options });
+  const builder = createProcessEventBuilder({ readExecutable: () => undefined, readStartTicks: () => undefined, bootId: 'test-boot', ...options });
   const events: ProcessCollectedEvent[] = [];
   for (const group of groupsOf(text)) {
     const event = await builder.build(group);

@@ -1,0 +1,147 @@
+// Process trees from stored events: a process (by entity id), its ancestors, its descendants, and what each did
+// (events of any category carrying its entity id). Parameterised SQL only; bounded in depth and size.
+
+import { VigilError } from '@vigil/common';
+import type { EventStore } from '@vigil/store';
+
+export interface ProcessNode {
+  entityId: string;
+  parentEntityId: string | null;
+  pid: number | null;
+  ppid: number | null;
+  executable: string | null;
+  commandLine: string | null;
+  user: string | null;
+  start: string | null;
+  end: string | null;
+  exitCode: number | null;
+  /** `category/action` → number of events this process produced (files, connections, DNS, ...). */
+  activity: Record<string, number>;
+}
+
+export interface ProcessTree {
+  hostId: string;
+  rootEntityId: string;
+  /** Nearest first. */
+  ancestors: ProcessNode[];
+  /** The process itself and its descendants, breadth first. */
+  nodes: ProcessNode[];
+  edges: { parent: string; child: string }[];
+  truncated: boolean;
+}
+
+const MAX_ANCESTORS = 32;
+const MAX_DEPTH = 10;
+const MAX_NODES = 2000;
+const CHUNK = 500;
+
+const str = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
+export async function processTree(store: EventStore, hostId: string, entityId: string): Promise<ProcessTree> {
+  const nodes = new Map<string, ProcessNode>();
+
+  /** Start and exit events of these processes, folded into nodes. */
+  async function load(entityIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < entityIds.length; i += CHUNK) {
+      const chunk = entityIds.slice(i, i + CHUNK);
+      const placeholders = chunk.map((_, k) => `$${k + 2}`).join(', ');
+      const rows = await store.search({
+        sql: `SELECT "process.entity_id", "process.parent.entity_id", "process.pid", "process.parent.pid", "process.executable", "process.command_line",
+                     "user.name", "event.action", "@timestamp", "process.exit_code"
+              FROM events_process WHERE "host.id" = $1 AND "process.entity_id" IN (${placeholders}) ORDER BY "@timestamp"`,
+        params: [hostId, ...chunk],
+      });
+      for (const row of rows) {
+        const id = String(row['process.entity_id']);
+        const node = nodes.get(id) ?? {
+          entityId: id, parentEntityId: null, pid: null, ppid: null, executable: null, commandLine: null, user: null, start: null, end: null, exitCode: null, activity: {},
+        };
+        node.parentEntityId ??= str(row['process.parent.entity_id']);
+        node.pid ??= num(row['process.pid']);
+        node.ppid ??= num(row['process.parent.pid']);
+        if (row['event.action'] === 'start') {
+          // The last exec of a process names what it runs now; the first one is when it started.
+          node.executable = str(row['process.executable']) ?? node.executable;
+          node.commandLine = str(row['process.command_line']) ?? node.commandLine;
+          node.user = str(row['user.name']) ?? node.user;
+          node.start ??= str(row['@timestamp']);
+        } else if (row['event.action'] === 'exit') {
+          node.end = str(row['@timestamp']);
+          node.exitCode = num(row['process.exit_code']);
+          node.executable ??= str(row['process.executable']);
+        }
+        nodes.set(id, node);
+      }
+    }
+  }
+
+  async function activity(entityIds: readonly string[]): Promise<void> {
+    for (let i = 0; i < entityIds.length; i += CHUNK) {
+      const chunk = entityIds.slice(i, i + CHUNK);
+      const placeholders = chunk.map((_, k) => `$${k + 2}`).join(', ');
+      const rows = await store.search({
+        sql: `SELECT "process.entity_id" AS id, "event.category" || '/' || "event.action" AS kind, count(*) AS n
+              FROM events WHERE "host.id" = $1 AND "process.entity_id" IN (${placeholders}) AND "event.category" <> 'process' GROUP BY 1, 2`,
+        params: [hostId, ...chunk],
+      });
+      for (const row of rows) {
+        const node = nodes.get(String(row.id));
+        if (node) node.activity[String(row.kind)] = Number(row.n);
+      }
+    }
+  }
+
+  await load([entityId]);
+  const root = nodes.get(entityId);
+  if (!root) throw new VigilError('not_found', `no process ${entityId} on host ${hostId}`, { location: { path: 'entity_id' } });
+
+  const ancestors: ProcessNode[] = [];
+  const seen = new Set([entityId]);
+  let parent = root.parentEntityId;
+  while (parent && ancestors.length < MAX_ANCESTORS && !seen.has(parent)) {
+    seen.add(parent);
+    await load([parent]);
+    const node = nodes.get(parent) ?? { entityId: parent, parentEntityId: null, pid: root.ppid, ppid: null, executable: null, commandLine: null, user: null, start: null, end: null, exitCode: null, activity: {} };
+    nodes.set(parent, node);
+    ancestors.push(node);
+    parent = node.parentEntityId;
+  }
+
+  const tree: ProcessNode[] = [root];
+  const edges: ProcessTree['edges'] = [];
+  let frontier = [entityId];
+  let truncated = false;
+  for (let depth = 0; depth < MAX_DEPTH && frontier.length; depth++) {
+    const children: string[] = [];
+    for (let i = 0; i < frontier.length; i += CHUNK) {
+      const chunk = frontier.slice(i, i + CHUNK);
+      const placeholders = chunk.map((_, k) => `$${k + 2}`).join(', ');
+      const rows = await store.search({
+        sql: `SELECT DISTINCT "process.entity_id" AS child, "process.parent.entity_id" AS parent FROM events_process
+              WHERE "host.id" = $1 AND "process.parent.entity_id" IN (${placeholders}) AND "process.entity_id" IS NOT NULL LIMIT ${MAX_NODES + 1}`,
+        params: [hostId, ...chunk],
+      });
+      for (const row of rows) {
+        const child = String(row.child);
+        if (seen.has(child)) continue;
+        if (tree.length + children.length >= MAX_NODES) {
+          truncated = true;
+          break;
+        }
+        seen.add(child);
+        children.push(child);
+        edges.push({ parent: String(row.parent), child });
+      }
+    }
+    await load(children);
+    for (const child of children) {
+      const node = nodes.get(child);
+      if (node) tree.push(node);
+    }
+    frontier = children;
+    if (depth === MAX_DEPTH - 1 && frontier.length) truncated = true;
+  }
+  await activity([...tree, ...ancestors].map((node) => node.entityId));
+  return { hostId, rootEntityId: entityId, ancestors, nodes: tree, edges, truncated };
+}
