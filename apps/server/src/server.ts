@@ -131,7 +131,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     const advertised = () => `${config.advertisedHost}:${agentPort}`;
     registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
     registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
-    registerHuntRoutes(api, { controlPlane, hunts, store });
+    registerHuntRoutes(api, { controlPlane, hunts, store, detectionDb });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
     registerIntegrationRoutes(api, { controlPlane, db: integrationsDb, service: integrations });
     registerExporterFailures(metrics, () => integrationsDb.listDestinations().map((d) => ({ exporter: d.name, failures: integrationsDb.state(d.id)?.failedAttempts ?? 0 })));

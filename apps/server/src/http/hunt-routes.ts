@@ -7,13 +7,15 @@ import { sigmaLevels, type SigmaLevel } from '@vigil/detect';
 import { huntFields } from '@vigil/hunt';
 import type { ControlPlane } from '../control-plane/sqlite.js';
 import type { HuntService, SavedHunt } from '../hunt/hunt-service.js';
-import { processTree } from '../hunt/process-tree.js';
+import { processTree, storyline } from '../hunt/process-tree.js';
+import type { DetectionDb } from '../detection/detection-db.js';
 import type { EventStore } from '@vigil/store';
 
 export interface HuntRouteDeps {
   controlPlane: ControlPlane;
   hunts: HuntService;
   store: EventStore;
+  detectionDb: DetectionDb;
 }
 
 const exampleTime = '2026-12-04T10:15:00.000Z';
@@ -105,7 +107,51 @@ interface SavedBody {
 }
 
 export function registerHuntRoutes(app: FastifyInstance, deps: HuntRouteDeps): void {
-  const { controlPlane, hunts, store } = deps;
+  const { controlPlane, hunts, store, detectionDb } = deps;
+
+  app.get(
+    '/api/v1/alerts/:id/storyline',
+    {
+      config: { permission: 'alerts:read' },
+      schema: {
+        tags: ['hunt'],
+        summary: 'Storyline of an alert: the connected events around it',
+        description:
+          'The events that made the alert, the process tree of the acting process (ancestors and descendants), the events of those processes within the window (files, connections, DNS, children), and the other alerts of the host in the window with their ATT&CK tags.',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        querystring: { type: 'object', additionalProperties: false, properties: { window_s: { type: 'integer', minimum: 1, maximum: 86400, default: 600 } } },
+        response: {
+          200: {
+            description: 'The storyline',
+            type: 'object',
+            required: ['alertId', 'hostId', 'window', 'alertEvents', 'tree', 'events', 'relatedAlerts', 'tags'],
+            additionalProperties: true,
+            properties: {
+              alertId: { type: 'string' },
+              hostId: { type: 'string' },
+              window: { type: 'object', required: ['start', 'end'], properties: { start: { type: 'string' }, end: { type: 'string' } } },
+              alertEvents: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              tree: { type: ['object', 'null'], additionalProperties: true },
+              events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              relatedAlerts: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              tags: { type: 'array', items: { type: 'string' } },
+            },
+            examples: [{ alertId: '4f2a', hostId: 'a1b2', window: { start: exampleTime, end: exampleTime }, alertEvents: [], tree: null, events: [], relatedAlerts: [], tags: ['attack.t1059.004'] }],
+          },
+        },
+      },
+    },
+    async (request) => {
+      const alert = detectionDb.getAlert((request.params as { id: string }).id);
+      if (!alert) throw new VigilError('not_found', 'no such alert');
+      const windowMs = ((request.query as { window_s?: number }).window_s ?? 600) * 1000;
+      const since = new Date(Date.parse(alert.firstSeen) - windowMs).toISOString();
+      const related = detectionDb
+        .listAlerts({ hostId: alert.hostId, since, limit: 1000 })
+        .map((other) => ({ id: other.id, ruleId: other.ruleId, ruleTitle: other.ruleTitle, level: other.level, tags: other.tags, firstSeen: other.firstSeen, lastSeen: other.lastSeen }));
+      return storyline(store, alert, related, windowMs);
+    },
+  );
 
   app.get(
     '/api/v1/hosts/:id/process-tree',

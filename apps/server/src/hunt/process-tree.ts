@@ -145,3 +145,55 @@ export async function processTree(store: EventStore, hostId: string, entityId: s
   await activity([...tree, ...ancestors].map((node) => node.entityId));
   return { hostId, rootEntityId: entityId, ancestors, nodes: tree, edges, truncated };
 }
+
+export interface Storyline {
+  alertId: string;
+  hostId: string;
+  window: { start: string; end: string };
+  /** The events that made the alert. */
+  alertEvents: Record<string, unknown>[];
+  /** The tree around the acting process, when the events carry a process entity id. */
+  tree: ProcessTree | null;
+  /** Events of the tree's processes inside the window (files, connections, DNS, children...), oldest first. */
+  events: Record<string, unknown>[];
+  /** Other alerts of the host inside the window, with their rules' ATT&CK tags. */
+  relatedAlerts: { id: string; ruleId: string; ruleTitle: string; level: string; tags: string[]; firstSeen: string; lastSeen: string }[];
+  /** ATT&CK tags of every alert in the storyline. */
+  tags: string[];
+}
+
+const MAX_STORY_EVENTS = 2000;
+
+/** The connected events around an alert: its events, its acting process tree, their activity and other alerts in the window. */
+export async function storyline(
+  store: EventStore,
+  alert: { id: string; hostId: string; eventIds: readonly string[]; firstSeen: string; lastSeen: string; tags: readonly string[] },
+  relatedAlerts: Storyline['relatedAlerts'],
+  windowMs: number,
+): Promise<Storyline> {
+  const start = new Date(Date.parse(alert.firstSeen) - windowMs).toISOString();
+  const end = new Date(Date.parse(alert.lastSeen) + windowMs).toISOString();
+  const ids = alert.eventIds.slice(0, 50);
+  const alertEvents = ids.length
+    ? await store.search({
+        sql: `SELECT * FROM events WHERE "host.id" = $1 AND "event.id" IN (${ids.map((_, i) => `$${i + 2}`).join(', ')}) ORDER BY "@timestamp"`,
+        params: [alert.hostId, ...ids],
+      })
+    : [];
+  const entity = alertEvents.map((event) => event['process.entity_id']).find((value): value is string => typeof value === 'string');
+  let tree: ProcessTree | null = null;
+  let events: Record<string, unknown>[] = [];
+  if (entity) {
+    tree = await processTree(store, alert.hostId, entity);
+    const entities = [...tree.ancestors, ...tree.nodes].map((node) => node.entityId).slice(0, CHUNK);
+    events = await store.search({
+      sql: `SELECT * FROM events WHERE "host.id" = $1 AND "@timestamp" >= CAST($2 AS TIMESTAMP) AND "@timestamp" <= CAST($3 AS TIMESTAMP)
+            AND ("process.entity_id" IN (${entities.map((_, i) => `$${i + 4}`).join(', ')}) OR "process.parent.entity_id" IN (${entities.map((_, i) => `$${i + 4}`).join(', ')}))
+            ORDER BY "@timestamp" LIMIT ${MAX_STORY_EVENTS}`,
+      params: [alert.hostId, start, end, ...entities],
+    });
+  }
+  const inWindow = relatedAlerts.filter((other) => other.id !== alert.id && other.lastSeen >= start && other.firstSeen <= end);
+  const tags = [...new Set([...alert.tags, ...inWindow.flatMap((other) => other.tags)])].filter((tag) => tag.startsWith('attack.')).sort();
+  return { alertId: alert.id, hostId: alert.hostId, window: { start, end }, alertEvents, tree, events, relatedAlerts: inWindow, tags };
+}
