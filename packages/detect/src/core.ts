@@ -142,6 +142,8 @@ export interface LogsourceRoute {
   categories?: readonly string[];
   /** Each condition: the Vigil field must equal one of the values. */
   conditions: readonly { field: string; anyOf: readonly (string | number)[] }[];
+  /** Vigil fields the event must not have (Linux logsources exclude Windows events, which all carry winlog.channel). */
+  absent?: readonly string[];
 }
 
 export interface LogsourceRouter {

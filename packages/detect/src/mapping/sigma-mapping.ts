@@ -209,7 +209,7 @@ function buildEntry(
   problems: Problems,
 ): { entry: Entry; match: Logsource; matchNode: Node | null | undefined } | undefined {
   const what = `logsources[${id}]`;
-  const keys = checkKeys(mapPairs(node, problems, what, node), ['match', 'categories', 'conditions', 'raw', 'field_groups', 'fields', 'keywords', 'note'], problems, what);
+  const keys = checkKeys(mapPairs(node, problems, what, node), ['match', 'categories', 'conditions', 'absent', 'raw', 'field_groups', 'fields', 'keywords', 'note'], problems, what);
   const matchNode = keys.get('match')?.value;
   if (!keys.has('match')) problems.at(node, `${what} has no match`);
   const match = parseLogsourceMatch(matchNode, problems, what);
@@ -262,6 +262,19 @@ function buildEntry(
         anyOf.push(value);
       }
       conditions.push({ field, anyOf });
+    }
+  }
+
+  const absent: string[] = [];
+  const absentPair = keys.get('absent');
+  if (absentPair) {
+    if (!isSeq(absentPair.value)) problems.at(absentPair.value ?? absentPair.key, `${label}: absent must be a list of Vigil fields`);
+    else {
+      for (const item of absentPair.value.items as Node[]) {
+        const field = isScalar(item) && typeof item.value === 'string' ? item.value : undefined;
+        if (field === undefined || fieldType(field) === undefined) problems.at(item, `${label}: absent lists ${String(field)}, which is not a Vigil field of ${scopeText}`);
+        else absent.push(field);
+      }
     }
   }
 
@@ -333,7 +346,11 @@ function buildEntry(
   }
 
   if (!match) return undefined;
-  const route: LogsourceRoute = categories ? { categories: categories.map((c) => c.name), conditions } : { conditions };
+  const route: LogsourceRoute = {
+    ...(categories ? { categories: categories.map((c) => c.name) } : {}),
+    conditions,
+    ...(absent.length ? { absent } : {}),
+  };
   return { entry: { id, label, route, raw, fields, fieldsLower, vigilFields, vigilFieldsLower, vigilTypes, keywords }, match, matchNode };
 }
 

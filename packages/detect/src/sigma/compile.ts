@@ -649,16 +649,17 @@ function orNode(operands: readonly Node[]): Node {
 const routeTests = new Map<string, (event: DetectEvent) => boolean>();
 
 function routeTest(route: LogsourceRoute): (event: DetectEvent) => boolean {
-  const key = JSON.stringify(route.conditions);
+  const key = JSON.stringify([route.conditions, route.absent ?? []]);
   const known = routeTests.get(key);
   if (known) return known;
   const conditions = route.conditions.map((condition) => ({ field: condition.field, values: new Set(condition.anyOf.map(String)) }));
+  const absent = route.absent ?? [];
   const valueIn = (value: unknown, values: Set<string>): boolean =>
     typeof value === 'string' || typeof value === 'number' ? values.has(String(value)) : Array.isArray(value) && value.some((element) => valueIn(element, values));
   let lastEvent: DetectEvent | undefined;
   let lastVerdict = false;
   const test =
-    conditions.length === 0
+    conditions.length === 0 && absent.length === 0
       ? () => true
       : (event: DetectEvent) => {
           if (event === lastEvent) return lastVerdict;
@@ -670,6 +671,7 @@ function routeTest(route: LogsourceRoute): (event: DetectEvent) => boolean {
               break;
             }
           }
+          for (const field of absent) if (event[field] !== undefined && event[field] !== null) lastVerdict = false;
           return lastVerdict;
         };
   routeTests.set(key, test);

@@ -122,6 +122,10 @@ function buildQuery(context: BuildContext): { query?: SqlQuery; problems: LoadPr
     requireColumn(condition.field);
     where.push(`${quoteIdentifier(condition.field)} IN (${condition.anyOf.map((value) => context.bind(value)).join(', ')})`);
   }
+  for (const field of route.absent ?? []) {
+    requireColumn(field);
+    where.push(`${quoteIdentifier(field)} IS NULL`);
+  }
   const detection = conditionSql(context, rule.condition, referencedSql);
   where.push(detection);
   if (options.start !== undefined) where.push(`"@timestamp" >= CAST(${context.bind(options.start)} AS TIMESTAMP)`);
