@@ -190,3 +190,20 @@ test('alert storyline: the alert events, the acting process tree, their activity
   assert.ok(story.body.events.some((e: Record<string, unknown>) => e['event.id'] === connect['event.id']), 'the connection of the acting process is in the storyline');
   assert.ok(story.body.tags.some((tag: string) => tag.startsWith('attack.')), JSON.stringify(story.body.tags));
 });
+
+test('host timeline pages with next_cursor: every event once, in order', async () => {
+  const all = (await api.get(`/api/v1/hosts/${hostA.agentId}/events?order=asc&limit=10000`)).body;
+  assert.equal(all.next_cursor, null);
+  const paged: string[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < 100; page++) {
+    const reply: { status: number; body: { events: Record<string, unknown>[]; next_cursor: string | null } } = await api.get(`/api/v1/hosts/${hostA.agentId}/events?order=asc&limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    paged.push(...reply.body.events.map((e) => String(e['event.id'])));
+    cursor = reply.body.next_cursor;
+    if (!cursor) break;
+  }
+  assert.deepEqual(paged, all.events.map((e: Record<string, unknown>) => e['event.id']));
+  assert.ok(!('vigil.position' in all.events[0]));
+  assert.equal((await api.get(`/api/v1/hosts/${hostA.agentId}/events?cursor=garbage`)).status, 400);
+});

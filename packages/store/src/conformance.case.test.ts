@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { checkEvent, type VigilEvent } from '@vigil/schema';
-import type { EventStore } from './core.js';
+import { TIMELINE_POSITION_KEY, type EventStore } from './core.js';
 
 export interface ConformanceOptions {
   /** Names the implementation (and variant) in test titles. */
@@ -86,6 +86,28 @@ export function runConformance(options: ConformanceOptions): void {
     assert.equal(new Set(all).size, 6, 'each append got its own ingest time');
     assert.deepEqual(all.slice(0, 5), stamps);
     for (let i = 1; i < all.length; i++) assert.ok(all[i]! > all[i - 1]!, `${all[i]} after ${all[i - 1]}`);
+    await store.close();
+  });
+
+  test('keyset paging of a host timeline returns every event once, in order, both ways, even with equal times', async () => {
+    const store = options.create(options.makeDir());
+    await store.open();
+    const time = (s: number) => new Date(Date.UTC(2026, 0, 1) + Math.floor(s / 3) * 1000).toISOString();
+    const events = Array.from({ length: 25 }, (_, i) => sampleEvent('h5', i + 1, { '@timestamp': time(i + 1) }));
+    await store.append('h5', events);
+    for (const order of ['asc', 'desc'] as const) {
+      const seen: number[] = [];
+      let after: { time: string; sequence: number } | undefined;
+      for (let page = 0; page < 10; page++) {
+        const rows = await store.queryEvents({ hostId: 'h5', limit: 7, order, ...(after ? { after } : {}) });
+        seen.push(...rows.map((row) => Number(row['event.sequence'])));
+        if (rows.length < 7) break;
+        const last = rows[rows.length - 1]!;
+        after = { time: String(last[TIMELINE_POSITION_KEY]), sequence: Number(last['event.sequence']) };
+      }
+      const expected = Array.from({ length: 25 }, (_, i) => i + 1);
+      assert.deepEqual(seen, order === 'asc' ? expected : expected.reverse(), order);
+    }
     await store.close();
   });
 

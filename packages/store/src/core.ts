@@ -25,7 +25,21 @@ export interface EventFilter {
 export interface EventQuery extends EventFilter {
   limit: number;
   order?: 'asc' | 'desc';
+  /**
+   * Keyset paging within one host: only events after this position in the query's order. Take it from the last row's
+   * `timelinePosition` (added to every row of a host query): `{ time, sequence }`, time with microseconds.
+   */
+  after?: TimelinePosition;
 }
+
+export interface TimelinePosition {
+  /** `@timestamp` with microseconds, ISO 8601 UTC. */
+  time: string;
+  sequence: number;
+}
+
+/** The row key a host query adds to every row, holding its TimelinePosition (removed by callers before output). */
+export const TIMELINE_POSITION_KEY = 'vigil.position';
 
 /**
  * A read-only SELECT compiled by one of Vigil's query compilers (hunting language, Sigma retro-hunts) for this

@@ -7,7 +7,7 @@ import { VigilError } from '@vigil/common';
 import { categories } from '@vigil/schema';
 import { issueClientCertificate } from '@vigil/pki';
 import type { EnrollResponse } from '@vigil/protocol';
-import type { EventStore } from '@vigil/store';
+import { TIMELINE_POSITION_KEY, type EventStore, type TimelinePosition } from '@vigil/store';
 import { roles, type AgentRecord, type ControlPlane } from '../control-plane/sqlite.js';
 import type { ServerConfig } from '../config.js';
 import type { ServerPki } from '../server-pki.js';
@@ -68,6 +68,20 @@ const exampleEvent = {
   '@timestamp': exampleTime, 'event.id': exampleUuid, 'event.sequence': 41, 'event.category': 'process', 'event.action': 'start', 'host.id': exampleHostId,
   'process.pid': 4242, 'process.executable': '/usr/bin/curl', 'process.name': 'curl', 'process.command_line': 'curl -s https://example.com', 'user.name': 'www-data',
 };
+
+function encodeCursor(position: TimelinePosition): string {
+  return Buffer.from(JSON.stringify([position.time, position.sequence])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): TimelinePosition {
+  try {
+    const [time, sequence] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof time === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{1,6}Z$/.test(time) && Number.isSafeInteger(sequence)) return { time, sequence: sequence as number };
+  } catch {
+    // reported below
+  }
+  throw new VigilError('invalid_input', 'cursor is not a next_cursor of this API', { location: { path: 'cursor' } });
+}
 
 export function hostState(agent: AgentRecord, heartbeatSeconds: number): 'online' | 'offline' | 'revoked' {
   if (agent.revokedAt) return 'revoked';
@@ -257,17 +271,39 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       action: { type: 'string', maxLength: 64 },
       limit: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
       order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+      cursor: { type: 'string', maxLength: 200, description: 'next_cursor of the previous page (same filters and order)' },
     },
   };
 
   app.get(
     '/api/v1/hosts/:id/events',
-    { config: { permission: 'events:read' }, schema: { tags: ['events'], summary: 'Events of a host by time range and type', description: 'Stored events of one host, newest first by default, filtered by time range, category and action.', params: hostParams, querystring: eventQuery, response: { 200: { description: 'Events', type: 'object', required: ['events', 'count'], properties: { events: { type: 'array', items: eventSchema }, count: { type: 'integer' } }, examples: [{ events: [exampleEvent], count: 1 }] }, 400: errorResponse(400) } } },
+    {
+      config: { permission: 'events:read' },
+      schema: {
+        tags: ['events'],
+        summary: 'Host timeline: events of a host by time range and type, page by page',
+        description:
+          'Stored events of one host, newest first by default (order=asc for oldest first), filtered by time range, category and action. A full page carries next_cursor: pass it as cursor (with the same filters and order) for the next page; no event is skipped or repeated.',
+        params: hostParams,
+        querystring: eventQuery,
+        response: {
+          200: {
+            description: 'Events',
+            type: 'object',
+            required: ['events', 'count', 'next_cursor'],
+            properties: { events: { type: 'array', items: eventSchema }, count: { type: 'integer' }, next_cursor: { type: ['string', 'null'] } },
+            examples: [{ events: [exampleEvent], count: 1, next_cursor: null }],
+          },
+          400: errorResponse(400),
+        },
+      },
+    },
     async (request) => {
       const { id } = request.params as { id: string };
       getHost(id);
-      const q = request.query as { from?: string; to?: string; category?: string; action?: string; limit: number; order: 'asc' | 'desc' };
-      const events = await store.queryEvents({
+      const q = request.query as { from?: string; to?: string; category?: string; action?: string; limit: number; order: 'asc' | 'desc'; cursor?: string };
+      const after = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+      const rows = await store.queryEvents({
         hostId: id,
         limit: q.limit,
         order: q.order,
@@ -275,8 +311,12 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
         ...(q.to ? { to: q.to } : {}),
         ...(q.category ? { categories: [q.category] } : {}),
         ...(q.action ? { actions: [q.action] } : {}),
+        ...(after ? { after } : {}),
       });
-      return { events, count: events.length };
+      const last = rows[rows.length - 1];
+      const nextCursor = last && rows.length === q.limit ? encodeCursor({ time: String(last[TIMELINE_POSITION_KEY]), sequence: Number(last['event.sequence']) }) : null;
+      for (const row of rows) delete row[TIMELINE_POSITION_KEY];
+      return { events: rows, count: rows.length, next_cursor: nextCursor };
     },
   );
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, type VigilEvent } from '@vigil/schema';
-import type { AppendResult, CountRow, EventFilter, EventStore } from '../core.js';
+import { TIMELINE_POSITION_KEY, type AppendResult, type CountRow, type EventFilter, type EventStore } from '../core.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -474,9 +474,20 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     async queryEvents(query) {
       await caughtUp();
       const params: DuckDBValue[] = [];
-      const where = whereClause(query, params);
+      let where = whereClause(query, params);
+      const ascending = query.order === 'asc';
+      if (query.after) {
+        if (query.hostId === undefined) throw new VigilError('invalid_input', 'paging with a position needs a host', { location: { path: 'cursor' } });
+        params.push(query.after.time, query.after.sequence);
+        const time = `CAST($${params.length - 1} AS TIMESTAMPTZ)::TIMESTAMP`;
+        const sequence = `$${params.length}::BIGINT`;
+        const compare = ascending ? '>' : '<';
+        const keyset = `("@timestamp" ${compare} ${time} OR ("@timestamp" = ${time} AND "event.sequence" ${compare} ${sequence}))`;
+        where = where ? `${where} AND ${keyset}` : `WHERE ${keyset}`;
+      }
       const limit = Math.max(1, Math.min(10000, Math.floor(query.limit)));
-      const sql = `SELECT * FROM ${source(query)} ${where} ORDER BY "@timestamp" ${query.order === 'asc' ? 'ASC' : 'DESC'}, "event.sequence" ${query.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ${limit}`;
+      const position = query.hostId !== undefined ? `, strftime("@timestamp", '%Y-%m-%dT%H:%M:%S.%fZ') AS "${TIMELINE_POSITION_KEY}"` : '';
+      const sql = `SELECT *${position} FROM ${source(query)} ${where} ORDER BY "@timestamp" ${ascending ? 'ASC' : 'DESC'}, "event.sequence" ${ascending ? 'ASC' : 'DESC'} LIMIT ${limit}`;
       const result = await reader!.runAndReadAll(sql, params);
       return result.getRowObjectsJS().map(toPlainEvent);
     },
