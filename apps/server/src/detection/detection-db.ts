@@ -218,6 +218,10 @@ export class DetectionDb {
     return rows.map((r) => ({ name: r.name, version: r.version, description: r.description, importedAt: r.imported_at, importedBy: r.imported_by, files: r.files }));
   }
 
+  ruleFile(pack: string, file: string): RuleFileRecord | undefined {
+    return this.#statement('SELECT pack, file, text FROM rule_files WHERE pack = ? AND file = ?').get(pack, file) as RuleFileRecord | undefined;
+  }
+
   ruleFiles(): RuleFileRecord[] {
     return this.#statement('SELECT pack, file, text FROM rule_files ORDER BY pack, file').all() as RuleFileRecord[];
   }

@@ -299,7 +299,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     rule(id) {
       const entry = compiledById.get(id);
       if (!entry) return undefined;
-      const text = db.ruleFiles().find((f) => f.pack === entry.pack && f.file === entry.file)?.text ?? '';
+      const text = db.ruleFile(entry.pack, entry.file)?.text ?? '';
       return { view: viewOf(id, entry, db.disabledRules()), text };
     },
 
