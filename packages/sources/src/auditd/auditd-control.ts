@@ -18,6 +18,8 @@ export const AUDIT_RULES: readonly (readonly string[])[] = [
   ['always,exit', '-F', 'arch=b32', '-S', 'execve,execveat', '-F', 'exit!=-2', '-k', RULE_KEY],
   ['always,exit', '-F', 'arch=b64', '-S', 'exit_group', '-k', RULE_KEY],
   ['always,exit', '-F', 'arch=b32', '-S', 'exit_group', '-k', RULE_KEY],
+  ['always,exit', '-F', 'arch=b64', '-S', 'init_module,finit_module,delete_module', '-k', RULE_KEY],
+  ['always,exit', '-F', 'arch=b32', '-S', 'init_module,finit_module,delete_module', '-k', RULE_KEY],
 ];
 
 export interface AuditdControlOptions {

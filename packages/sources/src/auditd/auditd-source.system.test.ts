@@ -153,6 +153,19 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
   assert.equal(failure['process.parent.pid'], me);
   assert.equal(failure['process.working_directory'], cwd);
 
+  // Kernel module load and unload attempts (this kernel has no loadable modules: both are refused, and still audited).
+  const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const moduleCalls = await run(python, ['-c', 'import ctypes; libc = ctypes.CDLL(None); libc.syscall(175, None, 0, b""); libc.syscall(176, b"vigil_test_mod", 0)'], cwd);
+  assert.equal(moduleCalls.code, 0, JSON.stringify(moduleCalls));
+  const moduleEvent = (action: string) => events.find((e) => e['event.category'] === 'driver' && e['process.pid'] === moduleCalls.pid && e['event.action'] === action);
+  const attempt = await waitFor('the refused module load', () => moduleEvent('load_attempt'));
+  assert.equal(attempt['event.outcome'], 'failure');
+  assert.equal(attempt['event.provider'], 'auditd');
+  assert.equal(attempt['process.parent.pid'], me);
+  assert.match(String(attempt['process.executable']), /python3/);
+  const unload = await waitFor('the module unload attempt', () => moduleEvent('unload'));
+  assert.equal(unload['event.outcome'], 'failure');
+
   for (const event of events) {
     const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
     assert.deepEqual(checkEvent(full, 'event').problems, [], JSON.stringify(event));

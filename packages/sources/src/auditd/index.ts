@@ -1,6 +1,7 @@
 // The auditd event source: process start and exit events from auditd's af_unix dispatcher socket.
 // Never leaves rules, plugin config or a daemon behind after stop(), and never lets one bad record stop collection.
 
+import { buildKernelModuleEvent } from './kernel-module-events.js';
 import { randomBytes } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
@@ -85,6 +86,10 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     let pending: Promise<CollectedEvent> | undefined;
     try {
       pending = build?.build(records);
+      if (!pending && build) {
+        const module = buildKernelModuleEvent(records, build.entityOf);
+        if (module) pending = Promise.resolve(module);
+      }
     } catch (error) {
       warn('could not convert an audit event', { error: error instanceof Error ? error.message : String(error), serial: records[0]?.serial });
       return;

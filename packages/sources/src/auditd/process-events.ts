@@ -20,20 +20,21 @@ const MAX_NAME = 1024;
 /** 4294967295 is (uid_t)-1 and (unsigned)-1: "not set" for auid and ses. */
 const UNSET = '4294967295';
 
-type SyscallName = 'execve' | 'execveat' | 'exit_group';
+export type SyscallName = 'execve' | 'execveat' | 'exit_group' | 'init_module' | 'finit_module' | 'delete_module';
+const SYSCALL_NAMES: ReadonlySet<string> = new Set<SyscallName>(['execve', 'execveat', 'exit_group', 'init_module', 'finit_module', 'delete_module']);
 
 /** Syscall numbers by audit arch (AUDIT_ARCH_*), for records without the enriched SYSCALL= name. */
 const SYSCALLS: Record<string, Record<string, SyscallName>> = {
-  c000003e: { '59': 'execve', '322': 'execveat', '231': 'exit_group' }, // x86_64
-  '40000003': { '11': 'execve', '358': 'execveat', '252': 'exit_group' }, // i386
-  c00000b7: { '221': 'execve', '281': 'execveat', '94': 'exit_group' }, // aarch64
-  c00000f3: { '221': 'execve', '281': 'execveat', '94': 'exit_group' }, // riscv64
-  '40000028': { '11': 'execve', '387': 'execveat', '248': 'exit_group' }, // arm
+  c000003e: { '59': 'execve', '322': 'execveat', '231': 'exit_group', '175': 'init_module', '313': 'finit_module', '176': 'delete_module' }, // x86_64
+  '40000003': { '11': 'execve', '358': 'execveat', '252': 'exit_group', '128': 'init_module', '350': 'finit_module', '129': 'delete_module' }, // i386
+  c00000b7: { '221': 'execve', '281': 'execveat', '94': 'exit_group', '105': 'init_module', '273': 'finit_module', '106': 'delete_module' }, // aarch64
+  c00000f3: { '221': 'execve', '281': 'execveat', '94': 'exit_group', '105': 'init_module', '273': 'finit_module', '106': 'delete_module' }, // riscv64
+  '40000028': { '11': 'execve', '387': 'execveat', '248': 'exit_group', '128': 'init_module', '379': 'finit_module', '129': 'delete_module' }, // arm
 };
 
 export function syscallName(syscall: AuditRecord): SyscallName | undefined {
   const named = syscall.enriched.SYSCALL;
-  if (named === 'execve' || named === 'execveat' || named === 'exit_group') return named;
+  if (named !== undefined && SYSCALL_NAMES.has(named)) return named as SyscallName;
   const arch = syscall.fields.arch?.toLowerCase();
   const number = syscall.fields.syscall;
   if (arch === undefined || number === undefined) return undefined;
@@ -133,6 +134,8 @@ export interface ProcessEventBuilder {
    * Call it in event order.
    */
   build(records: readonly AuditRecord[]): Promise<ProcessCollectedEvent> | undefined;
+  /** The entity id of a process known from its exec or from /proc, for events of other kinds by that process. */
+  entityOf(pid: number): string | undefined;
 }
 
 export function readProcExecutable(pid: number): string | undefined {
@@ -341,6 +344,7 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
   };
 
   return {
+    entityOf,
     build(records) {
       const syscall = records.find((r) => r.type === 'SYSCALL');
       if (!syscall) return undefined;
