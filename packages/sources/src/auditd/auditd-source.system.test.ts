@@ -166,6 +166,15 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
   const unload = await waitFor('the module unload attempt', () => moduleEvent('unload'));
   assert.equal(unload['event.outcome'], 'failure');
 
+  // su to another account: PAM's session records become a privilege switch and a logoff.
+  const su = await run('/usr/bin/su', ['-s', '/bin/sh', 'nobody', '-c', 'true'], cwd);
+  assert.equal(su.code, 0, JSON.stringify(su));
+  const loginEvent = (action: string) => events.find((e) => e['event.category'] === 'authentication' && e['logon.service'] === 'su' && e['event.action'] === action && e['user.target.name'] === 'nobody');
+  const switched = await waitFor('the su privilege switch', () => loginEvent('privilege_switch'));
+  assert.equal(switched['event.outcome'], 'success');
+  assert.equal(switched['process.pid'], su.pid);
+  assert.equal(switched['user.id'], '0');
+
   for (const event of events) {
     const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
     assert.deepEqual(checkEvent(full, 'event').problems, [], JSON.stringify(event));

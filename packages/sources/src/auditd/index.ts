@@ -2,6 +2,7 @@
 // Never leaves rules, plugin config or a daemon behind after stop(), and never lets one bad record stop collection.
 
 import { buildKernelModuleEvent } from './kernel-module-events.js';
+import { buildLoginEvent } from './login-events.js';
 import { randomBytes } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
@@ -87,8 +88,8 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     try {
       pending = build?.build(records);
       if (!pending && build) {
-        const module = buildKernelModuleEvent(records, build.entityOf);
-        if (module) pending = Promise.resolve(module);
+        const other = buildKernelModuleEvent(records, build.entityOf) ?? buildLoginEvent(records);
+        if (other) pending = Promise.resolve(other);
       }
     } catch (error) {
       warn('could not convert an audit event', { error: error instanceof Error ? error.message : String(error), serial: records[0]?.serial });
