@@ -20,6 +20,11 @@ export const AUDIT_RULES: readonly (readonly string[])[] = [
   ['always,exit', '-F', 'arch=b32', '-S', 'exit_group', '-k', RULE_KEY],
   ['always,exit', '-F', 'arch=b64', '-S', 'init_module,finit_module,delete_module', '-k', RULE_KEY],
   ['always,exit', '-F', 'arch=b32', '-S', 'init_module,finit_module,delete_module', '-k', RULE_KEY],
+  // ptrace only for the requests that take over or write into another process (ATTACH, SEIZE, POKE*): debuggers'
+  // PEEKs would flood. a0 is the request.
+  ...[['b64'], ['b32']].flatMap(([arch]) => ['0x10', '0x4206', '0x4', '0x5', '0x6'].map((request) => ['always,exit', '-F', `arch=${arch!}`, '-S', 'ptrace', '-F', `a0=${request}`, '-k', RULE_KEY])),
+  ['always,exit', '-F', 'arch=b64', '-S', 'process_vm_writev', '-k', RULE_KEY],
+  ['always,exit', '-F', 'arch=b32', '-S', 'process_vm_writev', '-k', RULE_KEY],
 ];
 
 export interface AuditdControlOptions {

@@ -175,6 +175,36 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
   assert.equal(switched['process.pid'], su.pid);
   assert.equal(switched['user.id'], '0');
 
+  // Injection: ptrace attach of a child, a (refused) process_vm_writev into it, and a program run from a memfd.
+  const injector = [
+    'import ctypes, os, subprocess, time',
+    'libc = ctypes.CDLL(None)',
+    "target = subprocess.Popen(['/bin/sleep', '5']); time.sleep(0.2)",
+    'libc.ptrace(16, target.pid, None, None); os.waitpid(target.pid, 0); libc.ptrace(17, target.pid, None, None)',
+    "class iovec(ctypes.Structure): _fields_ = [('base', ctypes.c_void_p), ('len', ctypes.c_size_t)]",
+    "buf = ctypes.create_string_buffer(b'x' * 8); local = iovec(ctypes.cast(buf, ctypes.c_void_p), 8); remote = iovec(0x1000, 8)",
+    'libc.syscall(311, target.pid, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)',
+    'target.kill(); target.wait()',
+    "fd = os.memfd_create('vigil-test'); os.write(fd, open('/bin/true', 'rb').read())",
+    'child = os.fork()',
+    "if child == 0: os.execv(f'/proc/self/fd/{fd}', ['vigil-memfd'])",
+    'os.waitpid(child, 0)',
+  ].join('\n');
+  const injected = await run(python, ['-c', injector], cwd);
+  assert.equal(injected.code, 0, JSON.stringify(injected));
+  const injection = (action: string) =>
+    events.find((e) => e['event.category'] === 'injection' && e['event.action'] === action && (e['process.pid'] === injected.pid || e['process.parent.pid'] === injected.pid)) as
+      | Record<string, unknown>
+      | undefined;
+  const attach = await waitFor('the ptrace attach', () => injection('ptrace_attach'));
+  assert.equal(attach['event.outcome'], 'success');
+  assert.ok(Number(attach['target.process.pid']) > 0);
+  assert.match(String(attach['process.executable']), /python3/);
+  const write = await waitFor('the process_vm_writev', () => injection('process_vm_write'));
+  assert.equal(write['target.process.pid'], attach['target.process.pid']);
+  const fileless = await waitFor('the memfd execution', () => injection('memfd_exec'));
+  assert.match(String(fileless['process.executable']), /^\/memfd:vigil-test/);
+
   for (const event of events) {
     const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
     assert.deepEqual(checkEvent(full, 'event').problems, [], JSON.stringify(event));

@@ -3,6 +3,7 @@
 
 import { buildKernelModuleEvent } from './kernel-module-events.js';
 import { buildLoginEvent } from './login-events.js';
+import { buildInjectionEvent, memfdExecution } from './injection-events.js';
 import { randomBytes } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
@@ -10,7 +11,7 @@ import type { EventSink, EventSource } from '../core.js';
 import { createAssembler, type Assembler } from './assembler.js';
 import { createAuditdControl, type AuditdControl } from './auditd-control.js';
 import { createHashCache, DEFAULT_HASH_MAX_BYTES, type HashCache } from './hash-cache.js';
-import { createProcessEventBuilder, type ProcessEventBuilder } from './process-events.js';
+import { createProcessEventBuilder, readProcExecutable, type ProcessEventBuilder } from './process-events.js';
 import { parseRecord, type AuditRecord } from './record-parser.js';
 import { createSerialGapCounter } from './serial-gaps.js';
 import { createSocketReader, type SocketReader } from './socket-reader.js';
@@ -53,7 +54,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   const probes = new Map<string, () => void>();
   const serials = createSerialGapCounter();
   /** Events in assembly order; each is emitted once it and every event before it are ready. */
-  const queue: Array<{ event?: CollectedEvent; ready: boolean }> = [];
+  const queue: Array<{ events: CollectedEvent[]; ready: boolean }> = [];
   let drained: (() => void) | undefined;
 
   const warn = (message: string, fields?: Record<string, unknown>) => {
@@ -69,13 +70,15 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
 
   const drain = () => {
     while (queue.length > 0 && queue[0]!.ready) {
-      const { event } = queue.shift()!;
-      if (!event || !sink || sinkClosed) continue;
-      try {
-        sink.emit(event);
-        counts.events++;
-      } catch (error) {
-        warn('the sink rejected an event', { error: error instanceof Error ? error.message : String(error) });
+      const { events } = queue.shift()!;
+      if (!sink || sinkClosed) continue;
+      for (const event of events) {
+        try {
+          sink.emit(event);
+          counts.events++;
+        } catch (error) {
+          warn('the sink rejected an event', { error: error instanceof Error ? error.message : String(error) });
+        }
       }
     }
     if (queue.length === 0) drained?.();
@@ -84,11 +87,18 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   let build: ProcessEventBuilder | undefined;
 
   const onEvent = (records: AuditRecord[]) => {
-    let pending: Promise<CollectedEvent> | undefined;
+    let pending: Promise<CollectedEvent | CollectedEvent[]> | undefined;
     try {
-      pending = build?.build(records);
+      // A process start from an anonymous memory file is also reported as fileless execution (injection/memfd_exec).
+      pending = build?.build(records)?.then((event) => {
+        const fileless = memfdExecution(event);
+        return fileless ? [event, fileless] : event;
+      });
       if (!pending && build) {
-        const other = buildKernelModuleEvent(records, build.entityOf) ?? buildLoginEvent(records);
+        const other =
+          buildKernelModuleEvent(records, build.entityOf) ??
+          buildInjectionEvent(records, { entityOf: build.entityOf, readExecutable: readProcExecutable }) ??
+          buildLoginEvent(records);
         if (other) pending = Promise.resolve(other);
       }
     } catch (error) {
@@ -100,11 +110,11 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       counts.pendingDropped++;
       return;
     }
-    const slot: { event?: CollectedEvent; ready: boolean } = { ready: false };
+    const slot: { events: CollectedEvent[]; ready: boolean } = { events: [], ready: false };
     queue.push(slot);
     pending.then(
-      (event) => {
-        slot.event = event;
+      (result) => {
+        slot.events = Array.isArray(result) ? result : [result];
         slot.ready = true;
         drain();
       },
