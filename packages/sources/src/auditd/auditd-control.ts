@@ -25,15 +25,6 @@ export const AUDIT_RULES: readonly (readonly string[])[] = [
   ...[['b64'], ['b32']].flatMap(([arch]) => ['0x10', '0x4206', '0x4', '0x5', '0x6'].map((request) => ['always,exit', '-F', `arch=${arch!}`, '-S', 'ptrace', '-F', `a0=${request}`, '-k', RULE_KEY])),
   ['always,exit', '-F', 'arch=b64', '-S', 'process_vm_writev', '-k', RULE_KEY],
   ['always,exit', '-F', 'arch=b32', '-S', 'process_vm_writev', '-k', RULE_KEY],
-  // Network: connect and bind only with IPv4/IPv6 address lengths (a2 = 16 or 28; unix sockets would flood), accepts
-  // that succeeded (unix peers are dropped when decoding), listens. 64-bit only: 32-bit programs go through
-  // socketcall on i386, which audit cannot filter this way.
-  ...['16', '28'].flatMap((length) => [
-    ['always,exit', '-F', 'arch=b64', '-S', 'connect', '-F', `a2=${length}`, '-k', RULE_KEY],
-    ['always,exit', '-F', 'arch=b64', '-S', 'bind', '-F', `a2=${length}`, '-k', RULE_KEY],
-  ]),
-  ['always,exit', '-F', 'arch=b64', '-S', 'accept,accept4', '-F', 'success=1', '-k', RULE_KEY],
-  ['always,exit', '-F', 'arch=b64', '-S', 'listen', '-k', RULE_KEY],
 ];
 
 export interface AuditdControlOptions {

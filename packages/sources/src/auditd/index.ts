@@ -4,7 +4,6 @@
 import { buildKernelModuleEvent } from './kernel-module-events.js';
 import { buildLoginEvent } from './login-events.js';
 import { buildInjectionEvent, memfdExecution } from './injection-events.js';
-import { buildNetworkEvent } from './network-events.js';
 import { randomBytes } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
@@ -99,7 +98,6 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         const other =
           buildKernelModuleEvent(records, build.entityOf) ??
           buildInjectionEvent(records, { entityOf: build.entityOf, readExecutable: readProcExecutable }) ??
-          buildNetworkEvent(records, build.entityOf) ??
           buildLoginEvent(records);
         if (other) pending = Promise.resolve(other);
       }

@@ -20,16 +20,16 @@ const MAX_NAME = 1024;
 /** 4294967295 is (uid_t)-1 and (unsigned)-1: "not set" for auid and ses. */
 const UNSET = '4294967295';
 
-export type SyscallName = 'execve' | 'execveat' | 'exit_group' | 'init_module' | 'finit_module' | 'delete_module' | 'ptrace' | 'process_vm_writev' | 'connect' | 'accept' | 'accept4' | 'bind' | 'listen';
-const SYSCALL_NAMES: ReadonlySet<string> = new Set<SyscallName>(['execve', 'execveat', 'exit_group', 'init_module', 'finit_module', 'delete_module', 'ptrace', 'process_vm_writev', 'connect', 'accept', 'accept4', 'bind', 'listen']);
+export type SyscallName = 'execve' | 'execveat' | 'exit_group' | 'init_module' | 'finit_module' | 'delete_module' | 'ptrace' | 'process_vm_writev';
+const SYSCALL_NAMES: ReadonlySet<string> = new Set<SyscallName>(['execve', 'execveat', 'exit_group', 'init_module', 'finit_module', 'delete_module', 'ptrace', 'process_vm_writev']);
 
 /** Syscall numbers by audit arch (AUDIT_ARCH_*), for records without the enriched SYSCALL= name. */
 const SYSCALLS: Record<string, Record<string, SyscallName>> = {
-  c000003e: { '59': 'execve', '322': 'execveat', '231': 'exit_group', '175': 'init_module', '313': 'finit_module', '176': 'delete_module', '101': 'ptrace', '311': 'process_vm_writev', '42': 'connect', '43': 'accept', '288': 'accept4', '49': 'bind', '50': 'listen' }, // x86_64
-  '40000003': { '11': 'execve', '358': 'execveat', '252': 'exit_group', '128': 'init_module', '350': 'finit_module', '129': 'delete_module', '26': 'ptrace', '348': 'process_vm_writev', '362': 'connect', '364': 'accept4', '361': 'bind', '363': 'listen' }, // i386
-  c00000b7: { '221': 'execve', '281': 'execveat', '94': 'exit_group', '105': 'init_module', '273': 'finit_module', '106': 'delete_module', '117': 'ptrace', '271': 'process_vm_writev', '203': 'connect', '202': 'accept', '242': 'accept4', '200': 'bind', '201': 'listen' }, // aarch64
-  c00000f3: { '221': 'execve', '281': 'execveat', '94': 'exit_group', '105': 'init_module', '273': 'finit_module', '106': 'delete_module', '117': 'ptrace', '271': 'process_vm_writev', '203': 'connect', '202': 'accept', '242': 'accept4', '200': 'bind', '201': 'listen' }, // riscv64
-  '40000028': { '11': 'execve', '387': 'execveat', '248': 'exit_group', '128': 'init_module', '379': 'finit_module', '129': 'delete_module', '26': 'ptrace', '377': 'process_vm_writev', '283': 'connect', '285': 'accept', '366': 'accept4', '282': 'bind', '284': 'listen' }, // arm
+  c000003e: { '59': 'execve', '322': 'execveat', '231': 'exit_group', '175': 'init_module', '313': 'finit_module', '176': 'delete_module', '101': 'ptrace', '311': 'process_vm_writev' }, // x86_64
+  '40000003': { '11': 'execve', '358': 'execveat', '252': 'exit_group', '128': 'init_module', '350': 'finit_module', '129': 'delete_module', '26': 'ptrace', '348': 'process_vm_writev' }, // i386
+  c00000b7: { '221': 'execve', '281': 'execveat', '94': 'exit_group', '105': 'init_module', '273': 'finit_module', '106': 'delete_module', '117': 'ptrace', '271': 'process_vm_writev' }, // aarch64
+  c00000f3: { '221': 'execve', '281': 'execveat', '94': 'exit_group', '105': 'init_module', '273': 'finit_module', '106': 'delete_module', '117': 'ptrace', '271': 'process_vm_writev' }, // riscv64
+  '40000028': { '11': 'execve', '387': 'execveat', '248': 'exit_group', '128': 'init_module', '379': 'finit_module', '129': 'delete_module', '26': 'ptrace', '377': 'process_vm_writev' }, // arm
 };
 
 export function syscallName(syscall: AuditRecord): SyscallName | undefined {
