@@ -2,7 +2,8 @@
 // state, and alerts with grouping of repeats. Rule text is stored as uploaded; compiled rules live only in memory.
 
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { SqliteFile } from '../sqlite-file.js';
 import { VigilError } from '@vigil/common';
 import type { Detection, SigmaLevel } from '@vigil/detect';
 
@@ -152,30 +153,19 @@ export interface StoredAlerts {
 }
 
 export class DetectionDb {
-  readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #file: SqliteFile;
 
   constructor(file: string) {
-    try {
-      this.#db = new Database(file);
-    } catch (error) {
-      throw VigilError.wrap(error, 'unavailable', `cannot open the detection database ${file}`);
-    }
-    this.#db.pragma('journal_mode = WAL');
-    // Alerts are re-derived from durable events after a crash (retro-hunt); NORMAL keeps alert writes off fsync.
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.exec(SCHEMA);
+    // Alerts are re-derived from durable events after a crash (retro-hunt): NORMAL keeps alert writes off fsync.
+    this.#file = new SqliteFile(file, 'detection database', { synchronous: 'NORMAL', schema: SCHEMA });
   }
 
   #statement(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
-    return statement;
+    return this.#file.statement(sql);
   }
 
   close(): void {
-    this.#db.close();
+    this.#file.close();
   }
 
   // ---- rule packs ----
@@ -183,7 +173,7 @@ export class DetectionDb {
   /** Replaces a pack's files atomically (an import of a new version). */
   replacePack(pack: { name: string; version: string; description: string }, files: readonly { file: string; text: string }[], actor: string): void {
     const now = new Date().toISOString();
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       this.#statement('DELETE FROM rule_files WHERE pack = ?').run(pack.name);
       this.#statement(
         `INSERT INTO rule_packs (name, version, description, imported_at, imported_by) VALUES (?, ?, ?, ?, ?)
@@ -197,7 +187,7 @@ export class DetectionDb {
   /** Adds or replaces one file of a pack, creating the pack (version 1) when needed. */
   putRuleFile(packName: string, file: string, text: string, actor: string): void {
     const now = new Date().toISOString();
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       this.#statement(`INSERT INTO rule_packs (name, version, description, imported_at, imported_by) VALUES (?, '1', 'rules added through the API', ?, ?) ON CONFLICT (name) DO NOTHING`).run(packName, now, actor);
       this.#statement('INSERT INTO rule_files (pack, file, text) VALUES (?, ?, ?) ON CONFLICT (pack, file) DO UPDATE SET text = excluded.text').run(packName, file, text);
     })();
@@ -251,7 +241,7 @@ export class DetectionDb {
       `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
     );
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       for (const detection of detections) {
         const key = groupKeyOf(detection);
         const existing = find.get(key, nowMs - GROUPING_WINDOW_MS) as { id: string; event_ids: string; first_seen: string; last_seen: string } | undefined;
@@ -300,7 +290,7 @@ export class DetectionDb {
    * and the sweep id recorded with it. `sweepFor` runs inside the transaction only for a new alert; its id is recorded.
    */
   storeExternalAlert(input: ExternalAlertInput, sweepFor: (alertId: string) => string | null): { alert: AlertRecord; created: boolean; sweepId: string | null } {
-    return this.#db.transaction(() => {
+    return this.#file.db.transaction(() => {
       const known = this.#statement('SELECT alert_id, sweep_id FROM external_alerts WHERE source = ? AND external_id = ?').get(input.source, input.externalId) as
         | { alert_id: string; sweep_id: string | null }
         | undefined;

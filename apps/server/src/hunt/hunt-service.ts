@@ -3,12 +3,12 @@
 // parameterised SQL by @vigil/hunt; nothing here builds SQL from user text.
 
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
 import { VigilError, createLogger } from '@vigil/common';
 import type { Detection, SigmaLevel } from '@vigil/detect';
 import { compileHunt, type CompiledHunt } from '@vigil/hunt';
 import type { EventStore } from '@vigil/store';
 import type { DetectionDb } from '../detection/detection-db.js';
+import { SqliteFile } from '../sqlite-file.js';
 
 const log = createLogger('server.hunt');
 
@@ -108,10 +108,8 @@ export function checkHuntQuery(query: string): CompiledHunt {
 }
 
 export function createHuntService(deps: { file: string; store: EventStore; detectionDb: DetectionDb; onAlerts?: (count: number) => void; tickMs?: number }): HuntService {
-  const db = new Database(deps.file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.exec(SCHEMA);
+  // Saved hunts are what analysts wrote: every commit is fsynced.
+  const file = new SqliteFile(deps.file, 'hunts database', { synchronous: 'FULL', schema: SCHEMA });
   let timer: NodeJS.Timeout | undefined;
   let ticking = false;
 
@@ -130,7 +128,7 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
   }
 
   function get(id: string): SavedHunt | undefined {
-    const row = db.prepare('SELECT * FROM saved_hunts WHERE id = ?').get(id) as SavedHuntRow | undefined;
+    const row = file.statement('SELECT * FROM saved_hunts WHERE id = ?').get(id) as SavedHuntRow | undefined;
     return row ? fromRow(row) : undefined;
   }
 
@@ -143,11 +141,11 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       const result = await run({ query: hunt.query, start, end: now, limit: 10_000 });
       const alerted = result.rows.length >= hunt.threshold;
       if (alerted) raise(hunt, result, now);
-      db.prepare('UPDATE saved_hunts SET last_run_at = ?, last_rows = ?, last_error = NULL WHERE id = ?').run(now, result.rows.length, id);
+      file.statement('UPDATE saved_hunts SET last_run_at = ?, last_rows = ?, last_error = NULL WHERE id = ?').run(now, result.rows.length, id);
       return { rows: result.rows.length, alerted };
     } catch (error) {
       const message = VigilError.wrap(error).message;
-      db.prepare('UPDATE saved_hunts SET last_run_at = ?, last_error = ? WHERE id = ?').run(now, message, id);
+      file.statement('UPDATE saved_hunts SET last_run_at = ?, last_error = ? WHERE id = ?').run(now, message, id);
       throw error;
     }
   }
@@ -181,7 +179,7 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
     if (ticking) return;
     ticking = true;
     try {
-      const due = (db.prepare('SELECT * FROM saved_hunts WHERE enabled = 1 AND interval_s IS NOT NULL').all() as SavedHuntRow[])
+      const due = (file.statement('SELECT * FROM saved_hunts WHERE enabled = 1 AND interval_s IS NOT NULL').all() as SavedHuntRow[])
         .map(fromRow)
         .filter((hunt) => !hunt.lastRunAt || Date.parse(hunt.lastRunAt) + hunt.intervalSeconds! * 1000 <= Date.now());
       for (const hunt of due) {
@@ -201,13 +199,13 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
 
   return {
     run,
-    list: () => (db.prepare('SELECT * FROM saved_hunts ORDER BY name').all() as SavedHuntRow[]).map(fromRow),
+    list: () => (file.statement('SELECT * FROM saved_hunts ORDER BY name').all() as SavedHuntRow[]).map(fromRow),
     get,
     save(hunt, actor) {
       checkHuntQuery(hunt.query);
       const id = randomUUID();
       try {
-        db.prepare(
+        file.statement(
           `INSERT INTO saved_hunts (id, name, description, query, interval_s, threshold, level, tags, enabled, created_by, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(id, hunt.name, hunt.description, hunt.query, hunt.intervalSeconds, hunt.threshold, hunt.level, JSON.stringify(hunt.tags), hunt.enabled ? 1 : 0, actor, new Date().toISOString());
@@ -222,17 +220,17 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       if (!current) throw new VigilError('not_found', `no saved hunt ${id}`);
       const next = { ...current, ...change };
       if (change.query !== undefined) checkHuntQuery(change.query);
-      db.prepare('UPDATE saved_hunts SET name = ?, description = ?, query = ?, interval_s = ?, threshold = ?, level = ?, tags = ?, enabled = ? WHERE id = ?').run(
+      file.statement('UPDATE saved_hunts SET name = ?, description = ?, query = ?, interval_s = ?, threshold = ?, level = ?, tags = ?, enabled = ? WHERE id = ?').run(
         next.name, next.description, next.query, next.intervalSeconds, next.threshold, next.level, JSON.stringify(next.tags), next.enabled ? 1 : 0, id,
       );
       return get(id)!;
     },
-    remove: (id) => db.prepare('DELETE FROM saved_hunts WHERE id = ?').run(id).changes > 0,
+    remove: (id) => file.statement('DELETE FROM saved_hunts WHERE id = ?').run(id).changes > 0,
     runSaved,
     close() {
       if (timer) clearInterval(timer);
       timer = undefined;
-      db.close();
+      file.close();
     },
   };
 }

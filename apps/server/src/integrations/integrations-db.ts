@@ -3,7 +3,8 @@
 // destination's secret through a view; only the exporter factory reads it.
 
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { SqliteFile } from '../sqlite-file.js';
 import { VigilError } from '@vigil/common';
 import type { DestinationFilters, DestinationKind, DestinationSettings, ExportRecord } from '@vigil/integrations';
 
@@ -153,30 +154,19 @@ const MAX_ERROR_TEXT = 500;
 const clip = (text: string) => (text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text);
 
 export class IntegrationsDb {
-  readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #file: SqliteFile;
 
   constructor(file: string) {
-    try {
-      this.#db = new Database(file);
-    } catch (error) {
-      throw VigilError.wrap(error, 'unavailable', `cannot open the integrations database ${file}`);
-    }
-    this.#db.pragma('journal_mode = WAL');
     // The outbox is the only copy of a pending delivery: every commit is fsynced.
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.exec(SCHEMA);
+    this.#file = new SqliteFile(file, 'integrations database', { synchronous: 'FULL', schema: SCHEMA });
   }
 
   #statement(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
-    return statement;
+    return this.#file.statement(sql);
   }
 
   close(): void {
-    this.#db.close();
+    this.#file.close();
   }
 
   // ---- destinations ----
@@ -239,7 +229,7 @@ export class IntegrationsDb {
   enqueue(entries: readonly { destinationId: string; record: ExportRecord }[], nowMs = Date.now()): void {
     if (!entries.length) return;
     const insert = this.#statement('INSERT INTO outbox (destination_id, record, created_ms) SELECT ?, ?, ? WHERE EXISTS (SELECT 1 FROM destinations WHERE id = ?)');
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       for (const entry of entries) insert.run(entry.destinationId, JSON.stringify(entry.record), nowMs, entry.destinationId);
     })();
   }
@@ -252,7 +242,7 @@ export class IntegrationsDb {
 
   markSent(destinationId: string, ids: readonly number[], nowIso = new Date().toISOString()): void {
     const remove = this.#statement('DELETE FROM outbox WHERE id = ? AND destination_id = ?');
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       for (const id of ids) remove.run(id, destinationId);
       this.#statement(`UPDATE destinations SET sent = sent + ?, consecutive_failures = 0, next_attempt_ms = 0, last_success_at = ? WHERE id = ?`).run(ids.length, nowIso, destinationId);
     })();
@@ -265,7 +255,7 @@ export class IntegrationsDb {
   markFailed(destinationId: string, ids: readonly number[], error: string, policy: RetryPolicy, nowMs = Date.now(), random: () => number = Math.random): number {
     const text = clip(error);
     const nowIso = new Date(nowMs).toISOString();
-    return this.#db.transaction(() => {
+    return this.#file.db.transaction(() => {
       const bump = this.#statement('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE id = ? AND destination_id = ?');
       for (const id of ids) bump.run(text, id, destinationId);
       const oldest = nowMs - policy.maxAgeSeconds * 1000;
@@ -310,11 +300,11 @@ export class IntegrationsDb {
 
   /** Moves dead letters (all, or those in `ids`) back to the outbox as fresh deliveries, oldest first; returns how many. */
   retryDeadLetters(destinationId: string, ids: readonly number[] | undefined, nowMs = Date.now()): number {
-    return this.#db.transaction(() => {
+    return this.#file.db.transaction(() => {
       const chosen = ids ? `AND id IN (${ids.map(() => '?').join(',') || 'NULL'})` : '';
       const params = [destinationId, ...(ids ?? [])];
-      this.#db.prepare(`INSERT INTO outbox (destination_id, record, created_ms) SELECT destination_id, record, ? FROM dead_letters WHERE destination_id = ? ${chosen} ORDER BY id`).run(nowMs, ...params);
-      const moved = this.#db.prepare(`DELETE FROM dead_letters WHERE destination_id = ? ${chosen}`).run(...params).changes;
+      this.#file.db.prepare(`INSERT INTO outbox (destination_id, record, created_ms) SELECT destination_id, record, ? FROM dead_letters WHERE destination_id = ? ${chosen} ORDER BY id`).run(nowMs, ...params);
+      const moved = this.#file.db.prepare(`DELETE FROM dead_letters WHERE destination_id = ? ${chosen}`).run(...params).changes;
       if (moved) this.#statement('UPDATE destinations SET consecutive_failures = 0, next_attempt_ms = 0 WHERE id = ?').run(destinationId);
       return moved;
     })();

@@ -3,7 +3,8 @@
 // Never reads the event store (sweeps are run by the sweeper); every write is one transaction.
 
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { SqliteFile } from '../sqlite-file.js';
 import { VigilError } from '@vigil/common';
 import type { IndicatorType } from './indicators.js';
 import type { IndicatorHits, SweepTarget } from './sweep-sql.js';
@@ -141,29 +142,18 @@ const SWEEP_SELECT = `SELECT s.*, (SELECT count(*) FROM sweep_indicators r WHERE
   (SELECT count(*) FROM sweep_indicators r WHERE r.sweep_id = s.id AND r.count > 0) AS matched_count FROM sweeps s`;
 
 export class IntelDb {
-  readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #file: SqliteFile;
 
   constructor(file: string) {
-    try {
-      this.#db = new Database(file);
-    } catch (error) {
-      throw VigilError.wrap(error, 'unavailable', `cannot open the intel database ${file}`);
-    }
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.exec(SCHEMA);
+    this.#file = new SqliteFile(file, 'intel database', { synchronous: 'FULL', schema: SCHEMA });
   }
 
   #statement(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
-    return statement;
+    return this.#file.statement(sql);
   }
 
   close(): void {
-    this.#db.close();
+    this.#file.close();
   }
 
   /**
@@ -182,7 +172,7 @@ export class IntelDb {
       'INSERT INTO indicators (id, type, value, source, external_id, confidence, expires_at, description, created_at, updated_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const get = this.#statement('SELECT * FROM indicators WHERE id = ?');
-    return this.#db.transaction(() =>
+    return this.#file.db.transaction(() =>
       inputs.map((input, index) => {
         const existing = ((input.externalId !== null ? byExternal.get(input.source, input.externalId) : undefined) ?? byValue.get(input.type, input.value, input.source)) as IndicatorRow | undefined;
         try {
@@ -223,7 +213,7 @@ export class IntelDb {
   createSweep(indicators: readonly IndicatorRecord[], trigger: SweepTrigger, actor: string): SweepRecord {
     const id = randomUUID();
     const addTarget = this.#statement('INSERT OR IGNORE INTO sweep_indicators (sweep_id, indicator_id, type, value) VALUES (?, ?, ?, ?)');
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       this.#statement("INSERT INTO sweeps (id, state, trigger_kind, trigger_ref, requested_by, created_at) VALUES (?, 'queued', ?, ?, ?, ?)").run(
         id, trigger.kind, trigger.ref, actor, new Date().toISOString(),
       );
@@ -249,7 +239,7 @@ export class IntelDb {
     const record = this.#statement(
       'UPDATE sweep_indicators SET count = ?, hosts = ?, first_seen = ?, last_seen = ?, first_host_id = ?, first_event_id = ? WHERE sweep_id = ? AND indicator_id = ?',
     );
-    this.#db.transaction(() => {
+    this.#file.db.transaction(() => {
       for (const hit of hits) record.run(hit.count, JSON.stringify(hit.hosts), hit.firstSeen, hit.lastSeen, hit.firstHostId, hit.firstEventId, sweepId, hit.indicatorId);
       this.#statement("UPDATE sweeps SET state = 'done', finished_at = ? WHERE id = ?").run(new Date().toISOString(), sweepId);
     })();
