@@ -118,6 +118,9 @@ async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals
 
 export interface HttpReply {
   status: number;
+  headers: Record<string, string | string[] | undefined>;
+  /** The body as text (for answers that are not JSON, such as /metrics). */
+  text: string;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
@@ -153,7 +156,7 @@ export function request(
           } catch {
             // not JSON
           }
-          resolve({ status: res.statusCode ?? 0, body });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
         });
       },
     );

@@ -2,7 +2,6 @@
 // an IP one host connected to) and an alert with an observable; the IOC sweeps find the hosts and events; pushes are
 // idempotent; /metrics parses and follows ingest; a token over its rate limit gets 429 with Retry-After.
 import assert from 'node:assert/strict';
-import https from 'node:https';
 import { randomUUID } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, ApiClient, cleanup, request, startServer, waitFor, type ServerHandle } from './harness.js';
@@ -19,39 +18,7 @@ const c2Address = '203.0.113.77';
 const eventIds: Record<string, string> = {};
 
 /** An HTTPS call that also returns the answer's headers (the harness' request does not). */
-function call(url: string, options: { method?: string; token?: string; body?: unknown; ca: string }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: any; text: string }> {
-  const target = new URL(url);
-  const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: target.pathname + target.search,
-        method: options.method ?? (payload ? 'POST' : 'GET'),
-        ca: options.ca,
-        agent: false,
-        headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}), ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // text answer (metrics)
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, text });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
+const call = request;
 
 function event(host: string, seconds: number, fields: Record<string, unknown>, name?: string): Record<string, unknown> {
   const sequence = (sequences.get(host) ?? 0) + 1;
