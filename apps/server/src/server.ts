@@ -99,6 +99,35 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
 
   let api: FastifyInstance | undefined;
   let agents: FastifyInstance | undefined;
+  /**
+   * Stops intake first (listeners), then everything else in reverse order of creation. Every step runs even when an
+   * earlier one failed (so nothing stays open); the first failure is thrown at the end.
+   */
+  const shutdown = async (): Promise<void> => {
+    const steps: (() => unknown)[] = [
+      () => agents?.close(),
+      () => api?.close(),
+      () => ingestRate.stop(),
+      () => integrations.close(),
+      () => integrationsDb.close(),
+      () => sweeper.close(),
+      () => intel.close(),
+      () => hunts.close(),
+      () => detection.close(),
+      () => detectionDb.close(),
+      () => store.close(),
+      () => controlPlane.close(),
+    ];
+    let failure: unknown;
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
+  };
   try {
     agents = Fastify({
       https: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: [pki.ca.certPem], requestCert: true, rejectUnauthorized: true },
@@ -186,34 +215,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       integrationsDb,
       close: () =>
         (closing ??= (async () => {
-          await agents!.close();
-          await api!.close();
-          ingestRate.stop();
-          await integrations.close();
-          integrationsDb.close();
-          await sweeper.close();
-          intel.close();
-          hunts.close();
-          detection.close();
-          detectionDb.close();
-          await store.close();
-          controlPlane.close();
+          await shutdown();
           log.info('server stopped');
         })()),
     };
   } catch (error) {
-    await agents?.close().catch(() => undefined);
-    await api?.close().catch(() => undefined);
-    ingestRate.stop();
-    await integrations.close();
-    integrationsDb.close();
-    await sweeper.close();
-    intel.close();
-    hunts.close();
-    detection.close();
-    detectionDb.close();
-    await store.close().catch(() => undefined);
-    controlPlane.close();
+    await shutdown().catch(() => undefined);
     throw error;
   }
 }

@@ -28,6 +28,30 @@ const nullableString = { type: 'string', nullable: true };
 const nullableDate = { type: 'string', format: 'date-time', nullable: true };
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
 
+/** Answer of POST /api/v1/inbound/alerts: 201 for a new alert, 200 for a repeated push (same shape). */
+function inboundAlertAnswer(description: string, created: boolean) {
+  return {
+    description,
+    type: 'object',
+    required: ['id', 'created', 'sweep_id', 'alert'],
+    additionalProperties: true,
+    properties: {
+      id: { type: 'string', format: 'uuid' },
+      created: { type: 'boolean' },
+      sweep_id: { ...nullableString, description: 'IOC sweep over the observables, null without observables' },
+      alert: { type: 'object', additionalProperties: true, required: ['id', 'kind'], properties: { id: { type: 'string' }, kind: { type: 'string', enum: ['sigma', 'correlation', 'hunt', 'external'] } } },
+    },
+    examples: [
+      {
+        id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+        created,
+        sweep_id: exampleSweepId,
+        alert: { id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', kind: 'external', ruleId: 'external:splunk-soar', ruleTitle: 'Known ransomware dropper downloaded', level: 'high' },
+      },
+    ],
+  };
+}
+
 const observableSchema = {
   type: 'object',
   required: ['type', 'value'],
@@ -286,32 +310,8 @@ export function registerInboundRoutes(app: FastifyInstance, deps: InboundRouteDe
           ],
         },
         response: {
-          201: {
-            description: 'Alert stored (a sweep is queued when it carries observables)',
-            type: 'object',
-            required: ['id', 'created', 'sweep_id', 'alert'],
-            additionalProperties: true,
-            properties: {
-              id: { type: 'string', format: 'uuid' },
-              created: { type: 'boolean' },
-              sweep_id: { ...nullableString, description: 'IOC sweep over the observables, null without observables' },
-              alert: { type: 'object', additionalProperties: true, required: ['id', 'kind'], properties: { id: { type: 'string' }, kind: { type: 'string', enum: ['sigma', 'correlation', 'external'] } } },
-            },
-            examples: [{ id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', created: true, sweep_id: exampleSweepId, alert: { id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', kind: 'external', ruleId: 'external:splunk-soar', ruleTitle: 'Known ransomware dropper downloaded', level: 'high' } }],
-          },
-          200: {
-            description: 'The alert was pushed before: the stored alert, `created: false`',
-            type: 'object',
-            required: ['id', 'created', 'sweep_id', 'alert'],
-            additionalProperties: true,
-            properties: {
-              id: { type: 'string', format: 'uuid' },
-              created: { type: 'boolean' },
-              sweep_id: nullableString,
-              alert: { type: 'object', additionalProperties: true, required: ['id', 'kind'], properties: { id: { type: 'string' }, kind: { type: 'string' } } },
-            },
-            examples: [{ id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', created: false, sweep_id: exampleSweepId, alert: { id: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', kind: 'external' } }],
-          },
+          201: inboundAlertAnswer('Alert stored (a sweep is queued when it carries observables)', true),
+          200: inboundAlertAnswer('The alert was pushed before: the stored alert, `created: false`', false),
         },
       },
     },

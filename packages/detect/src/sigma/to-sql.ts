@@ -1,6 +1,7 @@
 // Compiles one parsed Sigma rule into one parameterised DuckDB SELECT over stored events, with the semantics of the in-memory matcher.
 // Never splices a rule value into SQL text (values are bound `$n` parameters) and never throws on a rule: problems are returned.
 
+import { parseSigmaString as parseWildcards } from './wildcard.js';
 import { allEventFields, resolvedCategories } from '@vigil/schema';
 import type { FieldType } from '@vigil/schema';
 import type {
@@ -393,26 +394,9 @@ const anyRun = Symbol('*');
 const oneCharacter = Symbol('?');
 type PatternToken = string | typeof anyRun | typeof oneCharacter;
 
-/** Sigma wildcards: `*` and `?`; `\*`, `\?`, `\\` are escapes; any other backslash is itself. */
+/** A Sigma string as tokens, parsed by the in-memory compiler's own wildcard parser so both read values the same way. */
 function parseSigmaString(text: string): PatternToken[] {
-  const tokens: PatternToken[] = [];
-  let literal = '';
-  for (let index = 0; index < text.length; index += 1) {
-    const character = text[index] as string;
-    const next = text[index + 1];
-    if (character === '\\' && (next === '*' || next === '?' || next === '\\')) {
-      literal += next;
-      index += 1;
-    } else if (character === '*' || character === '?') {
-      if (literal !== '') tokens.push(literal);
-      literal = '';
-      tokens.push(character === '*' ? anyRun : oneCharacter);
-    } else {
-      literal += character;
-    }
-  }
-  if (literal !== '') tokens.push(literal);
-  return tokens;
+  return parseWildcards(text).map((part) => (part.kind === 'text' ? part.text : part.kind === 'any' ? anyRun : oneCharacter));
 }
 
 function withMatchKind(tokens: PatternToken[], kind: 'equals' | 'contains' | 'startswith' | 'endswith'): PatternToken[] {
