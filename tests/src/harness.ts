@@ -54,8 +54,11 @@ export interface ServerHandle {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function runProcess(args: string[], env: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [cli(), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `wrap` runs the command inside something, e.g. `['ip', 'netns', 'exec', ns]` (tests/src/netns.ts). */
+function runProcess(args: string[], env: Record<string, string> = {}, wrap: readonly string[] = []): ChildProcess {
+  const [file, ...prefix] = wrap.length ? wrap : [process.execPath];
+  const command = wrap.length ? [...prefix, process.execPath, cli(), ...args] : [cli(), ...args];
+  const child = spawn(file!, command, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let log = '';
@@ -67,23 +70,25 @@ function runProcess(args: string[], env: Record<string, string> = {}): ChildProc
   return child;
 }
 
-export async function startServer(extraEnv: Record<string, string> = {}): Promise<ServerHandle> {
+/** `options.wrap` runs the server inside a network namespace; `options.host` is the address it listens on and advertises. */
+export async function startServer(extraEnv: Record<string, string> = {}, options: { wrap?: readonly string[]; host?: string } = {}): Promise<ServerHandle> {
   const dataDir = tempDir('server');
   const [apiPort, agentPort] = freePortPair();
+  const host = options.host ?? '127.0.0.1';
   const handle: ServerHandle = {
     dataDir,
     apiPort,
     agentPort,
-    apiUrl: `https://127.0.0.1:${apiPort}`,
+    apiUrl: `https://${host}:${apiPort}`,
     caPem: '',
     process: undefined as unknown as ChildProcess,
     async start() {
-      const child = runProcess(['server', '--data-dir', dataDir, '--listen', '127.0.0.1', '--api-port', String(apiPort), '--agent-port', String(agentPort)], {
+      const child = runProcess(['server', '--data-dir', dataDir, '--listen', host, '--api-port', String(apiPort), '--agent-port', String(agentPort)], {
         VIGIL_ADMIN_PASSWORD: ADMIN_PASSWORD,
         VIGIL_HEARTBEAT_SECONDS: '2',
-        VIGIL_ADVERTISED_HOST: '127.0.0.1',
+        VIGIL_ADVERTISED_HOST: host,
         ...extraEnv,
-      });
+      }, options.wrap);
       handle.process = child;
       let out = '';
       await new Promise<void>((resolve, reject) => {
@@ -188,6 +193,12 @@ export class ApiClient {
   post(path: string, body: unknown): Promise<HttpReply> {
     return request(`${this.server.apiUrl}${path}`, { body, token: this.token, ca: this.server.caPem });
   }
+  put(path: string, body: unknown): Promise<HttpReply> {
+    return request(`${this.server.apiUrl}${path}`, { method: 'PUT', body, token: this.token, ca: this.server.caPem });
+  }
+  delete(path: string): Promise<HttpReply> {
+    return request(`${this.server.apiUrl}${path}`, { method: 'DELETE', token: this.token, ca: this.server.caPem });
+  }
   async enrollmentToken(maxUses = 1, expiresInSeconds = 3600): Promise<string> {
     const reply = await this.post('/api/v1/enrollment-tokens', { max_uses: maxUses, expires_in_s: expiresInSeconds });
     if (reply.status !== 200) throw new Error(`token: ${JSON.stringify(reply.body)}`);
@@ -215,12 +226,12 @@ export interface AgentHandle {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Enrolls a real agent with the CLI and starts `vigil agent` (real auditd source). */
-export async function startAgent(server: ServerHandle, api: ApiClient): Promise<AgentHandle> {
+/** Enrolls a real agent with the CLI and starts `vigil agent` (real auditd source); `options.wrap` as for startServer. */
+export async function startAgent(server: ServerHandle, api: ApiClient, options: { wrap?: readonly string[]; env?: Record<string, string> } = {}): Promise<AgentHandle> {
   const stateDir = tempDir('agent');
   const token = await api.enrollmentToken();
   const caFile = join(server.dataDir, 'pki', 'ca.crt');
-  const enroll = runProcess(['enroll', '--server', server.apiUrl, '--token', token, '--ca-file', caFile, '--state-dir', stateDir]);
+  const enroll = runProcess(['enroll', '--server', server.apiUrl, '--token', token, '--ca-file', caFile, '--state-dir', stateDir], {}, options.wrap);
   const code = await new Promise((r) => enroll.once('exit', r));
   if (code !== 0) throw new Error(`enroll failed: ${logOf(enroll)}`);
   const agentId = JSON.parse(readFileSync(join(stateDir, 'agent.json'), 'utf8')).agentId as string;
@@ -229,7 +240,7 @@ export async function startAgent(server: ServerHandle, api: ApiClient): Promise<
     agentId,
     process: undefined as unknown as ChildProcess,
     async start() {
-      const child = runProcess(['agent', '--state-dir', stateDir, '--flush-ms', '100'], { VIGIL_LOG_LEVEL: 'info' });
+      const child = runProcess(['agent', '--state-dir', stateDir, '--flush-ms', '100'], { VIGIL_LOG_LEVEL: 'info', ...options.env }, options.wrap);
       handle.process = child;
       await waitFor('agent to start its sources', () => logOf(child).includes('agent running') || (child.exitCode !== null ? Promise.reject(new Error(logOf(child))) : undefined), 30_000);
     },

@@ -12,6 +12,10 @@ import type { EventSource } from '@vigil/sources';
 import { loadIdentity } from './identity.js';
 import { Spool } from './spool.js';
 import { AgentChannel, errorText } from './transport.js';
+import type { ActionHandler } from './response/handler.js';
+import { agentHandlers } from './response/handlers/index.js';
+import { createTaskRunner, type TaskRunnerStats } from './response/task-runner.js';
+import { startDefense, type Defense } from './defense/index.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -24,6 +28,10 @@ export interface AgentOptions {
   heartbeatSeconds?: number;
   /** Overrides the agent endpoint stored at enrollment (host:port). */
   endpoint?: string;
+  /** Response handlers (default: every handler of response/handlers/index.ts); tasks come over their own connection. */
+  handlers?: ActionHandler[];
+  /** Exec blocklist enforcement (default on; docs/response-network.md). */
+  defense?: boolean;
 }
 
 export interface AgentCountersSnapshot {
@@ -41,6 +49,8 @@ export interface AgentCountersSnapshot {
 export interface RunningAgent {
   agentId: string;
   counters(): AgentCountersSnapshot;
+  /** The task runner's counters and pinned task-signing key id. */
+  tasks(): TaskRunnerStats;
   /** Resolves once everything collected so far is acknowledged by the server (or the timeout passes). */
   drain(timeoutMs: number): Promise<boolean>;
   stop(): Promise<void>;
@@ -62,6 +72,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const identity = loadIdentity(options.stateDir);
   const spool = new Spool({ dir: join(options.stateDir, 'spool'), maxBytes: options.spoolMaxBytes ?? 512 * 1024 * 1024 });
   const channel = new AgentChannel(options.endpoint ?? identity.agentEndpoint, identity);
+  const runner = createTaskRunner({
+    agentId: identity.agentId,
+    stateDir: options.stateDir,
+    endpoint: options.endpoint ?? identity.agentEndpoint,
+    credentials: identity,
+    handlers: options.handlers ?? agentHandlers(),
+  });
   const batchMaxEvents = Math.min(options.batchMaxEvents ?? 2000, limits.maxBatchEvents);
   const batchMaxBytes = Math.floor(limits.maxBatchBytes / 2);
   const flushMs = options.flushMs ?? 200;
@@ -69,6 +86,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const host = hostname();
   const startedAt = Date.now();
   const counters = { collected: 0, sent: 0, invalid: 0, rejected: 0, duplicates: 0, batches: 0, send_errors: 0 };
+  /** Sources whose start failed: the agent runs without them; the heartbeat marks them `start_failed: 1`. */
+  const failedSources = new Set<string>();
   let stopping = false;
   let wake: (() => void) | undefined;
   const sleep = (ms: number) =>
@@ -163,11 +182,12 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       uptime_s: Math.round(uptime()),
       agent_uptime_s: Math.round((Date.now() - startedAt) / 1000),
       counters: { ...snapshot() },
-      sources: Object.fromEntries(options.sources.map((s) => [s.name, s.stats()])),
+      sources: Object.fromEntries(options.sources.map((s) => [s.name, failedSources.has(s.name) ? { ...s.stats(), start_failed: 1 } : s.stats()])),
     };
     const result = await channel.post(paths.heartbeat, JSON.stringify(body), 10_000);
     if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
-    const reply = result.body as { acked_through: number; heartbeat_interval_s: number };
+    const reply = result.body as { acked_through: number; heartbeat_interval_s: number; task_signing_key?: unknown };
+    if (reply.task_signing_key !== undefined) runner.offerKey(reply.task_signing_key);
     spool.raiseSequenceFloor(reply.acked_through);
     if (!options.heartbeatSeconds && reply.heartbeat_interval_s > 0) heartbeatSeconds = reply.heartbeat_interval_s;
   }
@@ -179,20 +199,35 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         .finally(() => !stopping && scheduleHeartbeat(heartbeatSeconds * 1000));
     }, delayMs);
   };
+  // Response state (isolation, blocklists) is restored before anything else talks to the network.
+  await runner.start();
+  const defense: Defense | undefined = options.defense === false ? undefined : startDefense({ agentId: identity.agentId, stateDir: options.stateDir, endpoint: options.endpoint ?? identity.agentEndpoint, credentials: identity, emit: (event) => sink.emit(event), warn: (message, fields) => sink.warn(message, fields) });
   await heartbeat().catch((error: unknown) => log.warn('server not reachable at start; collecting into the spool', { error: (error as Error).message }));
   scheduleHeartbeat(heartbeatSeconds * 1000);
   const syncTimer = setInterval(() => spool.sync(), 1000);
 
   const started: EventSource[] = [];
   try {
+    let firstFailure: unknown;
     for (const source of options.sources) {
-      await source.start(sink);
+      try {
+        await source.start(sink);
+      } catch (error) {
+        // One source that cannot run (bpftrace missing, auditd busy) must not take the others down.
+        firstFailure ??= error;
+        failedSources.add(source.name);
+        log.error('source failed to start; the agent runs without it', { source: source.name, error: (error as Error).message });
+        continue;
+      }
       started.push(source);
       log.info('source started', { source: source.name });
     }
+    if (started.length === 0 && firstFailure !== undefined) throw firstFailure;
   } catch (error) {
     stopping = true;
     for (const source of started.reverse()) await source.stop().catch(() => undefined);
+    await runner.stop();
+    await defense?.stop();
     clearInterval(syncTimer);
     clearTimeout(heartbeatTimer);
     wake?.();
@@ -206,6 +241,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   return {
     agentId: identity.agentId,
     counters: snapshot,
+    tasks: () => runner.stats(),
     async drain(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
       while (Date.now() < deadline) {
@@ -223,6 +259,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       }
       clearInterval(syncTimer);
       clearTimeout(heartbeatTimer);
+      await runner.stop();
+      await defense?.stop();
       wake?.();
       await sender;
       await heartbeat().catch(() => undefined);

@@ -7,6 +7,7 @@ import { generateKeyPair, certificateFingerprint, parseFingerprint } from '@vigi
 import { paths, type EnrollResponse } from '@vigil/protocol';
 import { fetchPinnedCa, postJson, errorText } from './transport.js';
 import { saveIdentity, type AgentIdentity } from './identity.js';
+import { pinAtEnrollment } from './response/key-pin.js';
 
 export interface EnrollOptions {
   serverUrl: string;
@@ -49,5 +50,8 @@ export async function enroll(options: EnrollOptions): Promise<AgentIdentity> {
     caPem,
   };
   saveIdentity(options.stateDir, identity);
+  // The task-signing key is pinned now, over the connection pinned to the CA (docs/response.md).
+  const taskKey = (response as EnrollResponse & { task_signing_key?: unknown }).task_signing_key;
+  if (taskKey !== undefined) pinAtEnrollment(options.stateDir, taskKey);
   return identity;
 }

@@ -14,6 +14,7 @@ import { agentSources } from './wiring.js';
 import { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, uploadPack } from './rules-command.js';
 import { apiRequest, apiTarget } from './api-client.js';
 import { formatHuntTable } from './hunt-command.js';
+import { taskCommand } from './task-command.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { parseSize } from '@vigil/agent';
 
@@ -201,6 +202,7 @@ const commands: Record<string, Command> = {
       return 0;
     },
   },
+  task: taskCommand(DEFAULT_SERVER_DIR),
   rules: {
     summary: 'check Sigma rules locally, or import a rule pack (directory, .zip or .yml) into a server',
     usage: 'vigil rules check <dir|pack.zip|rule.yml>\n       vigil rules import <dir|pack.zip|rule.yml> [--pack NAME] [--version V] [--server URL] [--token TOKEN] [--ca-file FILE]',

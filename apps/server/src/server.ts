@@ -13,7 +13,13 @@ import { ControlPlane } from './control-plane/sqlite.js';
 import type { ServerConfig } from './config.js';
 import { loadOrCreatePki, type ServerPki } from './server-pki.js';
 import { errorHandler } from './http/errors.js';
-import { accessHook } from './http/access.js';
+import { accessHook, createRouteTable, registerPermissionRoute } from './http/access.js';
+import { registerResponseRoutes } from './http/response-routes.js';
+import { registerAgentTaskRoutes } from './http/agent-task-routes.js';
+import { ResponseDb } from './response/response-db.js';
+import { loadOrCreateTaskSigner } from './response/signing-key.js';
+import { createResponseService, type ResponseService } from './response/task-service.js';
+import { createPolicyEngine, type PolicyEngine } from './response/policies.js';
 import { registerApiRoutes } from './http/api-routes.js';
 import { registerAgentRoutes, type IngestCounters } from './http/agent-routes.js';
 import { registerDetectionRoutes } from './http/detection-routes.js';
@@ -29,6 +35,11 @@ import { IntelDb } from './intel/intel-db.js';
 import { createSweeper, type Sweeper } from './intel/sweeper.js';
 import { registerExporterFailures } from './http/metrics.js';
 import { registerIntegrationRoutes } from './http/integration-routes.js';
+import { registerConsoleRoutes } from './http/console-routes.js';
+import { BlocklistStore } from './response/blocklist.js';
+import { registerBlocklistAgentRoutes, registerBlocklistRoutes } from './http/blocklist-routes.js';
+import { EvidenceStore, evidenceSettingsFromEnv } from './response/evidence.js';
+import { registerEvidenceApiRoutes, registerEvidenceUploadRoute } from './http/evidence-routes.js';
 import { IntegrationsDb } from './integrations/integrations-db.js';
 import { createIntegrationService, type IntegrationService } from './integrations/integration-service.js';
 
@@ -54,6 +65,14 @@ export interface RunningServer {
   /** Export destinations: alert outbox and raw event forwarding. */
   integrations: IntegrationService;
   integrationsDb: IntegrationsDb;
+  /** Response: signed tasks to agents, their states and the response audit log (response.sqlite). */
+  response: ResponseService;
+  responsePolicies: PolicyEngine;
+  responseDb: ResponseDb;
+  /** The exec blocklist agents enforce (blocklist.sqlite). */
+  blocklist: BlocklistStore;
+  /** Files collected from endpoints (file.collect): <dataDir>/evidence/<sha256>, indexed in evidence.sqlite. */
+  evidence: EvidenceStore;
   close(): Promise<void>;
 }
 
@@ -83,6 +102,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const integrationsDb = new IntegrationsDb(join(config.dataDir, 'integrations.sqlite'));
   const integrations = createIntegrationService({ db: integrationsDb, store });
   detection.onAlerts((created) => integrations.enqueueAlerts(created));
+  const responseDb = new ResponseDb(config.dataDir);
+  const response = createResponseService({ db: responseDb, signer: loadOrCreateTaskSigner(config.dataDir), controlPlane });
+  const responsePolicies = createPolicyEngine({ db: responseDb, service: response, registry: response.registry, store, detectionDb, controlPlane, onAlertRaised: (alerts) => integrations.enqueueAlerts(alerts) });
+  detection.onAlerts((created) => responsePolicies.onAlerts(created));
+  const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));
+  const evidence = new EvidenceStore(config.dataDir, evidenceSettingsFromEnv());
   const metrics = createMetricsRegistry();
   const ingestRate = createRateWindow(() => counters.accepted);
   const httpMetrics = createHttpMetrics();
@@ -105,6 +130,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
    */
   const shutdown = async (): Promise<void> => {
     const steps: (() => unknown)[] = [
+      () => response.close(), // answers held task polls, so the agent listener can close
+      () => blocklist.wakeAll(), // same for held blocklist polls
       () => agents?.close(),
       () => api?.close(),
       () => ingestRate.stop(),
@@ -115,6 +142,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => hunts.close(),
       () => detection.close(),
       () => detectionDb.close(),
+      () => responsePolicies.close(),
+      () => responsePolicies.idle(),
+      () => responseDb.close(),
+      () => blocklist.close(),
+      () => evidence.close(),
       () => store.close(),
       () => controlPlane.close(),
     ];
@@ -136,7 +168,10 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       keepAliveTimeout: 75_000,
     });
     agents.setErrorHandler(errorHandler);
-    registerAgentRoutes(agents, { controlPlane, store, detection, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters });
+    registerAgentRoutes(agents, { controlPlane, store, detection, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters, taskKey: () => response.keyOffer() });
+    registerAgentTaskRoutes(agents, { service: response });
+    registerBlocklistAgentRoutes(agents, { blocklist });
+    registerEvidenceUploadRoute(agents, { evidence, taskOf: (id) => response.getTask(id), audit: (entry) => response.audit(entry) });
     await agents.listen({ host: config.listenHost, port: config.agentPort });
     const agentPort = (agents.server.address() as { port: number }).port;
 
@@ -145,6 +180,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     // Response schemas document the API (and the contract test checks answers against them); they never reshape answers.
     api.setSerializerCompiler(() => (data) => JSON.stringify(data));
     api.addHook('onRoute', documentErrorResponses);
+    const routeTable = createRouteTable();
+    api.addHook('onRoute', routeTable.onRoute);
     api.setNotFoundHandler((request, reply) => void reply.status(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
     await api.register(swagger, {
       openapi: {
@@ -158,11 +195,16 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     api.addHook('onRequest', rateLimitHook(rateLimits));
     api.addHook('onResponse', httpMetrics.onResponse);
     const advertised = () => `${config.advertisedHost}:${agentPort}`;
-    registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised });
+    registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised, taskKey: () => response.keyOffer() });
     registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
     registerHuntRoutes(api, { controlPlane, hunts, store, detectionDb });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
     registerIntegrationRoutes(api, { controlPlane, db: integrationsDb, service: integrations });
+    registerConsoleRoutes(api, { controlPlane });
+    registerResponseRoutes(api, { controlPlane, db: responseDb, service: response, policies: responsePolicies });
+    registerBlocklistRoutes(api, { controlPlane, blocklist });
+    registerEvidenceApiRoutes(api, { evidence, controlPlane, audit: (entry) => response.audit(entry) });
+    registerPermissionRoute(api, routeTable);
     registerExporterFailures(metrics, () => integrationsDb.listDestinations().map((d) => ({ exporter: d.name, failures: integrationsDb.state(d.id)?.failedAttempts ?? 0 })));
     integrations.start();
     registerMetricsRoute(api, metrics);
@@ -213,6 +255,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       sweeper,
       integrations,
       integrationsDb,
+      response,
+      responsePolicies,
+      responseDb,
+      blocklist,
+      evidence,
       close: () =>
         (closing ??= (async () => {
           await shutdown();

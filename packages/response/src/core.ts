@@ -26,6 +26,8 @@ export interface ActionSpec {
   readonly destructive: boolean;
   /** Linux only for now; Windows handlers come with the Windows agent. */
   readonly platforms: readonly NodeJS.Platform[];
+  /** Longest the agent lets the handler run before aborting it (its AbortSignal fires); 60 when absent. */
+  readonly timeoutSeconds?: number;
 }
 
 /** What an agent reports for a finished task. `verified` means the agent checked the effect, not just ran a command. */

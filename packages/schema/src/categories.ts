@@ -18,6 +18,7 @@ export const categories: readonly CategoryDef[] = [
     actions: [
       a('start', 'start', LW, 'A process executed a program (execve, Sysmon 1, Security 4688).'),
       a('exit', 'end', LW, 'A process ended (exit_group, Sysmon 5, Security 4689).'),
+      a('exec_blocked', 'denied', L, 'The agent stopped a process at exec because it matched the exec blocklist (hash, path or command line); outcome failure when it ended before it could be stopped.'),
     ],
   },
   {

@@ -66,7 +66,14 @@ test('the agreed table: spot checks of channel, event id, category and action', 
   assert.equal(lookup('Security', 4624), 'authentication/logon');
   assert.equal(lookup('Security', 4719), 'log/audit_policy_change');
   assert.equal(lookup('Security', 4756), 'iam/group_member_added');
-  assert.equal(lookup('Security', 5145), undefined);
+  assert.equal(lookup('Security', 5145), 'log/windows_event');
+  assert.equal(lookup('Security', 4771), 'authentication/kerberos_ticket');
+  assert.equal(lookup('Security', 4743), 'iam/user_deleted');
+  assert.equal(lookup('Security', 4700), 'autostart/modified');
+  assert.equal(lookup('Security', 5156), undefined);
+  assert.equal(lookup('System', 7034), 'service/stopped');
+  assert.equal(lookup('PowerShellCore/Operational', 4104), 'script/script_block');
+  assert.equal(lookup('Microsoft-Windows-Windows Defender/Operational', 1116), 'log/windows_event');
   assert.equal(lookup('System', 7040), 'service/modified');
   assert.equal(lookup('Microsoft-Windows-PowerShell/Operational', 4103), 'script/module_log');
   assert.equal(lookup('Windows PowerShell', 800), 'script/module_log');

@@ -252,7 +252,11 @@ const security: ChannelTable = {
     },
     4698: { category: 'autostart', action: 'created', fields: { ...scheduledTask, TaskContent: [convert('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
     4699: { category: 'autostart', action: 'deleted', fields: { ...scheduledTask, TaskContent: [convert('taskCommand', 'autostart.command'), 'change.before'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4700: { category: 'autostart', action: 'modified', fields: scheduledTask, constants: { 'autostart.location': 'scheduled_task', 'change.after': 'enabled', 'change.fields': ['enabled'] } },
+    4701: { category: 'autostart', action: 'modified', fields: scheduledTask, constants: { 'autostart.location': 'scheduled_task', 'change.after': 'disabled', 'change.fields': ['enabled'] } },
     4702: { category: 'autostart', action: 'modified', fields: { ...scheduledTask, TaskContentNew: [convert('taskCommand', 'autostart.command'), 'change.after'] }, constants: { 'autostart.location': 'scheduled_task' } },
+    4704: iam('user_modified', { TargetSid: 'user.target.id', PrivilegeList: 'change.after' }),
+    4705: iam('user_modified', { TargetSid: 'user.target.id', PrivilegeList: 'change.before' }),
     4719: { category: 'log', action: 'audit_policy_change' },
     4720: iam('user_created'),
     4722: iam('user_enabled'),
@@ -263,14 +267,24 @@ const security: ChannelTable = {
     4727: iam('group_created', targetGroup),
     4728: iam('group_member_added', groupMember),
     4729: iam('group_member_removed', groupMember),
+    4730: iam('group_deleted', targetGroup),
     4731: iam('group_created', targetGroup),
     4732: iam('group_member_added', groupMember),
     4733: iam('group_member_removed', groupMember),
+    4734: iam('group_deleted', targetGroup),
     4738: iam('user_modified'),
     4740: { category: 'authentication', action: 'account_locked', fields: { TargetUserName: 'user.target.name', TargetSid: 'user.target.id' } },
+    /** Computer accounts are accounts: created, changed and deleted like users (TargetUserName ends in `$`). */
+    4741: iam('user_created'),
+    4742: iam('user_modified'),
+    4743: iam('user_deleted'),
     4754: iam('group_created', targetGroup),
     4756: iam('group_member_added', groupMember),
     4757: iam('group_member_removed', groupMember),
+    4758: iam('group_deleted', targetGroup),
+    /** SID history added to an account (a privilege-escalation path); 4766 (the attempt failed) stays a log record. */
+    4765: iam('user_modified', { ...targetUser, SidList: 'change.after' }),
+    4767: iam('user_enabled'),
     4768: {
       category: 'authentication',
       action: 'kerberos_ticket',
@@ -283,6 +297,13 @@ const security: ChannelTable = {
       fields: { ...targetUser, ...logonSource, Status: [convert('statusOutcome', 'event.outcome'), convert('kerberosReason', 'logon.failure_reason')] },
       constants: { 'logon.method': 'kerberos' },
     },
+    /** Kerberos pre-authentication failed: the password-guessing and AS-REP-roasting signal of domain controllers. */
+    4771: {
+      category: 'authentication',
+      action: 'kerberos_ticket',
+      fields: { ...targetUser, ...logonSource, Status: convert('kerberosReason', 'logon.failure_reason') },
+      constants: { 'logon.method': 'kerberos', 'event.outcome': 'failure' },
+    },
     4776: {
       category: 'authentication',
       action: 'credential_validation',
@@ -293,6 +314,12 @@ const security: ChannelTable = {
         Status: [convert('statusOutcome', 'event.outcome'), convert('ntStatusReason', 'logon.failure_reason')],
       },
     },
+    4781: iam('user_modified', { NewTargetUserName: 'user.target.name', TargetSid: 'user.target.id', OldTargetUserName: 'change.before' }),
+    /** Directory Services Restore Mode administrator password set: a domain controller backdoor. */
+    4794: iam('password_changed', {}),
+    /** Network share accessed / share object checked: no category fits (file access on a share is not routed for Security rules); kept as log records with the subject. */
+    5140: log,
+    5145: log,
   },
 };
 
@@ -305,6 +332,8 @@ const system: ChannelTable = {
   events: {
     6: { category: 'driver', action: 'load', provider: 'Microsoft-Windows-FilterManager', fields: { DeviceName: 'driver.name' } },
     104: { category: 'log', action: 'audit_log_cleared', provider: 'Microsoft-Windows-Eventlog', fields: { SubjectUserName: 'user.name', SubjectDomainName: 'user.domain' } },
+    /** The service terminated unexpectedly. */
+    7034: { category: 'service', action: 'stopped', provider: serviceControlManager, fields: { param1: 'service.name' }, constants: { 'service.state': 'stopped' } },
     7036: {
       category: 'service',
       action: { source: 'param2', values: { running: 'started', stopped: 'stopped' } },
@@ -369,5 +398,41 @@ const windowsPowershell: ChannelTable = {
   },
 };
 
+/** PowerShell 7 (pwsh) logs the same events to its own channel. */
+const powershellCore: ChannelTable = { ...powershellOperational, channel: 'PowerShellCore/Operational' };
+
+/**
+ * Microsoft Defender Antivirus. The Sigma mapping routes its events (service windefend, category antivirus) as log
+ * records, so they stay log/windows_event; the detection's threat, path, action and process are lifted into message,
+ * process.* and user.*, and every EventData pair stays in winlog.event_data for rules.
+ */
+const defender: ChannelTable = {
+  channel: 'Microsoft-Windows-Windows Defender/Operational',
+  eventProvider: 'evtx',
+  common: { 'Threat Name': convert('defenderDetection', 'message'), 'Severity Name': 'log.level', 'Detection User': convert('user', 'user'), 'Process Name': convert('knownImage', 'process') },
+  events: {
+    /** Malware or unwanted software detected (1006, 1116), action taken (1007, 1117) or failed (1008, 1118, 1119), behaviour blocked (1015). */
+    1006: log,
+    1007: log,
+    1008: log,
+    1015: log,
+    1116: log,
+    1117: log,
+    1118: log,
+    1119: log,
+    /** Attack surface reduction rule blocked (1121) or audited (1122); controlled folder access (1123, 1124). */
+    1121: log,
+    1122: log,
+    1123: log,
+    1124: log,
+    /** Real-time protection disabled (5001), configuration changed (5007), scanning disabled (5010, 5012), tamper protection blocked a change (5013). */
+    5001: log,
+    5007: log,
+    5010: log,
+    5012: log,
+    5013: log,
+  },
+};
+
 /** Every channel with a table; records of other channels become log/windows_event. */
-export const windowsChannelTables: readonly ChannelTable[] = [sysmon, security, system, powershellOperational, windowsPowershell];
+export const windowsChannelTables: readonly ChannelTable[] = [sysmon, security, system, powershellOperational, powershellCore, windowsPowershell, defender];

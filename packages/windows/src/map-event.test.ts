@@ -754,9 +754,55 @@ test('a value that fails its Vigil field stays only in winlog.event_data; a miss
   assert.equal(noFile['event.category'], 'log');
 });
 
-test('channels without a table, like Defender, become log/windows_event with the raw pairs', () => {
-  const event = mapped(windows('Microsoft-Windows-Windows Defender/Operational', 'Microsoft-Windows-Windows Defender', 1116, { 'Threat Name': 'HackTool:Win32/Mimikatz', Path: 'file:_C:\\m.exe' }));
+test('channels without a table, like Task Scheduler, become log/windows_event with the raw pairs', () => {
+  const event = mapped(windows('Microsoft-Windows-TaskScheduler/Operational', 'Microsoft-Windows-TaskScheduler', 106, { TaskName: '\\Updater', UserContext: 'CORP\\alice' }));
   assert.deepEqual(event, { 'event.category': 'log', 'event.action': 'windows_event', 'event.type': 'info', 'event.provider': 'evtx', '@timestamp': '2026-04-01T10:00:00.5Z' });
+});
+
+test('Defender 1116: a detection stays a log record with the threat summary in message, the process, the user and the severity', () => {
+  const defender = (eventId: number, data: Data) => windows('Microsoft-Windows-Windows Defender/Operational', 'Microsoft-Windows-Windows Defender', eventId, data);
+  const event = mapped(
+    defender(1116, {
+      'Threat Name': 'HackTool:Win32/Mimikatz',
+      'Severity Name': 'High',
+      'Category Name': 'Tool',
+      Path: 'file:_C:\\Users\\bob\\m.exe',
+      'Process Name': 'C:\\Windows\\explorer.exe',
+      'Detection User': 'CORP\\bob',
+      'Action Name': 'Not Applicable',
+    }),
+  );
+  assert.deepEqual(event, {
+    'event.category': 'log',
+    'event.action': 'windows_event',
+    'event.type': 'info',
+    'event.provider': 'evtx',
+    message: 'Defender: HackTool:Win32/Mimikatz (High, Tool) in file:_C:\\Users\\bob\\m.exe',
+    'log.level': 'High',
+    'user.name': 'bob',
+    'user.domain': 'CORP',
+    'process.executable': 'C:\\Windows\\explorer.exe',
+    'process.name': 'explorer.exe',
+    '@timestamp': '2026-04-01T10:00:00.5Z',
+  });
+  const unknownProcess = mapped(defender(1117, { 'Threat Name': 'Virus:DOS/EICAR_Test_File', 'Process Name': 'Unknown', 'Action Name': 'Quarantine' }));
+  assert.equal(unknownProcess['process.executable'], undefined, 'Defender\'s "Unknown" is no process');
+  assert.equal(unknownProcess['message'], 'Defender: Virus:DOS/EICAR_Test_File; Quarantine');
+  const disabled = mapped(defender(5001, {}));
+  assert.equal(disabled['event.action'], 'windows_event');
+});
+
+test('Security 4771, 4743 and 4700: Kerberos pre-authentication failure, computer account deleted, scheduled task enabled', () => {
+  const preauth = mapped(security(4771, { TargetUserName: 'alice', TargetSid: 'S-1-5-21-1-2-3-1104', ServiceName: 'krbtgt/CORP', TicketOptions: '0x40810010', Status: '0x18', PreAuthType: '2', IpAddress: '::ffff:10.0.0.5', IpPort: '50123' }, '0x8010000000000000'));
+  assert.equal(preauth['event.action'], 'kerberos_ticket');
+  assert.equal(preauth['event.outcome'], 'failure');
+  assert.equal(preauth['logon.failure_reason'], 'pre-authentication failed (wrong password)');
+  assert.equal(preauth['user.target.name'], 'alice');
+  assert.equal(preauth['logon.method'], 'kerberos');
+  const computer = mapped(security(4743, { TargetUserName: 'WS07$', TargetDomainName: 'CORP', TargetSid: 'S-1-5-21-1-2-3-2201', SubjectUserName: 'admin' }));
+  assert.deepEqual([computer['event.category'], computer['event.action'], computer['user.target.name'], computer['user.name']], ['iam', 'user_deleted', 'WS07$', 'admin']);
+  const task = mapped(security(4700, { TaskName: '\\Microsoft\\Updater', SubjectUserName: 'bob' }));
+  assert.deepEqual([task['event.category'], task['event.action'], task['autostart.name'], task['autostart.location'], task['change.after']], ['autostart', 'modified', '\\Microsoft\\Updater', 'scheduled_task', 'enabled']);
 });
 
 test('event data beyond the schema limits is cut and tagged, never rejected', () => {

@@ -63,7 +63,8 @@ test('every sigma/regression_data .json record maps to a valid Vigil event of it
     'injection/process_access': 2,
     'pipe/created': 1,
     'authentication/explicit_credentials': 1,
-    'log/windows_event': 5,
+    'autostart/modified': 1,
+    'log/windows_event': 4,
   });
 });
 

@@ -5,9 +5,12 @@ import { createHash, randomBytes, randomUUID, scryptSync, timingSafeEqual } from
 import Database from 'better-sqlite3';
 import { VigilError } from '@vigil/common';
 
-/** `integration`: third-party platforms pushing alerts and indicators (inbound API), reading alerts and metrics. */
-export type Role = 'admin' | 'analyst' | 'viewer' | 'integration';
-export const roles: readonly Role[] = ['admin', 'analyst', 'viewer', 'integration'];
+/**
+ * `responder`: runs response actions and approves others' tasks; `integration`: third-party platforms pushing alerts
+ * and indicators (inbound API), reading alerts and metrics. What each role may do: apps/server/src/http/access.ts.
+ */
+export type Role = 'admin' | 'responder' | 'analyst' | 'viewer' | 'integration';
+export const roles: readonly Role[] = ['admin', 'responder', 'analyst', 'viewer', 'integration'];
 
 export interface AgentRecord {
   id: string;

@@ -13,7 +13,6 @@ import type { ServerConfig } from '../config.js';
 import type { ServerPki } from '../server-pki.js';
 import { SESSION_COOKIE } from './access.js';
 import { errorResponse } from './errors.js';
-import { consolePage } from './console-page.js';
 
 export interface ApiDeps {
   config: ServerConfig;
@@ -21,6 +20,8 @@ export interface ApiDeps {
   store: EventStore;
   pki: ServerPki;
   agentEndpoint: () => string;
+  /** The task-signing key offered in the enrollment answer (agents pin it; docs/response.md). */
+  taskKey?: () => unknown;
 }
 
 const isoDate = { type: 'string', format: 'date-time' };
@@ -110,10 +111,6 @@ function hostView(agent: AgentRecord, heartbeatSeconds: number) {
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { controlPlane, store, config, pki } = deps;
 
-  app.get('/', { config: { permission: 'public' }, schema: { hide: true } }, async (_request, reply) => {
-    return reply.type('text/html; charset=utf-8').send(consolePage);
-  });
-
   app.get('/api/v1/health', { config: { permission: 'public' }, schema: { summary: 'Liveness and version', description: 'Answers while the server runs; no authentication. The CA fingerprint lets agents and clients pin the server CA.', response: { 200: { description: 'Server is up', type: 'object', required: ['status', 'ca_fingerprint', 'time'], properties: { status: { type: 'string', enum: ['ok'] }, ca_fingerprint: { type: 'string' }, time: isoDate }, examples: [{ status: 'ok', ca_fingerprint: 'sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', time: exampleTime }] } }, tags: ['system'] } }, async () => ({
     status: 'ok',
     ca_fingerprint: pki.caFingerprint,
@@ -202,7 +199,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
       config: { permission: 'public' },
       schema: {
         tags: ['enrollment'],
-        summary: 'Enroll an agent with a token; returns its client certificate', description: 'Called by `vigil enroll`: the agent sends its public key and an enrollment token and receives a client certificate for the mutual-TLS agent listener. Refused (403, enrollment_refused) when the token is unknown, revoked, expired or used up.', response: { 200: { description: 'Enrolled', type: 'object', required: ['agent_id', 'certificate_pem', 'ca_certificate_pem', 'agent_endpoint'], properties: { agent_id: { type: 'string' }, certificate_pem: { type: 'string' }, ca_certificate_pem: { type: 'string' }, agent_endpoint: { type: 'string' } }, examples: [{ agent_id: exampleHostId, certificate_pem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n', ca_certificate_pem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n', agent_endpoint: 'vigil.example.com:8444' }] }, 403: errorResponse(403, { code: 'enrollment_refused', message: 'enrollment token expired at 2026-03-01T10:00:00.000Z' }) },
+        summary: 'Enroll an agent with a token; returns its client certificate', description: 'Called by `vigil enroll`: the agent sends its public key and an enrollment token and receives a client certificate for the mutual-TLS agent listener. Refused (403, enrollment_refused) when the token is unknown, revoked, expired or used up.', response: { 200: { description: 'Enrolled', type: 'object', required: ['agent_id', 'certificate_pem', 'ca_certificate_pem', 'agent_endpoint'], properties: { agent_id: { type: 'string' }, certificate_pem: { type: 'string' }, ca_certificate_pem: { type: 'string' }, agent_endpoint: { type: 'string' }, task_signing_key: { type: 'object', additionalProperties: true, description: 'The Ed25519 key tasks are signed with; the agent pins it' } }, examples: [{ agent_id: exampleHostId, certificate_pem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n', ca_certificate_pem: '-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n', agent_endpoint: 'vigil.example.com:8444' }] }, 403: errorResponse(403, { code: 'enrollment_refused', message: 'enrollment token expired at 2026-03-01T10:00:00.000Z' }) },
         body: {
           type: 'object',
           required: ['token', 'hostname', 'public_key_pem'],
@@ -225,7 +222,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
         const issued = await issueClientCertificate(pki.ca, { publicKeyPem: body.public_key_pem, commonName: agentId });
         controlPlane.enrollAgent(body.token, { id: agentId, hostname: body.hostname, address: request.ip, serial: issued.serialNumber, notAfter: issued.notAfter.toISOString() });
         controlPlane.audit(`agent:${agentId}`, 'agent.enroll', agentId, 'success', { hostname: body.hostname, address: request.ip, serial: issued.serialNumber });
-        return { agent_id: agentId, certificate_pem: issued.certPem, ca_certificate_pem: pki.ca.certPem, agent_endpoint: deps.agentEndpoint() };
+        return { agent_id: agentId, certificate_pem: issued.certPem, ca_certificate_pem: pki.ca.certPem, agent_endpoint: deps.agentEndpoint(), ...(deps.taskKey ? { task_signing_key: deps.taskKey() } : {}) };
       } catch (error) {
         controlPlane.audit(`host:${body.hostname}`, 'agent.enroll', null, 'failure', { address: request.ip, reason: String((error as Error).message) });
         throw error;

@@ -3,7 +3,7 @@
 /** Process start and exit: A program was executed or a process ended. */
 export interface ProcessEvent {
   "event.category": "process";
-  "event.action": "start" | "exit";
+  "event.action": "start" | "exit" | "exec_blocked";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */

@@ -1,12 +1,12 @@
 // Turns one assembled audit event (execve/execveat or exit_group records) into a process start or exit event.
 // Never emits null or empty optional fields, never throws, never waits on disk: only a procfs readlink is synchronous.
 
-import { createHash } from 'node:crypto';
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CollectedEvent } from '@vigil/schema';
 import { fieldBytes, type AuditRecord } from './record-parser.js';
 import type { UserNames } from './user-names.js';
+import { processEntityId, readBootId, readProcStartTicks } from '../internal/process-identity.js';
 
 export type ProcessCollectedEvent = Extract<CollectedEvent, { 'event.category': 'process' }>;
 
@@ -146,35 +146,7 @@ export function readProcExecutable(pid: number): string | undefined {
   }
 }
 
-/** Start time of a live process in clock ticks since boot, or undefined when it is gone. */
-export function readProcStartTicks(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses): state is field 3, starttime field 22.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = fields[19];
-    return ticks && /^\d+$/.test(ticks) ? ticks : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function readBootId(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return 'unknown-boot';
-  }
-}
-
-/**
- * process.entity_id: a hash of boot id, pid and the process start time (in ticks when the process is still alive when
- * its event is handled, else the exec time), so trees survive pid reuse and reboots. Unique per host; the host id
- * makes it unique in the fleet.
- */
-export function processEntityId(bootId: string, pid: number, start: string): string {
-  return createHash('sha256').update(`${bootId}:${pid}:${start}`).digest('base64url').slice(0, 22);
-}
+export { processEntityId, readProcStartTicks } from '../internal/process-identity.js';
 
 export function createProcessEventBuilder(options: ProcessEventOptions = {}): ProcessEventBuilder {
   const readExecutable = options.readExecutable ?? readProcExecutable;

@@ -209,6 +209,16 @@ export const converters = {
       context.put(`${p}.name`, baseName(path));
     },
   },
+  /** As `image`, but Defender's `Unknown` (no process known) sets nothing. */
+  knownImage: {
+    fields: (p) => [`${p}.executable`, `${p}.name`],
+    apply(value, p, context) {
+      const path = String(value).trim();
+      if (path === '' || path.toLowerCase() === 'unknown') return;
+      context.put(`${p}.executable`, path);
+      context.put(`${p}.name`, baseName(path));
+    },
+  },
   /** `target` is a process prefix: the command line and its argument vector (Windows quoting rules). */
   commandLine: {
     fields: (p) => [`${p}.command_line`, `${p}.args`, `${p}.args_count`],
@@ -378,6 +388,23 @@ export const converters = {
   },
   /** Sysmon 22 QueryStatus (Win32 DNS status) to NOERROR, NXDOMAIN, ...; other codes as written. */
   dnsStatus: single((text) => DNS_STATUS[text.trim()] ?? text.trim()),
+  /**
+   * `target` is a text field (`message`): a Defender detection's Threat Name with its severity, category, path and the
+   * action taken, as one line an analyst reads (`Defender: Tool:Win32/EICAR_Test_File (Severe, Tool) in C:\x.exe; Quarantine`).
+   */
+  defenderDetection: {
+    fields: (target) => [target],
+    apply(value, target, context) {
+      const details = ['Severity Name', 'Category Name'].map((name) => sibling(context.data, name)?.trim()).filter((text): text is string => Boolean(text) && text !== '-');
+      const path = sibling(context.data, 'Path')?.trim();
+      const action = sibling(context.data, 'Action Name')?.trim();
+      let text = `Defender: ${String(value)}`;
+      if (details.length) text += ` (${details.join(', ')})`;
+      if (path && path !== '-') text += ` in ${path}`;
+      if (action && action !== '-' && action.toLowerCase() !== 'not applicable') text += `; ${action}`;
+      context.put(target, text);
+    },
+  },
   /** Sysmon SignatureStatus: `Valid` is true, anything else false. */
   signatureValid: single((text) => text.trim().toLowerCase() === 'valid'),
   /**

@@ -1,0 +1,2 @@
+// Module declarations for what Vite bundles besides TypeScript (the stylesheet).
+declare module '*.css';

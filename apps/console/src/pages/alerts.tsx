@@ -1,0 +1,251 @@
+// Alerts: triage list (filters, status and assignee per alert, bulk actions on a selection) and incidents (alerts of
+// one host close in time, grouped). Actions appear only for roles with alerts:manage.
+
+import { useMemo, useState } from 'react';
+import { api, errorMessage, query } from '../api/client.js';
+import { useResource } from '../api/use-resource.js';
+import { useHosts } from '../api/hosts.js';
+import { alertStatuses, levels, type Alert, type AlertStatus } from '../api/types.js';
+import { Empty, ErrorBox, LevelBadge, Loading, Page, StatusBadge, Tabs, TabPanel, Notice, Clip } from '../components/ui.js';
+import { Link, setSearchParam, useLocation } from '../router.js';
+import { formatTime, relativeTime } from '../lib/time.js';
+import { closedStatuses, groupIncidents } from '../lib/incidents.js';
+import { useCan, useSession } from '../session.js';
+
+export default function AlertsPage() {
+  const location = useLocation();
+  const view = location.search.get('view') ?? 'list';
+  const status = location.search.get('status') ?? 'open';
+  const level = location.search.get('level') ?? '';
+  const host = location.search.get('host') ?? '';
+  const [text, setText] = useState(location.search.get('q') ?? '');
+  const canManage = useCan('alerts:manage');
+  const { state } = useSession();
+  const me = state.status === 'ready' ? state.info.name : '';
+  const hosts = useHosts();
+  const alerts = useResource<Alert[]>(
+    `/api/v1/alerts${query({ status: status === 'open' || status === 'all' ? undefined : status, level: level || undefined, host_id: host || undefined, limit: 2000 })}`,
+    { refreshMs: 20_000 },
+  );
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [bulkStatus, setBulkStatus] = useState<AlertStatus>('acknowledged');
+  const [message, setMessage] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const list = useMemo(() => {
+    const needle = text.toLowerCase();
+    return (alerts.data ?? []).filter(
+      (a) => (status !== 'open' || !closedStatuses.has(a.status)) && (!needle || `${a.ruleTitle} ${a.tags.join(' ')} ${hosts.nameOf(a.hostId)} ${a.assignee ?? ''}`.toLowerCase().includes(needle)),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [alerts.data, text, status, hosts.names]);
+  const incidents = useMemo(() => groupIncidents(list), [list]);
+
+  const patch = async (ids: readonly string[], body: { status?: AlertStatus; assignee?: string | null }) => {
+    setBusy(true);
+    setMessage(null);
+    const failures: string[] = [];
+    for (const id of ids) {
+      try {
+        await api.patch(`/api/v1/alerts/${encodeURIComponent(id)}`, body);
+      } catch (error) {
+        failures.push(errorMessage(error));
+      }
+    }
+    setBusy(false);
+    setMessage(failures.length ? `${ids.length - failures.length} updated, ${failures.length} failed: ${failures[0]}` : `${ids.length} alert${ids.length === 1 ? '' : 's'} updated`);
+    setSelected(new Set());
+    alerts.reload();
+  };
+
+  const toggle = (id: string) =>
+    setSelected((current) => {
+      const next = new Set(current);
+      if (next.has(id)) next.delete(id);
+      else next.add(id);
+      return next;
+    });
+  const allSelected = list.length > 0 && list.every((a) => selected.has(a.id));
+
+  return (
+    <Page title="Alerts" subtitle={alerts.data ? `${list.length} shown` : undefined}>
+      <div className="toolbar" role="search">
+        <label className="inline-field grow">
+          <span className="sr-only">Search alerts</span>
+          <input
+            type="search"
+            data-search
+            aria-keyshortcuts="/"
+            placeholder="Search rule, tag, host or assignee  ( / )"
+            value={text}
+            onChange={(e) => {
+              setText(e.target.value);
+              setSearchParam('q', e.target.value);
+            }}
+          />
+        </label>
+        <label className="inline-field">
+          Status{' '}
+          <select value={status} onChange={(e) => setSearchParam('status', e.target.value === 'open' ? null : e.target.value)} data-testid="filter-status">
+            <option value="open">open</option>
+            <option value="all">all</option>
+            {alertStatuses.map((s) => (
+              <option key={s} value={s}>
+                {s.replace('_', ' ')}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="inline-field">
+          Level{' '}
+          <select value={level} onChange={(e) => setSearchParam('level', e.target.value)}>
+            <option value="">any</option>
+            {levels.map((l) => (
+              <option key={l}>{l}</option>
+            ))}
+          </select>
+        </label>
+        <label className="inline-field">
+          Host{' '}
+          <select value={host} onChange={(e) => setSearchParam('host', e.target.value)}>
+            <option value="">any</option>
+            {(hosts.data ?? []).map((h) => (
+              <option key={h.id} value={h.id}>
+                {h.hostname}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <Tabs
+        label="Alert views"
+        active={view}
+        onChange={(next) => setSearchParam('view', next === 'list' ? null : next)}
+        tabs={[
+          { id: 'list', label: 'Alerts' },
+          { id: 'incidents', label: `Incidents${alerts.data ? ` (${incidents.length})` : ''}` },
+        ]}
+      />
+      <ErrorBox error={alerts.error} />
+      {message ? <Notice tone="success">{message}</Notice> : null}
+      {!alerts.data && alerts.loading ? <Loading what="alerts" /> : null}
+      <TabPanel id={view}>
+        {view === 'list' ? (
+          <>
+            {canManage ? (
+              <div className="toolbar bulk" aria-label="Bulk actions">
+                <span className="muted">{selected.size} selected</span>
+                <label className="inline-field">
+                  Set status{' '}
+                  <select value={bulkStatus} onChange={(e) => setBulkStatus(e.target.value as AlertStatus)} disabled={!selected.size} data-testid="bulk-status">
+                    {alertStatuses.map((s) => (
+                      <option key={s} value={s}>
+                        {s.replace('_', ' ')}
+                      </option>
+                    ))}
+                  </select>
+                </label>
+                <button type="button" disabled={!selected.size || busy} onClick={() => void patch([...selected], { status: bulkStatus })} data-testid="bulk-apply">
+                  Apply to selected
+                </button>
+                <button type="button" disabled={!selected.size || busy} onClick={() => void patch([...selected], { assignee: me })}>
+                  Assign to me
+                </button>
+                <button type="button" disabled={!selected.size || busy} onClick={() => void patch([...selected], { assignee: null })}>
+                  Unassign
+                </button>
+              </div>
+            ) : null}
+            {alerts.data && !list.length ? <Empty>No alerts match.</Empty> : null}
+            {list.length ? (
+              <table className="table" data-testid="alerts-table">
+                <thead>
+                  <tr>
+                    {canManage ? (
+                      <th scope="col" className="check">
+                        <input
+                          type="checkbox"
+                          aria-label="Select all shown alerts"
+                          checked={allSelected}
+                          onChange={() => setSelected(allSelected ? new Set() : new Set(list.map((a) => a.id)))}
+                        />
+                      </th>
+                    ) : null}
+                    <th scope="col">Level</th>
+                    <th scope="col">Alert</th>
+                    <th scope="col">Host</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Assignee</th>
+                    <th scope="col" className="num">Count</th>
+                    <th scope="col">Last seen</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {list.map((a) => (
+                    <tr key={a.id} data-alert-id={a.id}>
+                      {canManage ? (
+                        <td className="check">
+                          <input type="checkbox" aria-label={`Select ${a.ruleTitle} on ${hosts.nameOf(a.hostId)}`} checked={selected.has(a.id)} onChange={() => toggle(a.id)} />
+                        </td>
+                      ) : null}
+                      <td><LevelBadge level={a.level} /></td>
+                      <td>
+                        <Link to={`/alerts/${encodeURIComponent(a.id)}`}>
+                          <Clip text={a.ruleTitle} max={70} />
+                        </Link>
+                        <div className="small muted">{a.tags.filter((t) => t.startsWith('attack.t')).join(' ')}</div>
+                      </td>
+                      <td>{a.hostId ? <Link to={`/hosts/${encodeURIComponent(a.hostId)}`}>{hosts.nameOf(a.hostId)}</Link> : <span className="muted">external</span>}</td>
+                      <td>
+                        {canManage ? (
+                          <select
+                            aria-label={`Status of ${a.ruleTitle}`}
+                            value={a.status}
+                            disabled={busy}
+                            onChange={(e) => void patch([a.id], { status: e.target.value as AlertStatus })}
+                            data-testid="row-status"
+                          >
+                            {alertStatuses.map((s) => (
+                              <option key={s} value={s}>
+                                {s.replace('_', ' ')}
+                              </option>
+                            ))}
+                          </select>
+                        ) : (
+                          <StatusBadge status={a.status} />
+                        )}
+                      </td>
+                      <td>{a.assignee ?? <span className="muted">–</span>}</td>
+                      <td className="num">{a.count}</td>
+                      <td title={formatTime(a.lastSeen)}>{relativeTime(a.lastSeen)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            ) : null}
+          </>
+        ) : (
+          <div className="incidents">
+            <p className="muted">Alerts of the same host within 30 minutes of each other form one incident. Open an alert for its process tree and storyline.</p>
+            {alerts.data && !incidents.length ? <Empty>No incidents.</Empty> : null}
+            {incidents.map((incident) => (
+              <details key={incident.id} className="incident" data-testid="incident" open={incidents.length <= 5}>
+                <summary>
+                  <LevelBadge level={incident.level} /> <strong>{hosts.nameOf(incident.hostId)}</strong> · {incident.alerts.length} alert{incident.alerts.length === 1 ? '' : 's'} ({incident.open} open) · {formatTime(incident.firstSeen)} – {formatTime(incident.lastSeen)}
+                  <div className="small muted">{incident.tags.join(' ')}</div>
+                </summary>
+                <ul className="plain">
+                  {incident.alerts.map((a) => (
+                    <li key={a.id}>
+                      <LevelBadge level={a.level} /> <Link to={`/alerts/${encodeURIComponent(a.id)}`}>{a.ruleTitle}</Link> <StatusBadge status={a.status} /> <span className="muted small">{formatTime(a.firstSeen)}</span>
+                    </li>
+                  ))}
+                </ul>
+              </details>
+            ))}
+          </div>
+        )}
+      </TabPanel>
+    </Page>
+  );
+}

@@ -1,0 +1,278 @@
+// Hosts: the inventory of enrolled endpoints with search, state filter and grouping (by OS, state or agent version),
+// and enrollment tokens for adding hosts (administrators).
+
+import { useMemo, useState } from 'react';
+import { api } from '../api/client.js';
+import { useResource } from '../api/use-resource.js';
+import { isIsolated, useHosts } from '../api/hosts.js';
+import type { EnrollmentToken, Host } from '../api/types.js';
+import { Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Mono, Page, StateBadge } from '../components/ui.js';
+import { Link, setSearchParam, useLocation } from '../router.js';
+import { relativeTime, formatTime } from '../lib/time.js';
+import { hostHealth } from '../lib/health.js';
+import { compactNumber } from '../lib/scale.js';
+import { useCan } from '../session.js';
+
+const groupings = {
+  none: { label: 'no grouping', key: () => '' },
+  os: { label: 'operating system', key: (h: Host) => [h.os?.name, h.os?.version].filter(Boolean).join(' ') || 'unknown OS' },
+  state: { label: 'state', key: (h: Host) => (isIsolated(h) ? 'isolated' : h.state) },
+  version: { label: 'agent version', key: (h: Host) => h.version ?? 'unknown version' },
+} as const;
+type Grouping = keyof typeof groupings;
+
+export function hostMatches(host: Host, needle: string): boolean {
+  if (!needle) return true;
+  const hay = [host.hostname, host.id, host.address, host.version, host.os?.name, host.os?.version, host.state].filter(Boolean).join(' ').toLowerCase();
+  return needle
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((term) => hay.includes(term));
+}
+
+export default function HostsPage() {
+  const location = useLocation();
+  const hosts = useHosts(10_000);
+  const [text, setText] = useState(location.search.get('q') ?? '');
+  const state = location.search.get('state') ?? '';
+  const group = (location.search.get('group') ?? 'none') as Grouping;
+  const canEnroll = useCan('enrollment:manage');
+  const [enrolling, setEnrolling] = useState(false);
+
+  const filtered = useMemo(
+    () => (hosts.data ?? []).filter((h) => hostMatches(h, text) && (!state || (state === 'isolated' ? isIsolated(h) : h.state === state))).sort((a, b) => a.hostname.localeCompare(b.hostname)),
+    [hosts.data, text, state],
+  );
+  const groups = useMemo(() => {
+    const map = new Map<string, Host[]>();
+    const keyOf = (groupings[group] ?? groupings.none).key;
+    for (const h of filtered) (map.get(keyOf(h)) ?? map.set(keyOf(h), []).get(keyOf(h))!).push(h);
+    return [...map].sort((a, b) => a[0].localeCompare(b[0]));
+  }, [filtered, group]);
+
+  return (
+    <Page
+      title="Hosts"
+      subtitle={hosts.data ? `${filtered.length} of ${hosts.data.length} hosts` : undefined}
+      actions={
+        canEnroll ? (
+          <button type="button" className="primary" onClick={() => setEnrolling(true)}>
+            Add hosts…
+          </button>
+        ) : null
+      }
+    >
+      <div className="toolbar" role="search">
+        <label className="inline-field grow">
+          <span className="sr-only">Search hosts</span>
+          <input
+            type="search"
+            placeholder="Search by name, id, address, OS or version  ( / )"
+            value={text}
+            data-search
+            aria-keyshortcuts="/"
+            onChange={(e) => {
+              setText(e.target.value);
+              setSearchParam('q', e.target.value);
+            }}
+          />
+        </label>
+        <label className="inline-field">
+          State{' '}
+          <select value={state} onChange={(e) => setSearchParam('state', e.target.value)}>
+            <option value="">any</option>
+            <option value="online">online</option>
+            <option value="offline">offline</option>
+            <option value="isolated">isolated</option>
+            <option value="revoked">revoked</option>
+          </select>
+        </label>
+        <label className="inline-field">
+          Group by{' '}
+          <select value={group} onChange={(e) => setSearchParam('group', e.target.value === 'none' ? '' : e.target.value)}>
+            {Object.entries(groupings).map(([key, g]) => (
+              <option key={key} value={key}>
+                {g.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorBox error={hosts.error} />
+      {!hosts.data && hosts.loading ? <Loading what="hosts" /> : null}
+      {hosts.data && !filtered.length ? <Empty>{hosts.data.length ? 'No host matches.' : 'No hosts are enrolled yet.'}</Empty> : null}
+      {groups.map(([name, list]) => (
+        <div key={name || 'all'} className="host-group">
+          {group !== 'none' ? (
+            <h2 className="group-title">
+              {name} <span className="muted">({list.length})</span>
+            </h2>
+          ) : null}
+          <table className="table" data-testid="hosts-table">
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">State</th>
+                <th scope="col">Operating system</th>
+                <th scope="col">Agent</th>
+                <th scope="col">Address</th>
+                <th scope="col">Last seen</th>
+                <th scope="col" className="num">Events lost</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((h) => {
+                const health = hostHealth(h.counters, h.sources);
+                return (
+                  <tr key={h.id} data-host-id={h.id}>
+                    <td>
+                      <Link to={`/hosts/${encodeURIComponent(h.id)}`}>{h.hostname}</Link>
+                      <div className="small muted">
+                        <Mono>{h.id}</Mono>
+                      </div>
+                    </td>
+                    <td>
+                      <StateBadge state={h.state} />
+                      {isIsolated(h) ? <StateBadge state="isolated" /> : null}
+                    </td>
+                    <td>{[h.os?.name, h.os?.version].filter(Boolean).join(' ') || '–'}</td>
+                    <td>{h.version ?? '–'}</td>
+                    <td>{h.address ?? '–'}</td>
+                    <td title={formatTime(h.last_seen)}>{relativeTime(h.last_seen)}</td>
+                    <td className={`num${health.lost ? ' text-bad' : ''}`}>{compactNumber(health.lost)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        </div>
+      ))}
+      {canEnroll ? <EnrollmentTokens /> : null}
+      {enrolling ? <EnrollDialog onClose={() => setEnrolling(false)} /> : null}
+    </Page>
+  );
+}
+
+function EnrollDialog({ onClose }: { onClose: () => void }) {
+  const [description, setDescription] = useState('');
+  const [maxUses, setMaxUses] = useState(1);
+  const [hours, setHours] = useState(24);
+  const [created, setCreated] = useState<{ token: string; expires_at: string; ca_fingerprint: string } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const command = created ? `vigil enroll --server ${window.location.origin} --token ${created.token} --ca-fingerprint ${created.ca_fingerprint}` : '';
+  return (
+    <Modal
+      title="Add hosts"
+      onClose={onClose}
+      footer={
+        created ? (
+          <button type="button" onClick={onClose}>
+            Done
+          </button>
+        ) : (
+          <>
+            <button type="button" onClick={onClose}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="primary"
+              onClick={async () => {
+                setError(null);
+                try {
+                  setCreated(await api.post('/api/v1/enrollment-tokens', { description, max_uses: maxUses, expires_in_s: Math.round(hours * 3600) }));
+                } catch (reason) {
+                  setError(reason);
+                }
+              }}
+            >
+              Create enrollment token
+            </button>
+          </>
+        )
+      }
+    >
+      {created ? (
+        <>
+          <p>Run this on each endpoint (the token is shown only now; it expires {formatTime(created.expires_at)}):</p>
+          <pre className="code" data-testid="enroll-command">
+            {command}
+          </pre>
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(command)}>
+            Copy command
+          </button>
+        </>
+      ) : (
+        <div className="form-grid">
+          <label htmlFor="enroll-description">Description</label>
+          <input id="enroll-description" value={description} maxLength={200} onChange={(e) => setDescription(e.target.value)} placeholder="web servers" />
+          <label htmlFor="enroll-uses">Hosts that may enroll (0: unlimited until expiry)</label>
+          <input id="enroll-uses" type="number" min={0} max={1000000} value={maxUses} onChange={(e) => setMaxUses(Number(e.target.value))} />
+          <label htmlFor="enroll-hours">Valid for (hours)</label>
+          <input id="enroll-hours" type="number" min={1} max={2160} value={hours} onChange={(e) => setHours(Number(e.target.value))} />
+        </div>
+      )}
+      <ErrorBox error={error} />
+    </Modal>
+  );
+}
+
+function EnrollmentTokens() {
+  const tokens = useResource<EnrollmentToken[]>('/api/v1/enrollment-tokens', { refreshMs: 30_000 });
+  const [revoking, setRevoking] = useState<EnrollmentToken | null>(null);
+  const active = (tokens.data ?? []).filter((t) => !t.revokedAt && Date.parse(t.expiresAt) > Date.now() && (t.maxUses === 0 || t.uses < t.maxUses));
+  return (
+    <Card title="Active enrollment tokens">
+      <ErrorBox error={tokens.error} />
+      {active.length ? (
+        <table className="table">
+          <thead>
+            <tr>
+              <th scope="col">Description</th>
+              <th scope="col">Created by</th>
+              <th scope="col">Expires</th>
+              <th scope="col" className="num">Uses</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {active.map((t) => (
+              <tr key={t.id}>
+                <td>{t.description || <span className="muted">no description</span>}</td>
+                <td>{t.createdBy}</td>
+                <td>{formatTime(t.expiresAt)}</td>
+                <td className="num">
+                  {t.uses} / {t.maxUses || '∞'}
+                </td>
+                <td>
+                  <button type="button" className="danger small" onClick={() => setRevoking(t)}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <Empty>No active enrollment tokens.</Empty>
+      )}
+      {revoking ? (
+        <ConfirmDialog
+          title="Revoke enrollment token"
+          confirmLabel="Revoke token"
+          danger
+          onClose={() => setRevoking(null)}
+          onConfirm={async () => {
+            await api.del(`/api/v1/enrollment-tokens/${encodeURIComponent(revoking.id)}`);
+            tokens.reload();
+          }}
+        >
+          <p>Agents can no longer enroll with “{revoking.description || revoking.id}”. Hosts enrolled with it keep working.</p>
+        </ConfirmDialog>
+      ) : null}
+    </Card>
+  );
+}

