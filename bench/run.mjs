@@ -11,6 +11,7 @@ const benchmarks = {
   ingest: 'N simulated agents post event batches over mutual TLS; events/s, ack p50/p99, and the same rows into PostgreSQL 15',
   detect: 'Windows process_creation Sigma rules: indexed engine vs naive on one core (events/s), and alert latency p50/p99 in a real server at 20k events/s',
   hunt: 'hunt suite (hash, substring, fuzzy, stats, timechart, IOC sweep, process tree, sequence) on Vigil vs PostgreSQL 15 with b-tree and trigram indexes',
+  evtx: 'EVTX parsing of the corpus: @vigil/evtx vs evtxexport (libevtx) and evtx_dump.py (python-evtx) in the same run (MB/s, records/s)',
 };
 
 const dist = join(dirname(fileURLToPath(import.meta.url)), 'dist');

@@ -35,3 +35,9 @@ node -e 'require("better-sqlite3")' 2>/dev/null || { echo "setup: building bette
 
 echo "setup: building" >&2
 npx tsc -b
+# The console (React, built by Vite into apps/console/dist): only when a source is newer than the last build.
+console_stamp=apps/console/dist/index.html
+if [ ! -f "$console_stamp" ] || [ ! -d apps/console/dist/test ] || [ -n "$(find apps/console/src apps/console/public apps/console/index.html apps/console/vite.config.mjs apps/console/package.json apps/console/tsconfig.json apps/console/tsconfig.test.json -newer "$console_stamp" -print -quit)" ]; then
+  echo "setup: building the console" >&2
+  npm run build --silent -w @vigil/console
+fi

@@ -2,7 +2,10 @@
 // API token of that role, answers 403 exactly when the role table (apps/server/src/http/access.ts) says the role lacks
 // the route's permission. The route list comes from the server, so a new route is covered without touching this test.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { repoRoot } from '@vigil/common';
 import { apiTokenPermissions, rolePermissions, type Permission } from '@vigil/server/http/access';
 import { roles, type Role } from '@vigil/server/control-plane/sqlite';
 import { ApiClient, cleanup, request, startServer, type ServerHandle } from './harness.js';
@@ -83,4 +86,21 @@ test('response permissions per role are what docs/response.md promises', () => {
   assert.ok(holds('analyst', 'response:collect') && !holds('analyst', 'response:contain') && !holds('analyst', 'approvals:grant'));
   for (const p of ['response:read', 'response:collect', 'approvals:grant'] as const) assert.ok(!holds('viewer', p) && !holds('integration', p), `viewer and integration lack ${p}`);
   for (const p of ['policies:manage', 'response:keys', 'response:power'] as const) assert.ok(holds('admin', p));
+});
+
+test('the role matrix in docs/response.md is the role table of the code', () => {
+  const text = readFileSync(join(repoRoot(), 'docs', 'response.md'), 'utf8');
+  const block = /<!-- role-matrix:start -->([\s\S]*?)<!-- role-matrix:end -->/.exec(text)?.[1];
+  assert.ok(block, 'docs/response.md has the role-matrix block');
+  const [header, , ...rows] = block.trim().split('\n').map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  const columns = header!.slice(1) as Role[];
+  assert.deepEqual([...columns].sort(), [...roles].sort());
+  const documented = Object.fromEntries(roles.map((role) => [role, [] as string[]]));
+  for (const row of rows) {
+    const permission = row[0]!.replace(/`/g, '');
+    columns.forEach((role, i) => {
+      if (row[i + 1] === '✓') documented[role]!.push(permission);
+    });
+  }
+  for (const role of roles) assert.deepEqual([...documented[role]!].sort(), [...rolePermissions[role]].sort(), `docs/response.md column ${role}`);
 });

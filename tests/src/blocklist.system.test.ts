@@ -9,6 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiClient, cleanup, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle } from './harness.js';
+import { runTask } from './network-test-support.js';
 
 let server: ServerHandle;
 let api: ApiClient;
@@ -103,6 +104,14 @@ test('blocked path (kernel), glob, hash and command line are killed and reported
   assert.equal(removed.status, 200, JSON.stringify(removed.body));
   await enforced(removed.body.version as number);
   assert.deepEqual(await run(exact.path, ['0.1']), { code: 0, signal: null }, 'runs again once unlisted');
+
+  // The sync action reports what the agent enforces, verified against the server's version.
+  const synced = await runTask(api, agent.agentId, 'defense.blocklist.sync', {});
+  assert.equal(synced.state, 'succeeded', JSON.stringify(synced));
+  assert.equal(synced.outcome?.verified, true);
+  assert.equal(synced.outcome?.details?.server_version, removed.body.version);
+  assert.equal(synced.outcome?.details?.version, removed.body.version);
+  assert.ok(Number(synced.outcome?.details?.blocked) >= 4, JSON.stringify(synced.outcome));
 });
 
 test('invalid entries are refused with their location; nothing changes', async () => {

@@ -100,6 +100,7 @@ export function createLan(names: readonly string[]): Lan {
         rmSync(`/etc/netns/${ns}`, { recursive: true, force: true });
       }
       quiet('ip', ['link', 'delete', rootIf]);
+      quiet('rmdir', ['/etc/netns']); // only when empty: another test network may use it
     },
   };
   live.add(lan);

@@ -1,5 +1,5 @@
 // Endpoint response actions end to end: a real `vigil server` process and an in-process agent (no event sources, so
-// no audit state is touched) exchanging signed tasks over mutual TLS. live.processes → process.kill pinned by entity
+// no audit state is touched; no attribute flags are set) exchanging signed tasks over mutual TLS. live.processes → process.kill pinned by entity
 // id, file.quarantine → file.restore exact, file.collect into the evidence store and its download through the API
 // (with the permission and upload refusals).
 import assert from 'node:assert/strict';
@@ -10,6 +10,8 @@ import { chmodSync, chownSync, existsSync, lstatSync, readFileSync, writeFileSyn
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { enroll, startAgent, type RunningAgent } from '@vigil/agent';
+import { agentHandlers } from '@vigil/agent/response/handlers/index';
+import { createFileHandlers } from '@vigil/agent/response/handlers/file';
 import { ApiClient, cleanup, request, startServer, tempDir, waitFor, type ServerHandle } from './harness.js';
 import { runTask } from './network-test-support.js';
 
@@ -26,7 +28,11 @@ before(async () => {
   const stateDir = tempDir('agent');
   const identity = await enroll({ serverUrl: server.apiUrl, token: await admin.enrollmentToken(), caPem: server.caPem, stateDir, hostname: 'response-actions' });
   agentId = identity.agentId;
-  agent = await startAgent({ stateDir, sources: [], defense: false, heartbeatSeconds: 1 });
+  // The default handlers, except that vault copies are not made immutable: chattr belongs in system tests
+  // (apps/agent/src/response/handlers/file.system.test.ts covers it).
+  const fileHandlers = createFileHandlers({ vaultImmutable: false });
+  const handlers = [...agentHandlers().filter((h) => !fileHandlers.some((f) => f.action === h.action)), ...fileHandlers];
+  agent = await startAgent({ stateDir, sources: [], defense: false, heartbeatSeconds: 1, handlers });
   await waitFor('the agent to pin the task key', () => agent.tasks().key_id ?? undefined, 15_000);
 });
 

@@ -16,6 +16,7 @@ import type { ActionHandler } from './response/handler.js';
 import { agentHandlers } from './response/handlers/index.js';
 import { createTaskRunner, type TaskRunnerStats } from './response/task-runner.js';
 import { startDefense, type Defense } from './defense/index.js';
+import { createAgentYara } from './yara/agent-yara.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -32,6 +33,8 @@ export interface AgentOptions {
   handlers?: ActionHandler[];
   /** Exec blocklist enforcement (default on; docs/response-network.md). */
   defense?: boolean;
+  /** YARA scanning with the rule set the server pushes (default on; docs/yara.md). */
+  yara?: boolean;
 }
 
 export interface AgentCountersSnapshot {
@@ -70,6 +73,8 @@ function osName(): { name: string; version: string } {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const identity = loadIdentity(options.stateDir);
+  const yara = options.yara === false ? undefined : createAgentYara({ stateDir: options.stateDir, endpoint: options.endpoint ?? identity.agentEndpoint, agentId: identity.agentId, credentials: identity });
+  if (yara) options = { ...options, sources: [...options.sources, yara] };
   const spool = new Spool({ dir: join(options.stateDir, 'spool'), maxBytes: options.spoolMaxBytes ?? 512 * 1024 * 1024 });
   const channel = new AgentChannel(options.endpoint ?? identity.agentEndpoint, identity);
   const runner = createTaskRunner({
@@ -118,6 +123,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         return JSON.stringify(event);
       });
       counters.collected++;
+      yara?.observe(event);
     },
     warn(message: string, fields?: Record<string, unknown>): void {
       log.warn(message, fields);
@@ -188,6 +194,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
     const reply = result.body as { acked_through: number; heartbeat_interval_s: number; task_signing_key?: unknown };
     if (reply.task_signing_key !== undefined) runner.offerKey(reply.task_signing_key);
+    yara?.onHeartbeat(result.body as Record<string, unknown>);
     spool.raiseSequenceFloor(reply.acked_through);
     if (!options.heartbeatSeconds && reply.heartbeat_interval_s > 0) heartbeatSeconds = reply.heartbeat_interval_s;
   }

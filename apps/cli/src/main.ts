@@ -15,6 +15,7 @@ import { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, upload
 import { apiRequest, apiTarget } from './api-client.js';
 import { formatHuntTable } from './hunt-command.js';
 import { taskCommand } from './task-command.js';
+import { runEvtxImport, runEvtxScan } from './evtx-command.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { parseSize } from '@vigil/agent';
 
@@ -242,6 +243,49 @@ const commands: Record<string, Command> = {
       });
       console.error(`server: pack ${String(result.pack)} version ${String(result.version)}: ${String(result.rules_loaded)} rules loaded from ${String(result.files)} files, ${String(result.errors)} errors, ${String(result.warnings)} warnings`);
       return 0;
+    },
+  },
+  evtx: {
+    summary: 'triage Windows event logs offline with the Sigma engine (scan), or send their events to a server (import)',
+    usage:
+      'vigil evtx scan <file.evtx|dir>... [--rules <dir|zip|yml>]... [--no-builtin-rules] [--min-level LEVEL] [--timeline out.csv|out.jsonl] [--top N] [--json]\n' +
+      '       vigil evtx import <file.evtx|dir>... [--server URL] [--token TOKEN] [--ca-file FILE] [--batch N]',
+    positionals: true,
+    options: {
+      rules: { type: 'string', multiple: true },
+      'no-builtin-rules': { type: 'boolean' },
+      'min-level': { type: 'string' },
+      timeline: { type: 'string' },
+      top: { type: 'string' },
+      json: { type: 'boolean' },
+      quiet: { type: 'boolean' },
+      batch: { type: 'string' },
+      server: { type: 'string' },
+      token: { type: 'string' },
+      'ca-file': { type: 'string' },
+      'data-dir': { type: 'string' },
+    },
+    help: {
+      '<file|dir>': '.evtx files, directories (every .evtx below them), evtx_dump .json or rendered-event .xml files',
+      '--rules PATH': 'Sigma rules to add: a directory, a .zip or one .yml; repeatable (default: only the packs in content/rules)',
+      '--no-builtin-rules': 'leave out the packs shipped in content/rules',
+      '--min-level LEVEL': 'informational, low, medium, high or critical: lower rules are not run or reported',
+      '--timeline FILE': 'write one row per detection, sorted by time, as CSV (.csv) or JSON lines (.jsonl)',
+      '--top N': 'rows of the rule and computer tables (default 20)',
+      '--json': 'print the report as JSON instead of tables',
+      '--quiet': 'no progress bar',
+      '--batch N': 'import: events per request (default 1000)',
+      '--server URL, --token TOKEN, --ca-file FILE': 'import: the server, an API token with the inbound:write permission (admin or integration role; env VIGIL_SERVER, VIGIL_API_TOKEN) and its CA',
+    },
+    async run(values, positionals) {
+      const [action, ...paths] = positionals;
+      if (action === 'scan') return runEvtxScan(values as Parameters<typeof runEvtxScan>[0], paths);
+      if (action === 'import') {
+        return runEvtxImport(values as Parameters<typeof runEvtxImport>[0], paths, () =>
+          apiTarget({ server: str(values.server), token: str(values.token), caFile: str(values['ca-file']), dataDir: str(values['data-dir']) }, DEFAULT_SERVER_DIR),
+        );
+      }
+      throw new VigilError('invalid_config', 'say "vigil evtx scan <file|dir>..." or "vigil evtx import <file|dir>..."');
     },
   },
   up: {

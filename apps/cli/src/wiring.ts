@@ -2,9 +2,9 @@
 // Adding a source means adding it here; nothing registers itself by being imported.
 
 import type { EventSource } from '@vigil/sources';
-import { createAuditdSource, createBpftraceSource } from '@vigil/sources';
+import { createAuditdSource, createBpftraceSource, createWindowsEventLogSource } from '@vigil/sources';
 
 export function agentSources(platform: NodeJS.Platform = process.platform): EventSource[] {
-  const all: EventSource[] = [createAuditdSource(), createBpftraceSource()];
+  const all: EventSource[] = [createAuditdSource(), createBpftraceSource(), createWindowsEventLogSource()];
   return all.filter((source) => source.platforms.includes(platform));
 }

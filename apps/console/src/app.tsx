@@ -1,7 +1,7 @@
 // The console application: session gate (login form until a session exists), the frame (skip link, header with the
 // user and role, navigation from nav.ts, main area) and routing of the current URL to its page.
 
-import { Suspense, useEffect, useMemo, useRef, useState } from 'react';
+import { Suspense, useMemo, useRef, useState } from 'react';
 import { SessionProvider, useSession } from './session.js';
 import { Link, matchPath, navigate, useLocation } from './router.js';
 import { sections, type Section } from './nav.js';
@@ -36,12 +36,13 @@ function resolve(path: string, allowed: (s: Section) => boolean) {
 }
 
 function Shell() {
-  const { state, can, logout } = useSession();
+  const { state, can, hasRoute, logout } = useSession();
   const location = useLocation();
   const [help, setHelp] = useState(false);
   const mainRef = useRef<HTMLElement>(null);
-  const visible = useMemo(() => sections.filter((s) => can(s.permission)), [can]);
-  const match = resolve(location.path, (s) => can(s.permission));
+  const allowed = (s: Section) => [s.permission].flat().some(can) && (!s.requires || hasRoute(...(s.requires.split(' ') as [string, string])));
+  const visible = useMemo(() => sections.filter(allowed), [can, hasRoute]); // eslint-disable-line react-hooks/exhaustive-deps
+  const match = resolve(location.path, allowed);
 
   useShortcuts({
     go: (key) => {
@@ -52,17 +53,6 @@ function Shell() {
     },
     help: () => setHelp(true),
   });
-
-  // Move focus to the new page's heading after navigation, so keyboard and screen-reader users start there.
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    const timer = setTimeout(() => document.getElementById('page-title')?.focus({ preventScroll: true }), 50);
-    return () => clearTimeout(timer);
-  }, [location.path]);
 
   if (state.status !== 'ready') return null;
   const Page_ = match?.allowed ? match.route.page : null;

@@ -16,8 +16,10 @@ export interface Section {
   path: string;
   /** Second key of the `g <key>` shortcut. */
   shortcut: string;
-  /** Permission the section needs; without it the link is hidden and its routes answer "not allowed". */
-  permission: string;
+  /** Permission the section needs (any of a list); without it the link is hidden and its routes answer "not allowed". */
+  permission: string | readonly string[];
+  /** An API route (`GET /api/v1/...`) the section needs: on a server without it the section does not exist. */
+  requires?: string;
   /** Route patterns (most specific first) and the page each shows. */
   routes: { pattern: string; page: Page }[];
 }
@@ -37,6 +39,9 @@ const rule = page(() => import('./pages/rule.js'));
 const integrations = page(() => import('./pages/integrations.js'));
 const users = page(() => import('./pages/users.js'));
 const audit = page(() => import('./pages/audit.js'));
+const response = page(() => import('./pages/response.js'));
+const policies = page(() => import('./pages/policies.js'));
+const blocklist = page(() => import('./pages/blocklist.js'));
 
 export const sections: readonly Section[] = [
   { id: 'overview', label: 'Overview', path: '/', shortcut: 'o', permission: 'authenticated', routes: [{ pattern: '/', page: overview }] },
@@ -87,7 +92,10 @@ export const sections: readonly Section[] = [
       { pattern: '/rules/:id', page: rule },
     ],
   },
+  { id: 'response', label: 'Response', path: '/response', shortcut: 'x', permission: 'response:read', requires: 'GET /api/v1/response/tasks', routes: [{ pattern: '/response', page: response }] },
+  { id: 'policies', label: 'Policies', path: '/policies', shortcut: 'p', permission: 'response:read', requires: 'GET /api/v1/response/policies', routes: [{ pattern: '/policies', page: policies }] },
+  { id: 'blocklist', label: 'Blocklist', path: '/blocklist', shortcut: 'b', permission: 'response:read', requires: 'GET /api/v1/blocklist', routes: [{ pattern: '/blocklist', page: blocklist }] },
   { id: 'integrations', label: 'Integrations', path: '/integrations', shortcut: 'i', permission: 'integrations:read', routes: [{ pattern: '/integrations', page: integrations }] },
   { id: 'users', label: 'Users and access', path: '/users', shortcut: 'u', permission: 'users:manage', routes: [{ pattern: '/users', page: users }] },
-  { id: 'audit', label: 'Audit log', path: '/audit', shortcut: 'l', permission: 'audit:read', routes: [{ pattern: '/audit', page: audit }] },
+  { id: 'audit', label: 'Audit log', path: '/audit', shortcut: 'l', permission: ['audit:read', 'response:read'], routes: [{ pattern: '/audit', page: audit }] },
 ];

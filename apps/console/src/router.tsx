@@ -28,11 +28,27 @@ export function useLocation(): Location {
   return { path: url.pathname, search: url.searchParams, href };
 }
 
+let focusPending = false;
+window.addEventListener('popstate', () => (focusPending = true));
+
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
   if (to === snapshot()) return;
   if (options.replace) window.history.replaceState(null, '', to);
-  else window.history.pushState(null, '', to);
+  else {
+    window.history.pushState(null, '', to);
+    focusPending = true;
+  }
   window.dispatchEvent(new Event(NAVIGATE));
+}
+
+/**
+ * True once after a navigation to a new page (not on the first load or a replaced URL): the page then moves focus
+ * to its heading, so keyboard and screen-reader users start at the top of the new content.
+ */
+export function takeFocusRequest(): boolean {
+  const pending = focusPending;
+  focusPending = false;
+  return pending;
 }
 
 /** Parameters of a path pattern like `/hosts/:id`, or null when the path does not match. */

@@ -31,8 +31,11 @@ import { documentErrorResponses } from './http/errors.js';
 import { rateLimitHook, rateLimitSettingsFromEnv } from './http/rate-limit.js';
 import { createHttpMetrics, createMetricsRegistry, createRateWindow, registerMetricsRoute, serverFamilies, type MetricsRegistry } from './http/metrics.js';
 import { registerInboundRoutes } from './http/inbound-routes.js';
+import { registerImportRoutes } from './http/import-routes.js';
 import { IntelDb } from './intel/intel-db.js';
 import { createSweeper, type Sweeper } from './intel/sweeper.js';
+import { createIntelService, type IntelService } from './intel/intel-service.js';
+import { registerIntelAgentRoutes, registerIntelRoutes } from './http/intel-routes.js';
 import { registerExporterFailures } from './http/metrics.js';
 import { registerIntegrationRoutes } from './http/integration-routes.js';
 import { registerConsoleRoutes } from './http/console-routes.js';
@@ -62,6 +65,8 @@ export interface RunningServer {
   metrics: MetricsRegistry;
   intel: IntelDb;
   sweeper: Sweeper;
+  /** Stream IOC matching, feeds, YARA rule sets and sweeps (docs/intel.md, docs/yara.md). */
+  intelService: IntelService;
   /** Export destinations: alert outbox and raw event forwarding. */
   integrations: IntegrationService;
   integrationsDb: IntegrationsDb;
@@ -99,6 +104,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
   const intel = new IntelDb(join(config.dataDir, 'intel.sqlite'));
   const sweeper = createSweeper({ db: intel, store });
+  const intelService = createIntelService({ dataDir: config.dataDir, db: intel, sweeper, detection, controlPlane });
   const integrationsDb = new IntegrationsDb(join(config.dataDir, 'integrations.sqlite'));
   const integrations = createIntegrationService({ db: integrationsDb, store });
   detection.onAlerts((created) => integrations.enqueueAlerts(created));
@@ -137,6 +143,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => ingestRate.stop(),
       () => integrations.close(),
       () => integrationsDb.close(),
+      () => intelService.close(),
       () => sweeper.close(),
       () => intel.close(),
       () => hunts.close(),
@@ -168,7 +175,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       keepAliveTimeout: 75_000,
     });
     agents.setErrorHandler(errorHandler);
-    registerAgentRoutes(agents, { controlPlane, store, detection, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters, taskKey: () => response.keyOffer() });
+    registerAgentRoutes(agents, { controlPlane, store, detection, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, counters, taskKey: () => response.keyOffer(), heartbeatExtras: (agentId) => ({ ...intelService.heartbeat(agentId) }) });
+    registerIntelAgentRoutes(agents, { intel: intelService });
     registerAgentTaskRoutes(agents, { service: response });
     registerBlocklistAgentRoutes(agents, { blocklist });
     registerEvidenceUploadRoute(agents, { evidence, taskOf: (id) => response.getTask(id), audit: (entry) => response.audit(entry) });
@@ -199,6 +207,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
     registerHuntRoutes(api, { controlPlane, hunts, store, detectionDb });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
+    registerIntelRoutes(api, { controlPlane, intel: intelService });
+    registerImportRoutes(api, { controlPlane, store, detection });
     registerIntegrationRoutes(api, { controlPlane, db: integrationsDb, service: integrations });
     registerConsoleRoutes(api, { controlPlane });
     registerResponseRoutes(api, { controlPlane, db: responseDb, service: response, policies: responsePolicies });
@@ -253,6 +263,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       metrics,
       intel,
       sweeper,
+      intelService,
       integrations,
       integrationsDb,
       response,

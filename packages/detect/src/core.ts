@@ -196,8 +196,9 @@ export interface RuleRef {
 /** One firing of a rule (or correlation) on one event (or group of events). Grouping repeats is the sink's job. */
 export interface Detection {
   rule: RuleRef;
-  /** `hunt`: a scheduled hunt (query language) whose result crossed its threshold. */
-  kind: 'sigma' | 'correlation' | 'hunt';
+  /** `hunt`: a scheduled hunt (query language) whose result crossed its threshold; `ioc`: an event matched an indicator
+   * of compromise; `yara`: an agent reported a YARA match (apps/server/src/intel). */
+  kind: 'sigma' | 'correlation' | 'hunt' | 'ioc' | 'yara';
   hostId: string;
   /** Event ids that made the detection, oldest first (several for correlations). */
   eventIds: string[];

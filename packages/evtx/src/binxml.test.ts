@@ -82,8 +82,9 @@ const cases: Case[] = [
   { name: 'FileTime', value: { type: 0x11, bytes: uint(FILETIME_2024 + 1234567n, 8) }, expected: '2024-01-01T00:00:00.123456700Z' },
   { name: 'SysTime', value: { type: 0x12, bytes: systemtime }, expected: '2024-03-15T13:45:30.123Z' },
   { name: 'Sid', value: { type: 0x13, bytes: sid(32, 544) }, expected: 'S-1-5-32-544' },
-  { name: 'Hex32', value: { type: 0x14, bytes: uint(0x3e7, 4) }, expected: '0x000003e7' },
-  { name: 'Hex64', value: { type: 0x15, bytes: uint(0x1f4c65f, 8) }, expected: '0x0000000001f4c65f' },
+  { name: 'Hex32', value: { type: 0x14, bytes: uint(0x3e7, 4) }, expected: '0x3e7' },
+  { name: 'Hex64', value: { type: 0x15, bytes: uint(0x1f4c65f, 8) }, expected: '0x1f4c65f' },
+  { name: 'Hex64Zero', value: { type: 0x15, bytes: uint(0, 8) }, expected: '0x0' },
   { name: 'EvtHandle', value: { type: 0x20, bytes: uint(0xabcd, 4) }, expected: 'CDAB0000' },
   { name: 'StringArray', value: { type: 0x81, bytes: wide('one\0two\0') }, expected: ['one', 'two'] },
   { name: 'AnsiArray', value: { type: 0x82, bytes: Buffer.from('a\0bc\0', 'latin1') }, expected: ['a', 'bc'] },
@@ -103,8 +104,8 @@ const cases: Case[] = [
   { name: 'FileTimeArray', value: { type: 0x91, bytes: Buffer.concat([uint(FILETIME_2024, 8), uint(FILETIME_2024 + 10000000n, 8)]) }, expected: ['2024-01-01T00:00:00.000000000Z', '2024-01-01T00:00:01.000000000Z'] },
   { name: 'SysTimeArray', value: { type: 0x92, bytes: Buffer.concat([systemtime, systemtime]) }, expected: ['2024-03-15T13:45:30.123Z', '2024-03-15T13:45:30.123Z'] },
   { name: 'SidArray', value: { type: 0x93, bytes: Buffer.concat([sid(18), sid(21, 1, 2, 3, 500)]) }, expected: ['S-1-5-18', 'S-1-5-21-1-2-3-500'] },
-  { name: 'Hex32Array', value: { type: 0x94, bytes: Buffer.concat([uint(10, 4), uint(255, 4)]) }, expected: ['0x0000000a', '0x000000ff'] },
-  { name: 'Hex64Array', value: { type: 0x95, bytes: Buffer.concat([uint(1, 8), uint(2, 8)]) }, expected: ['0x0000000000000001', '0x0000000000000002'] },
+  { name: 'Hex32Array', value: { type: 0x94, bytes: Buffer.concat([uint(10, 4), uint(255, 4)]) }, expected: ['0xa', '0xff'] },
+  { name: 'Hex64Array', value: { type: 0x95, bytes: Buffer.concat([uint(1, 8), uint(2, 8)]) }, expected: ['0x1', '0x2'] },
   { name: 'EmptyArray', value: { type: 0x81, bytes: Buffer.alloc(0) }, expected: '' },
 ];
 
@@ -168,9 +169,9 @@ test('every value type renders as documented, arrays repeat their element', asyn
 
 /** Types evtxexport 20181227 renders the way we do (it fails on bool and SID arrays, prints reals in %e form and
  * negative signed integers as sign-and-magnitude: those are covered by the exact expectations above). */
-const EVTXEXPORT_AGREES = new Set(['String', 'Ansi', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'BoolTrue', 'BoolFalse', 'Binary', 'Guid', 'SizeT', 'FileTime', 'SysTime', 'Sid', 'Hex32', 'Hex64', 'StringArray', 'UInt8Array', 'UInt16Array', 'UInt32Array', 'GuidArray', 'FileTimeArray', 'Hex32Array', 'Hex64Array']);
+const EVTXEXPORT_AGREES = new Set(['String', 'Ansi', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'BoolTrue', 'BoolFalse', 'Binary', 'Guid', 'SizeT', 'FileTime', 'SysTime', 'Sid', 'Hex32', 'Hex64', 'Hex64Zero', 'StringArray', 'UInt8Array', 'UInt16Array', 'UInt32Array', 'GuidArray', 'FileTimeArray', 'Hex32Array', 'Hex64Array']);
 /** Types python-evtx 0.6.1 can read at all (it has no array type but the string array). */
-const PYTHON_AGREES = new Set(['String', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64', 'Real64', 'BoolTrue', 'BoolFalse', 'Binary', 'Guid', 'FileTime', 'SysTime', 'Sid', 'Hex32', 'Hex64', 'StringArray']);
+const PYTHON_AGREES = new Set(['String', 'UInt8', 'UInt16', 'UInt32', 'UInt64', 'Int8', 'Int16', 'Int32', 'Int64', 'Real64', 'BoolTrue', 'BoolFalse', 'Binary', 'Guid', 'FileTime', 'SysTime', 'Sid', 'Hex32', 'Hex64', 'Hex64Zero', 'StringArray']);
 
 function referenceEvents(command: string, path: string): XmlElement[] {
   let text: string;
@@ -380,4 +381,41 @@ test('hostile structure: unknown tokens, deep nesting and huge array expansion b
     summary.problems.map((p) => p.message.replace(/ at chunk offset \d+/, '')),
     ['record 1: unknown binary XML token 0x1f', 'record 2: elements nested deeper than 64', 'record 3: record renders to more than 100000 nodes'],
   );
+});
+
+test('amplification is capped: text repeated by a template, and nodes over all records of a chunk', async () => {
+  const value = 'x'.repeat(2000);
+  const textBomb: SyntheticRecord = {
+    id: 1,
+    written: FILETIME_2024,
+    write: (w) =>
+      w.templateInstance(
+        0xa000,
+        (t) =>
+          t.element('Event', [], (t) => {
+            for (let i = 0; i < 5000; i++) t.substitution(0, 0x01);
+          }),
+        [{ type: 0x01, bytes: wide(value) }],
+      ),
+  };
+  let offset = 0;
+  const wideTemplate = (id: number): SyntheticRecord => ({
+    id,
+    written: FILETIME_2024,
+    write: (w) => {
+      const body = (t: BinXmlWriter) =>
+        t.element('Event', [], (t) => {
+          for (let i = 0; i < 1500; i++) t.element('A', []);
+        });
+      if (id === 2) offset = w.templateInstance(0xb000, body, []);
+      else w.templateInstance(0xb000, body, [], offset);
+    },
+  });
+  const manyRecords = Array.from({ length: 400 }, (_, i) => wideTemplate(i + 2));
+  const { records, summary } = await readAll(buildFile([buildChunk([textBomb, ...manyRecords])]));
+  assert.match(summary.problems[0]!.message, /^record 1 .*more than 8388608 characters/);
+  // 1,501 nodes per record: 333 records fit in the chunk's 500,000 nodes, the rest are problems
+  assert.equal(records.length, 333);
+  assert.equal(summary.problems.length, 1 + 400 - 333);
+  assert.match(summary.problems[1]!.message, /render to more than 500000 nodes/);
 });

@@ -158,7 +158,7 @@ export function detectIndicator(raw: string): { type: IndicatorType; value: stri
     const url = canonicalUrl(text);
     return url === undefined ? undefined : { type: 'url', value: url };
   }
-  if (text.startsWith('/') || /^[a-zA-Z]:\\/.test(text) || text.startsWith('\\\\')) {
+  if (text.startsWith('/') || /^[a-zA-Z]:\\/.test(text) || /^\\\\[\w.-]+\\[^\\.]/.test(text)) {
     return text.length <= MAX_PATH_LENGTH && !text.includes('\u0000') ? { type: 'path', value: text } : undefined;
   }
   const domain = canonicalDomain(text);

@@ -11,6 +11,7 @@ import { specs as fileSpecs } from './actions/file.js';
 import { specs as accountSpecs } from './actions/account.js';
 import { specs as powerSpecs } from './actions/power.js';
 import { specs as collectSpecs } from './actions/collect.js';
+import { specs as yaraSpecs } from './actions/yara.js';
 
 /** Every action module's specs. Add `import { specs as <x>Specs } from './actions/<x>.js'` above and the name here. */
 export const actionModules: readonly (readonly ActionSpec[])[] = [
@@ -22,6 +23,7 @@ export const actionModules: readonly (readonly ActionSpec[])[] = [
   accountSpecs,
   powerSpecs,
   collectSpecs,
+  yaraSpecs,
 ];
 
 let catalog: ActionRegistry | undefined;

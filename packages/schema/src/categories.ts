@@ -215,6 +215,17 @@ export const categories: readonly CategoryDef[] = [
     required: [],
     actions: [a('created', 'creation', W, 'Pipe created (Sysmon 17).'), a('connected', 'connection', W, 'Pipe connected (Sysmon 18).')],
   },
+  {
+    name: 'scan',
+    title: 'YARA scan matches',
+    description: 'A file or the memory of a process matched a YARA rule of the rule set the server pushed (docs/yara.md).',
+    fieldSets: ['process', 'file', 'yara'],
+    required: ['yara.rule'],
+    actions: [
+      a('file_match', 'info', L, 'A file matched a YARA rule: on write, on exec, in a sweep or a scan task.'),
+      a('memory_match', 'info', L, 'Readable memory of a process matched a YARA rule (memory sweep or scan task).'),
+    ],
+  },
 ];
 
 export const inventoryTables: readonly InventoryTableDef[] = [

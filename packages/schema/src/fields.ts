@@ -254,6 +254,18 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     ...peFields('dll', 'the library'),
   ],
   pipe: [x('pipe.name', 'keyword', 'Named pipe name.')],
+  yara: [
+    x('yara.rule', 'keyword', 'Identifier of the YARA rule that matched.'),
+    x('yara.namespace', 'keyword', 'Namespace of the rule.'),
+    x('yara.tags', 'keyword[]', 'Tags of the rule.'),
+    x('yara.score', 'long', 'The rule\'s `score` meta value (0-100) where it has one (signature-base rules do).'),
+    x('yara.strings', 'keyword[]', 'Identifiers of the patterns that matched ($a, $s1, ...).'),
+    x('yara.ruleset', 'keyword', 'Name of the rule set pushed by the server.'),
+    x('yara.ruleset_digest', 'keyword', 'SHA-256 digest of that rule set version.', { hexLength: 64 }),
+    x('yara.trigger', 'keyword', 'What started the scan: write, exec, sweep or task.', { allowed: ['write', 'exec', 'sweep', 'task'] }),
+    x('yara.sweep_id', 'keyword', 'Fleet sweep or response task the scan belonged to.'),
+    x('yara.action', 'keyword', 'What the agent did about the match: none, quarantined or quarantine_failed.', { allowed: ['none', 'quarantined', 'quarantine_failed'] }),
+  ],
   // ---- inventory ----
   inventory: [
     x('inventory.collected', 'date', 'When the agent read this row.'),

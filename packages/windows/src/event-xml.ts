@@ -122,7 +122,8 @@ class XmlReader {
         break;
       }
       if (this.position === before) this.fail('expected whitespace, "/>" or ">" after a name');
-      const attributeName = localName(this.name());
+      const written = this.name();
+      const attributeName = written.startsWith('xmlns:') ? written : localName(written);
       this.skipSpace();
       if (!this.startsWith('=')) this.fail(`expected "=" after attribute ${attributeName}`);
       this.position++;
@@ -147,9 +148,10 @@ class XmlReader {
     for (;;) {
       if (this.position >= this.text.length) this.fail(`element <${qualified}> is not closed`);
       if (this.startsWith('</')) {
+        const closeAt = this.position;
         this.position += 2;
         const closing = this.name();
-        if (closing !== qualified) this.fail(`expected </${qualified}>, found </${closing}>`);
+        if (closing !== qualified) this.fail(`expected </${qualified}>, found </${closing}>`, closeAt);
         this.skipSpace();
         if (!this.startsWith('>')) this.fail('expected ">"');
         this.position++;

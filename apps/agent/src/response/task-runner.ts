@@ -260,12 +260,15 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     while (!stopping) {
       try {
         const body = JSON.stringify({ host_id: options.agentId, wait_s: wait, running: [...new Set([...running.keys(), ...unreported])].slice(0, 1000) });
+        const sent = Date.now();
         const result = await channel.post(taskPaths.poll, body, (wait + 15) * 1000);
         if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
         const reply = parsePollReply(result.body);
         offerKey(reply.task_signing_key);
         for (const envelope of reply.tasks) handle(envelope);
         backoff = 250;
+        // An empty answer that came back at once (server closing, a newer poll, wait_s 0) must not become a busy loop.
+        if (!reply.tasks.length && Date.now() - sent < 500) await sleep(500);
       } catch (error) {
         if (stopping) return;
         counters.poll_errors++;

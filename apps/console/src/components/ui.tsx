@@ -3,12 +3,16 @@
 
 import { useEffect, useId, useRef, useState, type ReactNode, type KeyboardEvent } from 'react';
 import { errorMessage } from '../api/client.js';
+import { takeFocusRequest } from '../router.js';
 
 export function Page({ title, actions, children, subtitle }: { title: string; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · Vigil`;
   }, [title]);
+  useEffect(() => {
+    if (takeFocusRequest()) headingRef.current?.focus({ preventScroll: true });
+  }, []);
   return (
     <section className="page" aria-labelledby="page-title">
       <header className="page-header">

@@ -127,6 +127,8 @@ export function completionContext(text: string, cursor: number, categories: read
 
   // The current pipe segment (top level, outside brackets) and the category that scopes its fields.
   let depth = 0;
+  /** The word before each open parenthesis: inside `in (...)` come values, not fields. */
+  const openers: string[] = [];
   let segmentStart = 0;
   let category: string | null = null;
   let stepCategory: string | null = null;
@@ -134,12 +136,14 @@ export function completionContext(text: string, cursor: number, categories: read
     const t = tokens[k]!;
     if (t.kind === 'op' && (t.text === '(' || t.text === '[')) {
       depth++;
+      openers.push(t.text === '(' ? (tokens[k - 1]?.text.toLowerCase() ?? '') : '[');
       if (t.text === '[') {
         const next = tokens[k + 1];
         stepCategory = next && next.kind === 'word' && categorySet.has(next.text.toLowerCase()) ? next.text.toLowerCase() : null;
       }
     } else if (t.kind === 'op' && (t.text === ')' || t.text === ']')) {
       depth = Math.max(0, depth - 1);
+      openers.pop();
       if (t.text === ']') stepCategory = null;
     } else if (t.kind === 'op' && t.text === '|' && depth === 0) segmentStart = k + 1;
     if (k === 0 && t.kind === 'word' && categorySet.has(t.text.toLowerCase())) category = t.text.toLowerCase();
@@ -161,7 +165,7 @@ export function completionContext(text: string, cursor: number, categories: read
         const afterBy = segment.some((t) => t.kind === 'word' && t.text.toLowerCase() === 'by');
         if (!afterBy && prev.text === ',') return ctx('aggregation');
       }
-      const inList = tokens.length >= 2 && /^(in|in_cs|cidr)$/i.test(tokens[tokens.length - 2]?.text ?? '');
+      const inList = /^(in|in_cs|cidr)$/.test(openers[openers.length - 1] ?? '');
       return inList ? none : ctx('field');
     }
     if (prev.text === ']') return ctx('field');

@@ -44,6 +44,11 @@ export function parseIndicators(text: string): ParsedIndicators {
     if (!raw || raw.startsWith('#')) continue;
     let type: IndicatorType | null = null;
     let value = raw;
+    const bareType = /^([a-z_0-9]+):?$/i.exec(raw)?.[1]?.toLowerCase();
+    if (bareType && raw.endsWith(':') && (indicatorTypes as readonly string[]).includes(bareType)) {
+      problems.push({ line: i + 1, message: 'no value after the type' });
+      continue;
+    }
     const explicit = /^([a-z_0-9]+)(?::|\s+)(.+)$/i.exec(raw);
     if (explicit && (indicatorTypes as readonly string[]).includes(explicit[1]!.toLowerCase())) {
       type = explicit[1]!.toLowerCase() as IndicatorType;

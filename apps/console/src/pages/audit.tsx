@@ -1,13 +1,38 @@
-// Audit log: who did what and when (logins, enrollments, revocations, rule, alert and hunt changes), newest first,
-// filtered by text, actor and outcome.
+// Audit logs: the server's (logins, enrollments, revocations, rule, alert and hunt changes) and the response audit log
+// (every task, delivery, result, approval and policy decision, hash-chained, with chain verification), newest first.
 
 import { useMemo, useState } from 'react';
+import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import type { AuditEntry } from '../api/types.js';
-import { Badge, Empty, ErrorBox, Loading, Page } from '../components/ui.js';
+import type { ResponseAuditEntry } from '../api/response.js';
+import { Badge, Empty, ErrorBox, Loading, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
 import { formatTime } from '../lib/time.js';
+import { setSearchParam, useLocation } from '../router.js';
+import { useSession } from '../session.js';
 
 export default function AuditPage() {
+  const location = useLocation();
+  const { can, hasRoute } = useSession();
+  const tab = location.search.get('tab') ?? (can('audit:read') ? 'server' : 'response');
+  const responseAudit = can('response:read') && hasRoute('GET', '/api/v1/response/audit');
+  return (
+    <Page title="Audit log">
+      <Tabs
+        label="Audit logs"
+        active={tab}
+        onChange={(next) => setSearchParam('tab', next)}
+        tabs={[
+          { id: 'server', label: 'Server', hidden: !can('audit:read') },
+          { id: 'response', label: 'Response actions', hidden: !responseAudit },
+        ]}
+      />
+      <TabPanel id={tab}>{tab === 'response' && responseAudit ? <ResponseAudit /> : can('audit:read') ? <ServerAudit /> : null}</TabPanel>
+    </Page>
+  );
+}
+
+function ServerAudit() {
   const [limit, setLimit] = useState(500);
   const [text, setText] = useState('');
   const [outcome, setOutcome] = useState('');
@@ -17,7 +42,8 @@ export default function AuditPage() {
     return (log.data ?? []).filter((e) => (!outcome || e.outcome === outcome) && (!needle || `${e.actor} ${e.action} ${e.target ?? ''} ${e.detail ?? ''}`.toLowerCase().includes(needle)));
   }, [log.data, text, outcome]);
   return (
-    <Page title="Audit log" subtitle={log.data ? `${shown.length} of the newest ${log.data.length} entries` : undefined}>
+    <>
+      <p className="muted">{log.data ? `${shown.length} of the newest ${log.data.length} entries` : null}</p>
       <div className="toolbar" role="search">
         <label className="inline-field grow">
           <span className="sr-only">Search the audit log</span>
@@ -75,6 +101,81 @@ export default function AuditPage() {
           </tbody>
         </table>
       ) : null}
-    </Page>
+    </>
+  );
+}
+
+function ResponseAudit() {
+  const [text, setText] = useState('');
+  const log = useResource<ResponseAuditEntry[]>('/api/v1/response/audit?limit=1000', { refreshMs: 15_000 });
+  const [verdict, setVerdict] = useState<{ ok: boolean; entries: number; broken: { seq?: number; problem?: string } | null } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const shown = useMemo(() => {
+    const needle = text.toLowerCase();
+    return (log.data ?? []).filter((e) => !needle || `${e.actor} ${e.event} ${e.action ?? ''} ${e.hosts.join(' ')} ${e.reason ?? ''}`.toLowerCase().includes(needle));
+  }, [log.data, text]);
+  return (
+    <>
+      <div className="toolbar" role="search">
+        <label className="inline-field grow">
+          <span className="sr-only">Search the response audit log</span>
+          <input type="search" data-search aria-keyshortcuts="/" placeholder="Search actor, event, action, host or reason  ( / )" value={text} onChange={(e) => setText(e.target.value)} />
+        </label>
+        <button
+          type="button"
+          onClick={async () => {
+            setError(null);
+            try {
+              setVerdict(await api.get('/api/v1/response/audit/verify'));
+            } catch (reason) {
+              setError(reason);
+            }
+          }}
+        >
+          Verify hash chain
+        </button>
+      </div>
+      {verdict ? (
+        <Notice tone={verdict.ok ? 'success' : 'warning'}>
+          {verdict.ok ? `Chain intact: ${verdict.entries} entries verified.` : `Chain broken at entry ${verdict.broken?.seq ?? '?'}: ${verdict.broken?.problem ?? ''}`}
+        </Notice>
+      ) : null}
+      <ErrorBox error={log.error ?? error} />
+      {log.data && !shown.length ? <Empty>No entry matches.</Empty> : null}
+      {shown.length ? (
+        <table className="table" data-testid="response-audit-table">
+          <thead>
+            <tr>
+              <th scope="col">#</th>
+              <th scope="col">Time</th>
+              <th scope="col">Actor</th>
+              <th scope="col">Event</th>
+              <th scope="col">Action</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Reason / detail</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((e) => (
+              <tr key={e.seq}>
+                <td className="num">{e.seq}</td>
+                <td className="nowrap">{formatTime(e.time)}</td>
+                <td>{e.actor}</td>
+                <td>
+                  <code className="mono">{e.event}</code>
+                </td>
+                <td>{e.action ?? '–'}</td>
+                <td>
+                  <Badge tone={e.outcome === 'success' ? 'state-online' : e.outcome === 'pending' || e.outcome === 'dry_run' ? 'warn' : 'state-revoked'}>{e.outcome}</Badge>
+                </td>
+                <td className="small mono-wrap">
+                  {e.reason ?? ''} {e.detail ? JSON.stringify(e.detail) : ''}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </>
   );
 }

@@ -4,26 +4,36 @@
 import { useMemo, useState } from 'react';
 import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
-import { isIsolated, useHosts } from '../api/hosts.js';
+import { isIsolated, useHostTags, useHosts } from '../api/hosts.js';
+import { useIsolation } from '../api/response.js';
 import type { EnrollmentToken, Host } from '../api/types.js';
-import { Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Mono, Page, StateBadge } from '../components/ui.js';
+import { Badge, Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Mono, Page, StateBadge } from '../components/ui.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
 import { relativeTime, formatTime } from '../lib/time.js';
 import { hostHealth } from '../lib/health.js';
 import { compactNumber } from '../lib/scale.js';
 import { useCan } from '../session.js';
 
+/** What the list knows about a host besides the API's host view. */
+interface HostRow {
+  host: Host;
+  isolated: boolean;
+  tags: string[];
+}
+
 const groupings = {
-  none: { label: 'no grouping', key: () => '' },
-  os: { label: 'operating system', key: (h: Host) => [h.os?.name, h.os?.version].filter(Boolean).join(' ') || 'unknown OS' },
-  state: { label: 'state', key: (h: Host) => (isIsolated(h) ? 'isolated' : h.state) },
-  version: { label: 'agent version', key: (h: Host) => h.version ?? 'unknown version' },
+  none: { label: 'no grouping', keys: (): string[] => [''] },
+  tag: { label: 'tag', keys: (r: HostRow): string[] => (r.tags.length ? r.tags.map((t) => `tag: ${t}`) : ['untagged']) },
+  os: { label: 'operating system', keys: (r: HostRow): string[] => [[r.host.os?.name, r.host.os?.version].filter(Boolean).join(' ') || 'unknown OS'] },
+  state: { label: 'state', keys: (r: HostRow): string[] => [r.isolated ? 'isolated' : r.host.state] },
+  version: { label: 'agent version', keys: (r: HostRow): string[] => [r.host.version ?? 'unknown version'] },
 } as const;
 type Grouping = keyof typeof groupings;
 
-export function hostMatches(host: Host, needle: string): boolean {
+export function hostMatches(row: HostRow, needle: string): boolean {
   if (!needle) return true;
-  const hay = [host.hostname, host.id, host.address, host.version, host.os?.name, host.os?.version, host.state].filter(Boolean).join(' ').toLowerCase();
+  const host = row.host;
+  const hay = [host.hostname, host.id, host.address, host.version, host.os?.name, host.os?.version, host.state, row.isolated ? 'isolated' : '', ...row.tags].filter(Boolean).join(' ').toLowerCase();
   return needle
     .toLowerCase()
     .split(/\s+/)
@@ -40,14 +50,20 @@ export default function HostsPage() {
   const canEnroll = useCan('enrollment:manage');
   const [enrolling, setEnrolling] = useState(false);
 
+  const isolation = useIsolation(undefined, 10_000);
+  const tags = useHostTags(useMemo(() => (hosts.data ?? []).map((h) => h.id), [hosts.data]));
+  const rows = useMemo<HostRow[]>(
+    () => (hosts.data ?? []).map((host) => ({ host, isolated: isIsolated(host) || isolation.map.get(host.id)?.state === 'isolated', tags: tags.get(host.id) ?? [] })),
+    [hosts.data, isolation.map, tags],
+  );
   const filtered = useMemo(
-    () => (hosts.data ?? []).filter((h) => hostMatches(h, text) && (!state || (state === 'isolated' ? isIsolated(h) : h.state === state))).sort((a, b) => a.hostname.localeCompare(b.hostname)),
-    [hosts.data, text, state],
+    () => rows.filter((r) => hostMatches(r, text) && (!state || (state === 'isolated' ? r.isolated : r.host.state === state))).sort((a, b) => a.host.hostname.localeCompare(b.host.hostname)),
+    [rows, text, state],
   );
   const groups = useMemo(() => {
-    const map = new Map<string, Host[]>();
-    const keyOf = (groupings[group] ?? groupings.none).key;
-    for (const h of filtered) (map.get(keyOf(h)) ?? map.set(keyOf(h), []).get(keyOf(h))!).push(h);
+    const map = new Map<string, HostRow[]>();
+    const keysOf = (groupings[group] ?? groupings.none).keys;
+    for (const r of filtered) for (const key of keysOf(r)) (map.get(key) ?? map.set(key, []).get(key)!).push(r);
     return [...map].sort((a, b) => a[0].localeCompare(b[0]));
   }, [filtered, group]);
 
@@ -68,7 +84,7 @@ export default function HostsPage() {
           <span className="sr-only">Search hosts</span>
           <input
             type="search"
-            placeholder="Search by name, id, address, OS or version  ( / )"
+            placeholder="Search by name, id, address, OS, version or tag  ( / )"
             value={text}
             data-search
             aria-keyshortcuts="/"
@@ -122,7 +138,7 @@ export default function HostsPage() {
               </tr>
             </thead>
             <tbody>
-              {list.map((h) => {
+              {list.map(({ host: h, isolated, tags: hostTags }) => {
                 const health = hostHealth(h.counters, h.sources);
                 return (
                   <tr key={h.id} data-host-id={h.id}>
@@ -131,10 +147,18 @@ export default function HostsPage() {
                       <div className="small muted">
                         <Mono>{h.id}</Mono>
                       </div>
+                      {hostTags.length ? (
+                        <div>
+                          {hostTags.map((t) => (
+                            <Badge key={t} tone="tag">
+                              {t}
+                            </Badge>
+                          ))}
+                        </div>
+                      ) : null}
                     </td>
                     <td>
-                      <StateBadge state={h.state} />
-                      {isIsolated(h) ? <StateBadge state="isolated" /> : null}
+                      <StateBadge state={h.state} /> {isolated ? <StateBadge state="isolated" /> : null}
                     </td>
                     <td>{[h.os?.name, h.os?.version].filter(Boolean).join(' ') || '–'}</td>
                     <td>{h.version ?? '–'}</td>

@@ -5,7 +5,8 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { isIsolated, useHosts } from '../api/hosts.js';
-import { levels, type Alert, type DetectionMetrics, type HuntResult, type IngestCounters } from '../api/types.js';
+import { useIsolation } from '../api/response.js';
+import { levels, type Alert, type DetectionMetrics, type Host, type HuntResult, type IngestCounters } from '../api/types.js';
 import { Card, ErrorBox, Page, Stat, StateBadge, Empty } from '../components/ui.js';
 import { TimeChart } from '../charts/time-chart.js';
 import { BarChart } from '../charts/bar-chart.js';
@@ -64,10 +65,12 @@ export default function OverviewPage() {
     for (const row of open.data ?? []) if (!closedStatuses.has(row.status)) counts[row.level] = (counts[row.level] ?? 0) + row.count;
     return counts;
   }, [open.data]);
+  const isolation = useIsolation(undefined, 15_000);
+  const isolated = (h: Host) => isIsolated(h) || isolation.map.get(h.id)?.state === 'isolated';
   const hostList = hosts.data ?? [];
   const states = { online: 0, offline: 0, isolated: 0, revoked: 0 };
   for (const h of hostList) {
-    if (isIsolated(h)) states.isolated++;
+    if (isolated(h)) states.isolated++;
     if (h.state === 'online' || h.state === 'offline' || h.state === 'revoked') states[h.state as 'online' | 'offline' | 'revoked']++;
   }
   const health = hostList.filter((h) => h.state !== 'revoked').map((h) => ({ host: h, health: hostHealth(h.counters, h.sources) }));
@@ -147,7 +150,7 @@ export default function OverviewPage() {
                       <Link to={`/hosts/${encodeURIComponent(host.id)}`}>{host.hostname}</Link>
                     </td>
                     <td>
-                      <StateBadge state={isIsolated(host) ? 'isolated' : host.state} />
+                      <StateBadge state={isolated(host) ? 'isolated' : host.state} />
                     </td>
                     <td>{relativeTime(host.last_seen, now)}</td>
                     <td className="num">{compactNumber(host.counters?.collected ?? 0)}</td>

@@ -32,7 +32,7 @@ export interface AlertRecord {
   ruleTitle: string;
   level: SigmaLevel;
   /** `external`: pushed by a third-party platform through the inbound API (rule id `external:<source>`). */
-  kind: 'sigma' | 'correlation' | 'hunt' | 'external';
+  kind: 'sigma' | 'correlation' | 'hunt' | 'external' | 'ioc' | 'yara';
   tags: string[];
   hostId: string;
   processKey: string | null;

@@ -86,6 +86,8 @@ export interface DetectionService {
   testRule(text: string, events: readonly DetectEvent[]): { problems: LoadProblem[]; rules: { id: string; title: string; matches: { index: number; eventId: unknown; fields: FieldHit[] }[] }[] };
   /** Called after every store of detections with the alerts it created (not the repeats folded into open alerts). */
   onAlerts(listener: (created: readonly AlertRecord[]) => void): () => void;
+  /** Adds a matcher run over every accepted batch after the rules (IOC matching, YARA hits); its detections are stored with theirs. */
+  addEventMatcher(matcher: (events: readonly DetectEvent[]) => Detection[]): () => void;
   retroHunt(request: { ruleIds?: readonly string[]; pack?: string; text?: string; start?: string; end?: string; hostIds?: readonly string[]; limit?: number }): Promise<{ problems: LoadProblem[]; rules: number; matches: RetroHuntMatch[] }>;
   close(): void;
 }
@@ -211,6 +213,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   expiryTimer.unref();
 
   const alertListeners = new Set<(created: readonly AlertRecord[]) => void>();
+  const eventMatchers = new Set<(events: readonly DetectEvent[]) => Detection[]>();
 
   function storeDetections(detections: Detection[], acceptedAt: number): StoredAlerts {
     const stored = db.storeDetections(detections);
@@ -272,6 +275,13 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         detections.push(...pendingCorrelationDetections);
         pendingCorrelationDetections = [];
       }
+      for (const matcher of eventMatchers) {
+        try {
+          detections.push(...matcher(events));
+        } catch (error) {
+          log.error('event matcher failed', { error: VigilError.wrap(error).message });
+        }
+      }
       if (!detections.length) return { created: [], updated: 0 };
       try {
         return storeDetections(detections, acceptedAt);
@@ -285,6 +295,11 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
 
     reload: build,
     lastLoad: () => report,
+
+    addEventMatcher(matcher) {
+      eventMatchers.add(matcher);
+      return () => eventMatchers.delete(matcher);
+    },
 
     onAlerts(listener) {
       alertListeners.add(listener);

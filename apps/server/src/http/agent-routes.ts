@@ -26,6 +26,8 @@ export interface AgentRouteDeps {
   counters: IngestCounters;
   /** The task-signing key offered with every heartbeat reply (agents pin it, then follow rotations; docs/response.md). */
   taskKey?: () => unknown;
+  /** More fields of the heartbeat reply for this agent (the YARA rule set digest and queued sweeps; docs/yara.md). */
+  heartbeatExtras?: (agentId: string) => Record<string, unknown>;
 }
 
 declare module 'fastify' {
@@ -110,6 +112,6 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     if (typeof body !== 'object' || body === null || body.host_id !== agentId) throw new VigilError('invalid_input', 'heartbeat host_id must be the agent id', { location: { path: '$.host_id' } });
     if (typeof body.counters !== 'object' || body.counters === null) throw new VigilError('invalid_input', 'heartbeat counters missing', { location: { path: '$.counters' } });
     controlPlane.touchAgent(agentId, request.ip, body as unknown as Record<string, unknown>);
-    return { acked_through: await store.watermark(agentId), heartbeat_interval_s: deps.heartbeatIntervalSeconds, server_time: new Date().toISOString(), ...(deps.taskKey ? { task_signing_key: deps.taskKey() } : {}) };
+    return { acked_through: await store.watermark(agentId), heartbeat_interval_s: deps.heartbeatIntervalSeconds, server_time: new Date().toISOString(), ...(deps.taskKey ? { task_signing_key: deps.taskKey() } : {}), ...(deps.heartbeatExtras ? deps.heartbeatExtras(agentId) : {}) };
   });
 }

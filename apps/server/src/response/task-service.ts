@@ -579,7 +579,7 @@ export function createResponseService(deps: { db: ResponseDb; signer: TaskSigner
     tick() {
       const nowMs = Date.now();
       const now = new Date(nowMs).toISOString();
-      for (const row of db.tasksInStates(['queued', 'awaiting_approval', 'delivered', 'running'])) {
+      for (const row of db.dueTasks(now, new Date(nowMs - LOST_GRACE_MS).toISOString())) {
         if ((row.state === 'queued' || row.state === 'awaiting_approval') && Date.parse(row.expires_at) <= nowMs) {
           db.transaction(() => {
             if (!db.updateTask(row.id, { state: 'expired', finished_at: now }, [row.state])) return;

@@ -13,8 +13,17 @@ const MAX_ELEMENT_DEPTH = 64;
 const MAX_FRAGMENT_DEPTH = 8;
 /** Elements and text nodes one record may render to (array and template expansion can multiply them). */
 export const MAX_NODES_PER_RECORD = 100_000;
-/** Tokens parsed per chunk across all its records, templates and carving attempts. */
-export const MAX_TOKENS_PER_CHUNK = 4_000_000;
+/** Characters of text one record may render to (values repeated by a template or an array count every time). */
+export const MAX_TEXT_PER_RECORD = 8 * 1024 * 1024;
+/** Characters of text all records of one chunk may render to. */
+export const MAX_TEXT_PER_CHUNK = 32 * 1024 * 1024;
+/** Elements and text nodes all records of one chunk may render to (the corpus peaks at ~7,300; memory stays bounded). */
+export const MAX_NODES_PER_CHUNK = 500_000;
+/**
+ * Tokens parsed per chunk across all its records, templates and carving attempts: four linear passes over 64 KiB
+ * (the corpus peaks at ~6,000), so overlapping hostile record frames cannot make one chunk cost more than that.
+ */
+export const MAX_TOKENS_PER_CHUNK = 262_144;
 /** Longest element or attribute name, in UTF-16 units. */
 const MAX_NAME_CHARS = 0x4000;
 
@@ -38,10 +47,43 @@ export interface ChunkState {
   tokenBudget: number;
   /** Output nodes left for the record being rendered. */
   nodeBudget: number;
+  /** Output nodes left for the whole chunk. */
+  chunkNodeBudget: number;
+  /** Characters of text left for the record being rendered, and for the whole chunk. */
+  textBudget: number;
+  chunkTextBudget: number;
+  /**
+   * Templates of other chunks of the file by template id, used when this chunk no longer holds the template a record
+   * names (its definition was overwritten or zeroed). Set when the record being rendered used one.
+   */
+  fallback: ReadonlyMap<number, Template> | undefined;
+  usedFallback: boolean;
 }
 
-export function createChunkState(b: Buffer, size: number): ChunkState {
-  return { b, size, names: new Map(), templates: new Map(), tokenBudget: MAX_TOKENS_PER_CHUNK, nodeBudget: MAX_NODES_PER_RECORD };
+export function createChunkState(b: Buffer, size: number, fallback?: ReadonlyMap<number, Template>): ChunkState {
+  return {
+    b,
+    size,
+    names: new Map(),
+    templates: new Map(),
+    tokenBudget: MAX_TOKENS_PER_CHUNK,
+    nodeBudget: MAX_NODES_PER_RECORD,
+    chunkNodeBudget: MAX_NODES_PER_CHUNK,
+    textBudget: MAX_TEXT_PER_RECORD,
+    chunkTextBudget: MAX_TEXT_PER_CHUNK,
+    fallback,
+    usedFallback: false,
+  };
+}
+
+/** The templates this chunk compiled without error, by template id (the first 32 bits of their GUID), with their GUID. */
+export function compiledTemplates(c: ChunkState): { id: number; guid: string; template: Template }[] {
+  const out: { id: number; guid: string; template: Template }[] = [];
+  for (const [offset, template] of c.templates) {
+    if (template instanceof BinXmlError) continue;
+    out.push({ id: u32(c.b, offset + 4), guid: c.b.toString('hex', offset + 4, offset + 20), template });
+  }
+  return out;
 }
 
 // ---- compiled form ----
@@ -80,8 +122,9 @@ export interface Template {
   items: Item[];
 }
 
-/** A rendered binary XML substitution value. */
+/** A rendered binary XML substitution value; its nodes are handed out once and copied for any further use. */
 class NodesValue {
+  used = false;
   constructor(readonly nodes: (XmlElement | string)[]) {}
 }
 
@@ -374,10 +417,18 @@ function readTemplateInstance(st: ParseState): (XmlElement | string)[] {
     if (next > st.end) fail(st, 'inline template definition past the end');
     st.pos = next;
   }
-  const template = templateAt(st, definition);
-  // The instance names its template twice: by offset and by the first 32 bits of the template's GUID. In damaged or
-  // recycled chunks the offset can hold another template (or none); rendering with it would produce a wrong event.
-  if (u32(st.c.b, definition + 4) !== templateId) fail(st, `template at offset ${definition} is not the one the record names (id 0x${templateId.toString(16)})`);
+  let template: Template;
+  try {
+    template = templateAt(st, definition);
+    // The instance names its template twice: by offset and by the first 32 bits of the template's GUID. In damaged or
+    // recycled chunks the offset can hold another template (or none); rendering with it would produce a wrong event.
+    if (u32(st.c.b, definition + 4) !== templateId) fail(st, `template at offset ${definition} is not the one the record names (id 0x${templateId.toString(16)})`);
+  } catch (error) {
+    const known = error instanceof BinXmlError ? st.c.fallback?.get(templateId) : undefined;
+    if (!known) throw error;
+    template = known;
+    st.c.usedFallback = true;
+  }
   if (st.pos + 4 > st.end) fail(st, 'value count past the end');
   const count = u32(b, st.pos);
   st.pos += 4;
@@ -416,12 +467,19 @@ function renderFragment(c: ChunkState, start: number, end: number, fragmentDepth
 
 // ---- instantiation ----
 
-function countNode(st: ParseState): void {
-  if (--st.c.nodeBudget < 0) fail(st, `record renders to more than ${MAX_NODES_PER_RECORD} nodes`);
+function spendText(st: ParseState, length: number): void {
+  if ((st.c.textBudget -= length) < 0) fail(st, `record renders to more than ${MAX_TEXT_PER_RECORD} characters`);
+  if ((st.c.chunkTextBudget -= length) < 0) fail(st, `the chunk's records render to more than ${MAX_TEXT_PER_CHUNK} characters`);
 }
 
-function appendText(out: (XmlElement | string)[], text: string): void {
+function countNode(st: ParseState): void {
+  if (--st.c.nodeBudget < 0) fail(st, `record renders to more than ${MAX_NODES_PER_RECORD} nodes`);
+  if (--st.c.chunkNodeBudget < 0) fail(st, `the chunk's records render to more than ${MAX_NODES_PER_CHUNK} nodes`);
+}
+
+function appendText(st: ParseState, out: (XmlElement | string)[], text: string): void {
   if (text === '') return;
+  spendText(st, text.length);
   const last = out.length - 1;
   if (last >= 0 && typeof out[last] === 'string') out[last] = (out[last] as string) + text;
   else out.push(text);
@@ -453,23 +511,30 @@ function isSuppressed(sub: Sub, values: Value[]): boolean {
 function instantiateItems(st: ParseState, items: readonly Item[], values: Value[], out: (XmlElement | string)[]): void {
   for (const item of items) {
     if (typeof item === 'string') {
-      appendText(out, item);
+      appendText(st, out, item);
       continue;
     }
     switch (item.kind) {
       case 1: {
         const value = values[item.index];
         if (value === null || value === undefined) break;
-        if (typeof value === 'string') appendText(out, value);
-        else if (Array.isArray(value)) appendText(out, value.join(','));
-        else for (const node of value.nodes) typeof node === 'string' ? appendText(out, node) : (countNode(st), out.push(cloneElement(st, node)));
+        if (typeof value === 'string') appendText(st, out, value);
+        else if (Array.isArray(value)) appendText(st, out, value.join(','));
+        else {
+          const copy = value.used;
+          value.used = true;
+          for (const node of value.nodes) {
+            if (typeof node === 'string') appendText(st, out, node);
+            else out.push(copy ? cloneElement(st, node) : node);
+          }
+        }
         break;
       }
       case 2:
         instantiateElement(st, item, values, out);
         break;
       case 3:
-        for (const node of item.nodes) typeof node === 'string' ? appendText(out, node) : out.push(node);
+        for (const node of item.nodes) typeof node === 'string' ? appendText(st, out, node) : out.push(node);
         break;
     }
   }
@@ -477,13 +542,11 @@ function instantiateItems(st: ParseState, items: readonly Item[], values: Value[
 
 /** Deep copy of rendered nodes, so that a value used twice never shares objects between two places of one event. */
 function cloneElement(st: ParseState, element: XmlElement): XmlElement {
+  countNode(st);
   const children: (XmlElement | string)[] = [];
   for (const child of element.children) {
     if (typeof child === 'string') children.push(child);
-    else {
-      countNode(st);
-      children.push(cloneElement(st, child));
-    }
+    else children.push(cloneElement(st, child));
   }
   return { name: element.name, attributes: { ...element.attributes }, children };
 }
@@ -528,6 +591,7 @@ function buildElement(st: ParseState, element: Elem, values: Value[]): XmlElemen
       else if (isSuppressed(part, values)) keep = false;
       else text += valueText(values[part.index] ?? null);
     }
+    spendText(st, text.length);
     if (keep) setAttribute(attributes, attribute.name, text);
   }
   const children: (XmlElement | string)[] = [];
@@ -541,6 +605,7 @@ function buildElement(st: ParseState, element: Elem, values: Value[]): XmlElemen
  */
 export function renderRecord(c: ChunkState, start: number, end: number): XmlElement {
   c.nodeBudget = MAX_NODES_PER_RECORD;
+  c.textBudget = MAX_TEXT_PER_RECORD;
   const nodes = renderFragment(c, start, end, 0);
   let root: XmlElement | undefined;
   for (const node of nodes) {

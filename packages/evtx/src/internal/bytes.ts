@@ -44,10 +44,15 @@ export function hexUpper(b: Buffer, start: number, end: number): string {
   return s;
 }
 
-/** `0x` and the lower-case hex of a little-endian unsigned integer of `width` bytes, zero-padded to its width. */
+/**
+ * `0x` and the lower-case hex of a little-endian unsigned integer of `width` bytes without leading zeros ("0x3e7",
+ * "0x0"): how Windows renders HexInt32/HexInt64 values, and what Sigma rules compare against (`LogonId: '0x3e7'`).
+ */
 export function hexLittleEndian(b: Buffer, p: number, width: number): string {
-  let s = '0x';
-  for (let i = width - 1; i >= 0; i--) s += HEX_LOWER[b[p + i]!]!;
+  let i = width - 1;
+  while (i > 0 && b[p + i] === 0) i--;
+  let s = '0x' + b[p + i]!.toString(16);
+  for (i--; i >= 0; i--) s += HEX_LOWER[b[p + i]!]!;
   return s;
 }
 

@@ -4,10 +4,11 @@
 import { crc32 } from 'node:zlib';
 import type { EvtxProblem, EvtxRecord } from '../types.js';
 import { allZero, u32 } from './bytes.js';
-import { BinXmlError, CHUNK_DATA_START, createChunkState, renderRecord, type ChunkState } from './binxml.js';
+import { BinXmlError, CHUNK_DATA_START, compiledTemplates, createChunkState, MAX_TOKENS_PER_CHUNK, renderRecord, type ChunkState, type Template } from './binxml.js';
 import { filetimeIso } from './time.js';
 
 export const CHUNK_SIZE = 0x10000;
+const ZERO_CHUNK = Buffer.alloc(CHUNK_SIZE);
 const RECORD_SIGNATURE = 0x00002a2a;
 /** Record header (signature, size, identifier, written time) plus the trailing size copy. */
 const RECORD_OVERHEAD = 28;
@@ -19,6 +20,10 @@ export interface ChunkResult {
   problems: EvtxProblem[];
   /** The chunk held only zero bytes (never used). */
   empty: boolean;
+  /** Binary XML tokens parsed for this chunk (bounded by MAX_TOKENS_PER_CHUNK). */
+  tokens: number;
+  /** Templates the chunk defines that compiled without error, by id, for records of damaged chunks later in the file. */
+  templates: { id: number; guid: string; template: Template }[];
 }
 
 export interface ChunkContext {
@@ -27,6 +32,8 @@ export interface ChunkContext {
   fileOffset: number;
   /** The file header says the file has no CRC32 checksums. */
   noCrc: boolean;
+  /** Templates of earlier chunks by id, for records whose own chunk lost the definition (such records are recovered). */
+  templates?: ReadonlyMap<number, Template>;
 }
 
 /** Record frame at `p`: signature, size between 28 bytes and the chunk's end, and the size copy at its end. */
@@ -83,13 +90,14 @@ function tryRecord(w: Walk, p: number, length: number, recovered: boolean): true
   const idHigh = u32(b, p + 12);
   if (idHigh >= 0x200000) return 'record identifier out of range';
   try {
+    w.c.usedFallback = false;
     const event = renderRecord(w.c, p + 24, p + length - 4);
     w.result.records.push({
       recordId: idHigh * 0x100000000 + idLow,
       writtenAt,
       chunkIndex: w.ctx.chunkIndex,
       fileOffset: w.ctx.fileOffset + p,
-      recovered,
+      recovered: recovered || w.c.usedFallback,
       event,
     });
     return true;
@@ -117,12 +125,12 @@ function resync(b: Buffer, from: number, to: number, size: number): number {
 
 /** Parses one chunk read into `b` (`size` valid bytes, normally 64 KiB). */
 export function parseChunk(b: Buffer, size: number, ctx: ChunkContext): ChunkResult {
-  const result: ChunkResult = { records: [], problems: [], empty: false };
-  const c = createChunkState(b, size);
+  const result: ChunkResult = { records: [], problems: [], empty: false, tokens: 0, templates: [] };
+  const c = createChunkState(b, size, ctx.templates);
   const w: Walk = { c, ctx, result };
 
   const magicOk = size >= CHUNK_DATA_START && b.toString('latin1', 0, 8) === 'ElfChnk\0';
-  if (!magicOk && allZero(b, 0, size)) {
+  if (!magicOk && b.subarray(0, size).equals(ZERO_CHUNK.subarray(0, size))) {
     result.empty = true;
     return result;
   }
@@ -199,5 +207,7 @@ export function parseChunk(b: Buffer, size: number, ctx: ChunkContext): ChunkRes
     p = next;
     carved = true;
   }
+  result.tokens = MAX_TOKENS_PER_CHUNK - Math.max(0, c.tokenBudget);
+  result.templates = compiledTemplates(c);
   return result;
 }

@@ -77,14 +77,20 @@ function sameReal(ours: string, theirs: string): boolean {
   return Number.isFinite(a) && Number.isFinite(b) && Math.abs(a - b) <= Math.abs(b) * 1e-6;
 }
 
+/** Both are `0x` hex numbers of the same value: evtxexport and python-evtx zero-pad HexInt32/64 to 8/16 digits,
+ * we print them as Windows does ("0x3e7"). */
+function sameHex(ours: string, theirs: string): boolean {
+  return /^0x[0-9a-f]+$/.test(ours) && /^0x[0-9a-fA-F]+$/.test(theirs) && BigInt(ours) === BigInt(theirs);
+}
+
 /**
- * Whether evtxexport's text means the same as ours: it prints reals in %e form and leaves out values that are only
- * whitespace (an EventData value of "\n" becomes an empty element).
+ * Whether evtxexport's text means the same as ours: it zero-pads hex integers, prints reals in %e form and leaves out
+ * values that are only whitespace (an EventData value of "\n" becomes an empty element).
  */
 function evtxexportEquivalent(ours: string, theirs: string): boolean {
   if (ours === theirs) return true;
   if (theirs === '' && ours.trim() === '') return true;
-  return sameReal(ours, theirs);
+  return sameHex(ours, theirs) || sameReal(ours, theirs);
 }
 
 /** python-evtx prints a string array as `<string>a</string>\n<string>b</string>\n` inside one element. */
@@ -126,6 +132,22 @@ function samePythonSplitText(ours: XmlElement[], theirs: XmlElement[]): boolean 
   return ours.some((k) => /[\u0100-\uffff]/.test(textOf(k))) && a === strip(b);
 }
 
+/**
+ * python-evtx's string-array splitter searches for the first non-empty item anywhere and then cuts from the start, so
+ * an array with empty items comes out reordered, with duplicates and with tails of items (`["", "", "1176", "60"]`
+ * becomes `["1176", "176", "60"]`). When our array has empty items, the lists agree if they hold the same element
+ * names, every non-empty item of ours is in python-evtx's, and each of python-evtx's is one of ours or a tail of one.
+ */
+function samePythonItems(ours: XmlElement[], theirs: XmlElement[]): boolean {
+  if (ours.some((k) => elementChildren(k).length > 0) || theirs.some((k) => elementChildren(k).length > 0)) return false;
+  if (!ours.some((k) => textOf(k) === '')) return false;
+  const names = (kids: XmlElement[]) => [...new Set(kids.map((k) => k.name))].sort().join(',');
+  if (names(ours) !== names(theirs)) return false;
+  const a = [...new Set(ours.map(textOf).filter((t) => t !== ''))];
+  const b = [...new Set(theirs.map(textOf).filter((t) => t !== ''))];
+  return a.every((x) => b.some((y) => pythonEquivalent(x, y))) && b.every((y) => a.some((x) => pythonEquivalent(x, y) || x.endsWith(y)));
+}
+
 function label(element: XmlElement): string {
   const name = element.attributes['Name'];
   return name !== undefined ? `${element.name}[Name=${name}]` : element.name;
@@ -161,7 +183,7 @@ function compareInto(ours: XmlElement, theirs: XmlElement, dialect: ReferenceDia
     if (!same) out.push({ path: here, ours: a, reference: b });
     return;
   }
-  if (ourKids.length !== theirKids.length && dialect === 'python-evtx' && samePythonSplitText(ourKids, theirKids)) return;
+  if (ourKids.length !== theirKids.length && dialect === 'python-evtx' && (samePythonSplitText(ourKids, theirKids) || samePythonItems(elementChildren(ours), theirKids))) return;
   if (ourKids.length !== theirKids.length) {
     out.push({ path: here, ours: `${ourKids.length} child elements (${ourKids.map(label).join(', ')})`, reference: `${theirKids.length} child elements (${theirKids.map(label).join(', ')})` });
     return;

@@ -45,8 +45,9 @@ export function filetimeString(b: Buffer, p: number): string {
 /** FILETIME at `p` as a JavaScript ISO string with milliseconds ("2021-03-31T23:51:45.018Z"), or undefined when out of range. */
 export function filetimeIso(b: Buffer, p: number): string | undefined {
   const { seconds, ticks } = splitFiletime(u32(b, p), u32(b, p + 4));
-  const ms = (seconds - SECONDS_1601_TO_1970) * 1000 + Math.floor(ticks / 10000);
-  return Math.abs(ms) <= MAX_DATE_MS ? new Date(ms).toISOString() : undefined;
+  const unixSeconds = seconds - SECONDS_1601_TO_1970;
+  if (Math.abs(unixSeconds * 1000) > MAX_DATE_MS) return undefined;
+  return `${secondPrefix(unixSeconds)}.${(Math.floor(ticks / 10000) + 1000).toString().slice(1)}Z`;
 }
 
 function pad(value: number, width: number): string {

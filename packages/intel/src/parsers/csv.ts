@@ -116,7 +116,13 @@ const typeColumns: Record<string, IndicatorType | 'address'> = {
 };
 
 const typeNames: Record<string, IndicatorType | 'address'> = { ...typeColumns, hash: 'md5' };
-const normalHeader = (h: string) => h.trim().toLowerCase().replace(/^#\s*/, '').replace(/\s+/g, '_');
+const normalHeader = (h: string) => h.trim().toLowerCase().replace(/^#\s*/, '').replace(/^"|"$/g, '').replace(/\s+/g, '_');
+
+/** Whether a header cell names a column this parser understands (for format detection). */
+export function isCsvHeaderName(cell: string): boolean {
+  const name = normalHeader(cell);
+  return Object.hasOwn(aliases, name) || Object.hasOwn(typeColumns, name);
+}
 
 function iso(text: string): string | null | undefined {
   if (!text) return null;

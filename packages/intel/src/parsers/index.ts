@@ -4,7 +4,7 @@
 
 import { VigilError, formatLocation } from '@vigil/common';
 import type { IndicatorFormat, ParseOptions, ParseResult } from '../core.js';
-import { parseCsvIndicators } from './csv.js';
+import { isCsvHeaderName, parseCsvIndicators } from './csv.js';
 import { parsePlainList } from './list.js';
 import { parseMispEvent } from './misp.js';
 import { parseStixBundle } from './stix.js';
@@ -27,9 +27,21 @@ export function detectFormat(text: string): IndicatorFormat | undefined {
     if (/"(Event|Attribute|Object|response)"\s*:/.test(probe)) return 'misp';
     return undefined;
   }
-  const firstLines = head.split('\n').slice(0, 20).map((l) => l.trim());
-  const header = firstLines.find((l) => l && !l.startsWith('//') && !(l.startsWith('#') && !/[,;\t|]/.test(l)));
-  if (header && /[,\t|]/.test(header) && /(^|[,\t|;#\s])(value|indicator|ioc|observable|type|md5|sha1|sha256|sha256_hash|ip|ip_address|domain|hostname|url|filename)([,\t|;]|$)/i.test(header)) return 'csv';
+  // The header is the first line that is neither blank nor a comment, or a commented-out header right above it.
+  const lines = head.split('\n').slice(0, 200).map((l) => l.trim());
+  const first = lines.findIndex((l) => l && !l.startsWith('#') && !l.startsWith('//'));
+  const isHeader = (raw: string | undefined) => {
+    if (raw === undefined) return false;
+    const line = raw.replace(/^#\s*/, '');
+    const delimiter = ([',', '\t', '|', ';'] as const).map((d) => [d, line.split(d).length] as const).sort((a, b) => b[1] - a[1])[0]!;
+    if (delimiter[1] < 2) return false;
+    const known = line.split(delimiter[0]).filter((field) => isCsvHeaderName(field)).length;
+    // `hash;description` data lines of LOKI lists must stay lists: a `;` header needs two known column names.
+    return known >= (delimiter[0] === ';' ? 2 : 1);
+  };
+  if (first >= 0 && isHeader(lines[first])) return 'csv';
+  const previous = first > 0 ? lines.slice(0, first).reverse().find((l) => l) : undefined;
+  if (previous?.startsWith('#') && isHeader(previous)) return 'csv';
   return 'list';
 }
 

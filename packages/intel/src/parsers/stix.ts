@@ -78,7 +78,8 @@ function comparisonOutcome(expression: ComparisonExpression): Outcome {
       if (hashes.length && parts.every((p) => p.unsupported.length === 0)) {
         return { indicators: hashes, unsupported: hashes.length < parts.length ? [{ message: 'AND: only the file hashes are matched; the other conditions are not checked', column: expression.column }] : [] };
       }
-      return none('AND of conditions other than file hashes cannot be matched (Vigil indicators are single values)', expression.column);
+      const inner = parts.flatMap((p) => p.unsupported);
+      return { indicators: [], unsupported: inner.length ? inner : [{ message: 'AND of conditions other than file hashes cannot be matched (Vigil indicators are single values)', column: expression.column }] };
     }
     case 'comparison': {
       const { path, operator, negated } = expression;
@@ -146,7 +147,8 @@ export function parseStixBundle(text: string, options: ParseOptions): ParseResul
       return { format: 'stix', indicators, problems, entries: 0 };
     }
     objects = document.objects;
-  } else if (document && typeof document === 'object' && !Array.isArray(document) && document.type === 'indicator') {
+  } else if (document && typeof document === 'object' && !Array.isArray(document) && typeof document.type === 'string' && typeof document.id === 'string' && /^[a-z0-9-]+--/.test(document.id)) {
+    // A single STIX object instead of a bundle.
     objects = [document];
     base = '';
   } else {

@@ -2680,8 +2680,230 @@ export interface PipeEvent {
   "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
+/** YARA scan matches: A file or the memory of a process matched a YARA rule of the rule set the server pushed (docs/yara.md). */
+export interface ScanEvent {
+  "event.category": "scan";
+  "event.action": "file_match" | "memory_match";
+  /** When the event happened on the endpoint (kernel or log time), UTC. */
+  "@timestamp": string;
+  /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
+  "event.id": string;
+  /** Per-host sequence number assigned by the agent, strictly increasing in the order events are sent. */
+  "event.sequence": number;
+  /** When the server stored the event; set by the server, ignored when sent by an agent. */
+  "event.ingested"?: string;
+  /** ECS event type (start, end, creation, deletion, change, connection, info, ...). */
+  "event.type"?: string;
+  /** success, failure or unknown. */
+  "event.outcome"?: string;
+  /** The source that produced the event: auditd, procfs, sysmon, evtx, ... */
+  "event.provider"?: string;
+  /** The raw record, kept only where a source is configured to keep it. */
+  "event.original"?: string;
+  /** Id of the host (the enrolled agent id); must match the sending agent certificate. */
+  "host.id": string;
+  /** Host name of the endpoint at collection time. */
+  "host.name"?: string;
+  /** Labels added by sources, filters or enrichment. */
+  "tags"?: string[];
+  /** Human-readable summary or log message. */
+  "message"?: string;
+  /** Process id. */
+  "process.pid"?: number;
+  /** Stable id of the process across pid reuse: host, pid and start time. */
+  "process.entity_id"?: string;
+  /** Executable file name without directory. */
+  "process.name"?: string;
+  /** Absolute path of the executable. */
+  "process.executable"?: string;
+  /** Full argument vector, argv[0] first. */
+  "process.args"?: string[];
+  /** Number of arguments. */
+  "process.args_count"?: number;
+  /** Arguments joined with spaces, as a shell would show them. */
+  "process.command_line"?: string;
+  /** Current working directory. */
+  "process.working_directory"?: string;
+  /** When the process started. */
+  "process.start"?: string;
+  /** When the process ended. */
+  "process.end"?: string;
+  /** Exit status. */
+  "process.exit_code"?: number;
+  /** Controlling terminal (pts/0, ...), absent for daemons. */
+  "process.tty.name"?: string;
+  /** Whether the process has a controlling terminal. */
+  "process.interactive"?: boolean;
+  /** Kernel audit session id (ses) or Windows logon session. */
+  "process.session_id"?: number;
+  /** Windows integrity level (Low, Medium, High, System). */
+  "process.integrity_level"?: string;
+  /** Effective Linux capabilities (hex mask). */
+  "process.capabilities.effective"?: string;
+  /** MD5 of the executable, lowercase hex. */
+  "process.hash.md5"?: string;
+  /** SHA-1 of the executable, lowercase hex. */
+  "process.hash.sha1"?: string;
+  /** SHA-256 of the executable, lowercase hex. */
+  "process.hash.sha256"?: string;
+  /** Original file name from the PE version resource of the executable. */
+  "process.pe.original_file_name"?: string;
+  /** File description from the PE version resource of the executable. */
+  "process.pe.description"?: string;
+  /** Product name from the PE version resource of the executable. */
+  "process.pe.product"?: string;
+  /** Company name from the PE version resource of the executable. */
+  "process.pe.company"?: string;
+  /** File version from the PE version resource of the executable. */
+  "process.pe.file_version"?: string;
+  /** Import hash of the executable. */
+  "process.pe.imphash"?: string;
+  /** Whether the executable is signed. */
+  "process.code_signature.exists"?: boolean;
+  /** Whether the signature of the executable verified. */
+  "process.code_signature.valid"?: boolean;
+  /** Signer subject of the executable. */
+  "process.code_signature.subject_name"?: string;
+  /** Parent process id. */
+  "process.parent.pid"?: number;
+  /** Stable id of the parent process. */
+  "process.parent.entity_id"?: string;
+  /** Parent executable file name. */
+  "process.parent.name"?: string;
+  /** Parent executable path. */
+  "process.parent.executable"?: string;
+  /** Parent command line. */
+  "process.parent.command_line"?: string;
+  /** Parent argument vector. */
+  "process.parent.args"?: string[];
+  /** Real user id (uid or Windows SID) of the acting process. */
+  "user.id"?: string;
+  /** Real user name of the acting process. */
+  "user.name"?: string;
+  /** Windows domain of the user. */
+  "user.domain"?: string;
+  /** Effective user id. */
+  "user.effective.id"?: string;
+  /** Effective user name. */
+  "user.effective.name"?: string;
+  /** Login (audit) user id: who logged in, unchanged by su and sudo. */
+  "user.audit.id"?: string;
+  /** Login (audit) user name. */
+  "user.audit.name"?: string;
+  /** Primary group id of the acting process. */
+  "group.id"?: string;
+  /** Primary group name of the acting process. */
+  "group.name"?: string;
+  /** User of the parent process (Sysmon ParentUser). */
+  "process.parent.user.name"?: string;
+  /** Windows logon id of the process. */
+  "process.logon_id"?: string;
+  /** Absolute path of the file (the new path for renames). */
+  "file.path"?: string;
+  /** File name without directory. */
+  "file.name"?: string;
+  /** Directory holding the file. */
+  "file.directory"?: string;
+  /** File extension without the dot. */
+  "file.extension"?: string;
+  /** file, dir, symlink, socket, fifo, device. */
+  "file.type"?: string;
+  /** Size in bytes. */
+  "file.size"?: number;
+  /** Inode number. */
+  "file.inode"?: string;
+  /** Device (major:minor) holding the file. */
+  "file.device"?: string;
+  /** Permission bits in octal (0755). */
+  "file.mode"?: string;
+  /** Owner user id. */
+  "file.uid"?: string;
+  /** Owner user name. */
+  "file.owner"?: string;
+  /** Owner group id. */
+  "file.gid"?: string;
+  /** Owner group name. */
+  "file.group"?: string;
+  /** Last modification time. */
+  "file.mtime"?: string;
+  /** Last status change time. */
+  "file.ctime"?: string;
+  /** Creation time where the file system records it. */
+  "file.created"?: string;
+  /** File attributes (immutable, append-only, hidden, ...). */
+  "file.attributes"?: string[];
+  /** Target of a symbolic or hard link. */
+  "file.target_path"?: string;
+  /** Path before a rename. */
+  "file.previous_path"?: string;
+  /** Permission bits before a permission change. */
+  "file.previous_mode"?: string;
+  /** Owner before an ownership change. */
+  "file.previous_uid"?: string;
+  /** The set-user-id bit is set. */
+  "file.setuid"?: boolean;
+  /** The set-group-id bit is set. */
+  "file.setgid"?: boolean;
+  /** The file is an executable (ELF, PE, script with shebang). */
+  "file.executable"?: boolean;
+  /** MD5 of the file content, lowercase hex. */
+  "file.hash.md5"?: string;
+  /** SHA-1 of the file content, lowercase hex. */
+  "file.hash.sha1"?: string;
+  /** SHA-256 of the file content, lowercase hex. */
+  "file.hash.sha256"?: string;
+  /** Original file name from the PE version resource of the file. */
+  "file.pe.original_file_name"?: string;
+  /** File description from the PE version resource of the file. */
+  "file.pe.description"?: string;
+  /** Product name from the PE version resource of the file. */
+  "file.pe.product"?: string;
+  /** Company name from the PE version resource of the file. */
+  "file.pe.company"?: string;
+  /** File version from the PE version resource of the file. */
+  "file.pe.file_version"?: string;
+  /** Import hash of the file. */
+  "file.pe.imphash"?: string;
+  /** Whether the file is signed. */
+  "file.code_signature.exists"?: boolean;
+  /** Whether the signature of the file verified. */
+  "file.code_signature.valid"?: boolean;
+  /** Signer subject of the file. */
+  "file.code_signature.subject_name"?: string;
+  /** ELF machine (x86_64, aarch64, ...). */
+  "file.elf.architecture"?: string;
+  /** ELF program interpreter. */
+  "file.elf.interpreter"?: string;
+  /** ELF DT_NEEDED libraries. */
+  "file.elf.needed"?: string[];
+  /** The ELF file has no symbol table. */
+  "file.elf.stripped"?: boolean;
+  /** ELF type (executable, shared, relocatable). */
+  "file.elf.type"?: string;
+  /** Identifier of the YARA rule that matched. */
+  "yara.rule": string;
+  /** Namespace of the rule. */
+  "yara.namespace"?: string;
+  /** Tags of the rule. */
+  "yara.tags"?: string[];
+  /** The rule's `score` meta value (0-100) where it has one (signature-base rules do). */
+  "yara.score"?: number;
+  /** Identifiers of the patterns that matched ($a, $s1, ...). */
+  "yara.strings"?: string[];
+  /** Name of the rule set pushed by the server. */
+  "yara.ruleset"?: string;
+  /** SHA-256 digest of that rule set version. */
+  "yara.ruleset_digest"?: string;
+  /** What started the scan: write, exec, sweep or task. */
+  "yara.trigger"?: string;
+  /** Fleet sweep or response task the scan belonged to. */
+  "yara.sweep_id"?: string;
+  /** What the agent did about the match: none, quarantined or quarantine_failed. */
+  "yara.action"?: string;
+}
+
 /** Any event as stored and sent. */
-export type VigilEvent = ProcessEvent | InjectionEvent | FileEvent | NetworkEvent | DnsEvent | AuthenticationEvent | LogEvent | ScriptEvent | RegistryEvent | AutostartEvent | IamEvent | ServiceEvent | DriverEvent | LibraryEvent | PipeEvent;
+export type VigilEvent = ProcessEvent | InjectionEvent | FileEvent | NetworkEvent | DnsEvent | AuthenticationEvent | LogEvent | ScriptEvent | RegistryEvent | AutostartEvent | IamEvent | ServiceEvent | DriverEvent | LibraryEvent | PipeEvent | ScanEvent;
 
 export type EventCategory = VigilEvent['event.category'];
 

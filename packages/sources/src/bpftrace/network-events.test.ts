@@ -178,6 +178,17 @@ test('DNS: a query joins its answer; an unanswered query is reported after the w
   for (const event of events) assertValid(event);
 });
 
+test('a connect to an address from an earlier DNS answer carries the name as destination.domain', () => {
+  const { c, events } = converter();
+  for (const r of dnsRecords('dns_query', 20, dnsQuery(5, 'pool.supportxmr.com'))) c.push(r, T0);
+  for (const r of dnsRecords('dns_answer', 20, dnsAnswer(5, 'pool.supportxmr.com', [[198, 51, 100, 9]]))) c.push(r, T0 + 1);
+  c.push(tcp(21, 'ffff9', 7, 2, 0, '198.51.100.9', 3333), T0 + 2);
+  c.push(tcp(21, 'ffffa', 7, 2, 0, '198.51.100.10', 3333), T0 + 3);
+  c.flush(T0 + 10);
+  const connects = events.filter((e) => e['event.action'] === 'connect');
+  assert.deepEqual(connects.map((e) => [e['destination.ip'], e['destination.domain']]), [['198.51.100.9', 'pool.supportxmr.com'], ['198.51.100.10', undefined]]);
+});
+
 test('DNS: an answer without a seen query still reports the lookup; a 253-character name spans two chunks', () => {
   const { c, events } = converter();
   const name = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');

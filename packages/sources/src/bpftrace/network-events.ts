@@ -1,5 +1,6 @@
 // Turns decoded bpftrace records into network and DNS events: joins TCP connect outcomes by socket, DNS queries with
-// their answers and buffer chunks with their headers, and folds identical flows. Never emits a flow twice and never
+// their answers, buffer chunks with their headers and connects with the name their address was resolved from, and
+// folds identical flows. Never emits a flow twice and never
 // holds more than its bounded tables (open flows, connecting sockets, pending queries, partial buffers).
 
 import type { CollectedEvent } from '@vigil/schema';
@@ -60,6 +61,8 @@ const MAX_CONNECTING = 65536;
 const MAX_PENDING_QUERIES = 4096;
 const MAX_PARTIALS = 1024;
 const MAX_ANSWER_TEXT = 1024;
+/** Addresses remembered from DNS answers, to name the destination of later connects. */
+const MAX_RESOLVED = 8192;
 
 /** `::ffff:a.b.c.d` (an IPv4 peer of an IPv6 socket) as the IPv4 address it is on the wire. */
 export function normalizeAddress(address: string): { ip: string; type: 'ipv4' | 'ipv6' } {
@@ -97,6 +100,8 @@ export function createNetworkConverter(options: NetworkConverterOptions): Networ
   const connecting = new Map<string, string>();
   const pendingQueries = new Map<string, PendingQuery>();
   const partials = new Map<number, Partial>();
+  /** Resolved address → the name whose answer held it (most recent answer wins). */
+  const resolvedNames = new Map<string, string>();
 
   const emitFlow = (flow: Flow<FlowState>) => {
     const event = flow.state.event as Record<string, unknown>;
@@ -155,6 +160,8 @@ export function createNetworkConverter(options: NetworkConverterOptions): Networ
         if (action === 'connect') {
           e['destination.ip'] = remote.ip;
           e['destination.port'] = socket.remotePort;
+          const domain = resolvedNames.get(remote.ip);
+          if (domain) e['destination.domain'] = domain;
         }
       }
       return { event, successes: 0, failures: 0 };
@@ -213,6 +220,11 @@ export function createNetworkConverter(options: NetworkConverterOptions): Networ
     const server = normalizeAddress(record.socket.remoteAddress);
     const answers = (answer?.answers ?? []).map((a) => (a.data.length > MAX_ANSWER_TEXT ? a.data.slice(0, MAX_ANSWER_TEXT) : a.data));
     const resolved = (answer?.answers ?? []).filter((a) => a.type === 'A' || a.type === 'AAAA').map((a) => a.data);
+    for (const ip of resolved) {
+      resolvedNames.delete(ip);
+      resolvedNames.set(ip, question.name);
+    }
+    bound(resolvedNames, MAX_RESOLVED);
     const key = ['dns', process['process.entity_id'], question.name.toLowerCase(), question.type, answer?.responseCode ?? '', [...answers].sort().join(','), server.ip].join('|');
     aggregator.add(key, atMs, () => {
       const event = {

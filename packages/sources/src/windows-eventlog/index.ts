@@ -218,7 +218,7 @@ export function createWindowsEventLogSource(options: WindowsEventLogSourceOption
     channel.failures++;
     channel.retryAt = Date.now() + retryMs;
     if (channel.failures === 1 || channel.failures % 60 === 0) {
-      warn(`channel ${channel.name} cannot be read; retrying every ${Math.round(retryMs / 1000)} s`, { error: VigilError.wrap(error, 'unavailable').message, failures: channel.failures });
+      warn(`channel ${channel.name} cannot be read (retrying every ${Math.round(retryMs / 1000)} s): ${VigilError.wrap(error, 'unavailable').message}`, { failures: channel.failures });
     }
   };
 

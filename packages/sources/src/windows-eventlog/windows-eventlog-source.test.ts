@@ -10,12 +10,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, VigilError } from '@vigil/common';
 import { checkEvent, type CollectedEvent } from '@vigil/schema';
-import type { EventSink } from '../core.js';
+import type { EventSink, EventSource } from '../core.js';
 import { createWindowsEventLogSource, decodeCommandOutput, wevtutilCommand, type ChannelQuery } from './index.js';
 
 const testdata = join(repoRoot(), 'packages', 'sources', 'src', 'windows-eventlog', 'testdata');
 const work = mkdtempSync(join(tmpdir(), 'vigil-wevtutil-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+/** Every source a test creates, stopped at the end even when an assertion failed first (a running poller would keep the test process alive). */
+const started: EventSource[] = [];
+after(async () => {
+  await Promise.all(started.map((source) => source.stop()));
+  rmSync(work, { recursive: true, force: true });
+});
+function tracked(source: EventSource): EventSource {
+  started.push(source);
+  return source;
+}
 
 /**
  * The stand-in: reads `log.json` ({channel: [event XML, ...]}) and answers one query given as JSON, like
@@ -57,10 +66,10 @@ function byChannel(events: readonly string[]): Record<string, string[]> {
   return out;
 }
 
-function collector(): EventSink & { events: CollectedEvent[]; warnings: string[] } {
-  const events: CollectedEvent[] = [];
+function collector(): EventSink & { events: Record<string, unknown>[]; warnings: string[] } {
+  const events: Record<string, unknown>[] = [];
   const warnings: string[] = [];
-  return { events, warnings, emit: (event) => events.push(event), warn: (message) => warnings.push(message) };
+  return { events, warnings, emit: (event: CollectedEvent) => events.push(event as unknown as Record<string, unknown>), warn: (message) => warnings.push(message) };
 }
 
 function fakeCommand(logFile: string) {
@@ -75,7 +84,7 @@ async function until(what: string, probe: () => boolean, timeoutMs = 15_000): Pr
   }
 }
 
-function assertValid(event: CollectedEvent): void {
+function assertValid(event: Record<string, unknown>): void {
   const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
   assert.deepEqual(checkEvent(full, 'event').problems, []);
 }
@@ -98,7 +107,7 @@ test('from the oldest record: every recorded event of every channel is emitted o
   const logFile = join(work, 'all.json');
   writeLog(logFile, byChannel(recorded));
   const channels = [...new Set(recorded.map(channelOf))];
-  const source = createWindowsEventLogSource({ channels: [...channels, 'Microsoft-Windows-Nothing/Operational'], startAt: 'oldest', pollMs: 20, batchSize: 3, command: fakeCommand(logFile) });
+  const source = tracked(createWindowsEventLogSource({ channels: [...channels, 'Microsoft-Windows-Nothing/Operational'], startAt: 'oldest', pollMs: 20, batchSize: 3, command: fakeCommand(logFile) }));
   const sink = collector();
   await source.start(sink);
   await until('all recorded events', () => sink.events.length >= recorded.length);
@@ -125,7 +134,7 @@ test('from the newest record: only events written after start arrive; a restart 
   writeLog(logFile, { Security: log });
   const options = { channels: ['Security'], pollMs: 20, bookmarkFile, command: fakeCommand(logFile) };
 
-  const first = createWindowsEventLogSource(options);
+  const first = tracked(createWindowsEventLogSource(options));
   const sink = collector();
   await first.start(sink);
   await new Promise((resolve) => setTimeout(resolve, 150));
@@ -139,7 +148,7 @@ test('from the newest record: only events written after start arrive; a restart 
   // Written while the agent was down: read after the restart, nothing before the bookmark again.
   log.push(withRecordId(security[4]!, next++));
   writeLog(logFile, { Security: log });
-  const second = createWindowsEventLogSource(options);
+  const second = tracked(createWindowsEventLogSource(options));
   const after = collector();
   await second.start(after);
   await until('the event written while stopped', () => after.events.length === 1);
@@ -152,7 +161,7 @@ test('a cleared log (record ids start again) is noticed and read from its start'
   const logFile = join(work, 'cleared.json');
   const system = recorded.filter((xml) => channelOf(xml) === 'System');
   writeLog(logFile, { System: [withRecordId(system[0]!, 5000)] });
-  const source = createWindowsEventLogSource({ channels: ['System'], pollMs: 5, command: fakeCommand(logFile) });
+  const source = tracked(createWindowsEventLogSource({ channels: ['System'], pollMs: 5, command: fakeCommand(logFile) }));
   const sink = collector();
   await source.start(sink);
   writeLog(logFile, { System: [withRecordId(system[0]!, 1), withRecordId(system[1]!, 2)] });
@@ -169,7 +178,7 @@ test('a bad event is reported and skipped, the bookmark still passes it, and UTF
   const broken = withRecordId(sysmon[0]!, 2).replace(/<TimeCreated [^>]*\/>/, "<TimeCreated SystemTime='yesterday'/>");
   const truncated = withRecordId(sysmon[1]!, 3).replace('</EventData></Event>', '</EventData>');
   writeLog(logFile, { utf16: true, 'Microsoft-Windows-Sysmon/Operational': [withRecordId(sysmon[0]!, 1), broken, truncated, withRecordId(sysmon[2]!, 4)] });
-  const source = createWindowsEventLogSource({ channels: ['Microsoft-Windows-Sysmon/Operational'], startAt: 'oldest', pollMs: 10, command: fakeCommand(logFile) });
+  const source = tracked(createWindowsEventLogSource({ channels: ['Microsoft-Windows-Sysmon/Operational'], startAt: 'oldest', pollMs: 10, command: fakeCommand(logFile) }));
   const sink = collector();
   await source.start(sink);
   await until('the good events', () => sink.events.length === 2);
@@ -184,9 +193,9 @@ test('a bad event is reported and skipped, the bookmark still passes it, and UTF
 test('start fails with "unavailable" when no channel can be read, and stop is then harmless', async () => {
   const logFile = join(work, 'empty.json');
   writeLog(logFile, {});
-  const source = createWindowsEventLogSource({ channels: ['Security', 'System'], command: fakeCommand(logFile) });
+  const source = tracked(createWindowsEventLogSource({ channels: ['Security', 'System'], command: fakeCommand(logFile) }));
   await assert.rejects(source.start(collector()), (error: unknown) => error instanceof VigilError && error.code === 'unavailable');
   await source.stop();
-  const missing = createWindowsEventLogSource({ channels: ['Security'], command: () => ({ file: join(work, 'no-such-wevtutil'), args: [] }) });
+  const missing = tracked(createWindowsEventLogSource({ channels: ['Security'], command: () => ({ file: join(work, 'no-such-wevtutil'), args: [] }) }));
   await assert.rejects(missing.start(collector()), (error: unknown) => error instanceof VigilError && error.code === 'unavailable' && /none of the event log channels/.test(error.message));
 });

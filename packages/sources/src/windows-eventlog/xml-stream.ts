@@ -116,6 +116,23 @@ export function createEventXmlSplitter(maxEventLength: number): EventXmlSplitter
         depth = 1;
         continue;
       }
+      if (name === 'Event' && kind !== 'close') {
+        // Events never nest: the one being framed was cut off (a killed writer); frame anew from here.
+        result.skipped++;
+        discarding = false;
+        if (kind === 'self') {
+          result.events.push(buffer.slice(lt, end));
+          eventStart = -1;
+          buffer = buffer.slice(end);
+          at = 0;
+        } else {
+          buffer = buffer.slice(lt);
+          at = end - lt;
+          eventStart = 0;
+          depth = 1;
+        }
+        continue;
+      }
       if (kind === 'open') depth++;
       else if (kind === 'close') depth--;
       if (depth === 0) {

@@ -12,6 +12,7 @@ import { createAccountHandlers } from './account.js';
 import { createPowerHandlers } from './power.js';
 import { createCollectHandlers } from './collect.js';
 import { createLiveQueryHandlers } from './live-query.js';
+import { createYaraHandlers } from './yara.js';
 
 /** Every handler of this agent. Add `...create<X>Handlers(),` (or `create<X>Handler(),`) with its import. */
 export function agentHandlers(): ActionHandler[] {
@@ -26,5 +27,6 @@ export function agentHandlers(): ActionHandler[] {
     ...createPowerHandlers(),
     ...createCollectHandlers(),
     ...createLiveQueryHandlers(),
+    ...createYaraHandlers(),
   ] as ActionHandler[];
 }

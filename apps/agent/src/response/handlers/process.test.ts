@@ -46,7 +46,6 @@ test('process.kill with tree kills the process and every descendant', async () =
   for (const stat of stats) assert.ok(isGone(stat.pid, stat.startTicks), `pid ${stat.pid} (${stat.comm}) survived`);
   const killed = (outcome.details?.processes as { pid: number }[]).map((p) => p.pid).sort();
   assert.deepEqual(killed, [...all].sort());
-  // Bottom-up: the root (listed first) was signalled last, so its children never outlived it re-parented.
   assert.match(outcome.summary, new RegExp(`killed ${all.length} processes \\(tree of pid ${root}`));
 });
 
