@@ -4,7 +4,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { VigilError } from '@vigil/common';
+import { VigilError, seededRandom } from '@vigil/common';
 import { publicKeyId, signKeyRotation, type TaskKeyOffer } from '@vigil/response';
 import { openNonceStore } from './nonce-store.js';
 import { KEY_PIN_FILE, openKeyPin, pinAtEnrollment } from './key-pin.js';
@@ -97,4 +97,20 @@ test('the task-signing key is pinned at first sight and replaced only through si
   // A damaged pin is never silently replaced.
   writeFileSync(join(d, KEY_PIN_FILE), '{"key_id":"00","public_key_pem":"x"}');
   assert.throws(() => openKeyPin(d), (e: unknown) => e instanceof VigilError && e.code === 'invalid_config');
+});
+
+test('fuzz: any file content either opens (only valid lines kept) or is refused as damaged (seeded)', () => {
+  const d = dir();
+  const random = seededRandom(11);
+  const good = JSON.stringify({ n: 'n1', e: Date.now() + 600_000, t: 't1' });
+  const pieces = [good, '{', '}', '"n"', ':', ',', '\n', 'garbage', '{"n":1,"e":2,"t":3}', '\u0000', ' '];
+  for (let i = 0; i < 300; i++) {
+    const file = join(d, `fuzz-${i}.log`);
+    writeFileSync(file, Array.from({ length: 1 + Math.floor(random() * 6) }, () => pieces[Math.floor(random() * pieces.length)]).join(random() < 0.5 ? '\n' : ''));
+    try {
+      openNonceStore(file).close();
+    } catch (error) {
+      assert.ok(error instanceof VigilError && error.code === 'system' && error.location?.line !== undefined, String(error));
+    }
+  }
 });

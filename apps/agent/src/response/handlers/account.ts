@@ -7,7 +7,7 @@ import { VigilError } from '@vigil/common';
 import type { ActionOutcome } from '@vigil/response';
 import type { ActionContext, ActionHandler } from '../handler.js';
 import { passwordStatus, readPasswd, readShadowExpiry, type PasswdEntry, type PasswordStatus } from './internal/accounts.js';
-import { runChecked } from './internal/command.js';
+import { runChecked } from '../internal/command.js';
 import { writeJsonDurable } from './internal/file-ops.js';
 import { listPids, readStat, readStatus } from './internal/procfs.js';
 

@@ -10,7 +10,7 @@ import type { ActionContext, ActionHandler } from '../handler.js';
 import { createPathPolicy, type PathPolicy, type PathPolicyOptions } from './internal/path-policy.js';
 import { createVault, type VaultEntry } from './internal/vault.js';
 import { applyLockFlags, clearLockFlags, hasFlag, octal, readFlags, sha256File, writeJsonDurable } from './internal/file-ops.js';
-import { runCommand } from './internal/command.js';
+import { runCommand } from '../internal/command.js';
 
 export interface FileHandlerOptions extends PathPolicyOptions {
   /** Make vault copies immutable (chattr +i) where the file system supports it (default true). */

@@ -1,49 +1,12 @@
 // The commands and probes network actions run on the host: nft, ss, DNS resolution, TCP connects, resolv.conf.
 // Every call has a timeout and fails with a VigilError naming the command; nothing here decides policy.
 
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { lookup } from 'node:dns/promises';
 import { readFile } from 'node:fs/promises';
 import { VigilError } from '@vigil/common';
 import { familyOf, type Family, type Cidr } from './addresses.js';
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command (no shell) with optional stdin; resolves with its exit code, rejects only when it cannot start or times out. */
-export function runCommand(file: string, args: readonly string[], options: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    let child;
-    try {
-      child = spawn(file, [...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    } catch (error) {
-      reject(VigilError.wrap(error, 'system', `cannot run ${file}`));
-      return;
-    }
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new VigilError('system', `${file} ${args.join(' ')} did not finish within ${options.timeoutMs ?? 10_000} ms`));
-    }, options.timeoutMs ?? 10_000);
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new VigilError('system', error.code === 'ENOENT' ? `${file} is not installed (install the nftables and iproute2 packages)` : `cannot run ${file}: ${error.message}`, { cause: error }));
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
-}
+import { runCommand } from './command.js';
 
 const NFT = process.env.VIGIL_NFT ?? 'nft';
 

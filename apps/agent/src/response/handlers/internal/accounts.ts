@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { VigilError } from '@vigil/common';
-import { runCommand } from './command.js';
+import { runCommand } from '../../internal/command.js';
 
 export interface PasswdEntry {
   name: string;

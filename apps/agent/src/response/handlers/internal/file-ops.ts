@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { constants, createReadStream, fsyncSync, openSync, closeSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { VigilError } from '@vigil/common';
-import { runCommand, runChecked } from './command.js';
+import { runCommand, runChecked } from '../../internal/command.js';
 
 export interface Digest {
   sha256: string;
