@@ -100,7 +100,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   await store.open();
   const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
   const detection = createDetectionService({ db: detectionDb, store });
-  const hunts = createHuntService({ file: join(config.dataDir, 'hunts.sqlite'), store, detectionDb });
+  const hunts = createHuntService({ file: join(config.dataDir, 'hunts.sqlite'), store, detectionDb, onAlerts: (created) => detection.publishAlerts(created) });
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
   const intel = new IntelDb(join(config.dataDir, 'intel.sqlite'));
   const sweeper = createSweeper({ db: intel, store });

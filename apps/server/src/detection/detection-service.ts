@@ -86,6 +86,8 @@ export interface DetectionService {
   testRule(text: string, events: readonly DetectEvent[]): { problems: LoadProblem[]; rules: { id: string; title: string; matches: { index: number; eventId: unknown; fields: FieldHit[] }[] }[] };
   /** Called after every store of detections with the alerts it created (not the repeats folded into open alerts). */
   onAlerts(listener: (created: readonly AlertRecord[]) => void): () => void;
+  /** Announces alerts stored outside the stream (scheduled hunts) to the same listeners: exporters, response policies. */
+  publishAlerts(created: readonly AlertRecord[]): void;
   /** Adds a matcher run over every accepted batch after the rules (IOC matching, YARA hits); its detections are stored with theirs. */
   addEventMatcher(matcher: (events: readonly DetectEvent[]) => Detection[]): () => void;
   retroHunt(request: { ruleIds?: readonly string[]; pack?: string; text?: string; start?: string; end?: string; hostIds?: readonly string[]; limit?: number }): Promise<{ problems: LoadProblem[]; rules: number; matches: RetroHuntMatch[] }>;
@@ -213,6 +215,17 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   expiryTimer.unref();
 
   const alertListeners = new Set<(created: readonly AlertRecord[]) => void>();
+  /** Tells every listener about alerts just created, whoever stored them; a failing listener never stops the others. */
+  function publishAlerts(created: readonly AlertRecord[]): void {
+    if (!created.length) return;
+    for (const listener of alertListeners) {
+      try {
+        listener(created);
+      } catch (error) {
+        log.error('alert listener failed', { error: VigilError.wrap(error).message });
+      }
+    }
+  }
   const eventMatchers = new Set<(events: readonly DetectEvent[]) => Detection[]>();
 
   function storeDetections(detections: Detection[], acceptedAt: number): StoredAlerts {
@@ -224,15 +237,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     counters.detections += detections.length;
     counters.alertsCreated += stored.created.length;
     counters.alertsGrouped += stored.updated;
-    if (stored.created.length) {
-      for (const listener of alertListeners) {
-        try {
-          listener(stored.created);
-        } catch (error) {
-          log.error('alert listener failed', { error: VigilError.wrap(error).message });
-        }
-      }
-    }
+    publishAlerts(stored.created);
     return stored;
   }
 
@@ -300,6 +305,8 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
       eventMatchers.add(matcher);
       return () => eventMatchers.delete(matcher);
     },
+
+    publishAlerts,
 
     onAlerts(listener) {
       alertListeners.add(listener);

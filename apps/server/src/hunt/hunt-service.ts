@@ -7,7 +7,7 @@ import { VigilError, createLogger } from '@vigil/common';
 import type { Detection, SigmaLevel } from '@vigil/detect';
 import { compileHunt, type CompiledHunt } from '@vigil/hunt';
 import type { EventStore } from '@vigil/store';
-import type { DetectionDb } from '../detection/detection-db.js';
+import type { AlertRecord, DetectionDb } from '../detection/detection-db.js';
 import { SqliteFile } from '../sqlite-file.js';
 
 const log = createLogger('server.hunt');
@@ -107,7 +107,7 @@ export function checkHuntQuery(query: string): CompiledHunt {
   return compileHunt(query, { limit: 1 });
 }
 
-export function createHuntService(deps: { file: string; store: EventStore; detectionDb: DetectionDb; onAlerts?: (count: number) => void; tickMs?: number }): HuntService {
+export function createHuntService(deps: { file: string; store: EventStore; detectionDb: DetectionDb; onAlerts?: (created: readonly AlertRecord[]) => void; tickMs?: number }): HuntService {
   // Saved hunts are what analysts wrote: every commit is fsynced.
   const file = new SqliteFile(deps.file, 'hunts database', { synchronous: 'FULL', schema: SCHEMA });
   let timer: NodeJS.Timeout | undefined;
@@ -171,7 +171,7 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       ],
     }));
     const stored = deps.detectionDb.storeDetections(detections);
-    deps.onAlerts?.(stored.created.length);
+    deps.onAlerts?.(stored.created);
     log.info('scheduled hunt raised alerts', { hunt: hunt.name, rows: result.rows.length, created: stored.created.length });
   }
 
