@@ -1,6 +1,6 @@
 // End-to-end `vigil evtx import` on a real server: events of two corpus .evtx files land under host ids derived from
 // their computer names, are searchable with hunts, and raise alerts from an uploaded SigmaHQ rule pack; a bad batch is
-// refused whole, and a role without inbound:write is refused.
+// refused whole, and a role without events:import is refused.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -44,7 +44,7 @@ before(async () => {
   server = await startServer();
   admin = await new ApiClient(server).login();
   for (const [role, set] of [
-    ['integration', (t: string) => (importToken = t)],
+    ['analyst', (t: string) => (importToken = t)],
     ['viewer', (t: string) => (viewerToken = t)],
   ] as const) {
     const reply = await admin.post('/api/v1/api-tokens', { name: `evtx-${role}`, role });

@@ -423,7 +423,10 @@ export async function scanEvtx(options: ScanOptions): Promise<{ report: ScanRepo
         const hostId = scanHostId(computer);
         computerOf.set(hostId, computer);
         const id = `${fileIndex}:${summary.records}`;
-        const event = { ...mapped, 'event.id': id, 'event.sequence': ++sequence, 'host.id': hostId };
+        const event = mapped;
+        event['event.id'] = id;
+        event['event.sequence'] = ++sequence;
+        event['host.id'] = hostId;
         report.events++;
         computerCount(computer).events++;
         chunk.push(event);
@@ -437,6 +440,11 @@ export async function scanEvtx(options: ScanOptions): Promise<{ report: ScanRepo
       summary.messages.unshift(VigilError.wrap(error, 'invalid_input').message);
     }
     evaluate(chunk);
+    if (!failed && summary.records === 0 && summary.problems > 0) {
+      // Not an event log, or nothing in it could be read: as unreadable as a file that cannot be opened.
+      failed = true;
+      summary.messages.unshift('no record could be read');
+    }
     report.records += summary.records;
     report.recovered += summary.recovered;
     report.readProblems += summary.problems;

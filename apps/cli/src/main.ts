@@ -15,6 +15,8 @@ import { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, upload
 import { apiRequest, apiTarget } from './api-client.js';
 import { formatHuntTable } from './hunt-command.js';
 import { taskCommand } from './task-command.js';
+import { intelCommand } from './intel-command.js';
+import { yaraCommand } from './yara-command.js';
 import { runEvtxImport, runEvtxScan } from './evtx-command.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { parseSize } from '@vigil/agent';
@@ -204,6 +206,8 @@ const commands: Record<string, Command> = {
     },
   },
   task: taskCommand(DEFAULT_SERVER_DIR),
+  intel: intelCommand(DEFAULT_SERVER_DIR),
+  yara: yaraCommand(DEFAULT_SERVER_DIR),
   rules: {
     summary: 'check Sigma rules locally, or import a rule pack (directory, .zip or .yml) into a server',
     usage: 'vigil rules check <dir|pack.zip|rule.yml>\n       vigil rules import <dir|pack.zip|rule.yml> [--pack NAME] [--version V] [--server URL] [--token TOKEN] [--ca-file FILE]',

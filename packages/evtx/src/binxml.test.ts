@@ -419,3 +419,11 @@ test('amplification is capped: text repeated by a template, and nodes over all r
   assert.equal(summary.problems.length, 1 + 400 - 333);
   assert.match(summary.problems[1]!.message, /render to more than 500000 nodes/);
 });
+
+test('the CRC-32 fallback agrees with zlib (older Node versions have no zlib.crc32)', async () => {
+  const { crc32, crc32Fallback } = await import('./internal/crc32.js');
+  const data = Buffer.from(Array.from({ length: 5000 }, (_, i) => (i * 7919) & 0xff));
+  assert.equal(crc32Fallback(Buffer.from('123456789')), 0xcbf43926);
+  assert.equal(crc32Fallback(data), crc32(data));
+  assert.equal(crc32Fallback(data.subarray(100), crc32Fallback(data.subarray(0, 100))), crc32(data));
+});

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { VigilError } from '@vigil/common';
 import { readEvtxFile, type EvtxFileSummary, type EvtxProgress, type EvtxReadOptions, type EvtxRecord } from './index.js';
 import { buildChunk, buildFile, FILETIME_2024, type SyntheticRecord } from './internal/synthetic.js';
+import { crc32 } from './internal/crc32.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vigil-evtx-reader-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -171,4 +172,23 @@ test('a record whose chunk lost its template definition is rendered with the sam
   const alone = await readAll(write(buildFile([damaged])));
   assert.deepEqual(ids(alone.records), []);
   assert.ok(alone.summary.problems.some((p) => /^record 11 .*no template at offset/.test(p.message)));
+});
+
+test('records after a lagging free-space offset that continue the identifier sequence are read as recovered', async () => {
+  const chunk = buildChunk(records(1, 4));
+  let third = 512;
+  for (let i = 0; i < 2; i++) third += chunk.readUInt32LE(third + 4);
+  // the header says the chunk ends after record 2 (its checksums are recomputed for that, as a lagging header has them)
+  chunk.writeUInt32LE(third, 48);
+  chunk.writeUInt32LE(crc32(chunk.subarray(512, third)), 52);
+  chunk.writeUInt32LE(crc32(chunk.subarray(128, 512), crc32(chunk.subarray(0, 120))), 124);
+  const { records: got, summary } = await readAll(write(buildFile([chunk])));
+  assert.deepEqual(ids(got), [1, 2, 3, 4]);
+  assert.deepEqual(got.map((r) => r.recovered), [false, false, true, true]);
+  assert.deepEqual(summary.problems.map((p) => p.message), [`2 records after the chunk's free-space offset ${third} continue the identifier sequence: read as recovered`]);
+  // a stale record after the offset (an identifier that does not follow) stays out
+  chunk.writeBigUInt64LE(99n, third + 8);
+  const stale = await readAll(write(buildFile([chunk])));
+  assert.deepEqual(ids(stale.records), [1, 2]);
+  assert.deepEqual(stale.summary.problems, []);
 });

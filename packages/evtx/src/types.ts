@@ -42,7 +42,7 @@ export interface EvtxProgress {
 export interface EvtxReadOptions {
   /** Called after every chunk (at most once per 64 KiB read). Must not throw. */
   onProgress?(p: EvtxProgress): void;
-  /** Stops reading at the next record; the generator then throws the signal's reason as a VigilError. */
+  /** Stops reading at the next record: the generator then throws a VigilError (code `unavailable`, cause: the signal's reason). */
   signal?: AbortSignal;
 }
 

@@ -110,7 +110,7 @@ test('System fields, named and unnamed Data, Binary and empty values', () => {
     processId: 512,
     threadId: 3140,
     userSid: 'S-1-5-18',
-    data: Object.defineProperty({ SubjectLogonId: '0x3e7', Empty: null, 'Data[1]': 'first', 'Data[2]': 'second', Binary: 'DEAD' }, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true }),
+    data: Object.defineProperty({ SubjectLogonId: '0x3e7', Empty: '', 'Data[1]': 'first', 'Data[2]': 'second', Binary: 'DEAD' }, '__proto__', { value: 'x', enumerable: true, writable: true, configurable: true }),
   });
   assert.equal(Object.getPrototypeOf(out.data), Object.prototype);
 });

@@ -53,12 +53,12 @@ function elementChildren(element: XmlElement): XmlElement[] {
   return out;
 }
 
-/** An element's value: its text, null when empty; elements with child elements become `name.child` pairs. */
+/** An element's value: its text ("" when empty, as the JSON and XML readers give it); elements with child elements become `name.child` pairs. */
 function addElement(out: Record<string, DataValue>, name: string, element: XmlElement, depth: number): void {
   const kids = elementChildren(element);
   if (kids.length === 0 || depth >= MAX_DATA_DEPTH) {
     const value = elementText(element);
-    setOwn(out, name, value === '' ? null : value);
+    setOwn(out, name, value);
     return;
   }
   addChildren(out, `${name}.`, kids, depth + 1);

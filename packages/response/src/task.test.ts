@@ -218,3 +218,23 @@ test('an envelope survives JSON transport byte-exactly in meaning (verification 
   const reordered = JSON.parse(JSON.stringify({ signature: envelope.signature, task: Object.fromEntries(Object.entries(envelope.task).reverse()), key_id: envelope.key_id }));
   assert.ok(verifyTask(reordered, options()).ok);
 });
+
+test('fuzz: poll requests, poll replies and key offers only ever fail with invalid_input (seeded)', async () => {
+  const { parsePollRequest, parsePollReply, parseKeyOffer } = await import('./task.js');
+  const random = seededRandom(2026);
+  const values = [null, 0, -1, 25, 26, 1.5, 'x', '', [], {}, true, [randomUUID()], ['nope'], 'a'.repeat(300), { key_id: 'ab' }];
+  const keys = ['host_id', 'wait_s', 'running', 'tasks', 'task_signing_key', 'server_time', 'key_id', 'public_key_pem', 'rotations', 'extra'];
+  for (let i = 0; i < 3000; i++) {
+    const input: Record<string, unknown> = {};
+    for (const key of keys) if (random() < 0.4) input[key] = values[Math.floor(random() * values.length)];
+    for (const parse of [parsePollRequest, parsePollReply, parseKeyOffer] as ((v: unknown) => unknown)[]) {
+      try {
+        parse(random() < 0.05 ? values[Math.floor(random() * values.length)] : input);
+      } catch (error) {
+        assert.ok(error instanceof VigilError && error.code === 'invalid_input' && error.location?.path !== undefined, String(error));
+      }
+    }
+  }
+  assert.equal(parsePollRequest({ host_id: AGENT, wait_s: 25, running: [randomUUID()] }).wait_s, 25);
+  assert.throws(() => parsePollRequest({ host_id: AGENT, wait_s: 26 }), (e: unknown) => e instanceof VigilError && e.location?.path === '$.wait_s');
+});

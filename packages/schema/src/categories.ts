@@ -155,7 +155,7 @@ export const categories: readonly CategoryDef[] = [
     name: 'iam',
     title: 'Users and groups',
     description: 'Accounts and groups created, changed or deleted; membership and sudo rights.',
-    fieldSets: ['process', 'iam', 'change'],
+    fieldSets: ['process', 'iam', 'file', 'change'],
     required: [],
     actions: [
       a('user_created', 'creation', LW, 'Account created (useradd, 4720).'),
@@ -169,6 +169,7 @@ export const categories: readonly CategoryDef[] = [
       a('group_member_added', 'change', LW, 'Account added to a group (4728, 4732, 4756).'),
       a('group_member_removed', 'change', LW, 'Account removed from a group (4729, 4733, 4757).'),
       a('sudoers_modified', 'change', L, 'sudo rights changed (/etc/sudoers, /etc/sudoers.d).'),
+      a('group_modified', 'change', L, 'Group attributes other than membership changed (gid, name of the entry).'),
     ],
   },
   {

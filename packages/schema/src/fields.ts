@@ -129,6 +129,7 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     x('file.elf.needed', 'keyword[]', 'ELF DT_NEEDED libraries.'),
     x('file.elf.stripped', 'boolean', 'The ELF file has no symbol table.'),
     f('file.elf.type', 'keyword', 'ELF type (executable, shared, relocatable).'),
+    f('file.elf.header.class', 'keyword', 'ELF class: ELF32 or ELF64.'),
   ],
   network: [
     f('source.ip', 'ip', 'Source address.'),
@@ -212,6 +213,9 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     x('change.after', 'text', 'State after the change.'),
     x('change.diff', 'text', 'Unified diff of before and after.'),
     x('change.fields', 'keyword[]', 'Names of the attributes that changed.'),
+    x('change.before_sha256', 'keyword', 'SHA-256 of the content before the change (absent when the entry did not exist).', { hexLength: 64 }),
+    x('change.after_sha256', 'keyword', 'SHA-256 of the content after the change (absent when the entry was removed).', { hexLength: 64 }),
+    x('change.truncated', 'boolean', 'change.before, change.after or change.diff was cut at the configured limit.'),
   ],
   autostart: [
     x('autostart.location', 'keyword', 'Kind of persistence point: cron, at, systemd_unit, init_script, rc_local, profile, shell_rc, authorized_keys, ld_so_preload, udev_rule, run_key, scheduled_task, service, startup_folder, wmi.'),
@@ -288,6 +292,8 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     x('host.cpu.count', 'long', 'Logical CPUs.'),
     x('host.memory.total', 'long', 'Memory in bytes.'),
     x('host.virtualization', 'keyword', 'Hypervisor or container runtime detected.'),
+    x('host.hardware.vendor', 'keyword', 'System vendor from DMI (/sys/class/dmi/id/sys_vendor) where readable.'),
+    x('host.hardware.model', 'keyword', 'Product name from DMI (/sys/class/dmi/id/product_name) where readable.'),
   ],
   account: [
     f('user.name', 'keyword', 'Account name.'),
@@ -300,6 +306,8 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     x('user.privileged', 'boolean', 'Root-equivalent account.'),
     x('user.password_changed', 'date', 'Last password change.'),
     x('user.last_logon', 'date', 'Last logon where recorded.'),
+    x('user.password_status', 'keyword', 'From /etc/shadow, never the hash: set, empty, locked (! prefix) or disabled (* or !!, no password login).', { allowed: ['set', 'empty', 'locked', 'disabled', 'unknown'] }),
+    x('user.groups', 'keyword[]', 'Names of the groups the account belongs to (primary and supplementary).'),
   ],
   group_info: [
     f('group.name', 'keyword', 'Group name.'),
@@ -324,6 +332,7 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     f('process.name', 'keyword', 'Owning process name.'),
     f('process.executable', 'keyword', 'Owning process executable.', { maxLength: PATH }),
     f('user.name', 'keyword', 'Owning user.'),
+    f('user.id', 'keyword', 'Owning uid.'),
   ],
   kernel_module: [
     x('driver.name', 'keyword', 'Module name.'),

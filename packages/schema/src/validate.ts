@@ -4,7 +4,7 @@
 import { isIP } from 'node:net';
 import type { VigilErrorDetail } from '@vigil/common';
 import type { FieldDef } from './model.js';
-import { categoryByName, type ResolvedCategory } from './schema.js';
+import { categoryByName, inventoryTableByName, type ResolvedCategory } from './schema.js';
 
 /** Longest accepted item of a `keyword[]` field, in characters. */
 export const MAX_LIST_ITEM_LENGTH = 32768;
@@ -143,4 +143,44 @@ export function checkEvent(candidate: unknown, path: string, limit = 10): EventC
   const sequence = event['event.sequence'];
   if (typeof sequence === 'number' && sequence < 0) add(`${path}["event.sequence"]`, 'event.sequence must not be negative');
   return problems.length ? { problems } : { category, problems };
+}
+
+/**
+ * Validates one inventory row of `table` in place (same value rules as events). `host.id` and `inventory.collected`
+ * are set by the server and are not required here. Returns the problems, at most `limit`.
+ */
+export function checkInventoryRow(table: string, candidate: unknown, path: string, limit = 10): VigilErrorDetail[] {
+  const problems: VigilErrorDetail[] = [];
+  const add = (where: string, message: string) => {
+    if (problems.length < limit) problems.push({ message, location: { path: where } });
+  };
+  const def = inventoryTableByName.get(table);
+  if (!def) {
+    add(path, `unknown inventory table ${quote(table)}`);
+    return problems;
+  }
+  if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
+    add(path, `an inventory row must be a JSON object, got ${describe(candidate)}`);
+    return problems;
+  }
+  const row = candidate as Record<string, unknown>;
+  for (const key in row) {
+    const field = def.fieldByName.get(key);
+    if (!field) {
+      add(`${path}[${quote(key)}]`, `unknown field ${quote(key)} for inventory table ${table}`);
+      continue;
+    }
+    const value = row[key];
+    if (value === null || value === undefined) {
+      delete row[key];
+      continue;
+    }
+    const problem = checkValue(field, value, (fixed) => (row[key] = fixed));
+    if (problem) add(`${path}[${quote(key)}]`, `${key} ${problem}`);
+  }
+  for (const name of [...def.required, ...def.key]) {
+    if (name === 'host.id') continue;
+    if (row[name] === undefined) add(`${path}[${quote(name)}]`, `${name} is required for inventory table ${table}`);
+  }
+  return problems;
 }

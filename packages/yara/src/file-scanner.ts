@@ -46,6 +46,7 @@ export function createFileScanner(options: FileScannerOptions): FileScanner {
   const cache = new Map<string, CacheEntry>();
   const counters = { scanned: 0, cached: 0, skipped: 0, bytes: 0 };
   const extra = Object.fromEntries(Object.entries(options.externals ?? {}).map(([k, v]) => [k, safeExternal(v)]));
+  let scratch = Buffer.allocUnsafe(1024 * 1024);
 
   function remember(inode: string, entry: CacheEntry): void {
     if (!capacity) return;
@@ -82,8 +83,11 @@ export function createFileScanner(options: FileScannerOptions): FileScanner {
           remember(inode, hit);
           return { path, size: stat.size, cached: true, matches: hit.matches };
         }
-        // Read at most maxFileSize + 1 bytes: a file that grew past the limit since fstat is still bounded.
-        const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxFileSize) + 1);
+        // Read at most maxFileSize + 1 bytes: a file that grew past the limit since fstat is still bounded. One buffer
+        // is reused across files (it only grows): fresh large buffers cost page faults on every file.
+        const wanted = Math.min(stat.size, maxFileSize) + 1;
+        if (scratch.length < wanted) scratch = Buffer.allocUnsafe(Math.min(maxFileSize + 1, Math.max(wanted, scratch.length * 2)));
+        const buffer = scratch.subarray(0, wanted);
         let length = 0;
         for (;;) {
           const n = readSync(fd, buffer, length, buffer.length - length, length);

@@ -92,7 +92,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
   let sweepQueue: Promise<void> = Promise.resolve();
   let syncing: Promise<void> | undefined;
   let pendingReply: Readonly<Record<string, unknown>> | undefined;
-  const stats = { rules: 0, scans: 0, matches: 0, quarantined: 0, scan_errors: 0, sweeps: 0, ruleset_errors: 0 };
+  const stats = { rules: 0, ruleset_version: 0, scans: 0, matches: 0, quarantined: 0, scan_errors: 0, sweeps: 0, ruleset_errors: 0 };
 
   const emit = (fields: Record<string, unknown>) => sink?.emit(fields as unknown as CollectedEvent);
 
@@ -210,6 +210,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
     bundle = next;
     ruleCount = loaded.ruleCount;
     stats.rules = loaded.ruleCount;
+    stats.ruleset_version = next.version;
     if (persist) {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       writeFileSync(`${bundleFile}.tmp`, JSON.stringify(next), { mode: 0o600 });
@@ -226,6 +227,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
         engine?.unload();
         bundle = undefined;
         stats.rules = 0;
+        stats.ruleset_version = 0;
         watchFolders();
       }
       return;

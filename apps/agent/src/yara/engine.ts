@@ -87,8 +87,9 @@ export function createYaraEngine(): YaraEngine {
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject, ...handlers });
-      signal?.addEventListener('abort', () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker), { once: true });
       worker.postMessage(make(id));
+      if (signal?.aborted) worker.postMessage({ type: 'cancel', id } satisfies ToWorker);
+      else signal?.addEventListener('abort', () => worker.postMessage({ type: 'cancel', id } satisfies ToWorker), { once: true });
     });
   }
 

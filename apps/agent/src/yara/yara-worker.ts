@@ -23,7 +23,16 @@ const send = (message: FromWorker) => port.postMessage(message);
 
 let rules: { digest: string; compiled: CompiledRules } | undefined;
 const scanners = new Map<number, FileScanner>();
+/** Requests cancelled before they started, and the abort controllers of running ones. */
 const cancelled = new Set<number>();
+const running = new Map<number, AbortController>();
+
+function controllerFor(id: number): AbortController {
+  const controller = new AbortController();
+  if (cancelled.delete(id)) controller.abort();
+  running.set(id, controller);
+  return controller;
+}
 
 function scannerFor(maxFileSize: number): FileScanner {
   if (!rules) throw new Error('no rule set loaded');
@@ -67,9 +76,12 @@ async function handle(message: ToWorker): Promise<void> {
       rules = undefined;
       scanners.clear();
       return;
-    case 'cancel':
-      cancelled.add(message.id);
+    case 'cancel': {
+      const controller = running.get(message.id);
+      if (controller) controller.abort();
+      else cancelled.add(message.id);
       return;
+    }
     case 'scan': {
       const scanner = scannerFor(message.maxFileSize);
       const result = scanner.scan(message.path);
@@ -80,8 +92,7 @@ async function handle(message: ToWorker): Promise<void> {
       const { request, id } = message;
       const scanner = scannerFor(request.maxFileSize);
       const throttle = createCpuThrottle({ budget: request.cpuBudget });
-      const controller = new AbortController();
-      const watch = setInterval(() => cancelled.has(id) && controller.abort(), 100);
+      const controller = controllerFor(id);
       try {
         const summary = await sweepPaths({
           roots: request.roots,
@@ -96,8 +107,7 @@ async function handle(message: ToWorker): Promise<void> {
         const t = throttle.stats();
         send({ type: 'done', id, summary: { ...summary, cpuMs: t.cpuMs, sleptMs: t.sleptMs } });
       } finally {
-        clearInterval(watch);
-        cancelled.delete(id);
+        running.delete(id);
       }
       return;
     }
@@ -105,12 +115,13 @@ async function handle(message: ToWorker): Promise<void> {
       const { request, id } = message;
       if (!rules) throw new Error('no rule set loaded');
       const throttle = createCpuThrottle({ budget: request.cpuBudget });
+      const controller = controllerFor(id);
       const pids = request.pids.length ? request.pids : listPids().filter((pid) => pid !== process.pid);
       const progress = { files: 0, bytes: 0, skipped: 0, matches: 0, regions: 0 };
       let errors = 0;
       let lastReport = performance.now();
       for (const pid of pids) {
-        if (cancelled.has(id)) break;
+        if (controller.signal.aborted) break;
         try {
           const result = await scanProcessMemory(pid, rules.compiled, { between: () => throttle.pace() });
           progress.files++;
@@ -134,7 +145,8 @@ async function handle(message: ToWorker): Promise<void> {
         }
       }
       const t = throttle.stats();
-      send({ type: 'done', id, summary: { ...progress, aborted: cancelled.delete(id), errors, cpuMs: t.cpuMs, sleptMs: t.sleptMs } });
+      running.delete(id);
+      send({ type: 'done', id, summary: { ...progress, aborted: controller.signal.aborted, errors, cpuMs: t.cpuMs, sleptMs: t.sleptMs } });
       return;
     }
   }

@@ -25,7 +25,7 @@ export function BarChart({ id, label, items, color = '#38bdf8' }: { id: string; 
     navigate(href);
   };
   return (
-    <figure className="chart" data-chart={id}>
+    <figure className="chart bar-chart" data-chart={id}>
       <svg viewBox={`0 0 ${W} ${height}`} role="img" aria-label={label}>
         <title>{label}</title>
         {items.map((item, i) => {

@@ -79,7 +79,7 @@ export function ActionDialog({ hostIds, action: fixed, initialArgs, onClose, onD
   };
 
   const hostsText = hostIds.map(nameOf).join(', ');
-  const title = created ? 'Task progress' : confirm ? `Confirm ${action?.title ?? ''}` : action && fixed ? `${action.title}` : 'Run a response action';
+  const title = confirm && !created ? `Confirm ${action?.title ?? ''}` : fixed ? (action?.title ?? fixed) : 'Run a response action';
   return (
     <Modal
       title={title}
@@ -112,7 +112,7 @@ export function ActionDialog({ hostIds, action: fixed, initialArgs, onClose, onD
     >
       {actions.error ? <ErrorBox error={actions.error} /> : null}
       {created ? (
-        <ul className="plain" data-testid="task-progress">
+        <ul className="plain" data-testid="task-progress" aria-live="polite" aria-label="Task progress">
           {created.map((t) => (
             <li key={t.id} data-task-id={t.id} data-state={t.state}>
               <TaskStateBadge state={t.state} /> {nameOf(t.host_id)} · <code className="mono">{t.action}</code> {taskSummary(t)}

@@ -1,7 +1,7 @@
 // The hunt query editor: a textarea with schema autocomplete (fields, categories, pipes, functions, operators) and the
 // compile error marked in place (a backdrop under the transparent text shows the marked token). Ctrl+Enter runs.
 
-import { useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { applySuggestion, completionContext, suggest, type HuntField, type Suggestion } from '../lib/hunt-complete.js';
 import { errorSpan } from '../lib/hunt-error.js';
 
@@ -26,18 +26,23 @@ export function QueryEditor({ value, onChange, onRun, fields, error }: { value: 
 
   useEffect(() => setActive(0), [context.from, context.prefix, context.kind]);
 
+  // Where the cursor goes after the parent applied an accepted suggestion: set before the browser handles the next key.
+  const pendingCursor = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const element = area.current;
+    const at = pendingCursor.current;
+    if (!element || at === null) return;
+    pendingCursor.current = null;
+    element.focus();
+    element.setSelectionRange(at, at);
+    setCursor(at);
+  }, [value]);
+
   const accept = (suggestion: Suggestion) => {
     const next = applySuggestion(value, context, suggestion);
+    pendingCursor.current = next.cursor;
     onChange(next.text);
-    setOpen(false);
-    requestAnimationFrame(() => {
-      const element = area.current;
-      if (!element) return;
-      element.focus();
-      element.setSelectionRange(next.cursor, next.cursor);
-      setCursor(next.cursor);
-      setOpen(true);
-    });
+    setOpen(true);
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {

@@ -20,6 +20,7 @@ export type Permission =
   | 'rules:read'
   | 'rules:manage'
   | 'inbound:write'
+  | 'events:import'
   | 'metrics:read'
   | 'integrations:read'
   | 'integrations:manage'
@@ -36,11 +37,11 @@ const responseActions: readonly ResponsePermission[] = ['response:collect', 'res
 /** The role table: what each role may do. docs/response.md shows it as a matrix; tests/src/authorization-matrix checks every route against it. */
 export const rolePermissions: Record<Role, readonly Permission[]> = {
   admin: [
-    'authenticated', 'events:read', 'hosts:read', 'hosts:manage', 'enrollment:manage', 'users:manage', 'audit:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage', 'inbound:write', 'metrics:read', 'integrations:read', 'integrations:manage',
+    'authenticated', 'events:read', 'hosts:read', 'hosts:manage', 'enrollment:manage', 'users:manage', 'audit:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage', 'inbound:write', 'events:import', 'metrics:read', 'integrations:read', 'integrations:manage',
     'response:read', ...responseActions, 'policies:manage', 'approvals:grant', 'response:keys',
   ],
   responder: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'alerts:manage', 'rules:read', 'integrations:read', 'response:read', ...responseActions, 'approvals:grant'],
-  analyst: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage', 'integrations:read', 'response:read', 'response:collect'],
+  analyst: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'alerts:manage', 'rules:read', 'rules:manage', 'events:import', 'integrations:read', 'response:read', 'response:collect'],
   viewer: ['authenticated', 'events:read', 'hosts:read', 'alerts:read', 'rules:read', 'integrations:read'],
   integration: ['inbound:write', 'alerts:read', 'metrics:read'],
 };

@@ -75,14 +75,14 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
     '/api/v1/events/import',
     {
       bodyLimit: limits.maxBatchBytes,
-      config: { permission: 'inbound:write' },
+      config: { permission: 'events:import' },
       schema: {
         tags: ['events'],
         summary: 'Import events collected without an agent (Windows event logs)',
         description:
           'Stores up to 5,000 Vigil events (as `vigil evtx import` maps them from .evtx files) and runs detection on them; alerts are raised like for agent events. ' +
           "Each event names its computer in `host.name`; the server files it under the host id `imported-<computer in lower case>` and assigns `event.id`, `event.sequence` and `host.id` (values sent for them are replaced), and adds the tags `imported` and `imported:<source>`. " +
-          'The batch is validated whole before anything is stored: one invalid event refuses it with 400 and the location of every problem. Importing the same file twice stores its events twice. Needs the inbound:write permission (roles admin and integration).',
+          'The batch is validated whole before anything is stored: one invalid event refuses it with 400 and the location of every problem. Importing the same file twice stores its events twice. Needs the events:import permission (roles admin and analyst).',
         body: {
           type: 'object',
           required: ['source', 'events'],

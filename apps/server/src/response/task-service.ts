@@ -21,7 +21,7 @@ import {
 } from '@vigil/response';
 import type { ControlPlane } from '../control-plane/sqlite.js';
 import type { AuditInput } from './audit-log.js';
-import { finalStates, type ResponseDb, type TaskRow, type TaskState } from './response-db.js';
+import type { ResponseDb, TaskRow, TaskState } from './response-db.js';
 import type { TaskSigner } from './signing-key.js';
 
 /** Who asks: `label` is what the audit log and envelopes carry (`user:alice`, `token:soar`, `policy:isolate-c2`). */
@@ -405,6 +405,10 @@ export function createResponseService(deps: { db: ResponseDb; signer: TaskSigner
 
     enqueue(request) {
       const spec = specFor(request.action);
+      for (const id of request.hosts) {
+        const agent = controlPlane.getAgent(id);
+        if (!agent || agent.revokedAt) throw new VigilError('conflict', `host ${id} is ${agent ? 'revoked' : 'not enrolled'}; no task created`);
+      }
       checkPlatforms(spec, request.hosts);
       return enqueue(request);
     },
@@ -610,5 +614,3 @@ export function createResponseService(deps: { db: ResponseDb; signer: TaskSigner
   };
   return service;
 }
-
-export { finalStates };

@@ -1,15 +1,19 @@
-// The streaming engine: rules indexed by event category; per category, one Aho-Corasick automaton per field over
+// The streaming engine: rules indexed by event category; per category, one gram filter (gram-filter.ts) per field over
 // every rule's required literals selects the candidate rules (those whose every required literal set has a hit), and
 // only those (plus rules without literals) are evaluated.
 // It must report exactly what the naive engine reports (conformance suite); it never mutates events.
 
 import type { CompiledRule, DetectEvent, Detection, FieldAccessor } from '../core.js';
-import { buildAhoCorasick, type MultiPatternMatcher } from './aho-corasick.js';
+import { lowerTextAt, lowerTextSlot } from '../sigma/compile.js';
+import type { MultiPatternMatcher } from './aho-corasick.js';
+import { buildGramMatcher } from './gram-filter.js';
 import { detectionOf, routesCategory, type RuleEngine, type RuleEngineOptions } from './rule-engine.js';
 
 interface FieldIndex {
   accessor: FieldAccessor;
-  /** An automaton for many needles; for a few, `includes` per needle (much faster per character). */
+  /** The slot of the field's lower-cased text in the per-event cache shared with rule evaluation. */
+  slot: number;
+  /** A gram filter for many needles; for a few, `includes` per needle (much faster per character). */
   matcher: MultiPatternMatcher;
   /** Per pattern index: owners encoded as `rule index << 3 | required-set index`. */
   rulesOfPattern: Int32Array[];
@@ -82,7 +86,7 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
     });
     const fields: FieldIndex[] = [...perField.values()].map(({ accessor, needles }) => {
       const patterns = [...needles.keys()];
-      return { accessor, matcher: patterns.length <= FEW_NEEDLES ? fewNeedles(patterns) : buildAhoCorasick(patterns), rulesOfPattern: patterns.map((p) => Int32Array.from(needles.get(p)!)), patternStamps: new Uint32Array(patterns.length) };
+      return { accessor, slot: lowerTextSlot(accessor), matcher: patterns.length <= FEW_NEEDLES ? fewNeedles(patterns) : buildGramMatcher(patterns), rulesOfPattern: patterns.map((p) => Int32Array.from(needles.get(p)!)), patternStamps: new Uint32Array(patterns.length) };
     });
     return { rules: categoryRules, always: Int32Array.from(always), fields, requiredMask };
   }
@@ -125,12 +129,11 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
   };
 
   function scan(field: FieldIndex, event: DetectEvent): void {
-    const value = field.accessor.get(event);
-    if (value === undefined || value === null) return;
-    if (typeof value === 'string') field.matcher.search(value.toLowerCase(), onPattern);
-    else if (Array.isArray(value)) {
-      for (const element of value) if (element !== null && typeof element !== 'object') field.matcher.search(String(element).toLowerCase(), onPattern);
-    } else if (typeof value !== 'object') field.matcher.search(String(value).toLowerCase(), onPattern);
+    // Lower-cased once per event and field: rule evaluation reads the same cached text.
+    const value = lowerTextAt(event, field.accessor, field.slot);
+    if (value === null) return;
+    if (typeof value === 'string') field.matcher.search(value, onPattern);
+    else for (let i = 0; i < value.length; i++) field.matcher.search(value[i]!, onPattern);
   }
 
   return {

@@ -103,6 +103,19 @@ function textAt(event: DetectEvent, accessor: FieldAccessor, raw: boolean, slot:
   return text;
 }
 
+/** The cache slot of an accessor's lower-cased text: for `lowerTextAt`, resolved once when an engine is built. */
+export function lowerTextSlot(accessor: FieldAccessor): number {
+  return slotOf(accessor, false);
+}
+
+/**
+ * The accessor's value lower-cased (strings; numbers and booleans as text; arrays as their scalar elements), null when
+ * absent or an object: the same per-event cache rule evaluation reads, so a prefilter scan shares it with the rules.
+ */
+export function lowerTextAt(event: DetectEvent, accessor: FieldAccessor, slot: number): string | readonly string[] | null {
+  return textAt(event, accessor, false, slot);
+}
+
 function textOf(event: DetectEvent, accessor: FieldAccessor, raw: boolean): TextValue {
   return textAt(event, accessor, raw, slotOf(accessor, raw));
 }

@@ -11,13 +11,13 @@ export const CHUNK_DATA_START = 512;
 const MAX_ELEMENT_DEPTH = 64;
 /** Deepest nesting of binary XML values and template instances inside one another. */
 const MAX_FRAGMENT_DEPTH = 8;
-/** Elements and text nodes one record may render to (array and template expansion can multiply them). */
+/** Elements one record may render to (array and template expansion can multiply them). */
 export const MAX_NODES_PER_RECORD = 100_000;
 /** Characters of text one record may render to (values repeated by a template or an array count every time). */
 export const MAX_TEXT_PER_RECORD = 8 * 1024 * 1024;
 /** Characters of text all records of one chunk may render to. */
 export const MAX_TEXT_PER_CHUNK = 32 * 1024 * 1024;
-/** Elements and text nodes all records of one chunk may render to (the corpus peaks at ~7,300; memory stays bounded). */
+/** Elements all records of one chunk may render to (the corpus peaks at ~7,300 nodes; memory stays bounded). */
 export const MAX_NODES_PER_CHUNK = 500_000;
 /**
  * Tokens parsed per chunk across all its records, templates and carving attempts: four linear passes over 64 KiB

@@ -1,7 +1,7 @@
 // One 64 KiB EVTX chunk: header and checksums, the record walk, and signature carving where the chunk is damaged.
 // Never throws for damaged bytes: every failure becomes a problem; every loop advances and carving has a work budget.
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import type { EvtxProblem, EvtxRecord } from '../types.js';
 import { allZero, u32 } from './bytes.js';
 import { BinXmlError, CHUNK_DATA_START, compiledTemplates, createChunkState, MAX_TOKENS_PER_CHUNK, renderRecord, type ChunkState, type Template } from './binxml.js';
@@ -206,6 +206,22 @@ export function parseChunk(b: Buffer, size: number, ctx: ChunkContext): ChunkRes
     if (next < 0) break;
     p = next;
     carved = true;
+  }
+  // A chunk header that lags behind its records (a dirty file, a copy taken while the log was written): records right
+  // after the free-space offset that continue the identifier sequence are read too, as recovered. Stale records of an
+  // earlier use of the chunk never continue the sequence, so they stay out.
+  if (headerOk && result.records.length > 0) {
+    const start = Math.max(p, end);
+    let expected = result.records[result.records.length - 1]!.recordId + 1;
+    let q = start;
+    let extra = 0;
+    for (let length = frameSize(b, q, size); length > 0 && recordIdAt(b, q) === expected; length = frameSize(b, q, size)) {
+      if (tryRecord(w, q, length, true) !== true) break;
+      q += length;
+      expected++;
+      extra++;
+    }
+    if (extra > 0) problem(w, start, `${extra} records after the chunk's free-space offset ${end} continue the identifier sequence: read as recovered`);
   }
   result.tokens = MAX_TOKENS_PER_CHUNK - Math.max(0, c.tokenBudget);
   result.templates = compiledTemplates(c);

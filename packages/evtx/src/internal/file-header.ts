@@ -1,7 +1,7 @@
 // The EVTX file header (first 4 KiB): signature, versions, chunk count, flags and its CRC32.
 // Never rejects a file: anything unexpected becomes a problem message and the chunks are read anyway.
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 import { u16, u32 } from './bytes.js';
 
 export const FILE_HEADER_SIZE = 0x1000;

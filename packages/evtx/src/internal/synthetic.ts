@@ -1,7 +1,7 @@
 // Builds small, valid EVTX files byte by byte (file header, chunks, templates, records) for tests and fuzzing.
 // Test-only: never used by the reader. Checksums are computed, so reference tools accept what it writes.
 
-import { crc32 } from 'node:zlib';
+import { crc32 } from './crc32.js';
 
 /** A value of a template instance: its type byte and its bytes. */
 export interface SyntheticValue {

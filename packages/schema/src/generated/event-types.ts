@@ -364,6 +364,8 @@ export interface InjectionEvent {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
   /** Windows event log channel. */
   "winlog.channel"?: string;
   /** Provider (source) of the Windows event. */
@@ -588,6 +590,8 @@ export interface FileEvent {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
   /** Windows event log channel. */
   "winlog.channel"?: string;
   /** Provider (source) of the Windows event. */
@@ -1612,6 +1616,12 @@ export interface RegistryEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** SHA-256 of the content before the change (absent when the entry did not exist). */
+  "change.before_sha256"?: string;
+  /** SHA-256 of the content after the change (absent when the entry was removed). */
+  "change.after_sha256"?: string;
+  /** change.before, change.after or change.diff was cut at the configured limit. */
+  "change.truncated"?: boolean;
   /** Windows event log channel. */
   "winlog.channel"?: string;
   /** Provider (source) of the Windows event. */
@@ -1836,6 +1846,8 @@ export interface AutostartEvent {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
   /** Kind of persistence point: cron, at, systemd_unit, init_script, rc_local, profile, shell_rc, authorized_keys, ld_so_preload, udev_rule, run_key, scheduled_task, service, startup_folder, wmi. */
   "autostart.location": string;
   /** Entry name (unit, task, value or job). */
@@ -1852,6 +1864,12 @@ export interface AutostartEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** SHA-256 of the content before the change (absent when the entry did not exist). */
+  "change.before_sha256"?: string;
+  /** SHA-256 of the content after the change (absent when the entry was removed). */
+  "change.after_sha256"?: string;
+  /** change.before, change.after or change.diff was cut at the configured limit. */
+  "change.truncated"?: boolean;
   /** Windows event log channel. */
   "winlog.channel"?: string;
   /** Provider (source) of the Windows event. */
@@ -1879,7 +1897,7 @@ export interface AutostartEvent {
 /** Users and groups: Accounts and groups created, changed or deleted; membership and sudo rights. */
 export interface IamEvent {
   "event.category": "iam";
-  "event.action": "user_created" | "user_deleted" | "user_modified" | "user_enabled" | "user_disabled" | "password_changed" | "group_created" | "group_deleted" | "group_member_added" | "group_member_removed" | "sudoers_modified";
+  "event.action": "user_created" | "user_deleted" | "user_modified" | "user_enabled" | "user_disabled" | "password_changed" | "group_created" | "group_deleted" | "group_member_added" | "group_member_removed" | "sudoers_modified" | "group_modified";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -2008,6 +2026,90 @@ export interface IamEvent {
   "user.target.shell"?: string;
   /** The account is root-equivalent (uid 0, sudo, wheel, Administrators). */
   "user.target.privileged"?: boolean;
+  /** Absolute path of the file (the new path for renames). */
+  "file.path"?: string;
+  /** File name without directory. */
+  "file.name"?: string;
+  /** Directory holding the file. */
+  "file.directory"?: string;
+  /** File extension without the dot. */
+  "file.extension"?: string;
+  /** file, dir, symlink, socket, fifo, device. */
+  "file.type"?: string;
+  /** Size in bytes. */
+  "file.size"?: number;
+  /** Inode number. */
+  "file.inode"?: string;
+  /** Device (major:minor) holding the file. */
+  "file.device"?: string;
+  /** Permission bits in octal (0755). */
+  "file.mode"?: string;
+  /** Owner user id. */
+  "file.uid"?: string;
+  /** Owner user name. */
+  "file.owner"?: string;
+  /** Owner group id. */
+  "file.gid"?: string;
+  /** Owner group name. */
+  "file.group"?: string;
+  /** Last modification time. */
+  "file.mtime"?: string;
+  /** Last status change time. */
+  "file.ctime"?: string;
+  /** Creation time where the file system records it. */
+  "file.created"?: string;
+  /** File attributes (immutable, append-only, hidden, ...). */
+  "file.attributes"?: string[];
+  /** Target of a symbolic or hard link. */
+  "file.target_path"?: string;
+  /** Path before a rename. */
+  "file.previous_path"?: string;
+  /** Permission bits before a permission change. */
+  "file.previous_mode"?: string;
+  /** Owner before an ownership change. */
+  "file.previous_uid"?: string;
+  /** The set-user-id bit is set. */
+  "file.setuid"?: boolean;
+  /** The set-group-id bit is set. */
+  "file.setgid"?: boolean;
+  /** The file is an executable (ELF, PE, script with shebang). */
+  "file.executable"?: boolean;
+  /** MD5 of the file content, lowercase hex. */
+  "file.hash.md5"?: string;
+  /** SHA-1 of the file content, lowercase hex. */
+  "file.hash.sha1"?: string;
+  /** SHA-256 of the file content, lowercase hex. */
+  "file.hash.sha256"?: string;
+  /** Original file name from the PE version resource of the file. */
+  "file.pe.original_file_name"?: string;
+  /** File description from the PE version resource of the file. */
+  "file.pe.description"?: string;
+  /** Product name from the PE version resource of the file. */
+  "file.pe.product"?: string;
+  /** Company name from the PE version resource of the file. */
+  "file.pe.company"?: string;
+  /** File version from the PE version resource of the file. */
+  "file.pe.file_version"?: string;
+  /** Import hash of the file. */
+  "file.pe.imphash"?: string;
+  /** Whether the file is signed. */
+  "file.code_signature.exists"?: boolean;
+  /** Whether the signature of the file verified. */
+  "file.code_signature.valid"?: boolean;
+  /** Signer subject of the file. */
+  "file.code_signature.subject_name"?: string;
+  /** ELF machine (x86_64, aarch64, ...). */
+  "file.elf.architecture"?: string;
+  /** ELF program interpreter. */
+  "file.elf.interpreter"?: string;
+  /** ELF DT_NEEDED libraries. */
+  "file.elf.needed"?: string[];
+  /** The ELF file has no symbol table. */
+  "file.elf.stripped"?: boolean;
+  /** ELF type (executable, shared, relocatable). */
+  "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
   /** State before the change (file content, entry, attributes). */
   "change.before"?: string;
   /** State after the change. */
@@ -2016,6 +2118,12 @@ export interface IamEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** SHA-256 of the content before the change (absent when the entry did not exist). */
+  "change.before_sha256"?: string;
+  /** SHA-256 of the content after the change (absent when the entry was removed). */
+  "change.after_sha256"?: string;
+  /** change.before, change.after or change.diff was cut at the configured limit. */
+  "change.truncated"?: boolean;
   /** Windows event log channel. */
   "winlog.channel"?: string;
   /** Provider (source) of the Windows event. */
@@ -2182,6 +2290,12 @@ export interface ServiceEvent {
   "change.diff"?: string;
   /** Names of the attributes that changed. */
   "change.fields"?: string[];
+  /** SHA-256 of the content before the change (absent when the entry did not exist). */
+  "change.before_sha256"?: string;
+  /** SHA-256 of the content after the change (absent when the entry was removed). */
+  "change.after_sha256"?: string;
+  /** change.before, change.after or change.diff was cut at the configured limit. */
+  "change.truncated"?: boolean;
   /** Windows event log channel. */
   "winlog.channel"?: string;
   /** Provider (source) of the Windows event. */
@@ -2880,6 +2994,8 @@ export interface ScanEvent {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
   /** Identifier of the YARA rule that matched. */
   "yara.rule": string;
   /** Namespace of the rule. */
@@ -2948,6 +3064,10 @@ export interface HostInventoryRow {
   "host.memory.total"?: number;
   /** Hypervisor or container runtime detected. */
   "host.virtualization"?: string;
+  /** System vendor from DMI (/sys/class/dmi/id/sys_vendor) where readable. */
+  "host.hardware.vendor"?: string;
+  /** Product name from DMI (/sys/class/dmi/id/product_name) where readable. */
+  "host.hardware.model"?: string;
 }
 
 /** Inventory: Users. Local accounts. */
@@ -2976,6 +3096,10 @@ export interface UsersInventoryRow {
   "user.password_changed"?: string;
   /** Last logon where recorded. */
   "user.last_logon"?: string;
+  /** From /etc/shadow, never the hash: set, empty, locked (! prefix) or disabled (* or !!, no password login). */
+  "user.password_status"?: string;
+  /** Names of the groups the account belongs to (primary and supplementary). */
+  "user.groups"?: string[];
 }
 
 /** Inventory: Groups. Local groups and their members. */
@@ -3104,6 +3228,8 @@ export interface ExecutablesInventoryRow {
   "file.elf.stripped"?: boolean;
   /** ELF type (executable, shared, relocatable). */
   "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
 }
 
 /** Inventory: Installed packages. Packages from the system package manager. */
@@ -3150,6 +3276,8 @@ export interface ListeningPortsInventoryRow {
   "process.executable"?: string;
   /** Owning user. */
   "user.name"?: string;
+  /** Owning uid. */
+  "user.id"?: string;
 }
 
 /** Inventory: Kernel modules and drivers. Loaded kernel modules. */

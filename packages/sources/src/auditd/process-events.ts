@@ -113,6 +113,56 @@ function nameFor(id: string, local: string | undefined, enriched: string | undef
   return enriched;
 }
 
+/** Ids and names of the acting user and group, audit user, session and terminal of a SYSCALL record. */
+export interface ActorFields {
+  'user.id'?: string;
+  'user.name'?: string;
+  'user.effective.id'?: string;
+  'user.effective.name'?: string;
+  'group.id'?: string;
+  'group.name'?: string;
+  'user.audit.id'?: string;
+  'user.audit.name'?: string;
+  'process.session_id'?: number;
+  'process.tty.name'?: string;
+  'process.interactive': boolean;
+}
+
+/** The actor fields every event of an audited syscall carries (process, file, injection events share them). */
+export function actorFields(syscall: AuditRecord, users?: UserNames): ActorFields {
+  const f = syscall.fields;
+  const e = syscall.enriched;
+  const out: ActorFields = { 'process.interactive': false };
+  if (f.uid !== undefined) {
+    out['user.id'] = f.uid;
+    const name = nameFor(f.uid, users?.user(f.uid), e.UID);
+    if (name) out['user.name'] = name;
+  }
+  if (f.euid !== undefined) {
+    out['user.effective.id'] = f.euid;
+    const name = nameFor(f.euid, users?.user(f.euid), e.EUID);
+    if (name) out['user.effective.name'] = name;
+  }
+  if (f.gid !== undefined) {
+    out['group.id'] = f.gid;
+    const name = nameFor(f.gid, users?.group(f.gid), e.GID);
+    if (name) out['group.name'] = name;
+  }
+  if (f.auid !== undefined && f.auid !== UNSET && f.auid !== '-1') {
+    out['user.audit.id'] = f.auid;
+    const name = nameFor(f.auid, users?.user(f.auid), e.AUID);
+    if (name) out['user.audit.name'] = name;
+  }
+  const session = toInt(f.ses);
+  if (session !== undefined && f.ses !== UNSET && session >= 0) out['process.session_id'] = session;
+  const tty = f.tty;
+  if (tty !== undefined && tty !== '(none)' && tty !== '') {
+    out['process.tty.name'] = tty;
+    out['process.interactive'] = true;
+  }
+  return out;
+}
+
 export interface ProcessEventOptions {
   /** SHA-256 of an executable; omitted from events when absent or undefined. */
   hashFile?: (path: string) => Promise<string | undefined>;
@@ -191,8 +241,6 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
 
   /** Fields shared by start and exit: who ran it, where, and the parent. */
   const common = (event: ProcessCollectedEvent, syscall: AuditRecord, ppid: number | undefined) => {
-    const f = syscall.fields;
-    const e = syscall.enriched;
     if (ppid !== undefined) event['process.parent.pid'] = ppid;
     const parentEntity = entityOf(ppid);
     if (parentEntity) event['process.parent.entity_id'] = parentEntity;
@@ -201,31 +249,7 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
       event['process.parent.executable'] = clip(parent, MAX_PATH);
       event['process.parent.name'] = clip(posix.basename(parent), MAX_NAME);
     }
-    if (f.uid !== undefined) {
-      event['user.id'] = f.uid;
-      const name = nameFor(f.uid, options.users?.user(f.uid), e.UID);
-      if (name) event['user.name'] = name;
-    }
-    if (f.euid !== undefined) {
-      event['user.effective.id'] = f.euid;
-      const name = nameFor(f.euid, options.users?.user(f.euid), e.EUID);
-      if (name) event['user.effective.name'] = name;
-    }
-    if (f.gid !== undefined) {
-      event['group.id'] = f.gid;
-      const name = nameFor(f.gid, options.users?.group(f.gid), e.GID);
-      if (name) event['group.name'] = name;
-    }
-    if (f.auid !== undefined && f.auid !== UNSET && f.auid !== '-1') {
-      event['user.audit.id'] = f.auid;
-      const name = nameFor(f.auid, options.users?.user(f.auid), e.AUID);
-      if (name) event['user.audit.name'] = name;
-    }
-    const session = toInt(f.ses);
-    if (session !== undefined && f.ses !== UNSET && session >= 0) event['process.session_id'] = session;
-    const tty = f.tty;
-    if (tty !== undefined && tty !== '(none)' && tty !== '') event['process.tty.name'] = tty;
-    event['process.interactive'] = tty !== undefined && tty !== '(none)' && tty !== '';
+    Object.assign(event, actorFields(syscall, options.users));
   };
 
   const buildStart = (records: readonly AuditRecord[], syscall: AuditRecord): Promise<ProcessCollectedEvent> | undefined => {

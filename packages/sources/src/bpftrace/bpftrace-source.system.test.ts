@@ -302,3 +302,19 @@ test('stats report what was read; nothing was lost or unparseable', () => {
   assert.ok((stats.records ?? 0) > 0 && (stats.events ?? 0) >= events.length);
   assert.deepEqual(warnings, []);
 });
+
+test('bpftrace killed while running is restarted and collection resumes', async () => {
+  const [first] = ourBpftrace();
+  assert.ok(first, 'bpftrace runs as a child of this process');
+  process.kill(first, 'SIGKILL');
+  await waitFor('the restart', () => (source.stats().restarts === 1 && source.stats().running === 1 && ourBpftrace().length === 1 && ourBpftrace()[0] !== first ? true : undefined), 30_000);
+  assert.equal(source.stats().exits, 1);
+  assert.ok(warnings.some((w) => /bpftrace exited .*restarting in 1000 ms/.test(w)), warnings.join(' | '));
+  // The restarted bpftrace attaches before `running` is 1 again; a connect made now is reported.
+  const server = await child(SERVER, ['127.0.0.1']);
+  const { port } = (await waitFor('server port', () => server.lines[0])) as { port: number };
+  const client = await child(CLIENT, ['127.0.0.1', String(port), '1']);
+  const connect = await waitFor('connect after the restart', () => byPid(client.pid, (e) => e['event.action'] === 'connect')[0]);
+  assertProcess(connect, client);
+  await Promise.all([server.finish(), client.finish()]);
+});

@@ -71,6 +71,8 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
   let ticker: NodeJS.Timeout | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
   let mountedTracefs = false;
+  /** Whether a bpftrace child has its probes attached now. */
+  let attachedNow = false;
   let script = '';
   let binary = '';
   let starting: Promise<void> | undefined;
@@ -144,6 +146,7 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
           warn('the kernel dropped events: the perf buffer was full', { lost: message.events, total: counts.lost });
         } else if (message.type === 'attached' && !attached) {
           attached = true;
+          attachedNow = true;
           clearTimeout(timer);
           resolve();
         }
@@ -177,23 +180,33 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
       });
       proc.once('exit', (code, signal) => {
         clearTimeout(timer);
-        if (child === proc) child = undefined;
+        if (child === proc) {
+          child = undefined;
+          attachedNow = false;
+        }
         if (!attached) {
           reject(new VigilError('unavailable', `bpftrace exited (${signal ?? `status ${code}`}) before attaching its probes: ${stderrTail.trim() || 'no message'}`));
           return;
         }
         if (state !== 'running') return;
         counts.exits++;
-        const delay = Math.min(30_000, 1000 * 2 ** Math.min(5, counts.exits - 1));
-        warn(`bpftrace exited (${signal ?? `status ${code}`}); restarting in ${delay} ms`, { stderr: stderrTail.trim().slice(-500) });
-        restartTimer = setTimeout(() => {
-          restartTimer = undefined;
-          if (state !== 'running') return;
-          counts.restarts++;
-          launch(options.startTimeoutMs ?? 60_000).catch((error: unknown) => warn(`restart failed: ${VigilError.wrap(error).message}`));
-        }, delay);
+        scheduleRestart(`bpftrace exited (${signal ?? `status ${code}`})`, stderrTail);
       });
     });
+
+  /** Starts bpftrace again after a growing delay (1 s doubling up to 30 s); a failed restart schedules the next. */
+  const scheduleRestart = (why: string, stderr: string) => {
+    const delay = Math.min(30_000, 1000 * 2 ** Math.min(5, counts.exits + counts.restarts - 1));
+    warn(`${why}; restarting in ${delay} ms`, { stderr: stderr.trim().slice(-500) });
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (state !== 'running') return;
+      counts.restarts++;
+      launch(options.startTimeoutMs ?? 60_000).catch((error: unknown) => {
+        if (state === 'running') scheduleRestart(`restart failed: ${VigilError.wrap(error).message}`, '');
+      });
+    }, delay);
+  };
 
   /** Stops the child (SIGINT lets bpftrace detach cleanly; SIGKILL after 5 s). */
   const killChild = async () => {
@@ -296,7 +309,7 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
       const c = converter?.stats() ?? {};
       const p = processes?.stats();
       return {
-        running: state === 'running' && child ? 1 : 0,
+        running: state === 'running' && attachedNow ? 1 : 0,
         lines: counts.lines,
         records: counts.records,
         events: counts.events,

@@ -175,6 +175,8 @@ export function createWindowsEventLogSource(options: WindowsEventLogSourceOption
     counts.skippedXml += first.skipped + last.skipped;
     let maxRecordId: number | undefined;
     for (const xml of texts) {
+      // Once stopping, the rest is left for the next start: the bookmark covers only events handed on.
+      if (state !== 'running' || !sink) break;
       let event;
       try {
         const record = recordFromEventElement(parseEventXml(xml));
@@ -190,7 +192,6 @@ export function createWindowsEventLogSource(options: WindowsEventLogSourceOption
         }
         continue;
       }
-      if (state !== 'running' || !sink) continue;
       try {
         sink.emit(event);
         counts.events++;
