@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { VIGIL_VERSION, createLogger } from '@vigil/common';
 import { checkEvent, type CollectedEvent } from '@vigil/schema';
 import { limits, paths, type EventBatchAck, type HeartbeatBody } from '@vigil/protocol';
-import type { EventSource } from '@vigil/sources';
+import type { EventFilter, EventSource, InventoryCollector } from '@vigil/sources';
+import { inventoryPaths, type InventoryReply } from '@vigil/protocol/inventory';
 import { loadIdentity } from './identity.js';
 import { Spool } from './spool.js';
 import { AgentChannel, errorText } from './transport.js';
@@ -35,6 +36,10 @@ export interface AgentOptions {
   defense?: boolean;
   /** YARA scanning with the rule set the server pushes (default on; docs/yara.md). */
   yara?: boolean;
+  /** Operator filters applied before spooling; their per-category counters go into the heartbeat (docs/telemetry-linux.md). */
+  filter?: EventFilter;
+  /** Inventory collection, reported on its own route (docs/telemetry-linux.md#inventory). */
+  inventory?: InventoryCollector;
 }
 
 export interface AgentCountersSnapshot {
@@ -108,6 +113,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const sink = {
     emit(collected: CollectedEvent): void {
       const event = collected as unknown as Record<string, unknown>;
+      if (options.filter && !options.filter.accept(event)) return;
       event['event.id'] = randomUUID();
       event['host.id'] = identity.agentId;
       if (event['host.name'] === undefined) event['host.name'] = host;
@@ -187,8 +193,11 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       os,
       uptime_s: Math.round(uptime()),
       agent_uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      counters: { ...snapshot() },
-      sources: Object.fromEntries(options.sources.map((s) => [s.name, failedSources.has(s.name) ? { ...s.stats(), start_failed: 1 } : s.stats()])),
+      counters: { ...snapshot(), ...options.filter?.counters() },
+      sources: Object.fromEntries([
+        ...options.sources.map((s) => [s.name, failedSources.has(s.name) ? { ...s.stats(), start_failed: 1 } : s.stats()]),
+        ...(options.inventory ? [[options.inventory.name, options.inventory.stats()]] : []),
+      ]),
     };
     const result = await channel.post(paths.heartbeat, JSON.stringify(body), 10_000);
     if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
@@ -243,6 +252,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     channel.close();
     throw error;
   }
+  await options.inventory?.start({
+    async publish(report) {
+      const result = await channel.post(inventoryPaths.report, JSON.stringify({ host_id: identity.agentId, ...report }), 60_000);
+      if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
+      return result.body as InventoryReply;
+    },
+  });
   log.info('agent running', { agent_id: identity.agentId, endpoint: options.endpoint ?? identity.agentEndpoint, sources: options.sources.map((s) => s.name) });
 
   return {
@@ -264,6 +280,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       for (const source of [...options.sources].reverse()) {
         await source.stop().catch((error: unknown) => log.error('source did not stop cleanly', { source: source.name, error: (error as Error).message }));
       }
+      await options.inventory?.stop();
       clearInterval(syncTimer);
       clearTimeout(heartbeatTimer);
       await runner.stop();

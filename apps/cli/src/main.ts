@@ -10,7 +10,8 @@ import { defaultServerConfig, startServer, ControlPlane } from '@vigil/server';
 import { startAgent, enroll, isEnrolled } from '@vigil/agent';
 import { formatFingerprint } from '@vigil/pki';
 import { readFileSync } from 'node:fs';
-import { agentSources } from './wiring.js';
+import { agentInventory, agentSources } from './wiring.js';
+import { createAgentFilter, loadAgentConfig } from '@vigil/sources';
 import { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, uploadPack } from './rules-command.js';
 import { apiRequest, apiTarget } from './api-client.js';
 import { formatHuntTable } from './hunt-command.js';
@@ -98,17 +99,23 @@ const commands: Record<string, Command> = {
   agent: {
     summary: 'run the endpoint agent (collects events, spools them, sends them over mTLS)',
     usage: 'vigil agent [options]',
-    options: { 'state-dir': { type: 'string' }, endpoint: { type: 'string' }, 'spool-max': { type: 'string' }, 'flush-ms': { type: 'string' } },
+    options: { 'state-dir': { type: 'string' }, endpoint: { type: 'string' }, 'spool-max': { type: 'string' }, 'flush-ms': { type: 'string' }, config: { type: 'string' } },
     help: {
       '--state-dir DIR': `identity, certificate and spool (default ${DEFAULT_AGENT_DIR})`,
+      '--config FILE': 'operator configuration: event filters, inventory and change records (YAML or JSON; env VIGIL_AGENT_CONFIG; docs/telemetry-linux.md)',
       '--endpoint HOST:PORT': 'override the server agent endpoint received at enrollment',
       '--spool-max SIZE': 'upper bound of the on-disk spool, e.g. 512MiB (default)',
       '--flush-ms N': 'longest an event waits before a partial batch is sent (default 200)',
     },
     async run(values) {
+      const stateDir = str(values['state-dir']) ?? DEFAULT_AGENT_DIR;
+      const config = loadAgentConfig(str(values.config) ?? process.env.VIGIL_AGENT_CONFIG);
+      const inventory = agentInventory(process.platform, config);
       const agent = await startAgent({
-        stateDir: str(values['state-dir']) ?? DEFAULT_AGENT_DIR,
-        sources: agentSources(),
+        stateDir,
+        sources: agentSources(process.platform, { stateDir, config, ...(inventory ? { inventory } : {}) }),
+        filter: createAgentFilter(config),
+        ...(inventory ? { inventory } : {}),
         ...(str(values.endpoint) ? { endpoint: str(values.endpoint)! } : {}),
         ...(str(values['spool-max']) ? { spoolMaxBytes: parseSize(str(values['spool-max'])!) } : {}),
         ...(values['flush-ms'] !== undefined ? { flushMs: num(values['flush-ms'], 'flush-ms')! } : {}),

@@ -42,6 +42,8 @@ const audit = page(() => import('./pages/audit.js'));
 const response = page(() => import('./pages/response.js'));
 const policies = page(() => import('./pages/policies.js'));
 const blocklist = page(() => import('./pages/blocklist.js'));
+const intel = page(() => import('./pages/intel.js'));
+const yara = page(() => import('./pages/yara.js'));
 
 export const sections: readonly Section[] = [
   { id: 'overview', label: 'Overview', path: '/', shortcut: 'o', permission: 'authenticated', routes: [{ pattern: '/', page: overview }] },
@@ -78,6 +80,19 @@ export const sections: readonly Section[] = [
     routes: [
       { pattern: '/sweeps', page: sweeps },
       { pattern: '/sweeps/:id', page: sweeps },
+    ],
+  },
+  { id: 'intel', label: 'Threat intel', path: '/intel', shortcut: 'n', permission: ['alerts:read', 'rules:read'], requires: 'GET /api/v1/intel/summary', routes: [{ pattern: '/intel', page: intel }] },
+  {
+    id: 'yara',
+    label: 'YARA',
+    path: '/yara',
+    shortcut: 'y',
+    permission: ['rules:read', 'alerts:read'],
+    requires: 'GET /api/v1/yara/rulesets',
+    routes: [
+      { pattern: '/yara', page: yara },
+      { pattern: '/yara/sweeps/:id', page: yara },
     ],
   },
   {

@@ -44,6 +44,8 @@ import { registerBlocklistAgentRoutes, registerBlocklistRoutes } from './http/bl
 import { EvidenceStore, evidenceSettingsFromEnv } from './response/evidence.js';
 import { registerEvidenceApiRoutes, registerEvidenceUploadRoute } from './http/evidence-routes.js';
 import { IntegrationsDb } from './integrations/integrations-db.js';
+import { InventoryDb } from './inventory/inventory-db.js';
+import { registerInventoryAgentRoutes, registerInventoryRoutes } from './http/inventory-routes.js';
 import { createIntegrationService, type IntegrationService } from './integrations/integration-service.js';
 
 export interface RunningServer {
@@ -78,6 +80,8 @@ export interface RunningServer {
   blocklist: BlocklistStore;
   /** Files collected from endpoints (file.collect): <dataDir>/evidence/<sha256>, indexed in evidence.sqlite. */
   evidence: EvidenceStore;
+  /** Inventory of every host with its history (inventory.sqlite; docs/telemetry-linux.md#inventory). */
+  inventory: InventoryDb;
   close(): Promise<void>;
 }
 
@@ -114,6 +118,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   detection.onAlerts((created) => responsePolicies.onAlerts(created));
   const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));
   const evidence = new EvidenceStore(config.dataDir, evidenceSettingsFromEnv());
+  const inventory = new InventoryDb(join(config.dataDir, 'inventory.sqlite'));
   const metrics = createMetricsRegistry();
   const ingestRate = createRateWindow(() => counters.accepted);
   const httpMetrics = createHttpMetrics();
@@ -154,6 +159,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => responseDb.close(),
       () => blocklist.close(),
       () => evidence.close(),
+      () => inventory.close(),
       () => store.close(),
       () => controlPlane.close(),
     ];
@@ -179,6 +185,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerIntelAgentRoutes(agents, { intel: intelService });
     registerAgentTaskRoutes(agents, { service: response });
     registerBlocklistAgentRoutes(agents, { blocklist });
+    registerInventoryAgentRoutes(agents, { inventory });
     registerEvidenceUploadRoute(agents, { evidence, taskOf: (id) => response.getTask(id), audit: (entry) => response.audit(entry) });
     await agents.listen({ host: config.listenHost, port: config.agentPort });
     const agentPort = (agents.server.address() as { port: number }).port;
@@ -213,6 +220,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerConsoleRoutes(api, { controlPlane });
     registerResponseRoutes(api, { controlPlane, db: responseDb, service: response, policies: responsePolicies });
     registerBlocklistRoutes(api, { controlPlane, blocklist });
+    registerInventoryRoutes(api, { controlPlane, inventory, store });
     registerEvidenceApiRoutes(api, { evidence, controlPlane, audit: (entry) => response.audit(entry) });
     registerPermissionRoute(api, routeTable);
     registerExporterFailures(metrics, () => integrationsDb.listDestinations().map((d) => ({ exporter: d.name, failures: integrationsDb.state(d.id)?.failedAttempts ?? 0 })));
@@ -271,6 +279,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       responseDb,
       blocklist,
       evidence,
+      inventory,
       close: () =>
         (closing ??= (async () => {
           await shutdown();

@@ -1,13 +1,28 @@
 // Decodes and validates an agent's event batch: bytes in, schema-checked events out, or one clear error.
 // Must never throw anything but VigilError, whatever the bytes; validation problems carry their JSON path.
 
+import { isUtf8 } from 'node:buffer';
 import { VigilError } from '@vigil/common';
-import { checkEvent, type VigilEvent } from '@vigil/schema';
+import { categoryByName, checkEvent, type VigilEvent } from '@vigil/schema';
 import { limits } from './messages.js';
+
+/**
+ * Where each decoded event's JSON text lies in the received body, for stores that journal the bytes as received
+ * instead of serialising the event again. `starts[i]` is -1 when event i has no usable slice; otherwise
+ * `source[starts[i]..ends[i])` is one JSON object on one line (no raw newline), valid UTF-8, without `\u` escapes,
+ * nested objects or repeated keys, and it parses to exactly the validated `events[i]` (validation changed nothing in it).
+ */
+export interface EventSlices {
+  source: Buffer;
+  starts: Int32Array;
+  ends: Int32Array;
+}
 
 export interface DecodedBatch {
   hostId: string;
   events: VigilEvent[];
+  /** Present for Buffer bodies that are valid UTF-8 without `\u` escapes. */
+  slices?: EventSlices;
 }
 
 export interface DecodeOptions {
@@ -51,11 +66,15 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
   if (events.length === 0) throw new VigilError('invalid_input', 'batch has no events', { location: { path: '$.events' } });
   if (events.length > maxEvents) throw new VigilError('payload_too_large', `batch has ${events.length} events; the limit is ${maxEvents}`, { location: { path: '$.events' } });
 
+  const slices = typeof body === 'string' ? undefined : locateEvents(body, events.length);
   const problems: VigilError['details'] = [];
   let previousSequence = -1;
   const ids = new Set<string>();
   for (let i = 0; i < events.length && problems.length < 20; i++) {
     const path = `events[${i}]`;
+    // Validation normalises some values in place (hex case, date offsets, nulls dropped): such an event's bytes are
+    // not what is stored, so it loses its slice.
+    if (slices && slices.starts[i]! >= 0 && !keepsRawForm(events[i])) slices.starts[i] = -1;
     const check = checkEvent(events[i], path, 20 - problems.length);
     if (!check.category) {
       problems.push(...check.problems);
@@ -73,6 +92,7 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
     const id = event['event.id'] as string;
     if (ids.has(id)) problems.push({ message: `event.id ${id} appears twice in the batch`, location: { path: `${path}["event.id"]` } });
     ids.add(id);
+    if (slices && slices.starts[i]! >= 0 && slices.keyCounts[i] !== Object.keys(event).length) slices.starts[i] = -1;
   }
   if (problems.length) {
     const first = problems[0]!;
@@ -81,5 +101,106 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
       details: problems,
     });
   }
-  return { hostId: hostId as string, events: events as VigilEvent[] };
+  return { hostId: hostId as string, events: events as VigilEvent[], ...(slices ? { slices: { source: slices.source, starts: slices.starts, ends: slices.ends } } : {}) };
+}
+
+/** Per category, the fields whose values validation may rewrite unless they are already normal (hex, dates). */
+const normalisedFields = new Map<string, { hex: string[]; dates: string[] }>();
+function fieldsToCheck(categoryName: unknown): { hex: string[]; dates: string[] } | undefined {
+  if (typeof categoryName !== 'string') return undefined;
+  let fields = normalisedFields.get(categoryName);
+  if (!fields) {
+    const category = categoryByName.get(categoryName);
+    if (!category) return undefined;
+    fields = { hex: category.fields.filter((f) => f.hexLength !== undefined).map((f) => f.name), dates: category.fields.filter((f) => f.type === 'date').map((f) => f.name) };
+    normalisedFields.set(categoryName, fields);
+  }
+  return fields;
+}
+
+/** True when checkEvent will not rewrite any value of this (not yet validated) event. */
+function keepsRawForm(candidate: unknown): boolean {
+  if (typeof candidate !== 'object' || candidate === null) return false;
+  const event = candidate as Record<string, unknown>;
+  const fields = fieldsToCheck(event['event.category']);
+  if (!fields) return false;
+  for (const name of fields.hex) {
+    const value = event[name];
+    if (typeof value === 'string' && value !== value.toLowerCase()) return false;
+  }
+  for (const name of fields.dates) {
+    const value = event[name];
+    if (typeof value === 'string' && !value.endsWith('Z')) return false;
+  }
+  return true;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Finds the byte range of each element of the top-level `events` array in a body that JSON.parse accepted. Returns
+ * undefined when the body is not valid UTF-8, holds a `\u` escape anywhere, or the elements found are not `count`
+ * objects. An element with a raw newline or a nested object gets start -1; `keyCounts` holds each element's
+ * top-level key count (compared with the parsed object's to rule out repeated keys).
+ */
+export function locateEvents(body: Buffer, count: number): (EventSlices & { keyCounts: Int32Array }) | undefined {
+  if (!isUtf8(body) || body.includes('\\u')) return undefined;
+  const starts = new Int32Array(count).fill(-1);
+  const ends = new Int32Array(count);
+  const keyCounts = new Int32Array(count);
+  const length = body.length;
+  let depth = 0;
+  let topKeyIsEvents = false;
+  let inEvents = false;
+  let index = -1;
+  let usable = true;
+  let keys = 0;
+  for (let i = 0; i < length; i++) {
+    const c = body[i]!;
+    if (c === QUOTE) {
+      let j = i + 1;
+      for (;;) {
+        j = body.indexOf(QUOTE, j);
+        if (j < 0) return undefined;
+        let backslashes = 0;
+        while (body[j - 1 - backslashes] === BACKSLASH) backslashes++;
+        if ((backslashes & 1) === 0) break;
+        j++;
+      }
+      if (depth === 1) topKeyIsEvents = j - i === 7 && body.toString('latin1', i + 1, j) === 'events';
+      i = j;
+      continue;
+    }
+    switch (c) {
+      case 0x7b: // {
+      case 0x5b: // [
+        depth++;
+        if (depth === 2 && c === 0x5b && topKeyIsEvents) inEvents = true;
+        else if (inEvents && depth === 3) {
+          if (c !== 0x7b || ++index >= count) return undefined;
+          starts[index] = i;
+          usable = true;
+          keys = 0;
+        } else if (inEvents && depth > 3 && c === 0x7b) usable = false;
+        break;
+      case 0x7d: // }
+      case 0x5d: // ]
+        if (inEvents && depth === 3) {
+          if (usable) ends[index] = i + 1;
+          else starts[index] = -1;
+          keyCounts[index] = keys;
+        } else if (inEvents && depth === 2) inEvents = topKeyIsEvents = false;
+        depth--;
+        break;
+      case 0x3a: // :
+        if (inEvents && depth === 3) keys++;
+        break;
+      case 0x0a:
+      case 0x0d:
+        if (inEvents && depth >= 3) usable = false;
+        break;
+    }
+  }
+  return index === count - 1 ? { source: body, starts, ends, keyCounts } : undefined;
 }

@@ -56,6 +56,17 @@ export interface CountRow {
 }
 
 /**
+ * The JSON text of each appended event as the server received it (from the batch decoder): when `starts[i] >= 0`,
+ * bytes `source[starts[i]..ends[i])` are one JSON object on one line, valid UTF-8, without repeated keys or nested
+ * objects, that parses to exactly `events[i]` as validated. A store may journal these bytes instead of serialising.
+ */
+export interface RawEventSlices {
+  source: Uint8Array;
+  starts: ArrayLike<number>;
+  ends: ArrayLike<number>;
+}
+
+/**
  * Lifecycle: `open` once before anything else, `close` once at the end (waits for pending appends).
  * `append` may be called concurrently; calls for one host must be issued in sequence order. Its promise resolves
  * only after the events are durable (a crash after resolution never loses them). It sets `event.ingested` on every
@@ -65,7 +76,7 @@ export interface CountRow {
 export interface EventStore {
   readonly name: string;
   open(): Promise<void>;
-  append(hostId: string, events: readonly VigilEvent[]): Promise<AppendResult>;
+  append(hostId: string, events: readonly VigilEvent[], raw?: RawEventSlices): Promise<AppendResult>;
   /** Highest durably stored event.sequence for the host, or -1. */
   watermark(hostId: string): Promise<number>;
   queryEvents(query: EventQuery): Promise<Record<string, unknown>[]>;

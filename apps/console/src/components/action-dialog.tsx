@@ -29,10 +29,6 @@ export function ActionDialog({ hostIds, action: fixed, initialArgs, onClose, onD
   const fields = formFields(action?.args);
   const built = argsFromForm(action?.args, values);
 
-  useEffect(() => {
-    if (!fixed && !name && runnable[0]) setName(runnable[0].name);
-  }, [fixed, name, runnable]);
-
   // Follow the created tasks until every one has finished (polled once a second by batch).
   const doneRef = useRef(onDone);
   doneRef.current = onDone;

@@ -2,7 +2,7 @@
 // Everything is keyboard reachable with a visible focus; status changes are announced (role=status / role=alert).
 
 import { useEffect, useId, useRef, useState, type ReactNode, type KeyboardEvent } from 'react';
-import { errorMessage } from '../api/client.js';
+import { ApiError, errorMessage } from '../api/client.js';
 import { takeFocusRequest } from '../router.js';
 
 export function Page({ title, actions, children, subtitle }: { title: string; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode }) {
@@ -51,10 +51,21 @@ export function Loading({ what = 'data' }: { what?: string }) {
 
 export function ErrorBox({ error, title }: { error: unknown; title?: string }) {
   if (!error) return null;
+  const details = error instanceof ApiError ? (error.body.details ?? []) : [];
   return (
     <div className="error-box" role="alert">
       {title ? <strong>{title}: </strong> : null}
       {errorMessage(error)}
+      {details.length > 1 || (details[0] && details[0].message !== errorMessage(error)) ? (
+        <ul className="problems">
+          {details.slice(0, 20).map((d, i) => (
+            <li key={i}>
+              {d.location ? <code className="mono">{Object.values(d.location).join(':')}</code> : null} {d.message}
+            </li>
+          ))}
+          {details.length > 20 ? <li>… {details.length - 20} more</li> : null}
+        </ul>
+      ) : null}
     </div>
   );
 }

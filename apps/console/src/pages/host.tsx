@@ -9,12 +9,13 @@ import type { Alert, EventPage, Host, HuntEvent, HuntResult } from '../api/types
 import { Card, ConfirmDialog, Empty, ErrorBox, LevelBadge, Loading, Mono, Page, StateBadge, StatusBadge, TabPanel, Tabs, Clip } from '../components/ui.js';
 import { EventDetails } from '../components/event-details.js';
 import { ResponsePanel } from '../components/response-panel.js';
+import { HostChanges, HostInventory } from '../components/host-inventory.js';
 import { VirtualTable, type Column } from '../components/virtual-table.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
 import { formatTime, relativeTime } from '../lib/time.js';
 import { eventSummary } from '../lib/event-summary.js';
 import { hostHealth } from '../lib/health.js';
-import { useCan } from '../session.js';
+import { useCan, useSession } from '../session.js';
 import type { PageProps } from '../nav.js';
 
 const categories = ['process', 'network', 'file', 'dns', 'authentication', 'injection', 'log', 'script', 'registry', 'autostart', 'iam', 'service', 'driver', 'library', 'pipe'];
@@ -25,6 +26,7 @@ export default function HostPage({ params }: PageProps) {
   const tab = location.search.get('tab') ?? 'timeline';
   const host = useResource<Host>(`/api/v1/hosts/${encodeURIComponent(id)}`, { refreshMs: 10_000 });
   const canManage = useCan('hosts:manage');
+  const { hasRoute } = useSession();
   const [revoking, setRevoking] = useState(false);
   const h = host.data;
   const health = h ? hostHealth(h.counters, h.sources) : null;
@@ -80,15 +82,19 @@ export default function HostPage({ params }: PageProps) {
         onChange={(next) => setSearchParam('tab', next === 'timeline' ? null : next)}
         tabs={[
           { id: 'timeline', label: 'Timeline' },
+          { id: 'changes', label: 'Changes', hidden: !hasRoute('GET', '/api/v1/hosts/:id/changes') },
           { id: 'processes', label: 'Processes' },
           { id: 'connections', label: 'Connections' },
+          { id: 'inventory', label: 'Inventory', hidden: !hasRoute('GET', '/api/v1/hosts/:id/inventory') },
           { id: 'alerts', label: 'Alerts' },
         ]}
       />
       <TabPanel id={tab}>
         {tab === 'timeline' ? <Timeline hostId={id} /> : null}
+        {tab === 'changes' ? <HostChanges hostId={id} /> : null}
         {tab === 'processes' ? <HostHunt hostId={id} kind="processes" /> : null}
         {tab === 'connections' ? <HostHunt hostId={id} kind="connections" /> : null}
+        {tab === 'inventory' ? <HostInventory hostId={id} /> : null}
         {tab === 'alerts' ? <HostAlerts hostId={id} /> : null}
       </TabPanel>
       {revoking && h ? (

@@ -229,31 +229,55 @@ export class DetectionDb {
 
   // ---- alerts ----
 
-  /** Stores detections in one transaction, folding repeats into open alerts of the same group within the window. */
+  /**
+   * Stores detections in one transaction, folding repeats into open alerts of the same group within the window.
+   * Repeats inside the call are folded in memory first: one lookup and one write per group, not per detection (the
+   * same rows as storing them one by one: one alert per group, `count` raised by each repeat, `updated` counting them).
+   */
   storeDetections(detections: readonly Detection[], nowMs = Date.now()): StoredAlerts {
     const created: AlertRecord[] = [];
     let updated = 0;
     if (!detections.length) return { created, updated };
     const now = new Date(nowMs).toISOString();
     const find = this.#statement(`SELECT id, event_ids, first_seen, last_seen FROM alerts WHERE group_key = ? AND last_stored_ms >= ? AND status IN ${OPEN_STATUSES} ORDER BY last_stored_ms DESC LIMIT 1`);
-    const update = this.#statement('UPDATE alerts SET count = count + 1, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?');
+    const update = this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?');
     const insert = this.#statement(
       `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
     );
+    // Groups in order of first appearance; each keeps its detections in order.
+    const groups = new Map<string, Detection[]>();
+    for (const detection of detections) {
+      const key = groupKeyOf(detection);
+      const group = groups.get(key);
+      if (group) group.push(detection);
+      else groups.set(key, [detection]);
+    }
+    /** Adds the repeats' event ids (up to the limit) and widens first/last. */
+    const fold = (ids: string[], span: { first: string; last: string }, repeats: readonly Detection[]): void => {
+      for (const detection of repeats) {
+        for (const id of detection.eventIds) {
+          if (ids.length < MAX_EVENT_IDS && !ids.includes(id)) ids.push(id);
+        }
+        if (detection.time < span.first) span.first = detection.time;
+        if (detection.time > span.last) span.last = detection.time;
+      }
+    };
     this.#file.db.transaction(() => {
-      for (const detection of detections) {
-        const key = groupKeyOf(detection);
+      for (const [key, group] of groups) {
         const existing = find.get(key, nowMs - GROUPING_WINDOW_MS) as { id: string; event_ids: string; first_seen: string; last_seen: string } | undefined;
         if (existing) {
+          const span = { first: existing.first_seen, last: existing.last_seen };
           const ids = JSON.parse(existing.event_ids) as string[];
-          for (const id of detection.eventIds) if (ids.length < MAX_EVENT_IDS && !ids.includes(id)) ids.push(id);
-          const first = detection.time < existing.first_seen ? detection.time : existing.first_seen;
-          const last = detection.time > existing.last_seen ? detection.time : existing.last_seen;
-          update.run(first, last, JSON.stringify(ids), now, nowMs, existing.id);
-          updated++;
+          fold(ids, span, group);
+          update.run(group.length, span.first, span.last, JSON.stringify(ids), now, nowMs, existing.id);
+          updated += group.length;
           continue;
         }
+        const detection = group[0]!;
+        const ids = detection.eventIds.slice(0, MAX_EVENT_IDS);
+        const span = { first: detection.time, last: detection.time };
+        fold(ids, span, group.slice(1));
         const record: AlertRecord = {
           id: randomUUID(),
           ruleId: detection.rule.id,
@@ -263,10 +287,10 @@ export class DetectionDb {
           tags: [...detection.rule.tags],
           hostId: detection.hostId,
           processKey: detection.processKey ?? null,
-          firstSeen: detection.time,
-          lastSeen: detection.time,
-          count: 1,
-          eventIds: detection.eventIds.slice(0, MAX_EVENT_IDS),
+          firstSeen: span.first,
+          lastSeen: span.last,
+          count: group.length,
+          eventIds: ids,
           fields: detection.fields.map((hit) => ({ field: hit.field, value: hit.value })),
           group: detection.group ?? null,
           status: 'new',
@@ -276,10 +300,11 @@ export class DetectionDb {
         };
         insert.run(
           record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
-          record.firstSeen, record.lastSeen, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
+          record.firstSeen, record.lastSeen, record.count, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
           now, now, nowMs,
         );
         created.push(record);
+        updated += group.length - 1;
       }
     })();
     return { created, updated };

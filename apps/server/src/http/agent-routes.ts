@@ -83,7 +83,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
       log.warn('batch rejected', { agent: agentId, error: (error as Error).message });
       throw error;
     }
-    const result = await store.append(agentId, decoded.events);
+    const result = await store.append(agentId, decoded.events, decoded.slices);
     // Only the accepted events are evaluated: they are the batch's tail (duplicates are the sequence numbers at or
     // below the host's watermark, and a batch's sequence numbers increase). Detection runs right after the reply is
     // sent (the acknowledgement never waits for rules), in arrival order.

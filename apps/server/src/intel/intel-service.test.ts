@@ -193,8 +193,9 @@ test('YARA: a rule set is compiled before it is stored, refused with locations, 
     const report = { files: 10, bytes: 100, skipped: 0, matches: 1, regions: 0, rulesetDigest: v2.digest, error: null };
     assert.equal(yaraDb.recordProgress(sweep.id, 'h1', { ...report, state: 'running' }, []), true);
     assert.equal(yaraDb.getSweep(sweep.id)!.state, 'running');
-    assert.deepEqual(yaraDb.pendingSweeps('h1'), []);
+    assert.deepEqual(yaraDb.pendingSweeps('h1').map((s) => s.id), [sweep.id], 'still listed while running (an agent that restarted runs it again)');
     yaraDb.recordProgress(sweep.id, 'h1', { ...report, state: 'done' }, [{ hostId: 'h1', time: new Date().toISOString(), target: 'file', path: '/tmp/x', pid: null, rule: 'm', namespace: 'default', sha256: 'a'.repeat(64) }]);
+    assert.deepEqual(yaraDb.pendingSweeps('h1'), []);
     assert.equal(yaraDb.cancelSweep(sweep.id), 1);
     assert.equal(yaraDb.recordProgress(sweep.id, 'h2', { ...report, state: 'running' }, []), true);
     const final = yaraDb.getSweep(sweep.id)!;

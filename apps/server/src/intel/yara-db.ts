@@ -270,9 +270,12 @@ export class YaraDb {
     return (this.#statement('SELECT id FROM sweeps ORDER BY created_at DESC LIMIT ?').all(Math.min(Math.max(limit, 1), 1000)) as { id: string }[]).map((r) => this.getSweep(r.id)!);
   }
 
-  /** Sweeps a host has not started yet (heartbeat reply), oldest first, with their spec. */
+  /**
+   * Sweeps a host has not finished (heartbeat reply), oldest first, with their spec. Running ones are listed too: an
+   * agent that restarted mid-sweep starts it again (a running agent ignores sweeps it already runs).
+   */
   pendingSweeps(hostId: string): { id: string; spec: SweepSpec; rulesetDigest: string }[] {
-    return (this.#statement("SELECT s.id, s.spec, s.ruleset_digest FROM sweep_hosts h JOIN sweeps s ON s.id = h.sweep_id WHERE h.host_id = ? AND h.state = 'queued' ORDER BY s.created_at LIMIT 10").all(hostId) as { id: string; spec: string; ruleset_digest: string }[]).map((r) => ({ id: r.id, spec: JSON.parse(r.spec) as SweepSpec, rulesetDigest: r.ruleset_digest }));
+    return (this.#statement("SELECT s.id, s.spec, s.ruleset_digest FROM sweep_hosts h JOIN sweeps s ON s.id = h.sweep_id WHERE h.host_id = ? AND h.state IN ('queued', 'running') ORDER BY s.created_at LIMIT 10").all(hostId) as { id: string; spec: string; ruleset_digest: string }[]).map((r) => ({ id: r.id, spec: JSON.parse(r.spec) as SweepSpec, rulesetDigest: r.ruleset_digest }));
   }
 
   /** Records an agent's report; a host whose sweep was cancelled stays cancelled. Returns false for an unknown (sweep, host). */

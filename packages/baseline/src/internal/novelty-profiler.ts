@@ -68,7 +68,7 @@ export function scoreObservations(profiler: string, tables: Readonly<Record<stri
 export function createNoveltyProfiler(spec: NoveltySpec): NoveltyProfiler {
   const tables: Record<string, NoveltyTable> = Object.fromEntries(spec.tables.map((name) => [name, new NoveltyTable()]));
   const categories = new Set(spec.categories);
-  const observationsOf = (event: ProfileEvent) => (categories.has(String(event['event.category'])) ? safeExtract(spec.extract, event) : []);
+  const observationsOf = (event: ProfileEvent) => (typeof event['event.category'] === 'string' && categories.has(event['event.category']) ? safeExtract(spec.extract, event) : []);
   return {
     name: spec.name,
     categories: spec.categories,

@@ -1,5 +1,5 @@
 // Command-line templates: arguments normalised into placeholders (paths, numbers, hex, UUIDs, IPs, base64, URLs,
-// quoted strings) so that runs differing only in data share one shape. Pure functions; never throw; bounded output.
+// user@host, quoted strings) so that runs differing only in data share one shape. Pure functions; never throw; bounded output.
 
 import { isIP } from 'node:net';
 
@@ -14,18 +14,16 @@ const TOP_LEVEL_DOMAINS = new Set([
 ]);
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NUMBER = /^[-+]?\d+(?:[.,:]\d+)*[a-zA-Z%]{0,2}$/;
+const NUMBER = /^\+?\d+(?:[.,:]\d+)*[a-zA-Z%]{0,2}$/;
 const HEX_PREFIXED = /^0x[0-9a-f]+$/i;
 const HEX = /^[0-9a-f]{8,}$/i;
 const URL_SCHEME = /^([a-z][a-z0-9+.-]{1,15}):\/\//i;
-const EMAIL = /^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$/;
 const USER_AT_HOST = /^[\w.-]+@[\w.-]+(?::.*)?$/;
 const BASE64 = /^[A-Za-z0-9+/_-]{16,}={0,2}$/;
 const DOMAIN = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,24})$/i;
 const FILE_WITH_EXTENSION = /^[\w@+,-]+(?:\.[\w-]+)*\.([A-Za-z][A-Za-z0-9]{0,5})$/;
-const PLACEHOLDER = /^<[a-z0-9._:/~@+-]+>(?:…)?$/;
 const OPTION_WITH_VALUE = /^(--?[A-Za-z][\w-]*)=(.*)$/s;
-const ASSIGNMENT = /^([A-Za-z_][\w.]{0,30})=(.*)$/s;
+const ASSIGNMENT = /^([A-Za-z_][\w.]{0,30})(==?|>=|<=|~=)(.*)$/s;
 const SHORT_OPTION_NUMBER = /^(-[A-Za-z])(\d+)$/;
 const REDIRECTION = /^(\d?(?:>>|>|<)&?)(.+)$/s;
 const SHELL_OPERATORS = new Set(['|', '||', '&', '&&', ';', '(', ')', '{', '}', '!', ';;']);
@@ -39,7 +37,8 @@ function randomPart(part: string): boolean {
   const upper = /[A-Z]/.test(part);
   const lower = /[a-z]/.test(part);
   if (upper && lower && digits > 0) return true;
-  if (part.length >= 8 && digits >= 2 && digits < part.length && (upper || lower)) return true;
+  const transitions = (part.match(/\d(?=\D)|\D(?=\d)/g) ?? []).length;
+  if (part.length >= 8 && digits >= 2 && digits < part.length - 1 && transitions >= 3) return true;
   // Mixed case without vowels clusters (tmp.XqZkRt) is typical of mktemp names.
   return part.length >= 6 && upper && lower && !/[aeiouAEIOU]{1}[a-z]{2,}/.test(part);
 }
@@ -82,7 +81,7 @@ const SCRATCH_DIRECTORIES = ['/tmp', '/var/tmp', '/dev/shm', '/run/user', '/run/
 
 /**
  * The place a file lives in, as a short class: scratch directories as themselves (`/tmp`, `/dev/shm`), otherwise
- * the first two components of the directory's template (`/usr/bin`, `/usr/local`, `~/.local`, `~/src`).
+ * the first two components of the directory's template (`/usr/bin`, `/usr/local`), one under a home (`~/.local`, `~/src`).
  */
 export function directoryClass(path: string): string {
   const template = pathTemplate(path);
@@ -91,7 +90,7 @@ export function directoryClass(path: string): string {
   if (!directory.startsWith('/') && !directory.startsWith('~')) return '.';
   const root = directory.startsWith('~') ? '~' : '';
   const parts = directory.slice(root.length).split('/').filter((p) => p.length > 0);
-  return `${root}/${parts.slice(0, 2).join('/')}`;
+  return `${root}/${parts.slice(0, root ? 1 : 2).join('/')}`;
 }
 
 /** Whether the text of a process is world-writable scratch space (where droppers put payloads). */
@@ -115,10 +114,13 @@ function ipPlaceholder(value: string): string | undefined {
   return isIP(match[1]!) ? '<ip>' : undefined;
 }
 
+function looksBase64(value: string): boolean {
+  return BASE64.test(value) && !value.startsWith('/') && !value.startsWith('-') && ((/[A-Z]/.test(value) && /[a-z]/.test(value) && /\d/.test(value)) || /[A-Za-z0-9]={1,2}$/.test(value));
+}
+
 /** A single value (no whitespace) as its placeholder, or itself with digit runs replaced. */
 function valueTemplate(value: string): string {
   if (value === '') return "''";
-  if (PLACEHOLDER.test(value)) return value;
   const scheme = URL_SCHEME.exec(value);
   if (scheme) return `<url:${scheme[1]!.toLowerCase()}>`;
   if (UUID.test(value)) return '<uuid>';
@@ -127,36 +129,37 @@ function valueTemplate(value: string): string {
   if (NUMBER.test(value)) return '<num>';
   if (HEX_PREFIXED.test(value)) return '<hex>';
   if (HEX.test(value) && /\d/.test(value)) return '<hex>';
-  if (EMAIL.test(value)) return '<email>';
   if (USER_AT_HOST.test(value)) return '<user@host>';
   if (value.includes('/')) {
     if (BASE64.test(value) && /[A-Z]/.test(value) && /[a-z]/.test(value) && /\d/.test(value) && !value.startsWith('/')) return '<b64>';
     return pathPlaceholder(value);
   }
-  if (BASE64.test(value) && ((/[A-Z]/.test(value) && /[a-z]/.test(value) && /\d/.test(value)) || value.endsWith('='))) return '<b64>';
+  if (looksBase64(value)) return '<b64>';
   const domain = DOMAIN.exec(value);
   if (domain && TOP_LEVEL_DOMAINS.has(domain[1]!.toLowerCase())) return '<domain>';
   const file = FILE_WITH_EXTENSION.exec(value);
   if (file) return `<file.${file[1]!.toLowerCase().replace(/\d+/g, '<num>')}>`;
-  if (value.length >= 8 && randomPart(value)) return '<rand>';
-  return value.replace(/\d+/g, '<num>');
+  return componentTemplate(value);
 }
 
-/** The name a command is run by: basename with digit runs replaced (`python3.11` → `python<num>.<num>`). */
+/** Program names whose digits are part of the name, not a version. */
+const NAMES_WITH_DIGITS = new Set(['base32', 'base64', 'md5sum', 'sha1sum', 'sha224sum', 'sha256sum', 'sha384sum', 'sha512sum', 'b2sum', 'ip6tables', 'ip6tables-save', 'ip6tables-restore', 'i386', 'x86_64', 'x264', 'x265', 'mkfs.ext4', 'mkfs.ext3', 'e2fsck', 'resize2fs', 'tune2fs', 'dumpe2fs', 'nc6', 'ping6', 'traceroute6', '7z', '7za', 'p7zip', 'sqlite3', 'mysql8', 'pg_dump', 'php-fpm']);
+
+/** The name a command is run by: basename with version digits replaced (`python3.11` → `python<num>.<num>`, `base64` kept). */
 export function commandName(argv0: string): string {
   const base = argv0.slice(argv0.lastIndexOf('/') + 1) || argv0;
   if (base.length > 128) return '<long>';
-  return base.replace(/\d+/g, '<num>');
+  return NAMES_WITH_DIGITS.has(base) ? base : base.replace(/\d+/g, '<num>');
 }
 
 function tokenTemplate(token: string, depth: number): string {
   if (token.length > MAX_TOKEN_LENGTH) return '<long>';
-  if (PLACEHOLDER.test(token)) return token;
   if (/\s/.test(token)) return depth < MAX_DEPTH && CODE_HINT.test(token) ? `'${lineTemplate(token, depth + 1)}'` : '<str>';
+  if (looksBase64(token)) return '<b64>';
   const option = OPTION_WITH_VALUE.exec(token);
-  if (option) return `${option[1]}=${valueTemplate(option[2]!)}`;
+  if (option) return `${option[1]!.replace(/\d+/g, '<num>')}=${valueTemplate(option[2]!)}`;
   const assignment = ASSIGNMENT.exec(token);
-  if (assignment) return `${assignment[1]}=${valueTemplate(assignment[2]!)}`;
+  if (assignment) return `${assignment[1]!.replace(/\d+/g, '<num>')}${assignment[2]}${valueTemplate(assignment[3]!)}`;
   const short = SHORT_OPTION_NUMBER.exec(token);
   if (short) return `${short[1]}<num>`;
   return valueTemplate(token);
@@ -247,7 +250,7 @@ function lineTemplate(line: string, depth: number): string {
     if (commandPosition) {
       const assignment = ASSIGNMENT.exec(word);
       if (assignment) {
-        out.push(`${assignment[1]}=${valueTemplate(assignment[2]!)}`);
+        out.push(`${assignment[1]!.replace(/\d+/g, '<num>')}${assignment[2]}${valueTemplate(assignment[3]!)}`);
         continue;
       }
       out.push(commandName(word));

@@ -48,11 +48,9 @@ export function buildAhoCorasick(patterns: readonly string[]): MultiPatternMatch
   });
 
   // Breadth-first: failure links, then the dense transition table with outputs merged along failure chains.
-  // Transitions store the target's row offset (state × classCount), with the sign bit set when the target state has
-  // outputs: the search loop does one table load per code unit and a sign test.
   const stateCount = children.length;
   const stride = classCount;
-  const next = new Int32Array(stateCount * stride);
+  const dense = new Int32Array(stateCount * stride);
   const fail = new Int32Array(stateCount);
   const order: number[] = [0];
   for (let head = 0; head < order.length; head++) {
@@ -62,11 +60,11 @@ export function buildAhoCorasick(patterns: readonly string[]): MultiPatternMatch
     for (let cls = 0; cls < classCount; cls++) {
       const child = children[state]!.get(cls);
       if (child !== undefined) {
-        fail[child] = state === 0 ? 0 : next[failBase + cls]! / stride;
-        next[base + cls] = child * stride;
+        fail[child] = state === 0 ? 0 : dense[failBase + cls]!;
+        dense[base + cls] = child;
         order.push(child);
       } else {
-        next[base + cls] = state === 0 ? 0 : next[failBase + cls]!;
+        dense[base + cls] = state === 0 ? 0 : dense[failBase + cls]!;
       }
     }
     if (state !== 0) {
@@ -74,39 +72,49 @@ export function buildAhoCorasick(patterns: readonly string[]): MultiPatternMatch
       if (inherited.length) outputs[state] = [...outputs[state]!, ...inherited];
     }
   }
-  const outStart = new Int32Array(stateCount + 1);
-  for (let s = 0; s < stateCount; s++) outStart[s + 1] = outStart[s]! + outputs[s]!.length;
-  const outList = new Int32Array(outStart[stateCount]!);
-  for (let s = 0; s < stateCount; s++) outList.set(outputs[s]!, outStart[s]!);
-  // Mark transitions into states with outputs (row offsets stay below 2^31 for any table that fits in memory).
-  for (let i = 0; i < next.length; i++) {
-    const target = next[i]! / stride;
-    if (outputs[target]!.length) next[i] = next[i]! | 0x80000000;
+  // Renumbered so that states with outputs come last: the search loop does one table load per code unit and one
+  // comparison (`state >= firstOutput`). The table holds state ids, 16-bit when there are at most 65,536 states
+  // (half the memory: the table of a large automaton is what stops fitting in cache).
+  const renumber = new Int32Array(stateCount);
+  let nextId = 0;
+  for (let s = 0; s < stateCount; s++) if (!outputs[s]!.length) renumber[s] = nextId++;
+  const firstOutput = nextId;
+  for (let s = 0; s < stateCount; s++) if (outputs[s]!.length) renumber[s] = nextId++;
+  const next = stateCount <= 0x10000 ? new Uint16Array(stateCount * stride) : new Int32Array(stateCount * stride);
+  for (let s = 0; s < stateCount; s++) {
+    const from = s * stride;
+    const to = renumber[s]! * stride;
+    for (let cls = 0; cls < stride; cls++) next[to + cls] = renumber[dense[from + cls]!]!;
   }
-  const OFFSET = 0x7fffffff;
+  const outputStates = stateCount - firstOutput;
+  const outStart = new Int32Array(outputStates + 1);
+  const byId: number[][] = new Array(outputStates);
+  for (let s = 0; s < stateCount; s++) if (outputs[s]!.length) byId[renumber[s]! - firstOutput] = outputs[s]!;
+  for (let i = 0; i < outputStates; i++) outStart[i + 1] = outStart[i]! + byId[i]!.length;
+  const outList = new Int32Array(outStart[outputStates]!);
+  for (let i = 0; i < outputStates; i++) outList.set(byId[i]!, outStart[i]!);
+  const start = renumber[0]!;
   return {
     patternCount: patterns.length,
     stateCount,
     search(text, found) {
-      let row = 0;
+      let state = start;
       for (let i = 0; i < text.length; i++) {
         const unit = text.charCodeAt(i);
-        const target = next[row + (unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0))]!;
-        row = target & OFFSET;
-        if (target < 0) {
-          const state = row / stride;
-          const end = outStart[state + 1]!;
-          for (let o = outStart[state]!; o < end; o++) found(outList[o]!);
+        state = next[Math.imul(state, stride) + (unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0))]!;
+        if (state >= firstOutput) {
+          const out = state - firstOutput;
+          const end = outStart[out + 1]!;
+          for (let o = outStart[out]!; o < end; o++) found(outList[o]!);
         }
       }
     },
     test(text) {
-      let row = 0;
+      let state = start;
       for (let i = 0; i < text.length; i++) {
         const unit = text.charCodeAt(i);
-        const target = next[row + (unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0))]!;
-        if (target < 0) return true;
-        row = target;
+        state = next[Math.imul(state, stride) + (unit < 128 ? asciiClass[unit]! : (classOf.get(unit) ?? 0))]!;
+        if (state >= firstOutput) return true;
       }
       return false;
     },

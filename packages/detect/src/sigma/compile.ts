@@ -412,8 +412,14 @@ class RuleCompiler {
         return undefined;
       }
       const regex = compiled.regex;
-      const literal = requiredRegexLiteral(String(value))?.toLowerCase();
-      return { group: newGroup({ tests: [(text) => regex.test(text)] }), literals: literal !== undefined && usableNeedle(literal) ? [literal] : undefined };
+      const required = requiredRegexLiteral(String(value));
+      const literal = required?.toLowerCase();
+      // A required literal without cased letters is tested first with `includes` on the raw text (a native scan, far
+      // cheaper than running the regex on every event that does not contain it): regexes whose literal is too short
+      // for the prefilter (one backtick, a caret) are evaluated for every event.
+      const guard = required !== undefined && required.length > 0 && required.toLowerCase() === required.toUpperCase() ? required : undefined;
+      const test: StringTest = guard === undefined ? (text) => regex.test(text) : (text) => text.includes(guard) && regex.test(text);
+      return { group: newGroup({ tests: [test] }), literals: literal !== undefined && usableNeedle(literal) ? [literal] : undefined };
     }
     if (chain.cidr) {
       const test = compileCidr(String(value));
@@ -646,11 +652,35 @@ function andNode(operands: readonly Node[]): Node {
   };
 }
 
+/** Sets of each alternative combined per OR operand, at most this many (the most selective of each first). */
+const OR_SETS_PER_OPERAND = 3;
+
+/**
+ * Required sets of an OR: (A1 and A2) or (B1 and B2) requires (A1 or B1), (A1 or B2), (A2 or B1) and (A2 or B2). Each
+ * combination is the union of one set per alternative; the engine may then pick one over cheap fields. Bounded.
+ */
+function orCnf(operands: readonly Node[]): Needle[][] | undefined {
+  const perOperand = operands.map((operand) => cnfOf(operand).slice(0, OR_SETS_PER_OPERAND));
+  if (perOperand.some((sets) => sets.length === 0)) return undefined;
+  let combos: NeedleSet[][] = [[]];
+  for (const sets of perOperand) {
+    const next: NeedleSet[][] = [];
+    for (const combo of combos) for (const set of sets) if (next.length < MAX_REQUIRED_SETS * 2) next.push([...combo, set]);
+    combos = next;
+  }
+  const required = combos.map((combo) => unionOf(combo)!);
+  required.sort((a, b) => needleScore(b) - needleScore(a) || a.length - b.length);
+  return required.slice(0, MAX_REQUIRED_SETS);
+}
+
 function orNode(operands: readonly Node[]): Node {
   if (operands.length === 1) return operands[0] as Node;
   if (operands.length === 0) return never;
+  const needles = unionOf(operands.map((operand) => operand.needles));
+  const cnf = needles ? orCnf(operands) : undefined;
   return {
-    needles: unionOf(operands.map((operand) => operand.needles)),
+    needles,
+    ...(cnf ? { cnf } : {}),
     test(event, hits) {
       for (const operand of operands) if (operand.test(event, hits)) return true;
       return false;

@@ -39,6 +39,8 @@ export interface AuditdControlOptions {
   readyTimeoutMs?: number;
   /** Where the prior state is recorded while we run, so a run after a crash can restore it (default /var/lib/vigil/auditd-source.json). */
   journalPath?: string;
+  /** Rules added after AUDIT_RULES (file watches); one that fails is reported through `warn` and skipped. */
+  extraRules?: readonly (readonly string[])[];
   warn?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -459,7 +461,8 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
     },
 
     async installRules() {
-      for (const rule of AUDIT_RULES) {
+      const extra = options.extraRules ?? [];
+      for (const [index, rule] of [...AUDIT_RULES, ...extra].entries()) {
         const result = await run(auditctl, ['-a', ...rule]);
         if (result.code === 0) {
           journal?.rules.push([...rule]);
@@ -470,6 +473,8 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
         const message = (result.stderr || result.stdout).trim();
         if (/exists/i.test(message)) {
           warn('audit rule exists already; keeping it and leaving it in place on stop', { rule: rule.join(' ') });
+        } else if (index >= AUDIT_RULES.length) {
+          warn('cannot add an audit rule; what it watches is not reported', { rule: rule.join(' '), error: message });
         } else if (rule.includes('arch=b32')) {
           warn('cannot add a 32-bit audit rule (no 32-bit syscall support?); 32-bit programs are not seen', { rule: rule.join(' '), error: message });
         } else {

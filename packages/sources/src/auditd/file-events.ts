@@ -118,6 +118,9 @@ function device(dev: string | undefined): string | undefined {
   return match ? `${Number.parseInt(match[1]!, 16)}:${Number.parseInt(match[2]!, 16)}` : undefined;
 }
 
+/** PATH records name the item's role `nametype=` (kernel 4.x+) or `objtype=` (older kernels, RHEL 7). */
+const nameType = (record: AuditRecord) => record.fields.nametype ?? record.fields.objtype;
+
 const parseOctal = (text: string | undefined) => (text !== undefined && /^[0-7]{1,8}$/.test(text) ? Number.parseInt(text, 8) : undefined);
 
 /** A /proc path written to: the memory of a process, or a sysctl. */
@@ -311,7 +314,7 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
       }
       if (!preload) return [event];
       const text = await (options.readPreload ?? readPreloadFile)().catch(() => undefined);
-      return [event, ...ldSoPreloadEvents(event, text === undefined ? [] : parsePreloadList(text, true))];
+      return [event, ...ldSoPreloadEvents(text === undefined ? [] : parsePreloadList(text, true), event)];
     })();
   };
 
@@ -391,7 +394,7 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
       if (pid !== undefined && pid === options.selfPid) return undefined;
       const cwd = records.find((r) => r.type === 'CWD')?.fields.cwd;
       const items = records.filter((r) => r.type === 'PATH');
-      const typed = (t: string) => items.filter((r) => r.fields.nametype === t);
+      const typed = (t: string) => items.filter((r) => nameType(r) === t);
       const parent = typed('PARENT')[0];
       // Names relative to AT_FDCWD with an absolute directory teach us that directory's inode.
       for (const p of typed('PARENT')) {
@@ -415,7 +418,7 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
         case 'open':
         case 'truncate': {
           const created = typed('CREATE')[0];
-          const item = created ?? items.filter((r) => r.fields.nametype !== 'PARENT').at(-1);
+          const item = created ?? items.filter((r) => nameType(r) !== 'PARENT').at(-1);
           const path = resolve(item?.fields.name, spec.dirfd ? f[spec.dirfd] : undefined, pid, cwd, parent) ?? descriptorPath(spec.fd ? hexNumber(f[spec.fd]) : undefined, pid);
           if (!path) return unresolved();
           if (path === '/proc' || path.startsWith('/proc/')) return procWrite(syscall, path, item, cwd);
@@ -457,9 +460,9 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
           if (!path || !created) return unresolved();
           const fields = describe(path, created);
           let target: string | undefined;
-          if (spec.op === 'symlink') target = items.find((r) => r.fields.nametype === 'UNKNOWN' || (r !== created && r.fields.nametype !== 'PARENT'))?.fields.name;
+          if (spec.op === 'symlink') target = items.find((r) => nameType(r) === 'UNKNOWN' || (r !== created && nameType(r) !== 'PARENT'))?.fields.name;
           else {
-            const source = items.find((r) => r.fields.nametype === 'NORMAL');
+            const source = items.find((r) => nameType(r) === 'NORMAL');
             target = resolve(source?.fields.name, spec.dirfd ? f[spec.dirfd] : undefined, pid, cwd, parent);
           }
           if (target) fields['file.target_path'] = clip(target, MAX_PATH);
@@ -469,7 +472,7 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
         case 'chown':
         case 'xattr':
         case 'utime': {
-          const item = items.find((r) => r.fields.nametype !== 'PARENT');
+          const item = items.find((r) => nameType(r) !== 'PARENT');
           const path = resolve(item?.fields.name, spec.dirfd ? f[spec.dirfd] : undefined, pid, cwd, parent) ?? descriptorPath(spec.fd ? hexNumber(f[spec.fd]) : undefined, pid);
           if (!path) return unresolved();
           const fields = describe(path, item);

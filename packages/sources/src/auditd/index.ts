@@ -1,9 +1,16 @@
-// The auditd event source: process start and exit events from auditd's af_unix dispatcher socket.
+// The auditd event source: process start and exit, file operations on watched paths, script execution, injection,
+// kernel modules and logins from auditd's af_unix dispatcher socket.
 // Never leaves rules, plugin config or a daemon behind after stop(), and never lets one bad record stop collection.
 
 import { buildKernelModuleEvent } from './kernel-module-events.js';
 import { buildLoginEvent } from './login-events.js';
 import { buildInjectionEvent, memfdExecution } from './injection-events.js';
+import { createFileEventBuilder, type FileEventBuilder } from './file-events.js';
+import { createFileInspector, type FileInspector } from './file-inspector.js';
+import { fileAuditRules, fileWatchConfigFromEnv, resolveWatchSet, type FileWatchConfig } from './file-paths.js';
+import { LD_SO_PRELOAD, ldPreloadEvents, ldSoPreloadEvents, parsePreloadList, preloadOfExec } from './ld-preload.js';
+import { buildScriptEvent } from './script-events.js';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
@@ -18,6 +25,8 @@ import { createSocketReader, type SocketReader } from './socket-reader.js';
 import { createUserNames } from './user-names.js';
 
 export { parseRecord, type AuditRecord } from './record-parser.js';
+export { checkFileWatchConfig, DEFAULT_FILE_WATCH_PATHS, fileWatchConfigFromEnv, type FileWatchConfig } from './file-paths.js';
+export { parseScriptInvocation, type ScriptInvocation } from './script-command.js';
 
 export const DEFAULT_AUDITD_SOCKET = '/var/run/vigil-auditd.sock';
 
@@ -34,6 +43,15 @@ export interface AuditdSourceOptions {
   maxPendingEvents?: number;
   /** The af_unix plugin config file (default /etc/audit/plugins.d/af_unix.conf). */
   pluginConfPath?: string;
+  /**
+   * File operations on watched paths (file-paths.ts; docs/telemetry-linux.md). Default: VIGIL_FILE_WATCH and
+   * VIGIL_FILE_EXCLUDE from the environment over DEFAULT_FILE_WATCH_PATHS; false turns file events off.
+   */
+  files?: FileWatchConfig | false;
+  /** Script execution events derived from process starts (default true). */
+  scripts?: boolean;
+  /** ld_preload events: LD_PRELOAD of new processes (read from /proc at exec, best-effort) and /etc/ld.so.preload (default true). */
+  ldPreload?: boolean;
 }
 
 /** Parse-error warnings sent to the sink: the first few, then one per this many. */
@@ -44,7 +62,13 @@ const PROBE_PREFIX = 'vigil-probe-';
 export function createAuditdSource(options: AuditdSourceOptions = {}): EventSource {
   const socketPath = options.socketPath ?? DEFAULT_AUDITD_SOCKET;
   const maxPending = options.maxPendingEvents ?? 10000;
-  const counts = { records: 0, events: 0, parseErrors: 0, dropped: 0, pendingDropped: 0 };
+  const counts = { records: 0, events: 0, parseErrors: 0, dropped: 0, pendingDropped: 0, watchRules: 0 };
+  const scripts = options.scripts !== false;
+  const ldPreload = options.ldPreload !== false;
+  let files: FileEventBuilder | undefined;
+  let inspector: FileInspector | undefined;
+  /** Events waiting for a written file to settle: emitted when ready, out of audit order. */
+  const unordered = new Set<Promise<void>>();
   let sink: EventSink | undefined;
   let control: AuditdControl | undefined;
   let reader: SocketReader | undefined;
@@ -68,31 +92,55 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   /** Set once stop() has flushed: events finishing later are discarded, never emitted after stop. */
   let sinkClosed = false;
 
-  const drain = () => {
-    while (queue.length > 0 && queue[0]!.ready) {
-      const { events } = queue.shift()!;
-      if (!sink || sinkClosed) continue;
-      for (const event of events) {
-        try {
-          sink.emit(event);
-          counts.events++;
-        } catch (error) {
-          warn('the sink rejected an event', { error: error instanceof Error ? error.message : String(error) });
-        }
+  const emitAll = (events: readonly CollectedEvent[]) => {
+    if (!sink || sinkClosed) return;
+    for (const event of events) {
+      try {
+        sink.emit(event);
+        counts.events++;
+      } catch (error) {
+        warn('the sink rejected an event', { error: error instanceof Error ? error.message : String(error) });
       }
     }
-    if (queue.length === 0) drained?.();
+  };
+
+  const drain = () => {
+    while (queue.length > 0 && queue[0]!.ready) emitAll(queue.shift()!.events);
+    if (queue.length === 0 && unordered.size === 0) drained?.();
+  };
+
+  const emitLater = (later: Promise<CollectedEvent[]>) => {
+    if (queue.length + unordered.size >= maxPending) {
+      counts.pendingDropped++;
+      return;
+    }
+    const done: Promise<void> = later
+      .then(emitAll, (error: unknown) => warn('could not finish a file event', { error: error instanceof Error ? error.message : String(error) }))
+      .finally(() => {
+        unordered.delete(done);
+        drain();
+      });
+    unordered.add(done);
   };
 
   let build: ProcessEventBuilder | undefined;
 
   const onEvent = (records: AuditRecord[]) => {
     let pending: Promise<CollectedEvent | CollectedEvent[]> | undefined;
+    let later: Promise<CollectedEvent[]> | undefined;
     try {
-      // A process start from an anonymous memory file is also reported as fileless execution (injection/memfd_exec).
-      pending = build?.build(records)?.then((event) => {
+      files?.noteExec(records);
+      // Read while the new process lives: the environment is not in the audit records.
+      const preload = ldPreload ? preloadOfExec(records) : undefined;
+      // A process start also yields: fileless execution (memfd), LD_PRELOAD use, and a script event for interpreters.
+      pending = build?.build(records)?.then(async (event) => {
+        const derived: CollectedEvent[] = [event];
         const fileless = memfdExecution(event);
-        return fileless ? [event, fileless] : event;
+        if (fileless) derived.push(fileless);
+        if (preload) derived.push(...ldPreloadEvents(event, preload));
+        const script = scripts ? await buildScriptEvent(event, { hashFile: (path) => hashes!.sha256(path) }) : undefined;
+        if (script) derived.push(script);
+        return derived;
       });
       if (!pending && build) {
         const other =
@@ -100,11 +148,17 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
           buildInjectionEvent(records, { entityOf: build.entityOf, readExecutable: readProcExecutable }) ??
           buildLoginEvent(records);
         if (other) pending = Promise.resolve(other);
+        else {
+          const changed = files?.build(records);
+          if (changed?.now.length) pending = Promise.resolve(changed.now);
+          later = changed?.later;
+        }
       }
     } catch (error) {
       warn('could not convert an audit event', { error: error instanceof Error ? error.message : String(error), serial: records[0]?.serial });
       return;
     }
+    if (later) emitLater(later);
     if (!pending) return;
     if (queue.length >= maxPending) {
       counts.pendingDropped++;
@@ -176,9 +230,10 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   const shutdown = async () => {
     reader?.close();
     assembler?.close();
-    if (queue.length > 0) {
+    if (queue.length > 0 || unordered.size > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 5000);
+        // File events wait up to 5 s for their file to settle.
+        const timer = setTimeout(resolve, 6000);
         drained = () => {
           clearTimeout(timer);
           resolve();
@@ -204,7 +259,27 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   const start = async (target: EventSink) => {
     sink = target;
     hashes = createHashCache({ maxBytes: options.hashMaxBytes ?? DEFAULT_HASH_MAX_BYTES });
-    build = createProcessEventBuilder({ hashFile: (path) => hashes!.sha256(path), users: createUserNames() });
+    const users = createUserNames();
+    build = createProcessEventBuilder({ hashFile: (path) => hashes!.sha256(path), users });
+    let extraRules: string[][] = [];
+    if (options.files !== false) {
+      const config = options.files ?? fileWatchConfigFromEnv();
+      const set = resolveWatchSet(config);
+      for (const skipped of set.skipped) {
+        if (config.paths !== undefined || skipped.reason !== 'missing') warn(`file watch ${skipped.path} left out: ${skipped.reason}`);
+      }
+      extraRules = fileAuditRules(set, { selfPid: process.pid, ...config });
+      counts.watchRules = set.watch.length;
+      inspector = createFileInspector({ sha256: (path) => hashes!.sha256(path) });
+      files = createFileEventBuilder({
+        users,
+        entityOf: build.entityOf,
+        readExecutable: readProcExecutable,
+        inspect: (path) => inspector!.inspect(path),
+        selfPid: process.pid,
+        exclude: set.exclude,
+      });
+    }
     assembler = createAssembler({
       onEvent,
       onDrop: () => {
@@ -214,7 +289,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       ...(options.flushMs !== undefined ? { flushMs: options.flushMs } : {}),
       ...(options.maxOpenEvents !== undefined ? { maxOpen: options.maxOpenEvents } : {}),
     });
-    control = createAuditdControl({ socketPath, warn, ...(options.pluginConfPath ? { pluginConfPath: options.pluginConfPath } : {}) });
+    control = createAuditdControl({ socketPath, warn, extraRules, ...(options.pluginConfPath ? { pluginConfPath: options.pluginConfPath } : {}) });
     reader = createSocketReader({ path: socketPath, onLine, onProblem: warn });
     try {
       await control.setUp();
@@ -230,6 +305,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       }
       await control.installRules();
       state = 'running';
+      if (ldPreload) await reportPreloadInUse();
     } catch (error) {
       const failure = VigilError.wrap(error, 'system', 'starting the auditd source');
       state = 'stopped';
@@ -241,6 +317,13 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       }
       throw failure;
     }
+  };
+
+  /** /etc/ld.so.preload in use when collection starts: one ld_preload event per library it lists. */
+  const reportPreloadInUse = async () => {
+    const text = await readFile(LD_SO_PRELOAD, 'utf8').catch(() => undefined);
+    const libraries = text === undefined ? [] : parsePreloadList(text.slice(0, 65536), true);
+    if (libraries.length > 0) emitAll(ldSoPreloadEvents(libraries));
   };
 
   return {
@@ -260,6 +343,8 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       const a = assembler?.stats();
       const r = reader?.stats();
       const h = hashes?.stats();
+      const fs = files?.stats();
+      const fi = inspector?.stats();
       return {
         records: counts.records,
         events: counts.events,
@@ -273,6 +358,14 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         oversizeLines: r?.oversizeLines ?? 0,
         hashHits: h?.hits ?? 0,
         hashMisses: h?.misses ?? 0,
+        watchRules: counts.watchRules,
+        fileEvents: fs?.fileEvents ?? 0,
+        procMemWrites: fs?.procMemWrites ?? 0,
+        procWritesDropped: fs?.procOther ?? 0,
+        unresolvedPaths: fs?.unresolved ?? 0,
+        filesHashed: fi?.hashed ?? 0,
+        filesNotInspected: fi?.skipped ?? 0,
+        filesWaiting: fi?.pending ?? 0,
       };
     },
   };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { corpusPath } from '@vigil/common';
-import { assertValidProcessEvent, convertAuditText } from './test-support.js';
+import { assertValidProcessEvent, convertAuditText, yamlCases } from './test-support.js';
 
 const convert = (text: string) => convertAuditText(text);
 
@@ -46,22 +46,6 @@ test('OTRF atomic: binary padding with dd', async () => {
   assert.equal(dd['process.pid'], 2168);
   assertValid(dd);
 });
-
-/** The `name: |` blocks of go-libaudit's aucoalesce YAML test files, each a list of record lines. */
-function yamlCases(text: string): Map<string, string[]> {
-  const cases = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of text.split('\n')) {
-    const header = /^ {2}(\S.*?):\s*[|>]\s*$/.exec(line);
-    if (header) {
-      current = [];
-      cases.set(header[1]!, current);
-    } else if (current && /^ {4}\S/.test(line)) {
-      current.push(line.slice(4));
-    }
-  }
-  return cases;
-}
 
 interface CoalescedGolden {
   test_name: string;

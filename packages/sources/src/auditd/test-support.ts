@@ -33,3 +33,19 @@ export function assertValidProcessEvent(event: ProcessCollectedEvent): void {
   const full = { ...event, 'event.id': randomUUID(), 'event.sequence': 1, 'host.id': 'test-host' };
   assert.deepEqual(checkEvent(full, 'event').problems, []);
 }
+
+/** The `name: |` blocks of go-libaudit's aucoalesce YAML test files, each a list of record lines. */
+export function yamlCases(text: string): Map<string, string[]> {
+  const cases = new Map<string, string[]>();
+  let current: string[] | undefined;
+  for (const line of text.split('\n')) {
+    const header = /^ {2}(\S.*?):\s*[|>]\s*$/.exec(line);
+    if (header) {
+      current = [];
+      cases.set(header[1]!, current);
+    } else if (current && /^ {4}\S/.test(line)) {
+      current.push(line.slice(4));
+    }
+  }
+  return cases;
+}

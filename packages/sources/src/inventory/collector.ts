@@ -83,7 +83,7 @@ export function tablePart(table: InventoryTableName, current: TableSnapshot, ack
 }
 
 /** Directories whose changes make a table stale, and which tables. */
-function triggerDirs(): Map<string, { tables: InventoryTableName[]; names?: Set<string> }> {
+function triggerDirs(executables: readonly string[]): Map<string, { tables: InventoryTableName[]; names?: Set<string> }> {
   const dirs = new Map<string, { tables: InventoryTableName[]; names?: Set<string> }>();
   dirs.set('/etc', { tables: ['users', 'groups'], names: new Set(['passwd', 'group', 'shadow']) });
   dirs.set('/var/lib/dpkg', { tables: ['packages'], names: new Set(['status']) });
@@ -97,7 +97,7 @@ function triggerDirs(): Map<string, { tables: InventoryTableName[]; names?: Set<
       }
     }
   }
-  for (const dir of executableDirs()) if (!dirs.has(dir)) dirs.set(dir, { tables: ['executables'] });
+  for (const dir of executables) if (!dirs.has(dir)) dirs.set(dir, { tables: ['executables'] });
   return dirs;
 }
 
@@ -253,7 +253,7 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
     while (!stopping) {
       const now = Date.now();
       if (options.watch !== false && now >= triggersAt) {
-        triggers = triggerDirs();
+        triggers = triggerDirs(options.read?.executableDirs ?? executableDirs());
         watcher?.set(triggers.keys());
         triggersAt = now + 60_000;
       }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, type VigilEvent } from '@vigil/schema';
-import { TIMELINE_POSITION_KEY, type AppendResult, type CountRow, type EventFilter, type EventStore } from '../core.js';
+import { TIMELINE_POSITION_KEY, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore } from '../core.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -37,6 +37,7 @@ export interface DuckDbStoreOptions {
 interface PendingAppend {
   hostId: string;
   events: readonly VigilEvent[];
+  raw: RawEventSlices | undefined;
   resolve: (result: AppendResult) => void;
   reject: (error: VigilError) => void;
 }
@@ -128,15 +129,19 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   async function journalGroup(group: PendingAppend[]): Promise<JournalEntry> {
     const number = nextJournalNumber++;
     const next = new Map<string, number>();
-    const lines = new Map<string, string[]>();
+    const lines = new Map<string, Uint8Array[]>();
     const keysByTable = new Map<string, Set<string>>();
     const waiting: JournalEntry['waiting'] = [];
     const ingested = nextIngestTime();
+    // A line from received bytes: the server's ingest time first, then the event's own members as received.
+    const rawPrefix = Buffer.from(`{"event.ingested":${JSON.stringify(ingested)},`, 'utf8');
     let events = 0;
     for (const pending of group) {
       let current = next.get(pending.hostId) ?? watermarkOf(pending.hostId);
       const result: AppendResult = { accepted: 0, duplicates: 0, ackedThrough: current };
-      for (const event of pending.events) {
+      const raw = pending.raw;
+      for (let index = 0; index < pending.events.length; index++) {
+        const event = pending.events[index]!;
         const sequence = event['event.sequence'];
         if (sequence <= current) {
           result.duplicates++;
@@ -152,8 +157,12 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
           keysByTable.set(table, (keys = new Set(['event.ingested'])));
         }
         for (const key in event) keys.add(key);
+        const start = raw ? raw.starts[index]! : -1;
+        // The received bytes are used unless the event already carries an ingest time (it would appear twice).
+        const useRaw = start >= 0 && event['event.ingested'] === undefined;
         (event as unknown as Record<string, unknown>)['event.ingested'] = ingested;
-        bucket.push(JSON.stringify(event));
+        if (useRaw) bucket.push(rawPrefix, raw!.source.subarray(start + 1, raw!.ends[index]!), NEWLINE);
+        else bucket.push(Buffer.from(wellFormedJson(event) + '\n', 'utf8'));
       }
       events += result.accepted;
       result.ackedThrough = current;
@@ -164,7 +173,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     const buffers: Buffer[] = [];
     for (const [table, bucket] of lines) {
       files.push({ table, path: join(journalDir, `${String(number).padStart(16, '0')}-${table}.ndjson`), keys: keysByTable.get(table)! });
-      buffers.push(Buffer.from(bucket.join('\n') + '\n', 'utf8'));
+      buffers.push(Buffer.concat(bucket));
     }
     // The next group deduplicates against this one while this one is written (see pumpJournal for failures).
     for (const [hostId, sequence] of next) projected.set(hostId, sequence);
@@ -458,11 +467,11 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       }
     },
 
-    append(hostId, events) {
+    append(hostId, events, raw) {
       if (closed || !writer) return Promise.reject(new VigilError('unavailable', 'event store is closed'));
       if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, ackedThrough: watermarks.get(hostId) ?? -1 });
       return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ hostId, events, resolve, reject });
+        queue.push({ hostId, events, raw, resolve, reject });
         pumpJournal();
       });
     },
@@ -538,6 +547,19 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       writer = reader = instance = undefined;
     },
   };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * JSON text of an event that DuckDB's reader accepts: JSON.stringify writes a lone UTF-16 surrogate (possible in
+ * Windows strings) as a `\udXXX` escape, which DuckDB refuses, and the load would then fail for ever; such
+ * strings are stored with U+FFFD in place of the lone surrogate.
+ */
+function wellFormedJson(event: VigilEvent): string {
+  const text = JSON.stringify(event);
+  if (!text.includes('\\ud')) return text;
+  return JSON.stringify(event, (_key, value: unknown) => (typeof value === 'string' ? (value as unknown as { toWellFormed(): string }).toWellFormed() : value));
 }
 
 /** DuckDB row → the wire shape of an event: no nulls, numbers not bigints, ISO dates. */

@@ -1,0 +1,669 @@
+// YARA: rule sets (upload a new version compiled and checked by the server, activate the one agents use), fleet sweeps
+// of paths or process memory with per-host progress and hits, and sweep schedules.
+
+import { useMemo, useState } from 'react';
+import { api } from '../api/client.js';
+import { useResource } from '../api/use-resource.js';
+import { useHosts } from '../api/hosts.js';
+import { Badge, Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
+import { Link, navigate, setSearchParam, useLocation } from '../router.js';
+import { formatTime, relativeTime } from '../lib/time.js';
+import { compactNumber } from '../lib/scale.js';
+import { useCan } from '../session.js';
+import type { PageProps } from '../nav.js';
+
+interface YaraProblem {
+  severity: string;
+  code: string;
+  message: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+interface RuleSet {
+  name: string;
+  description: string;
+  version: number;
+  digest: string;
+  active: boolean;
+  options: { scan_on_exec?: boolean; scan_on_write?: boolean; watch_paths?: string[]; quarantine_on_hit?: boolean; max_file_size?: number };
+  files: number;
+  rule_count: number;
+  report: { errors: number; warnings: number; compile_ms: number; problems: YaraProblem[] };
+  file_list?: { name: string; bytes: number; text?: string }[];
+  updated_at: string;
+  updated_by: string;
+}
+
+interface SweepHost {
+  host_id: string;
+  state: string;
+  files: number;
+  bytes: number;
+  skipped: number;
+  matches: number;
+  regions: number;
+  started_at: string | null;
+  finished_at: string | null;
+  error: string | null;
+}
+
+interface YaraSweep {
+  id: string;
+  state: string;
+  kind: string;
+  ruleset: { name: string; digest: string };
+  created_at: string;
+  totals: Record<string, number>;
+  hosts: SweepHost[];
+  hits?: { host_id: string; rule: string; path: string | null; pid: number | null; sha256: string | null }[];
+}
+
+interface Schedule {
+  id: string;
+  name: string;
+  kind: string;
+  interval_s: number;
+  next_run_at: string | null;
+  enabled: boolean;
+  host_ids: string[] | null;
+}
+
+export const MAX_YARA_FILE_BYTES = 16 * 1024 * 1024;
+
+export default function YaraPage({ params }: PageProps) {
+  const location = useLocation();
+  const tab = params.id ? 'sweeps' : (location.search.get('tab') ?? 'rulesets');
+  return (
+    <Page title="YARA">
+      <Tabs
+        label="YARA views"
+        active={tab}
+        onChange={(next) => navigate(next === 'rulesets' ? '/yara' : `/yara?tab=${next}`)}
+        tabs={[
+          { id: 'rulesets', label: 'Rule sets' },
+          { id: 'sweeps', label: 'Sweeps' },
+          { id: 'schedules', label: 'Schedules' },
+        ]}
+      />
+      <TabPanel id={tab}>
+        {tab === 'rulesets' ? <RuleSets /> : null}
+        {tab === 'sweeps' ? <Sweeps selected={params.id} /> : null}
+        {tab === 'schedules' ? <Schedules /> : null}
+      </TabPanel>
+    </Page>
+  );
+}
+
+function RuleSets() {
+  const sets = useResource<RuleSet[]>('/api/v1/yara/rulesets', { refreshMs: 30_000 });
+  const canManage = useCan('rules:manage');
+  const [uploading, setUploading] = useState<string | null>(null);
+  const [viewing, setViewing] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState<RuleSet | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <>
+      {canManage ? (
+        <div className="toolbar">
+          <button type="button" className="primary" onClick={() => setUploading('')}>
+            Upload rule set…
+          </button>
+        </div>
+      ) : null}
+      <ErrorBox error={sets.error ?? error} />
+      {message ? <Notice tone="success">{message}</Notice> : null}
+      {sets.data && !sets.data.length ? <Empty>No YARA rule sets. Agents scan nothing until one is active.</Empty> : null}
+      {sets.data?.length ? (
+        <table className="table" data-testid="yara-rulesets">
+          <thead>
+            <tr>
+              <th scope="col">Rule set</th>
+              <th scope="col">Version</th>
+              <th scope="col" className="num">Rules</th>
+              <th scope="col">Scans</th>
+              <th scope="col">Compile</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sets.data.map((r) => (
+              <tr key={r.name}>
+                <td>
+                  <button type="button" className="link-button" onClick={() => setViewing(r.name)}>
+                    {r.name}
+                  </button>{' '}
+                  {r.active ? <Badge tone="state-online">active</Badge> : null}
+                  <div className="small muted">{r.description}</div>
+                </td>
+                <td className="small">
+                  v{r.version} · {relativeTime(r.updated_at)} by {r.updated_by}
+                </td>
+                <td className="num">{r.rule_count}</td>
+                <td className="small">{[r.options.scan_on_exec ? 'on exec' : '', r.options.scan_on_write ? `on write in ${(r.options.watch_paths ?? []).join(', ')}` : '', r.options.quarantine_on_hit ? 'quarantines hits' : ''].filter(Boolean).join(' · ') || 'sweeps only'}</td>
+                <td className={`small${r.report.errors ? ' text-bad' : r.report.warnings ? ' text-warn' : ''}`}>
+                  {r.report.errors} errors, {r.report.warnings} warnings
+                </td>
+                <td className="actions">
+                  {canManage ? (
+                    <>
+                      {!r.active ? (
+                        <button type="button" className="small" onClick={async () => { setError(null); try { await api.post(`/api/v1/yara/rulesets/${encodeURIComponent(r.name)}/activate`, {}); setMessage(`${r.name} is active: agents fetch it at their next heartbeat`); sets.reload(); } catch (reason) { setError(reason); } }}>
+                          Activate
+                        </button>
+                      ) : null}
+                      <button type="button" className="small" onClick={() => setUploading(r.name)}>
+                        New version…
+                      </button>
+                      <button type="button" className="small danger" onClick={() => setDeleting(r)}>
+                        Delete
+                      </button>
+                    </>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {uploading !== null ? <UploadRuleSet name={uploading} onClose={() => setUploading(null)} onDone={(text) => { setMessage(text); sets.reload(); }} /> : null}
+      {viewing ? <ViewRuleSet name={viewing} onClose={() => setViewing(null)} /> : null}
+      {deleting ? (
+        <ConfirmDialog
+          title={`Delete rule set ${deleting.name}`}
+          confirmLabel="Delete"
+          danger
+          onClose={() => setDeleting(null)}
+          onConfirm={async () => {
+            await api.del(`/api/v1/yara/rulesets/${encodeURIComponent(deleting.name)}`);
+            sets.reload();
+          }}
+        >
+          <p>{deleting.active ? 'This is the active set: agents stop scanning at their next heartbeat.' : 'The set and all its versions are deleted.'}</p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}
+
+function ProblemLines({ problems }: { problems: readonly YaraProblem[] }) {
+  return (
+    <ul className="problems" data-testid="yara-problems">
+      {problems.slice(0, 100).map((p, i) => (
+        <li key={i} className={p.severity === 'error' ? 'text-bad' : 'text-warn'}>
+          <code className="mono">
+            {p.file}:{p.line}:{p.column}
+          </code>{' '}
+          {p.severity} {p.code}: {p.message}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function UploadRuleSet({ name: initialName, onClose, onDone }: { name: string; onClose: () => void; onDone: (message: string) => void }) {
+  const [name, setName] = useState(initialName);
+  const [description, setDescription] = useState('');
+  const [files, setFiles] = useState<{ name: string; text: string }[]>([]);
+  const [pasted, setPasted] = useState('');
+  const [scanOnExec, setScanOnExec] = useState(false);
+  const [activate, setActivate] = useState(false);
+  const [report, setReport] = useState<{ ok: boolean; rule_count: number; problems: YaraProblem[] } | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const all = pasted.trim() ? [...files, { name: 'pasted.yar', text: pasted }] : files;
+  const validate = async () => {
+    setError(null);
+    try {
+      setReport(await api.post('/api/v1/yara/validate', { files: all }));
+    } catch (reason) {
+      setError(reason);
+    }
+  };
+  return (
+    <Modal
+      title={initialName ? `New version of ${initialName}` : 'Upload YARA rule set'}
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="button" onClick={() => void validate()} disabled={!all.length}>
+            Validate
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={!all.length || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)}
+            onClick={async () => {
+              setError(null);
+              try {
+                const stored = await api.put<RuleSet>(`/api/v1/yara/rulesets/${encodeURIComponent(name)}`, { files: all, ...(description ? { description } : {}), options: { scan_on_exec: scanOnExec }, activate });
+                onDone(`${stored.name} v${stored.version}: ${stored.rule_count} rules${stored.active ? ', active' : ''}`);
+                onClose();
+              } catch (reason) {
+                setError(reason);
+              }
+            }}
+          >
+            Upload
+          </button>
+        </>
+      }
+    >
+      <div className="form-grid">
+        <label htmlFor="yara-name">Name</label>
+        <input id="yara-name" value={name} onChange={(e) => setName(e.target.value.trim())} readOnly={Boolean(initialName)} placeholder="signature-base" />
+        <label htmlFor="yara-description">Description</label>
+        <input id="yara-description" value={description} maxLength={2000} onChange={(e) => setDescription(e.target.value)} />
+        <label htmlFor="yara-files">Rule files (.yar, .yara)</label>
+        <input
+          id="yara-files"
+          type="file"
+          multiple
+          accept=".yar,.yara"
+          onChange={async (e) => {
+            const chosen = [...(e.target.files ?? [])];
+            const tooBig = chosen.find((f) => f.size > MAX_YARA_FILE_BYTES);
+            if (tooBig) {
+              setError(new Error(`${tooBig.name} is larger than 16 MiB`));
+              return;
+            }
+            setFiles(await Promise.all(chosen.map(async (f) => ({ name: f.name, text: await f.text() }))));
+            setReport(null);
+          }}
+        />
+        <label htmlFor="yara-paste">or paste rules</label>
+        <textarea id="yara-paste" rows={6} value={pasted} onChange={(e) => { setPasted(e.target.value); setReport(null); }} spellCheck={false} placeholder={'rule example { strings: $a = "evil" condition: $a }'} />
+        <label htmlFor="yara-exec">Scan every executed file</label>
+        <input id="yara-exec" type="checkbox" checked={scanOnExec} onChange={(e) => setScanOnExec(e.target.checked)} />
+        <label htmlFor="yara-activate">Activate (agents use it)</label>
+        <input id="yara-activate" type="checkbox" checked={activate} onChange={(e) => setActivate(e.target.checked)} />
+      </div>
+      {report ? (
+        <Notice tone={report.ok ? 'success' : 'warning'}>
+          {report.ok ? `Compiles: ${report.rule_count} rules.` : 'Does not compile.'}
+        </Notice>
+      ) : null}
+      {report?.problems.length ? <ProblemLines problems={report.problems} /> : null}
+      <ErrorBox error={error} />
+    </Modal>
+  );
+}
+
+function ViewRuleSet({ name, onClose }: { name: string; onClose: () => void }) {
+  const set = useResource<RuleSet>(`/api/v1/yara/rulesets/${encodeURIComponent(name)}?text=true`);
+  return (
+    <Modal title={`Rule set ${name}`} onClose={onClose} footer={<button type="button" onClick={onClose}>Close</button>}>
+      <ErrorBox error={set.error} />
+      {set.data ? (
+        <>
+          <p className="small muted">
+            v{set.data.version} · digest <code className="mono">{set.data.digest.slice(0, 16)}…</code> · {set.data.rule_count} rules in {set.data.files} files
+          </p>
+          {set.data.report.problems.length ? <ProblemLines problems={set.data.report.problems} /> : null}
+          {(set.data.file_list ?? []).map((f) => (
+            <details key={f.name}>
+              <summary>
+                {f.name} <span className="muted small">{compactNumber(f.bytes)} B</span>
+              </summary>
+              <pre className="code small">{f.text ?? ''}</pre>
+            </details>
+          ))}
+        </>
+      ) : (
+        <Loading what="rule set" />
+      )}
+    </Modal>
+  );
+}
+
+function Sweeps({ selected }: { selected?: string | undefined }) {
+  const sweeps = useResource<YaraSweep[]>('/api/v1/yara/sweeps?limit=100', { refreshMs: 5_000 });
+  const canStart = useCan('response:collect');
+  const [starting, setStarting] = useState(false);
+  const { nameOf } = useHosts();
+  return (
+    <>
+      {canStart ? (
+        <div className="toolbar">
+          <button type="button" className="primary" onClick={() => setStarting(true)}>
+            Start sweep…
+          </button>
+        </div>
+      ) : null}
+      <ErrorBox error={sweeps.error} />
+      {sweeps.data && !sweeps.data.length ? <Empty>No YARA sweeps yet.</Empty> : null}
+      {sweeps.data?.length ? (
+        <table className="table" data-testid="yara-sweeps">
+          <thead>
+            <tr>
+              <th scope="col">Started</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Rule set</th>
+              <th scope="col">State</th>
+              <th scope="col">Hosts</th>
+              <th scope="col" className="num">Matches</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sweeps.data.map((s) => (
+              <tr key={s.id} aria-current={selected === s.id ? 'true' : undefined}>
+                <td>
+                  <Link to={`/yara/sweeps/${encodeURIComponent(s.id)}`}>{formatTime(s.created_at)}</Link>
+                </td>
+                <td>{s.kind}</td>
+                <td>{s.ruleset.name}</td>
+                <td>
+                  <Badge tone={s.state === 'done' ? 'state-online' : s.state === 'failed' || s.state === 'cancelled' ? 'state-offline' : 'sweep-running'}>{s.state}</Badge>
+                </td>
+                <td className="small">{s.hosts.map((h) => `${nameOf(h.host_id)} ${h.state}`).join(' · ')}</td>
+                <td className={`num${s.hosts.some((h) => h.matches) ? ' text-bad' : ''}`}>{s.hosts.reduce((sum, h) => sum + h.matches, 0)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {selected ? <SweepDetail id={selected} /> : null}
+      {starting ? <StartSweep onClose={() => setStarting(false)} onStarted={(id) => { sweeps.reload(); navigate(`/yara/sweeps/${encodeURIComponent(id)}`); }} /> : null}
+    </>
+  );
+}
+
+function SweepDetail({ id }: { id: string }) {
+  const sweep = useResource<YaraSweep>(`/api/v1/yara/sweeps/${encodeURIComponent(id)}`, { refreshMs: 3_000 });
+  const { nameOf } = useHosts();
+  const canCancel = useCan('response:collect');
+  const [error, setError] = useState<unknown>(null);
+  const s = sweep.data;
+  return (
+    <Card title="Sweep progress and hits">
+      <ErrorBox error={sweep.error ?? error} />
+      {s ? (
+        <>
+          <div className="toolbar">
+            <span>
+              {s.kind} sweep with {s.ruleset.name} · <Badge tone="sweep-running">{s.state}</Badge>
+            </span>
+            {canCancel && !['done', 'failed', 'cancelled'].includes(s.state) ? (
+              <button type="button" className="small danger" onClick={async () => { setError(null); try { await api.post(`/api/v1/yara/sweeps/${encodeURIComponent(s.id)}/cancel`, {}); sweep.reload(); } catch (reason) { setError(reason); } }}>
+                Cancel sweep
+              </button>
+            ) : null}
+          </div>
+          <table className="table" data-testid="yara-sweep-hosts">
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">State</th>
+                <th scope="col" className="num">{s.kind === 'memory' ? 'Regions' : 'Files'}</th>
+                <th scope="col" className="num">Bytes</th>
+                <th scope="col" className="num">Matches</th>
+                <th scope="col">Finished</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.hosts.map((h) => (
+                <tr key={h.host_id}>
+                  <td><Link to={`/hosts/${encodeURIComponent(h.host_id)}`}>{nameOf(h.host_id)}</Link></td>
+                  <td>{h.state}{h.error ? <div className="text-bad small">{h.error}</div> : null}</td>
+                  <td className="num">{compactNumber(s.kind === 'memory' ? h.regions : h.files)}</td>
+                  <td className="num">{compactNumber(h.bytes)}</td>
+                  <td className={`num${h.matches ? ' text-bad' : ''}`}>{h.matches}</td>
+                  <td>{h.finished_at ? formatTime(h.finished_at) : '–'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h3>Hits</h3>
+          {s.hits?.length ? (
+            <table className="table" data-testid="yara-hits">
+              <thead>
+                <tr>
+                  <th scope="col">Host</th>
+                  <th scope="col">Rule</th>
+                  <th scope="col">Path or process</th>
+                  <th scope="col">SHA-256</th>
+                </tr>
+              </thead>
+              <tbody>
+                {s.hits.map((h, i) => (
+                  <tr key={i}>
+                    <td>{nameOf(h.host_id)}</td>
+                    <td><code className="mono">{h.rule}</code></td>
+                    <td className="mono-wrap">{h.path ?? (h.pid !== null ? `pid ${h.pid}` : '–')}</td>
+                    <td className="small mono-wrap">{h.sha256 ?? '–'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <Empty>No hits.</Empty>
+          )}
+        </>
+      ) : (
+        <Loading what="sweep" />
+      )}
+    </Card>
+  );
+}
+
+function sweepBody(kind: string, paths: string, hostIds: readonly string[], budget: number) {
+  return {
+    kind,
+    ...(kind === 'paths' ? { paths: paths.split(/\n+/).map((p) => p.trim()).filter(Boolean) } : {}),
+    ...(hostIds.length ? { host_ids: [...hostIds] } : {}),
+    cpu_budget: budget,
+  };
+}
+
+function SweepForm({ kind, setKind, paths, setPaths, hosts, setHosts, budget, setBudget }: { kind: string; setKind: (v: string) => void; paths: string; setPaths: (v: string) => void; hosts: Set<string>; setHosts: (v: Set<string>) => void; budget: number; setBudget: (v: number) => void }) {
+  const all = useHosts();
+  const live = useMemo(() => (all.data ?? []).filter((h) => h.state !== 'revoked'), [all.data]);
+  return (
+    <div className="form-grid">
+      <label htmlFor="sweep-kind">Scan</label>
+      <select id="sweep-kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+        <option value="paths">files under paths</option>
+        <option value="memory">process memory</option>
+      </select>
+      {kind === 'paths' ? (
+        <>
+          <label htmlFor="sweep-paths">Paths (one per line)</label>
+          <textarea id="sweep-paths" rows={3} value={paths} onChange={(e) => setPaths(e.target.value)} placeholder={'/tmp\n/home'} />
+        </>
+      ) : null}
+      <label htmlFor="sweep-budget">CPU budget (share of one core)</label>
+      <input id="sweep-budget" type="number" min={0.05} max={4} step={0.05} value={budget} onChange={(e) => setBudget(Number(e.target.value) || 0.25)} />
+      <span>Hosts</span>
+      <div>
+        <p className="small muted">{hosts.size ? `${hosts.size} chosen` : 'every enrolled host'}</p>
+        <ul className="plain">
+          {live.map((h) => (
+            <li key={h.id}>
+              <label>
+                <input
+                  type="checkbox"
+                  checked={hosts.has(h.id)}
+                  onChange={() => {
+                    const next = new Set(hosts);
+                    if (next.has(h.id)) next.delete(h.id);
+                    else next.add(h.id);
+                    setHosts(next);
+                  }}
+                />{' '}
+                {h.hostname}
+              </label>
+            </li>
+          ))}
+        </ul>
+      </div>
+    </div>
+  );
+}
+
+function StartSweep({ onClose, onStarted }: { onClose: () => void; onStarted: (id: string) => void }) {
+  const [kind, setKind] = useState('paths');
+  const [paths, setPaths] = useState('/tmp');
+  const [hosts, setHosts] = useState<Set<string>>(new Set());
+  const [budget, setBudget] = useState(0.25);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <Modal
+      title="Start a YARA sweep"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="primary"
+            onClick={async () => {
+              setError(null);
+              try {
+                const sweep = await api.post<{ id: string }>('/api/v1/yara/sweeps', sweepBody(kind, paths, [...hosts], budget));
+                onStarted(sweep.id);
+                onClose();
+              } catch (reason) {
+                setError(reason);
+              }
+            }}
+          >
+            Start sweep
+          </button>
+        </>
+      }
+    >
+      <p className="small muted">The active rule set is used; agents pick the sweep up at their next heartbeat.</p>
+      <SweepForm kind={kind} setKind={setKind} paths={paths} setPaths={setPaths} hosts={hosts} setHosts={setHosts} budget={budget} setBudget={setBudget} />
+      <ErrorBox error={error} />
+    </Modal>
+  );
+}
+
+function Schedules() {
+  const schedules = useResource<Schedule[]>('/api/v1/yara/schedules', { refreshMs: 30_000 });
+  const canManage = useCan('response:collect');
+  const [creating, setCreating] = useState(false);
+  const [deleting, setDeleting] = useState<Schedule | null>(null);
+  const { nameOf } = useHosts();
+  return (
+    <>
+      {canManage ? (
+        <div className="toolbar">
+          <button type="button" className="primary" onClick={() => setCreating(true)}>
+            Schedule a sweep…
+          </button>
+        </div>
+      ) : null}
+      <ErrorBox error={schedules.error} />
+      {schedules.data && !schedules.data.length ? <Empty>No scheduled sweeps.</Empty> : null}
+      {schedules.data?.length ? (
+        <table className="table" data-testid="yara-schedules">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Every</th>
+              <th scope="col">Next run</th>
+              <th scope="col">Hosts</th>
+              {canManage ? (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              ) : null}
+            </tr>
+          </thead>
+          <tbody>
+            {schedules.data.map((s) => (
+              <tr key={s.id}>
+                <td>{s.name}{!s.enabled ? <span className="muted"> (paused)</span> : null}</td>
+                <td>{s.kind}</td>
+                <td>{s.interval_s >= 3600 ? `${Math.round(s.interval_s / 3600)} h` : `${Math.round(s.interval_s / 60)} min`}</td>
+                <td>{s.next_run_at ? formatTime(s.next_run_at) : '–'}</td>
+                <td className="small">{s.host_ids?.length ? s.host_ids.map(nameOf).join(', ') : 'every host'}</td>
+                {canManage ? (
+                  <td>
+                    <button type="button" className="small danger" onClick={() => setDeleting(s)}>
+                      Delete
+                    </button>
+                  </td>
+                ) : null}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      {creating ? <CreateSchedule onClose={() => { setCreating(false); schedules.reload(); }} /> : null}
+      {deleting ? (
+        <ConfirmDialog
+          title={`Delete schedule ${deleting.name}`}
+          confirmLabel="Delete"
+          danger
+          onClose={() => setDeleting(null)}
+          onConfirm={async () => {
+            await api.del(`/api/v1/yara/schedules/${encodeURIComponent(deleting.id)}`);
+            schedules.reload();
+          }}
+        >
+          <p>Future runs stop; sweeps already started continue.</p>
+        </ConfirmDialog>
+      ) : null}
+    </>
+  );
+}
+
+function CreateSchedule({ onClose }: { onClose: () => void }) {
+  const [name, setName] = useState('');
+  const [hours, setHours] = useState(24);
+  const [kind, setKind] = useState('paths');
+  const [paths, setPaths] = useState('/tmp');
+  const [hosts, setHosts] = useState<Set<string>>(new Set());
+  const [budget, setBudget] = useState(0.25);
+  const [error, setError] = useState<unknown>(null);
+  return (
+    <Modal
+      title="Schedule a YARA sweep"
+      onClose={onClose}
+      footer={
+        <>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="primary"
+            disabled={!name.trim()}
+            onClick={async () => {
+              setError(null);
+              try {
+                await api.post('/api/v1/yara/schedules', { name: name.trim(), interval_s: Math.max(60, Math.round(hours * 3600)), ...sweepBody(kind, paths, [...hosts], budget) });
+                onClose();
+              } catch (reason) {
+                setError(reason);
+              }
+            }}
+          >
+            Schedule
+          </button>
+        </>
+      }
+    >
+      <div className="form-grid">
+        <label htmlFor="schedule-name">Name</label>
+        <input id="schedule-name" value={name} maxLength={80} onChange={(e) => setName(e.target.value)} />
+        <label htmlFor="schedule-hours">Every (hours)</label>
+        <input id="schedule-hours" type="number" min={0.02} step="any" value={hours} onChange={(e) => setHours(Number(e.target.value) || 24)} />
+      </div>
+      <p className="small muted">It starts a sweep now and then on every interval.</p>
+      <SweepForm kind={kind} setKind={setKind} paths={paths} setPaths={setPaths} hosts={hosts} setHosts={setHosts} budget={budget} setBudget={setBudget} />
+      <ErrorBox error={error} />
+    </Modal>
+  );
+}

@@ -1,0 +1,100 @@
+// The learned command-line detector: a character n-gram model of every command-line template the fleet ran, scoring
+// a template no host ran before by how unusual its characters are compared with earlier new templates (a percentile).
+
+import { VigilError } from '@vigil/common';
+import type { ObserveOptions, ProfileEvent, Profiler } from '../core.js';
+import { FLEET_SCOPE } from '../core.js';
+import { shown, text } from '../internal/fields.js';
+import { argvOf } from '../command-line/command-line.js';
+import { commandTemplate } from '../template/command-template.js';
+import { CharNgramModel } from './char-ngram.js';
+
+export const COMMAND_MODEL = 'command-model';
+const BIN_WIDTH = 0.05;
+const BINS = 480;
+const MAX_SEEN = 500_000;
+
+export interface CommandModelOptions {
+  /** New templates the model must have seen before it scores (default 300). */
+  minTemplates?: number;
+  order?: number;
+}
+
+function templateOf(event: ProfileEvent): { template: string; line: string } | undefined {
+  if (event['event.category'] !== 'process' || event['event.action'] !== 'start') return undefined;
+  const args = argvOf(event);
+  if (!args || args.length === 0) return undefined;
+  return { template: commandTemplate(args), line: text(event, 'process.command_line', 65_536) ?? args.join(' ') };
+}
+
+export function createCommandModelProfiler(options: CommandModelOptions = {}): Profiler {
+  const minTemplates = options.minTemplates ?? 300;
+  let model = new CharNgramModel({ order: options.order ?? 5 });
+  let seen = new Set<string>();
+  /** Surprisal (bits per character) of each template at the moment it was first seen, binned. */
+  let histogram = new Array<number>(BINS).fill(0);
+  let recorded = 0;
+  const bin = (bits: number) => Math.min(BINS - 1, Math.max(0, Math.floor(bits / BIN_WIDTH)));
+
+  function percentile(bits: number): number {
+    const b = bin(bits);
+    let below = 0;
+    for (let i = 0; i < b; i++) below += histogram[i]!;
+    return (below + histogram[b]! / 2) / recorded;
+  }
+
+  return {
+    name: COMMAND_MODEL,
+    categories: ['process'],
+    score(event) {
+      try {
+        const t = templateOf(event);
+        if (!t || seen.has(t.template) || recorded < minTemplates) return undefined;
+        const bits = model.surprisal(t.template);
+        const score = percentile(bits);
+        return {
+          profiler: COMMAND_MODEL,
+          type: 'unusual_command_line',
+          key: t.template,
+          score,
+          explanation: `\`${shown(t.line)}\` – no host ran this command-line shape before, and it is more unusual than ${(score * 100).toFixed(1)}% of the new shapes the fleet ran (${bits.toFixed(2)} bits per character)`,
+          evidence: { template: t.template, bits_per_char: Math.round(bits * 100) / 100, percentile: Math.round(score * 1000) / 1000, templates_learned: model.lines },
+        };
+      } catch {
+        return undefined;
+      }
+    },
+    observe(event, _ctx, observeOptions?: ObserveOptions) {
+      const t = templateOf(event);
+      if (!t || seen.has(t.template)) return;
+      if (observeOptions?.countNovelty !== false) {
+        histogram[bin(model.surprisal(t.template))]!++;
+        recorded++;
+      }
+      model.learn(t.template);
+      seen.add(t.template);
+      if (seen.size > MAX_SEEN) {
+        const first = seen.values().next();
+        if (!first.done) seen.delete(first.value);
+      }
+    },
+    features: () => [],
+    snapshot(scope) {
+      if (scope !== FLEET_SCOPE || model.lines === 0) return undefined;
+      return { v: 1, model: model.toJSON(), histogram, recorded, seen: [...seen] };
+    },
+    restore(scope, state) {
+      if (scope !== FLEET_SCOPE) return;
+      const s = state as { v?: unknown; model?: unknown; histogram?: unknown; recorded?: unknown; seen?: unknown } | null;
+      const bad = (path: string, message: string) => new VigilError('invalid_input', `command model state: ${message}`, { location: { path } });
+      if (!s || typeof s !== 'object' || s.v !== 1) throw bad('state.v', 'expected version 1');
+      if (!Array.isArray(s.histogram) || s.histogram.length !== BINS || !s.histogram.every((v) => typeof v === 'number' && v >= 0)) throw bad('state.histogram', `expected ${BINS} counts`);
+      if (typeof s.recorded !== 'number' || !Array.isArray(s.seen) || !s.seen.every((v) => typeof v === 'string')) throw bad('state.seen', 'expected recorded and seen templates');
+      const restored = CharNgramModel.fromJSON(s.model, 'state.model');
+      model = restored;
+      histogram = [...(s.histogram as number[])];
+      recorded = s.recorded;
+      seen = new Set(s.seen as string[]);
+    },
+  };
+}
