@@ -5,7 +5,7 @@
 import { summariseCpuProfile } from './internal/cpu-profile.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -57,6 +57,7 @@ const eventCount = Math.floor(options.events);
 const chunkSize = Math.floor(options.chunk);
 const naiveCount = options['naive-events'] > 0 ? Math.min(eventCount, Math.floor(options['naive-events'])) : eventCount;
 
+const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
 const TARGET_EVENTS_PER_S = 100_000;
 const TARGET_P99_MS = 10;
 const PACK_NAME = 'sigma-windows-process-creation';
@@ -400,7 +401,7 @@ async function main(): Promise<void> {
     ['detections per 1,000 events', perThousand.toFixed(1), ((engines.naive.detections / engines.naive.events) * 1000).toFixed(1)],
   ];
   const ruleLine = `rules: ${rules.sources.length} files considered, ${rules.loaded} loaded (${rules.errors} errors); ${engines.stats.prefilteredRules} prefiltered, ${engines.stats.alwaysEvaluatedRules} always evaluated`;
-  process.stdout.write(`\n${textTable([`${formatInt(eventCount)} events, one core`, 'indexed (streaming)', 'naive (every rule)'], engineRows)}\n\nindexed / naive: ${ratio.toFixed(1)}x   ${ruleLine}\n`);
+  process.stdout.write(`\n${textTable([`${formatInt(eventCount)} events, one core`, 'indexed (streaming)', 'naive (every rule)'], engineRows)}\n\nindexed / naive: ${ratio.toFixed(1)}x   ${ruleLine}\nload average (1 min) at start ${loadAtStart}, now ${loadavg()[0]!.toFixed(2)} on ${machine.cores} cores\n`);
 
   let serverRows: string[][] = [];
   let window: { events: number; detections: number; created: number; grouped: number } | undefined;
@@ -488,6 +489,8 @@ async function main(): Promise<void> {
         }
       : null,
     machine: { ...machine },
+    /** 1-minute load average at the start and at the end of the run: the machine is shared, so figures vary with it. */
+    load_average: { start: loadAtStart, end: round(loadavg()[0]!, 2) },
   };
   mkdirSync(resultsDir, { recursive: true });
   const out = join(resultsDir, 'detect.json');
@@ -524,7 +527,7 @@ async function main(): Promise<void> {
       `npx tsc -b && npm run bench -- detect${flags.length ? ' ' + flags.join(' ') : ''}`,
       '```',
       '',
-      `Machine: ${machine.cores} cores (\`nproc\`), ${machine.cpu_model}, ${machine.memory_gib} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}. Date: ${result.date.slice(0, 10)}.`,
+      `Machine: ${machine.cores} cores (\`nproc\`), ${machine.cpu_model}, ${machine.memory_gib} GiB RAM, Linux ${machine.kernel}, Node ${machine.node}. Date: ${result.date.slice(0, 10)}. Load average (1 min): ${result.load_average.start} at start, ${result.load_average.end} at the end.`,
       `Rules: ${result.rules_total} files considered, ${result.rules_loaded} loaded (${result.rules_errors} errors); ${result.rules_prefiltered} prefiltered by literals, ${result.rules_always_evaluated} always evaluated.`,
       '',
       markdownTable([`${formatInt(eventCount)} events, one core`, 'indexed (streaming)', 'naive (every rule)'], [...engineRows, ['indexed / naive', `${ratio.toFixed(1)}x`, '']]),

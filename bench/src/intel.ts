@@ -7,7 +7,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -389,9 +389,9 @@ async function main(): Promise<void> {
     const lines = [
       '## intel',
       '',
-      `Run \`npm run bench -- intel --update-docs\` on ${machine.cpu_model} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}, ${new Date().toISOString().slice(0, 10)}. Figures: \`bench/results/intel.json\`.`,
+      `Run \`npm run bench -- intel --update-docs\` on ${machine.cpu_model} (${machine.cores} cores, ${machine.memory_gib} GiB), Node ${machine.node}, ${new Date().toISOString().slice(0, 10)}, while other work ran on the machine (load average ${loadavg()[0]!.toFixed(1)} at the end). Figures: \`bench/results/intel.json\`.`,
       '',
-      `**IOC stream matching** with ${formatInt(ioc.indicators)} generated indicators loaded (35% SHA-256, 20% IPs, 15% domains, 12% MD5, 8% SHA-1, 3% CIDR, 3% URLs, the rest names, paths and ports), over generated process, network and DNS events of which ${(options['hit-share'] * 100).toFixed(0)}% carry a listed value, one thread. Baseline in the same run: a naive matcher (one Set per type for exact values, linear scans over every CIDR and every domain for ranges and subdomains), on the first ${formatInt(ioc.naiveEvents)} events; both found the same hits: ${ioc.agreement}. Building the matcher took ${ioc.buildSeconds.toFixed(1)} s and ~${ioc.heapMiB.toFixed(0)} MiB of heap.`,
+      `**IOC stream matching** with ${formatInt(ioc.indicators)} generated indicators loaded (35% SHA-256, 20% IPs, 15% domains, 12% MD5, 8% SHA-1, 3% CIDR, 3% URLs, the rest names, paths and ports), over generated process, network and DNS events of which ${(options['hit-share'] * 100).toFixed(0)}% are built to carry a listed value (${formatInt(ioc.eventsWithHits)} of ${formatInt(ioc.events)} events hit in all, because random addresses also fall into the generated CIDR ranges), one thread. Baseline in the same run: a naive matcher (one Set per type for exact values, linear scans over every CIDR and every domain for ranges and subdomains), on the first ${formatInt(ioc.naiveEvents)} events; both found the same hits: ${ioc.agreement}. Building the matcher took ${ioc.buildSeconds.toFixed(1)} s and ~${ioc.heapMiB.toFixed(0)} MiB of heap.`,
       '',
       markdownTable(iocHeader, iocRows),
     ];

@@ -106,8 +106,14 @@ test('retro sweep: indicators imported after the activity find the host, first s
     }, 30_000, 250);
     const result = new Map((sweep.indicators as { type: string; value: string; count: number; hosts: string[]; first_host_id: string; first_seen: string; first_event_id: string }[]).map((r) => [r.type, r]));
     const hash = result.get('sha256')!;
-    assert.deepEqual([hash.value, hash.hosts, hash.first_host_id, hash.first_event_id], [dropper.sha256, [agent.agentId], agent.agentId, exec['event.id']]);
-    assert.equal(hash.first_seen, exec['@timestamp']);
+    assert.deepEqual([hash.value, hash.hosts, hash.first_host_id], [dropper.sha256, [agent.agentId], agent.agentId]);
+    // With file telemetry the copy that dropped the binary is seen (hashed) before it runs: the first event is the
+    // file event or the process start, whichever came first.
+    const withHash = [exec, ...(await events('file')).filter((e) => e['file.hash.sha256'] === dropper.sha256)];
+    const first = withHash.reduce((a, b) => (String(b['@timestamp']) < String(a['@timestamp']) ? b : a));
+    assert.equal(hash.count, withHash.length);
+    assert.equal(hash.first_event_id, first['event.id']);
+    assert.equal(hash.first_seen, first['@timestamp']);
     const domain = result.get('domain')!;
     assert.deepEqual([domain.hosts, domain.first_host_id], [[agent.agentId], agent.agentId]);
     assert.ok(domain.count >= 2, 'the lookup and the connection (destination.domain) both name it');

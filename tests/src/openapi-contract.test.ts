@@ -190,6 +190,8 @@ test('every operation answers as documented when called as an admin', async () =
     '/api/v1/hosts/{id}': ids.hostId!,
     '/api/v1/hosts/{id}/revoke': ids.hostId!,
     '/api/v1/hosts/{id}/events': ids.hostId!,
+    '/api/v1/hosts/{id}/inventory': ids.hostId!,
+    '/api/v1/hosts/{id}/changes': ids.hostId!,
     '/api/v1/alerts/{id}': ids.alertId!,
     '/api/v1/rules/{id}': ids.ruleId!,
     '/api/v1/rule-packs/{name}': 'contract-pack',

@@ -14,3 +14,4 @@ export { createWriteExecProfiler, WRITE_EXEC } from './write-exec/write-exec.js'
 export { createPersistenceProfiler, PERSISTENCE } from './persistence/persistence.js';
 export { createPrevalenceProfiler, PREVALENCE } from './prevalence/prevalence.js';
 export { createCommandModelProfiler, COMMAND_MODEL } from './model/command-model.js';
+export * from './describe.js';

@@ -26,6 +26,7 @@ function processEvent(random: () => number, sequence: number): Record<string, un
     'process.args': ['ls', '-la', `/tmp/{"x":[${sequence}]}`, 'quote " and \\ backslash', 'ünïcödé ✓ 😀'],
     'process.command_line': `ls -la /tmp/${sequence} # a:b,c}{]`,
     'process.hash.sha256': 'ab'.repeat(32),
+    'winlog.event_data': { CommandLine: 'ls "-la"', Level: 4, Ratio: 0.5, Elevated: true, Missing: null, Nested: '{"a":1}' },
   };
 }
 
@@ -40,7 +41,8 @@ function serialiseEvent(random: () => number, event: Record<string, unknown>): {
   if (roll < 0.9) return { text: JSON.stringify({ ...event, 'process.working_directory': null }), rawUsable: false }; // null dropped
   // A repeated key: JSON.parse keeps the last value; a store reading the bytes might not.
   const text = JSON.stringify(event);
-  return { text: `{"process.pid":1,${text.slice(1)}`, rawUsable: false };
+  if (roll < 0.95) return { text: `{"process.pid":1,${text.slice(1)}`, rawUsable: false };
+  return { text: text.replace('"winlog.event_data":{', '"winlog.event_data":{"Level":1,'), rawUsable: false };
 }
 
 test('every slice parses to exactly the validated event, on one line, and compact batches get a slice for every event', () => {
@@ -70,13 +72,24 @@ test('every slice parses to exactly the validated event, on one line, and compac
       const text = slice.toString('utf8');
       assert.deepEqual(JSON.parse(text), decoded.events[i], `round ${round} event ${i}: slice differs from the validated event`);
       const keyCount = (text.match(/"(?:[^"\\]|\\.)*"\s*:/g) ?? []).length;
-      assert.equal(keyCount, Object.keys(decoded.events[i]!).length, `round ${round} event ${i}: repeated key in the slice`);
+      const members = Object.values(decoded.events[i]!).reduce<number>((n, v) => n + 1 + (typeof v === 'object' && v !== null && !Array.isArray(v) ? Object.keys(v).length : 0), 0);
+      assert.equal(keyCount, members, `round ${round} event ${i}: repeated key in the slice`);
     }
     assert.equal(got, usable, `round ${round}: ${got} slices offered, ${usable} expected`);
     offered += got;
     expectedUsable += usable;
   }
   assert.ok(offered > 500 && offered === expectedUsable, `slices offered ${offered}`);
+});
+
+test('an object nested below a member value, or an object in a list, loses the slice', () => {
+  const random = seededRandom(3);
+  const event = processEvent(random, 1);
+  const deep = `{"host_id":"${HOST}","events":[${JSON.stringify(event).replace('"winlog.event_data":{', '"winlog.event_data":{"deep":{"x":1},')}]}`;
+  assert.equal(locateEvents(Buffer.from(deep), 1)?.starts[0], -1);
+  const inList = `{"host_id":"${HOST}","events":[${JSON.stringify({ ...event, 'process.args': [{ a: 1 }] })}]}`;
+  assert.equal(locateEvents(Buffer.from(inList), 1)?.starts[0], -1);
+  assert.ok(locateEvents(Buffer.from(JSON.stringify({ host_id: HOST, events: [event] })), 1)!.starts[0]! >= 0);
 });
 
 test('no slices for string bodies, invalid UTF-8 or \\u escapes; the locator refuses element counts that do not match', () => {

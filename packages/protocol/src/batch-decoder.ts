@@ -10,7 +10,8 @@ import { limits } from './messages.js';
  * Where each decoded event's JSON text lies in the received body, for stores that journal the bytes as received
  * instead of serialising the event again. `starts[i]` is -1 when event i has no usable slice; otherwise
  * `source[starts[i]..ends[i])` is one JSON object on one line (no raw newline), valid UTF-8, without `\u` escapes,
- * nested objects or repeated keys, and it parses to exactly the validated `events[i]` (validation changed nothing in it).
+ * objects deeper than one level or repeated keys, and it parses to exactly the validated `events[i]` (validation
+ * changed nothing in it).
  */
 export interface EventSlices {
   source: Buffer;
@@ -92,7 +93,7 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
     const id = event['event.id'] as string;
     if (ids.has(id)) problems.push({ message: `event.id ${id} appears twice in the batch`, location: { path: `${path}["event.id"]` } });
     ids.add(id);
-    if (slices && slices.starts[i]! >= 0 && slices.keyCounts[i] !== Object.keys(event).length) slices.starts[i] = -1;
+    if (slices && slices.starts[i]! >= 0 && slices.keyCounts[i] !== memberCount(event)) slices.starts[i] = -1;
   }
   if (problems.length) {
     const first = problems[0]!;
@@ -102,6 +103,17 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
     });
   }
   return { hostId: hostId as string, events: events as VigilEvent[], ...(slices ? { slices: { source: slices.source, starts: slices.starts, ends: slices.ends } } : {}) };
+}
+
+/** Members of the event plus members of its object values (validation allows objects one level deep). */
+function memberCount(event: Record<string, unknown>): number {
+  let count = 0;
+  for (const key in event) {
+    count++;
+    const value = event[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) count += Object.keys(value).length;
+  }
+  return count;
 }
 
 /** Per category, the fields whose values validation may rewrite unless they are already normal (hex, dates). */
@@ -135,14 +147,22 @@ function keepsRawForm(candidate: unknown): boolean {
   return true;
 }
 
+/** True when the byte before `at`, ignoring JSON whitespace, is a colon (an object that is a member's value). */
+function followsColon(body: Buffer, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (body[i] === 0x20 || body[i] === 0x09 || body[i] === 0x0a || body[i] === 0x0d)) i--;
+  return body[i] === 0x3a;
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
  * Finds the byte range of each element of the top-level `events` array in a body that JSON.parse accepted. Returns
  * undefined when the body is not valid UTF-8, holds a `\u` escape anywhere, or the elements found are not `count`
- * objects. An element with a raw newline or a nested object gets start -1; `keyCounts` holds each element's
- * top-level key count (compared with the parsed object's to rule out repeated keys).
+ * objects. An element with a raw newline or an object below its members' values gets start -1; `keyCounts` holds
+ * each element's number of keys, its own and those of its object values (compared with the parsed object's to rule
+ * out repeated keys).
  */
 export function locateEvents(body: Buffer, count: number): (EventSlices & { keyCounts: Int32Array }) | undefined {
   if (!isUtf8(body) || body.includes('\\u')) return undefined;
@@ -182,7 +202,7 @@ export function locateEvents(body: Buffer, count: number): (EventSlices & { keyC
           starts[index] = i;
           usable = true;
           keys = 0;
-        } else if (inEvents && depth > 3 && c === 0x7b) usable = false;
+        } else if (inEvents && c === 0x7b && (depth > 4 || !followsColon(body, i))) usable = false;
         break;
       case 0x7d: // }
       case 0x5d: // ]
@@ -194,7 +214,7 @@ export function locateEvents(body: Buffer, count: number): (EventSlices & { keyC
         depth--;
         break;
       case 0x3a: // :
-        if (inEvents && depth === 3) keys++;
+        if (inEvents && depth >= 3) keys++;
         break;
       case 0x0a:
       case 0x0d:
@@ -202,5 +222,7 @@ export function locateEvents(body: Buffer, count: number): (EventSlices & { keyC
         break;
     }
   }
-  return index === count - 1 ? { source: body, starts, ends, keyCounts } : undefined;
+  if (index !== count - 1 || depth !== 0) return undefined;
+  for (let i = 0; i < count; i++) if (ends[i]! <= starts[i]!) starts[i] = -1;
+  return { source: body, starts, ends, keyCounts };
 }

@@ -169,7 +169,7 @@ export const categories: readonly CategoryDef[] = [
       a('group_member_added', 'change', LW, 'Account added to a group (4728, 4732, 4756).'),
       a('group_member_removed', 'change', LW, 'Account removed from a group (4729, 4733, 4757).'),
       a('sudoers_modified', 'change', L, 'sudo rights changed (/etc/sudoers, /etc/sudoers.d).'),
-      a('group_modified', 'change', L, 'Group attributes other than membership changed (gid, name of the entry).'),
+      a('group_modified', 'change', L, 'Group attributes other than membership changed (its gid).'),
     ],
   },
   {

@@ -24,7 +24,7 @@ export async function runCoverage(selection: readonly SelectedAtomic[] = SELECTI
   await new Promise((r) => setTimeout(r, 3000));
   const from = Date.now();
   const outcomes = await runAtomics(selection, { log });
-  const to = Date.now() + 60_000;
+  const to = Date.now();
   const events = await waitForQuiet(api, agent.agentId, from, to);
   const reply = await api.get(`/api/v1/alerts?host_id=${agent.agentId}&limit=10000`);
   if (reply.status !== 200) throw new Error(`alerts: ${reply.status} ${JSON.stringify(reply.body)}`);

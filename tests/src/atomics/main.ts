@@ -10,6 +10,9 @@ import { renderCoverage, runCoverage } from './coverage.js';
 
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? process.argv[outIndex + 1]! : join(repoRoot(), 'docs', 'coverage.md');
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void cleanup().finally(() => process.exit(130)));
+}
 try {
   const run = await runCoverage(undefined, (line) => process.stderr.write(`${line}\n`));
   const machine = `Debian 12, ${cpus().length} cores, kernel ${release()}, Node ${process.versions.node}`;

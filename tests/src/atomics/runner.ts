@@ -28,7 +28,7 @@ export interface AtomicOutcome {
 }
 
 export interface RunOptions {
-  /** Wait after a test before its cleanup, so debounced change records see the change (default 1500 ms). */
+  /** Wait after a test before its cleanup, and after the cleanup before the next test, so debounced change records land in the right window (default 1200 ms). */
   settleMs?: number;
   log?: (line: string) => void;
 }
@@ -99,7 +99,7 @@ function sudoShim(): string {
 /** Runs every selected test in order (after checking it against the corpus) and returns what happened locally. */
 export async function runAtomics(selection: readonly SelectedAtomic[], options: RunOptions = {}): Promise<AtomicOutcome[]> {
   const log = options.log ?? (() => undefined);
-  const settleMs = options.settleMs ?? 1500;
+  const settleMs = options.settleMs ?? 1200;
   const shim = sudoShim();
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${shim}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`, HOME: '/root' };
   const techniques = new Map<string, AtomicTest[]>();
@@ -154,6 +154,8 @@ export async function runAtomics(selection: readonly SelectedAtomic[], options: 
           if (!same(before, snapshot(path))) throw new VigilError('system', `${where}: could not restore ${path}`);
           if (!path.endsWith('-')) outcome.notes.push(`runner restored ${path} (cleanup left it changed)`);
         }
+        // Change records of the cleanup are debounced: let them land before the next test's window opens.
+        await sleep(settleMs);
       }
     }
   } finally {
@@ -200,10 +202,11 @@ export async function waitForQuiet(api: ApiClient, hostId: string, from: number,
   let stableSince = Date.now();
   for (;;) {
     const events = await fetchEvents(api, hostId, from, to);
+    if (Date.now() > deadline) return events;
     if (events.length !== last) {
       last = events.length;
       stableSince = Date.now();
-    } else if (Date.now() - stableSince >= quietMs || Date.now() > deadline) {
+    } else if (Date.now() - stableSince >= quietMs) {
       return events;
     }
     await sleep(1000);

@@ -59,6 +59,13 @@ after(async () => {
   assert.equal(existsSync(AF_UNIX_CONF) ? readFileSync(AF_UNIX_CONF, 'utf8') : '', audit.afUnix, 'af_unix plugin config restored');
 });
 
+/** Waits until the dialog's task finished and asserts it succeeded (the message names the state and result). */
+async function finished(dialog: ReturnType<Page['getByRole']>): Promise<void> {
+  const done = dialog.locator('[data-testid="task-progress"] :is([data-state="succeeded"], [data-state="failed"], [data-state="expired"], [data-state="cancelled"])');
+  await done.waitFor({ timeout: 60_000 });
+  assert.equal(await done.getAttribute('data-state'), 'succeeded', (await done.textContent()) ?? '');
+}
+
 async function shot(page: Page, name: string): Promise<void> {
   const path = screenshotPath(name);
   if (path) await page.screenshot({ path });
@@ -103,7 +110,7 @@ test('a real reverse shell becomes an alert with its process tree; hunt and char
   const isolate = page.getByRole('dialog', { name: 'Isolate host' });
   await isolate.getByLabel('Reason *').fill(`reverse shell ${marker}`);
   await isolate.getByRole('button', { name: 'Run on 1 host' }).click();
-  await isolate.locator('[data-testid="task-progress"] [data-state="succeeded"]').waitFor({ timeout: 30_000 });
+  await finished(isolate);
   await isolate.getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('isolation').getByText('isolated', { exact: true }).waitFor();
   assert.notEqual(tcpProbe(lan, 'endpoint', peer, PEER_PORT), 'ok', 'the isolated endpoint cannot reach the peer');
@@ -113,7 +120,7 @@ test('a real reverse shell becomes an alert with its process tree; hunt and char
   const release = page.getByRole('dialog', { name: 'Release host isolation' });
   await release.getByLabel('Reason *').fill('contained');
   await release.getByRole('button', { name: 'Run on 1 host' }).click();
-  await release.locator('[data-testid="task-progress"] [data-state="succeeded"]').waitFor({ timeout: 30_000 });
+  await finished(release);
   await release.getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('isolation').getByText('not isolated').waitFor();
   assert.equal(tcpProbe(lan, 'endpoint', peer, PEER_PORT), 'ok', 'the peer is reachable again');

@@ -1,6 +1,6 @@
 // YARA on the endpoint: keeps the rule set the server pushes (digest checked, kept on disk across restarts), scans
-// executables when a process starts from them (the agent's own process events), files written in the watched
-// folders, and runs the fleet sweeps the heartbeat reply hands out, within their CPU budget, reporting progress.
+// executables when a process starts from them (the agent's own process events) and when they are created or written
+// (the agent's file events), files written in the watched folders, and runs the fleet sweeps the heartbeat reply hands out, within their CPU budget, reporting progress.
 // Every match becomes an event (category scan) and, when the rule set says so, the file is quarantined.
 // An EventSource for the agent's lifecycle; never blocks the event path (scans run in a worker thread).
 
@@ -354,9 +354,21 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
     },
     stats: () => ({ ...stats }),
     observe(event) {
-      if (!bundle?.options.scan_on_exec || event['event.category'] !== 'process' || event['event.action'] !== 'start') return;
-      const executable = event['process.executable'];
-      if (typeof executable === 'string' && executable.startsWith('/')) void scanOne(executable, 'exec', event);
+      if (!bundle) return;
+      const category = event['event.category'];
+      const action = event['event.action'];
+      if (category === 'process' && action === 'start' && bundle.options.scan_on_exec) {
+        const executable = event['process.executable'];
+        if (typeof executable === 'string' && executable.startsWith('/')) void scanOne(executable, 'exec', event);
+        return;
+      }
+      // Executables created or written anywhere the agent's file telemetry watches (auditd path watches).
+      if (category === 'file' && (action === 'create' || action === 'modify' || action === 'rename') && event['file.executable'] === true && bundle.options.scan_on_write) {
+        const path = event['file.path'];
+        if (typeof path !== 'string' || !path.startsWith('/')) return;
+        clearTimeout(timers.get(path));
+        timers.set(path, setTimeout(() => (timers.delete(path), void scanOne(path, 'write', event)), debounceMs));
+      }
     },
     onHeartbeat(reply) {
       if (!engine) {

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { corpusPath } from '@vigil/common';
-import { BUILTINS, EXECUTABLES, resolve } from './commands.js';
+import { BUILTINS, cmd, EXECUTABLES, NOT_ON_DEBIAN, OPTIONAL_TOOLS, resolve } from './commands.js';
 import type { Connect, Proc, Write } from './emit.js';
 
 export interface AtomicTest {
@@ -125,7 +125,8 @@ export function readScript(text: string, depth = 0): SimpleCommand[] {
   };
   const substitute = (inner: string) => {
     if (depth < 4) substitutions.push(...readScript(inner, depth + 1));
-    word += '$SUBST';
+    // The shell puts the command's output here; a stand-in the converter replaces (see substitutionValue).
+    word += `\u0001${inner.replace(/\u0001/g, '')}\u0001`;
     inWord = true;
   };
   for (let i = 0; i < text.length; i++) {
@@ -385,13 +386,50 @@ interface ConvertContext {
   cwd: string;
   home: string;
   user: string;
+  /** Shell variables assigned so far (VAR=value as a command of its own). */
+  vars: Map<string, string>;
   /** New files the attack wrote (runs of them get a content hash no host has). */
   written: Set<string>;
+  /** Commands installed on the host; optional tools the test needs are added to `needs`. */
+  installed: ReadonlySet<string>;
+  needs: Set<string>;
   uniqueHash: () => string;
 }
 
+/** A plausible output of a command substitution (what the shell would put into the argument). */
+function substitutionValue(inner: string, ctx: ConvertContext): string {
+  const words = inner.trim().split(/\s+/);
+  switch (words[0]) {
+    case 'echo': return words.slice(1).join(' ').replace(/^['"]|['"]$/g, '');
+    case 'whoami': return ctx.user;
+    case 'id': return words.includes('-un') || words.includes('-u') ? ctx.user : 'uid=0(root) gid=0(root)';
+    case 'hostname': return 'host-01';
+    case 'pwd': return ctx.cwd;
+    case 'date': return '20261115';
+    case 'uname': return 'Linux';
+    case 'which': return `/usr/bin/${words[1] ?? 'x'}`;
+    case 'mktemp': return '/tmp/tmp.Xq3kRtZ9';
+    case 'cat': return 'content';
+    default: return 'output';
+  }
+}
+
+/** Expands $VAR, ${VAR} and substitution stand-ins in a word, and {a,b} brace lists at the start of a command. */
+function expand(word: string, ctx: ConvertContext): string {
+  return word
+    .replace(/\u0001([^\u0001]*)\u0001/g, (_, inner: string) => substitutionValue(inner, ctx))
+    .replace(/\$\{?([A-Za-z_]\w*)\}?/g, (_, name: string) => ctx.vars.get(name) ?? (name === 'HOME' ? ctx.home : name === 'USER' ? ctx.user : name === 'PWD' ? ctx.cwd : ''));
+}
+
 /** The process for one simple command, or undefined for builtins (their redirections are the shell's writes). */
-function procOf(words: string[], ctx: ConvertContext, depth: number): Proc | undefined {
+function procOf(rawWords: string[], ctx: ConvertContext, depth: number): Proc | undefined {
+  const assignment = rawWords.length === 1 ? /^([A-Za-z_]\w*)=(.*)$/s.exec(rawWords[0]!) : null;
+  if (assignment) {
+    ctx.vars.set(assignment[1]!, expand(assignment[2]!, ctx));
+    return undefined;
+  }
+  const brace = /^\{([^,{}]+),(.*)\}$/.exec(rawWords[0] ?? '');
+  const words = (brace ? [brace[1]!, ...brace[2]!.split(','), ...rawWords.slice(1)] : rawWords).map((w) => expand(w, ctx)).filter((w, i) => i > 0 || w !== '');
   let w = [...words];
   while (w.length && (KEYWORDS.has(w[0]!) || /^[A-Za-z_]\w*=/.test(w[0]!))) w = w.slice(1);
   if (!w.length) return undefined;
@@ -404,6 +442,8 @@ function procOf(words: string[], ctx: ConvertContext, depth: number): Proc | und
   if (BUILTINS.has(name0) && name0 !== 'exec' && name0 !== 'command') return undefined;
   if (name0 === 'exec' || name0 === 'command') return procOf(w.slice(1), ctx, depth);
   const base = name0.slice(name0.lastIndexOf('/') + 1);
+  if (!name0.includes('/') && NOT_ON_DEBIAN.has(base)) return undefined; // command not found: no process
+  if (!name0.includes('/') && OPTIONAL_TOOLS[base] && !ctx.installed.has(base)) ctx.needs.add(base);
   const exe = name0.includes('/') || name0.startsWith('~') ? absolute(name0, ctx.cwd, ctx.home) : resolve(name0);
   const args = w.slice(1);
   const proc: Proc = { exe, argv: w };
@@ -426,7 +466,15 @@ function procOf(words: string[], ctx: ConvertContext, depth: number): Proc | und
     const c = args.indexOf('-c');
     if (c >= 0 && args[c + 1] !== undefined && depth < 4) proc.children = convertScript(args[c + 1]!, { ...ctx }, depth + 1);
   } else if (base === 'su') {
-    const target = args.find((a) => !a.startsWith('-')) ?? 'root';
+    // su [options] [-] [user [arguments]]: options -c, -s, -g, -G, -w take a value.
+    let target = 'root';
+    for (let i = 0; i < args.length; i++) {
+      if (['-c', '-s', '-g', '-G', '-w', '--command', '--shell', '--group'].includes(args[i]!)) i++;
+      else if (!args[i]!.startsWith('-')) {
+        target = args[i]!;
+        break;
+      }
+    }
     proc.switchTo = target;
     const c = args.indexOf('-c');
     if (c >= 0 && args[c + 1] !== undefined && depth < 4) proc.children = [{ exe: EXECUTABLES.bash!, argv: ['bash', '-c', args[c + 1]!], user: target, children: convertScript(args[c + 1]!, { ...ctx, user: target }, depth + 1) }];
@@ -454,6 +502,7 @@ export function convertScript(script: string, ctx: ConvertContext, depth = 0): P
     // Redirections: the shell (forked, before exec) opens the file; /dev/tcp makes a connection.
     const writes: Write[] = [];
     const connects: Connect[] = [];
+    for (const r of command.redirects) r.target = expand(r.target, ctx);
     for (const r of command.redirects) {
       if (!r.op.includes('>') || r.target.startsWith('&')) continue;
       const tcp = /^\/dev\/(tcp|udp)\/([^/]+)\/(\d+)$/.exec(r.target);
@@ -479,15 +528,38 @@ export function convertScript(script: string, ctx: ConvertContext, depth = 0): P
 }
 
 /**
- * The whole tree an attacker at an interactive shell produces for a test: `sh -c '<command>'` (through sudo when the
- * test needs root), its commands as children. Shell-side steps (exe '') carry the shell's own writes and connections.
+ * How an attack runs. `typed`: the commands typed into the user's interactive shell (for tests that need root, in a
+ * root shell from `sudo -i`), as an intruder with a stolen session would. `runner`: `sh -c '<command>'` (through sudo
+ * when the test needs root), as Atomic Red Team's own runner executes tests.
  */
-export function attackTree(test: AtomicTest, user: string, uniqueHash: () => string): Proc {
-  const home = user === 'root' ? '/root' : `/home/${user}`;
-  const shellName = test.executor;
-  const ctx: ConvertContext = { cwd: home, home, user: test.elevated ? 'root' : user, written: new Set(), uniqueHash };
+export type AttackMode = 'typed' | 'runner';
+
+/**
+ * The whole tree for a test, rooted in the user's shell: an inline step (exe '') in `typed` mode, else the runner's
+ * shell. Shell-side steps (exe '') carry the shell's own writes and connections. Optional tools the test needs and
+ * `installed` lacks are installed first with apt-get (as the tests' prerequisites do); they are added to `installed`.
+ */
+export function attackTree(test: AtomicTest, user: string, uniqueHash: () => string, installed: Set<string> = new Set(Object.keys(OPTIONAL_TOOLS)), mode: AttackMode = 'typed'): Proc {
+  const asRoot = test.elevated;
+  const home = asRoot ? '/root' : user === 'root' ? '/root' : `/home/${user}`;
+  const ctx: ConvertContext = { cwd: home, home, user: asRoot ? 'root' : user, vars: new Map(), written: new Set(), uniqueHash, installed, needs: new Set() };
   const children = convertScript(test.command, ctx);
-  const shellProc: Proc = { exe: EXECUTABLES[shellName]!, argv: [shellName, '-c', test.command], children };
-  if (!test.elevated) return shellProc;
-  return { exe: '/usr/bin/sudo', argv: ['sudo', shellName, '-c', test.command], switchTo: 'root', children: [{ ...shellProc, user: 'root' }] };
+  const prerequisites: Proc[] = [];
+  if (ctx.needs.size) {
+    const packages = [...new Set([...ctx.needs].map((n) => OPTIONAL_TOOLS[n]!))];
+    const install: Proc = {
+      ...cmd('apt-get', 'install', '-y', ...packages), connects: [{ host: 'deb.debian.org', port: 80 }],
+      children: [{ ...cmd('dpkg', '--status-fd', '35', '--unpack', '--auto-deconfigure', ...packages.map((p) => `/var/cache/apt/archives/${p}.deb`)), writes: [...ctx.needs].map((n) => ({ path: resolve(n), executable: true })) }],
+    };
+    prerequisites.push(asRoot ? install : { exe: '/usr/bin/sudo', argv: ['sudo', ...install.argv], switchTo: 'root', children: [{ ...install, user: 'root' }] });
+    for (const n of ctx.needs) installed.add(n);
+  }
+  if (mode === 'runner') {
+    const shellName = test.executor;
+    const shellProc: Proc = { exe: EXECUTABLES[shellName]!, argv: [shellName, '-c', test.command], children };
+    const run: Proc = asRoot ? { exe: '/usr/bin/sudo', argv: ['sudo', shellName, '-c', test.command], switchTo: 'root', children: [{ ...shellProc, user: 'root' }] } : shellProc;
+    return { exe: '', argv: [], children: [...(asRoot ? prerequisites.map((p) => ({ exe: '/usr/bin/sudo', argv: ['sudo', ...p.argv], switchTo: 'root', children: [{ ...p, user: 'root' }] })) : prerequisites), run] };
+  }
+  if (!asRoot) return { exe: '', argv: [], children: [...prerequisites, ...children] };
+  return { exe: '', argv: [], children: [{ exe: '/usr/bin/sudo', argv: ['sudo', '-i'], switchTo: 'root', children: [{ exe: EXECUTABLES.bash!, argv: ['-bash'], user: 'root', cwd: '/root', children: [...prerequisites, ...children] }] }] };
 }

@@ -2,8 +2,12 @@
 // workstation, database) producing a day of telemetry at a time: services, cron jobs and timers, logins and admin
 // sessions, builds, package installs and fleet-wide upgrades, developers trying new tools. Seeded; pure.
 
-import { cmd, shell, sudo, withChildren, EXECUTABLES } from './commands.js';
+import { cmd, shell, sudo, withChildren, EXECUTABLES, OPTIONAL_TOOLS } from './commands.js';
 import { createHostSim, emitTree, loginEvent, type Event, type HostSim, type Parent, type Proc } from './emit.js';
+import { LONG_TAIL } from './long-tail.js';
+
+/** Knobs of the workload: the share of typed commands drawn from the long tail of occasional commands. */
+export const workloadSettings = { longTailShare: 0.08 };
 
 export type Role = 'web' | 'build' | 'dev' | 'db';
 export const ROLES: readonly Role[] = ['web', 'build', 'dev', 'db'];
@@ -47,8 +51,12 @@ export interface SimHost {
   projects: { name: string; lang: 'c' | 'node' | 'go' | 'python' | 'php' | 'java' }[];
   /** Web: the application shells out to ImageMagick. */
   imageApp: boolean;
+  /** Web: a Laravel application whose scheduler cron runs every minute. */
+  scheduler: boolean;
   /** Tools installed beyond the base system (developers add some over time). */
   tools: string[];
+  /** Optional commands (OPTIONAL_TOOLS) installed on this host. */
+  installed: Set<string>;
   listening: { exe: string; argv: string[]; ports: number[]; user: string }[];
   /** ms: last interactive shell (attacks reuse a session). */
   shells: { timeMs: number; parent: Parent }[];
@@ -60,20 +68,28 @@ const WORDS = ['alpha', 'beta', 'orion', 'atlas', 'nova', 'ember', 'delta', 'qua
 const DEV_NAMES = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace', 'heidi', 'ivan', 'judy', 'mallory', 'niaj', 'olivia', 'peggy', 'rupert', 'sybil', 'trent', 'victor', 'walter', 'yara'];
 
 const ADMIN_VOCABULARY: Record<Role, string[]> = {
-  web: ['ls', 'tail-log', 'systemctl-status', 'df', 'less-log', 'grep-log', 'free', 'ps', 'top', 'journalctl', 'cat-config', 'vim-config', 'nginx-test', 'reload-nginx', 'du', 'git-log', 'uptime', 'ss', 'curl-head', 'htop', 'w', 'last', 'certbot-certs', 'openssl-dates', 'php-version', 'find-logs', 'ip-addr', 'ping', 'dig', 'crontab-list', 'apt-upgradable', 'id', 'hostname', 'uname'],
-  build: ['ls', 'df', 'du', 'ps', 'top', 'runner-status', 'journalctl', 'free', 'docker-ps', 'docker-prune', 'systemctl-status', 'tail-log', 'htop', 'uptime', 'find-builds', 'rm-builds', 'git-log', 'ss', 'w', 'apt-upgradable', 'ip-addr', 'id', 'uname'],
+  web: ['ls', 'tail-log', 'systemctl-status', 'sudo-shell', 'df', 'less-log', 'grep-log', 'free', 'ps', 'top', 'journalctl', 'cat-config', 'vim-config', 'nginx-test', 'reload-nginx', 'du', 'git-log', 'uptime', 'ss', 'curl-head', 'htop', 'w', 'last', 'certbot-certs', 'openssl-dates', 'php-version', 'find-logs', 'ip-addr', 'ping', 'dig', 'crontab-list', 'apt-upgradable', 'id', 'hostname', 'uname'],
+  build: ['ls', 'df', 'du', 'sudo-shell', 'ps', 'top', 'runner-status', 'journalctl', 'free', 'docker-ps', 'docker-prune', 'systemctl-status', 'tail-log', 'htop', 'uptime', 'find-builds', 'rm-builds', 'git-log', 'ss', 'w', 'apt-upgradable', 'ip-addr', 'id', 'uname'],
   dev: [],
-  db: ['ls', 'psql', 'df', 'du-db', 'tail-pglog', 'systemctl-status', 'free', 'ps', 'top', 'journalctl', 'vacuumdb', 'htop', 'uptime', 'less-log', 'ss', 'w', 'last', 'backup-list', 'apt-upgradable', 'ip-addr', 'id', 'hostname'],
+  db: ['ls', 'psql', 'sudo-shell', 'df', 'du-db', 'tail-pglog', 'systemctl-status', 'free', 'ps', 'top', 'journalctl', 'vacuumdb', 'htop', 'uptime', 'less-log', 'ss', 'w', 'last', 'backup-list', 'apt-upgradable', 'ip-addr', 'id', 'hostname'],
 };
 
 const DEV_VOCABULARY = [
   'git-status', 'ls', 'git-diff', 'vim-file', 'git-commit', 'make', 'cat-file', 'grep-src', 'git-log', 'git-push', 'git-pull', 'npm-test', 'python-script', 'code', 'git-checkout', 'docker-ps', 'find-src',
   'curl-api', 'ssh-server', 'npm-install', 'pytest', 'htop', 'kubectl-get', 'man', 'tmux', 'node-script', 'docker-build', 'pip-install', 'git-stash', 'jq', 'kubectl-logs', 'gcc', 'scp', 'sudo-apt-update',
   'docker-run', 'go-test', 'terraform-plan', 'tar', 'rm-tmp', 'mkdir', 'cp', 'mv', 'diff', 'wc', 'du', 'df', 'ps', 'which', 'env', 'date', 'less-file', 'head', 'sed', 'awk', 'sort', 'chmod', 'npm-dev',
-  'http-server', 'ping', 'dig', 'ssh-keygen', 'openssl', 'base64', 'id', 'uname', 'whoami', 'hostname', 'ip-addr', 'ss',
+  'http-server', 'ping', 'dig', 'ssh-keygen', 'openssl', 'base64', 'id', 'uname', 'whoami', 'hostname', 'ip-addr', 'ss', 'sudo-shell',
 ];
 
 const PROJECT_LANGS = ['c', 'node', 'go', 'python', 'php', 'java'] as const;
+
+/** Optional commands each role has installed (the rest of OPTIONAL_TOOLS is not there until someone installs it). */
+const ROLE_TOOLS: Record<Role, string[]> = {
+  web: ['php', 'nginx', 'zip', 'unzip'],
+  build: ['gcc', 'cc', 'g++', 'c++', 'make', 'go', 'docker', 'java', 'node', 'npm', 'zip', 'unzip', 'xxd'],
+  dev: ['gcc', 'cc', 'make', 'node', 'npm', 'docker', 'go', 'kubectl', 'terraform', 'code', 'firefox', 'zip', 'unzip', 'xclip', 'sqlite3', 'xxd'],
+  db: ['psql', 'pg_dump', 'zip', 'unzip'],
+};
 const DEV_TOOLS = ['jq', 'rg', 'fzf', 'tree', 'ncdu', 'bat', 'nmap', 'tcpdump', 'socat', 'strace', 'gdb', 'httpie', 'hexdump', 'sqlite3', 'whois', 'xxd'];
 
 /** Hosts of each role; `seed` fixes everything. */
@@ -98,7 +114,10 @@ export function createFleet(counts: Record<Role, number>, seed: number, random: 
       if (role === 'build') listening.push({ exe: EXECUTABLES['gitlab-runner']!, argv: ['/usr/bin/gitlab-runner', 'run', '--working-directory', '/home/gitlab-runner', '--config', '/etc/gitlab-runner/config.toml', '--service', 'gitlab-runner', '--user', 'gitlab-runner'], ports: [9252], user: 'root' });
       if (role === 'dev') listening.push({ exe: '/usr/sbin/gdm3', argv: ['/usr/sbin/gdm3'], ports: [], user: 'root' }, { exe: '/usr/sbin/cupsd', argv: ['/usr/sbin/cupsd', '-l'], ports: [631], user: 'root' });
       listening.push({ exe: EXECUTABLES.cron!, argv: ['/usr/sbin/cron', '-f'], ports: [], user: 'root' });
-      hosts.push({ sim, r, role, users, sources, vocabulary, projects, imageApp: role === 'web' && r.chance(0.5), tools: role === 'dev' ? DEV_TOOLS.filter(() => r.chance(0.35)) : [], listening, shells: [] });
+      const tools = role === 'dev' ? DEV_TOOLS.filter(() => r.chance(0.35)) : [];
+      const imageApp = role === 'web' && r.chance(0.5);
+      const installed = new Set([...ROLE_TOOLS[role], ...tools, ...(imageApp ? ['convert', 'import'] : []), ...(r.chance(0.3) ? ['net-tools-netstat'] : [])].flatMap((t) => (t === 'net-tools-netstat' ? ['netstat', 'ifconfig', 'route', 'arp'] : [t])));
+      hosts.push({ sim, r, role, users, sources, vocabulary, projects, imageApp, scheduler: role === 'web' && r.chance(0.6), tools, installed, listening, shells: [] });
     }
   }
   return hosts;
@@ -165,6 +184,13 @@ function sessionCommand(host: SimHost, name: string, user: string): Proc | undef
   const service = () => r.pick(SERVICES[role]);
   const server = () => `${r.pick(['web', 'build', 'db'])}-${String(1 + r.int(8)).padStart(2, '0')}.corp`;
   switch (name) {
+    case 'sudo-shell': {
+      // An admin's root shell: a few of the usual commands as root.
+      const inner = Array.from({ length: 1 + r.int(5) }, () => sessionCommand(host, r.zipf(ADMIN_VOCABULARY[role].length ? host.vocabulary.filter((v) => v !== 'sudo-shell') : ['ls', 'ps', 'df', 'uname', 'ip-addr', 'ss', 'id', 'htop', 'du']), user))
+        .filter((p): p is Proc => p !== undefined)
+        .map((p) => ({ ...(p.exe === '/usr/bin/sudo' ? p.children![0]! : p), user: 'root' }));
+      return { exe: '/usr/bin/sudo', argv: ['sudo', '-i'], switchTo: 'root', children: [{ exe: EXECUTABLES.bash!, argv: ['-bash'], user: 'root', cwd: '/root', children: inner }] };
+    }
     case 'ls': return cmd('ls', r.pick(['-la', '-l', '-lh', '-ltr', '']), r.pick([src, '/var/log', '/etc', '/tmp', home(user), '/var/www/app', '/srv']));
     case 'tail-log': return cmd('tail', r.pick(['-f', '-n', '-200f']), r.chance(0.3) ? String(50 * (1 + r.int(10))) : undefined, log());
     case 'less-log': return cmd('less', log());
@@ -368,7 +394,8 @@ function dailyMaintenance(host: SimHost, ctx: DayContext, out: Event[]): void {
   for (let hour = 0; hour < 24; hour++) cronJob(host, ctx.startMs + hour * HOUR + 17 * MINUTE, 'cd / && run-parts --report /etc/cron.hourly', [cmd('run-parts', '--report', '/etc/cron.hourly')], out);
 }
 
-function session(host: SimHost, t: number, user: string, commands: number, out: Event[], options: { source?: string; local?: boolean } = {}): number {
+/** An interactive shell of `user`: an ssh login from the user's usual source, or a terminal on the desktop. */
+export function openShell(host: SimHost, t: number, user: string, out: Event[], options: { source?: string; local?: boolean } = {}): { parent: Parent; time: number } {
   const r = host.r;
   const source = options.source ?? host.sources.get(user) ?? '10.0.0.10';
   // A terminal on the desktop is not a login (the desktop login was); an ssh session is.
@@ -379,14 +406,28 @@ function session(host: SimHost, t: number, user: string, commands: number, out: 
     : { pid: 3000 + r.int(1000), entity: `${host.sim.hostId}-sshd-${sessionId}`, exe: EXECUTABLES.sshd!, user: 'root', cwd: '/', session: sessionId };
   const shellProc: Proc = { exe: EXECUTABLES.bash!, argv: [options.local ? 'bash' : '-bash'], user, cwd: home(user) };
   const bashOut: Event[] = [];
-  let time = emitTree(host.sim, t + 400, daemon, shellProc, bashOut);
+  const time = emitTree(host.sim, t + 400, daemon, shellProc, bashOut);
   out.push(...bashOut);
   const bashStart = bashOut[0]!;
   const bash: Parent = { pid: Number(bashStart['process.pid']), entity: String(bashStart['process.entity_id']), exe: EXECUTABLES.bash!, user, cwd: home(user), tty: `pts/${r.int(8)}`, session: sessionId };
   host.shells.push({ timeMs: time, parent: bash });
+  return { parent: bash, time };
+}
+
+function session(host: SimHost, t: number, user: string, commands: number, out: Event[], options: { source?: string; local?: boolean } = {}): number {
+  const r = host.r;
+  const opened = openShell(host, t, user, out, options);
+  const bash = opened.parent;
+  let time = opened.time;
   for (let i = 0; i < commands; i++) {
-    const name = r.zipf(host.vocabulary);
-    const proc = sessionCommand(host, name, user);
+    const proc = r.chance(workloadSettings.longTailShare) ? r.pick(LONG_TAIL)(r, user) : sessionCommand(host, r.zipf(host.vocabulary), user);
+    // A tool that is not installed: "command not found", or the person installs it first.
+    const tool = proc ? (proc.exe === '/usr/bin/sudo' ? proc.children?.[0]?.argv[0] : proc.argv[0]) : undefined;
+    if (proc && tool && OPTIONAL_TOOLS[tool] && !host.installed.has(tool)) {
+      if (!r.chance(0.5)) continue;
+      time = emitTree(host.sim, time + 5_000, bash, sudo({ ...cmd('apt', 'install', '-y', OPTIONAL_TOOLS[tool]!), connects: [{ host: 'deb.debian.org', port: 80 }], children: [{ ...cmd('dpkg', '--status-fd', '44', '--unpack', '--auto-deconfigure', `/var/cache/apt/archives/${OPTIONAL_TOOLS[tool]}.deb`), writes: [{ path: EXECUTABLES[tool] ?? `/usr/bin/${tool}`, executable: true }] }] }), out);
+      host.installed.add(tool);
+    }
     if (!proc) continue;
     time = emitTree(host.sim, time + 2_000 + r.int(90_000), bash, proc, out);
   }
@@ -407,6 +448,11 @@ function webDay(host: SimHost, ctx: DayContext, out: Event[]): void {
       const t = ctx.startMs + (8 + r.int(14)) * HOUR + r.int(60) * MINUTE;
       const upload = `/var/www/app/storage/uploads/${hex(r, 16)}.${r.pick(['jpg', 'png'])}`;
       emitTree(host.sim, t, fpm, shell(`convert '${upload}' -resize 800x800 '${upload.replace(/\.(jpg|png)$/, '_m.$1')}'`, [{ ...cmd('convert', upload, '-resize', '800x800', upload.replace(/\.(jpg|png)$/, '_m.$1')), writes: [{ path: upload.replace(/\.(jpg|png)$/, '_m.$1') }] }]), out);
+    }
+  }
+  if (host.scheduler) {
+    for (let minute = 0; minute < 24 * 60; minute++) {
+      cronJob(host, ctx.startMs + minute * MINUTE + r.int(900), 'cd /var/www/app && php artisan schedule:run >> /dev/null 2>&1', [{ ...cmd('php', 'artisan', 'schedule:run'), cwd: '/var/www/app', user: 'www-data' }], out, 'www-data');
     }
   }
   // php session cleanup every 30 minutes; certbot twice a day.
@@ -455,10 +501,12 @@ function buildJob(host: SimHost, t: number, out: Event[]): void {
     { ...cmd('git', 'checkout', '-f', '-q', hex(r, 40)), cwd: dir },
   ];
   const lang = project.lang;
-  if (lang === 'c') steps.push({ ...cmd('make', `-j${2 + r.int(6)}`), cwd: dir, children: cCompile(host, dir, 3 + r.int(6)) });
+  steps.push({ ...cmd('git', 'clean', '-ffdx'), cwd: dir }, { ...cmd('git', 'submodule', 'update', '--init'), cwd: dir });
+  if (lang === 'c') steps.push({ ...cmd('make', `-j${2 + r.int(6)}`), cwd: dir, children: cCompile(host, dir, 5 + r.int(20)) });
   if (lang === 'node') {
     steps.push({ ...cmd('npm', 'ci'), cwd: dir, connects: [{ host: 'registry.npmjs.org', port: 443 }], writes: [{ path: `${dir}/node_modules/.bin/jest`, executable: true }] });
-    steps.push({ ...cmd('npm', 'test'), cwd: dir, children: [shell('jest --ci', [{ exe: EXECUTABLES.node!, argv: ['node', `${dir}/node_modules/.bin/jest`, '--ci'] }])] });
+    const workers = Array.from({ length: 2 + r.int(6) }, () => ({ exe: EXECUTABLES.node!, argv: ['/usr/bin/node', `${dir}/node_modules/jest-worker/build/workers/processChild.js`] }));
+    steps.push({ ...cmd('npm', 'test'), cwd: dir, children: [shell('jest --ci', [{ exe: EXECUTABLES.node!, argv: ['node', `${dir}/node_modules/.bin/jest`, '--ci'], children: workers }])] });
   }
   if (lang === 'go') steps.push({ ...cmd('go', 'mod', 'download'), cwd: dir, connects: [{ host: 'proxy.golang.org', port: 443 }] }, goTest(host, dir));
   if (lang === 'python') steps.push({ ...cmd('pip', 'install', '-r', 'requirements.txt'), cwd: dir, connects: [{ host: 'pypi.org', port: 443 }, { host: 'files.pythonhosted.org', port: 443 }] }, { ...cmd('python3', '-m', 'pytest', '-q'), cwd: dir, ...(r.chance(0.2) ? { listens: [{ port: r.pick([5432, 6379, 8080]) }] } : {}) });
@@ -480,6 +528,13 @@ function devDay(host: SimHost, ctx: DayContext, out: Event[]): void {
   emitTree(host.sim, start + 60_000, gnome, browsing, out);
   let t = start + 5 * MINUTE;
   const end = ctx.startMs + (17 + r.int(4)) * HOUR;
+  // The editor's git integration polls the open repository every minute or two while the desktop is in use.
+  const editor: Parent = { pid: 1700, entity: `${host.sim.hostId}-code-${ctx.day}`, exe: EXECUTABLES.code!, user, cwd: home(user) };
+  const repo = `${home(user)}/src/${r.pick(host.projects).name}`;
+  for (let at = start + 10 * MINUTE; at < end; at += (1 + r.int(3)) * MINUTE) {
+    const poll = r.pick([['status', '-z', '-uall'], ['rev-parse', '--show-toplevel'], ['config', '--get', 'commit.template'], ['for-each-ref', '--sort', '-committerdate', '--format', '%(refname) %(objectname)'], ['log', '--format=%H', '-n', '1']]);
+    emitTree(host.sim, at, editor, { ...cmd('git', ...poll), cwd: repo }, out);
+  }
   while (t < end) {
     t = session(host, t, user, 5 + r.int(20), out, { local: true }) + (10 + r.int(60)) * MINUTE;
   }
@@ -493,6 +548,7 @@ function devDay(host: SimHost, ctx: DayContext, out: Event[]): void {
     emitTree(host.sim, at, bash, sudo({ ...cmd('apt', 'install', '-y', tool === 'rg' ? 'ripgrep' : tool), connects: [{ host: 'deb.debian.org', port: 80 }], children: [{ ...cmd('dpkg', '--status-fd', '44', '--unpack', '--auto-deconfigure', `/var/cache/apt/archives/${tool}.deb`), writes: [{ path: exe, executable: true }] }] }), out);
     emitTree(host.sim, at + 5 * MINUTE, bash, { exe, argv: [tool, r.pick(['--help', '--version', '.', '-h'])] }, out);
     host.tools.push(tool);
+    host.installed.add(tool);
   }
   // Remote work in the evening now and then, from the usual VPN address or a new one.
   if (r.chance(0.15)) {

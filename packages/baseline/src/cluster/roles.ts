@@ -192,7 +192,9 @@ export function clusterHosts(features: ReadonlyMap<string, ReadonlySet<string>>,
     const characteristic = scored.slice(0, 8).map((s) => s.f);
     const labelsSeen = new Set<string>();
     const nameParts: string[] = [];
-    for (const f of [...characteristic.filter((f) => f.startsWith('exe:') || f.startsWith('listen:')), ...characteristic]) {
+    const kindRank = (f: string) => (f.startsWith('listen:') ? 0 : f.startsWith('exe:') ? 1 : 2);
+    const forName = scored.filter((s) => s.score >= 0.5).sort((a, b) => kindRank(a.f) - kindRank(b.f) || b.score - a.score || a.f.length - b.f.length).map((s) => s.f);
+    for (const f of [...forName, ...characteristic]) {
       const label = featureLabel(f);
       if (labelsSeen.has(label)) continue;
       labelsSeen.add(label);

@@ -9,6 +9,19 @@ import { commandTemplate, pathTemplate, splitCommandLine } from '../template/com
 
 export const COMMAND_LINE = 'command-line';
 
+const templates = new WeakMap<object, { template: string; args: string[] } | null>();
+
+/** argv and template of a process start, computed once per event object (several profilers read them). */
+export function templateOf(event: ProfileEvent): { template: string; args: string[] } | undefined {
+  let entry = templates.get(event);
+  if (entry === undefined) {
+    const args = argvOf(event);
+    entry = args && args.length > 0 ? { template: commandTemplate(args), args } : null;
+    templates.set(event, entry);
+  }
+  return entry ?? undefined;
+}
+
 /** argv of a process event: `process.args`, else the command line split like a shell would. */
 export function argvOf(event: ProfileEvent): string[] | undefined {
   const args = strings(event, 'process.args');
@@ -32,11 +45,11 @@ export function createCommandLineProfiler(): Profiler {
     tables: ['templates'],
     extract(event) {
       if (event['event.action'] !== 'start') return [];
-      const args = argvOf(event);
-      if (!args || args.length === 0) return [];
+      const t = templateOf(event);
+      if (!t) return [];
+      const { args, template } = t;
       const exe = text(event, 'process.executable') ?? args[0]!;
       const context = pathTemplate(exe);
-      const template = commandTemplate(args);
       const line = text(event, 'process.command_line', 65_536) ?? args.join(' ');
       const key = `${context} ${template}`;
       return [{ table: 'templates', type: 'new_command_template', context, item: template, fleetKey: key, key, requireKnownContext: true, explain: (a) => explain(line, exe, template, a), evidence: { template } }];

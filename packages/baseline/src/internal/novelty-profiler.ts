@@ -41,6 +41,9 @@ export interface NoveltyProfiler extends Profiler {
   readonly tables: Readonly<Record<string, NoveltyTable>>;
 }
 
+/** Items count as stable behaviour for clustering from this decayed weight (once within about two half-lives). */
+export const FEATURE_MIN_WEIGHT = 0.25;
+
 export function safeExtract(extract: (event: ProfileEvent) => NoveltyObservation[], event: ProfileEvent): NoveltyObservation[] {
   try {
     return extract(event);
@@ -80,7 +83,7 @@ export function createNoveltyProfiler(spec: NoveltySpec): NoveltyProfiler {
       for (const o of observationsOf(event)) tables[o.table]?.observe(o.context, o.item, o.fleetKey, ctx, options);
     },
     features(hostId, timeMs, tuning) {
-      const entries = (table: string) => tables[table]?.entries(hostId, timeMs, tuning) ?? [];
+      const entries = (table: string) => tables[table]?.entries(hostId, timeMs, tuning, FEATURE_MIN_WEIGHT) ?? [];
       if (spec.features) return spec.features(entries);
       return spec.tables.flatMap((table) => entries(table).map((e) => `${spec.name}:${table}:${e.context}>${e.item}`));
     },

@@ -7,7 +7,7 @@ import { FLEET_SCOPE } from '../core.js';
 import { addressClass } from '../internal/addresses.js';
 import { text } from '../internal/fields.js';
 import { fleetText, NoveltyTable, restoreTables, snapshotTables, spanText } from '../internal/novelty.js';
-import { safeExtract, scoreObservations, type NoveltyObservation } from '../internal/novelty-profiler.js';
+import { FEATURE_MIN_WEIGHT, safeExtract, scoreObservations, type NoveltyObservation } from '../internal/novelty-profiler.js';
 
 export const LOGINS = 'logins';
 const DAY_MS = 86_400_000;
@@ -124,7 +124,7 @@ export function createLoginsProfiler(): Profiler {
       h.w[hour] = h.w[hour]! + (options?.weight ?? 1);
     },
     features(hostId, timeMs, tuning) {
-      return tables.sources.entries(hostId, timeMs, tuning).map((e) => `login:${e.context}`);
+      return tables.sources.entries(hostId, timeMs, tuning, FEATURE_MIN_WEIGHT).map((e) => `login:${e.context}`);
     },
     snapshot(scope) {
       const base = snapshotTables(tables, scope, FLEET_SCOPE) as { v: 1; tables: Record<string, unknown> } | undefined;

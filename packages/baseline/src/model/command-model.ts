@@ -5,8 +5,7 @@ import { VigilError } from '@vigil/common';
 import type { ObserveOptions, ProfileEvent, Profiler } from '../core.js';
 import { FLEET_SCOPE } from '../core.js';
 import { shown, text } from '../internal/fields.js';
-import { argvOf } from '../command-line/command-line.js';
-import { commandTemplate } from '../template/command-template.js';
+import { templateOf } from '../command-line/command-line.js';
 import { CharNgramModel } from './char-ngram.js';
 
 export const COMMAND_MODEL = 'command-model';
@@ -20,11 +19,11 @@ export interface CommandModelOptions {
   order?: number;
 }
 
-function templateOf(event: ProfileEvent): { template: string; line: string } | undefined {
+function lineOf(event: ProfileEvent): { template: string; line: string } | undefined {
   if (event['event.category'] !== 'process' || event['event.action'] !== 'start') return undefined;
-  const args = argvOf(event);
-  if (!args || args.length === 0) return undefined;
-  return { template: commandTemplate(args), line: text(event, 'process.command_line', 65_536) ?? args.join(' ') };
+  const t = templateOf(event);
+  if (!t) return undefined;
+  return { template: t.template, line: text(event, 'process.command_line', 65_536) ?? t.args.join(' ') };
 }
 
 export function createCommandModelProfiler(options: CommandModelOptions = {}): Profiler {
@@ -48,7 +47,7 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
     categories: ['process'],
     score(event) {
       try {
-        const t = templateOf(event);
+        const t = lineOf(event);
         if (!t || seen.has(t.template) || recorded < minTemplates) return undefined;
         const bits = model.surprisal(t.template);
         const score = percentile(bits);
@@ -65,7 +64,7 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
       }
     },
     observe(event, _ctx, observeOptions?: ObserveOptions) {
-      const t = templateOf(event);
+      const t = lineOf(event);
       if (!t || seen.has(t.template)) return;
       if (observeOptions?.countNovelty !== false) {
         histogram[bin(model.surprisal(t.template))]!++;

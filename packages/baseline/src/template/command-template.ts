@@ -66,6 +66,19 @@ function componentTemplate(component: string): string {
  * (`/tmp/tmp.Xq3kRt/a.out` → `/tmp/<rand>/a.out`, `/usr/lib/python3.11` → `/usr/lib/python<num>.<num>`).
  */
 export function pathTemplate(path: string): string {
+  const cached = pathCache.get(path);
+  if (cached !== undefined) return cached;
+  const template = computePathTemplate(path);
+  if (pathCache.size >= PATH_CACHE_SIZE) pathCache.clear();
+  pathCache.set(path, template);
+  return template;
+}
+
+/** Executable paths repeat constantly: their templates are cached (bounded; cleared when full). */
+const PATH_CACHE_SIZE = 50_000;
+const pathCache = new Map<string, string>();
+
+function computePathTemplate(path: string): string {
   if (path.length === 0) return '';
   let rest = path.length > 4096 ? path.slice(0, 4096) : path;
   let prefix = '';

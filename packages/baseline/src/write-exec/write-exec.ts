@@ -7,7 +7,7 @@ import type { ObserveOptions, ProfileContext, ProfileEvent, Profiler } from '../
 import { FLEET_SCOPE } from '../core.js';
 import { basename, text } from '../internal/fields.js';
 import { fleetText, NoveltyTable, restoreTables, snapshotTables, spanText } from '../internal/novelty.js';
-import { scoreObservations, type NoveltyObservation } from '../internal/novelty-profiler.js';
+import { FEATURE_MIN_WEIGHT, scoreObservations, type NoveltyObservation } from '../internal/novelty-profiler.js';
 import { directoryClass, pathTemplate } from '../template/command-template.js';
 
 export const WRITE_EXEC = 'write-exec';
@@ -90,7 +90,7 @@ export function createWriteExecProfiler(): Profiler {
       }
     },
     features(hostId, timeMs, tuning) {
-      return tables.runs.entries(hostId, timeMs, tuning).map((e) => `wx:${basename(e.context)}>${e.item}`);
+      return tables.runs.entries(hostId, timeMs, tuning, FEATURE_MIN_WEIGHT).map((e) => `wx:${basename(e.context)}>${e.item}`);
     },
     snapshot(scope) {
       const base = snapshotTables(tables, scope, FLEET_SCOPE) as { v: 1; tables: Record<string, unknown> } | undefined;

@@ -37,3 +37,19 @@ test('property: same patterns found as a naive includes() scan (seeded, 2,000 ca
     assert.equal(buildAhoCorasick(patterns).test(text), naiveFind(patterns, text).length > 0);
   }
 });
+
+test('large automata (more than 65,536 states: 32-bit table) find the same as a naive scan', () => {
+  const random = seededRandom(7);
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789\\.-';
+  const word = (length: number) => Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join('');
+  const patterns = Array.from({ length: 12000 }, () => word(9));
+  const automaton = buildAhoCorasick(patterns);
+  assert.ok(automaton.stateCount > 65536, `expected a large automaton, got ${automaton.stateCount} states`);
+  for (let n = 0; n < 200; n++) {
+    const text = word(40) + patterns[Math.floor(random() * patterns.length)] + word(40);
+    const seen = new Set<number>();
+    automaton.search(text, (i) => seen.add(i));
+    assert.deepEqual([...seen].sort((a, b) => a - b), naiveFind(patterns, text));
+    assert.equal(automaton.test(text), true);
+  }
+});

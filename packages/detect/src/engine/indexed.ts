@@ -1,16 +1,18 @@
 // The streaming engine: rules indexed by event category. Every prefiltered rule has required literal sets (CNF over
 // fields: the rule can match only when each set has a needle in its field's lower-cased text). Per category:
-// - one Aho-Corasick automaton per field over every needle of that field (a few needles: `includes` instead);
+// - per field, a gram filter (gram-filter.ts) over the needles of primary sets, scanned for every event, and one over
+//   the needles of the other sets, scanned only when a check needs it (a few needles: `includes` instead);
 // - per rule one *primary* set, chosen among its most selective sets so that primary sets use few, common fields
-//   (CommandLine, Image, OriginalFileName, ParentImage on Windows); only those fields are scanned for every event;
-// - a rule whose primary set has a hit has its other sets checked, scanning their fields only then (once per event);
+//   (CommandLine, Image, OriginalFileName, ParentImage on Windows); only fields of primary sets are scanned for every event;
+// - a rule whose primary set has a hit has its other sets checked, scanning their needles only then (once per event);
 // - the rules that pass are evaluated in full, with rules without a literal requirement, in rule order.
 // Field values are lower-cased once per event in the cache that rule evaluation reads too (compile.ts).
 // It must report exactly what the naive engine reports (conformance suite); it never mutates events.
 
 import type { CompiledRule, DetectEvent, Detection, FieldAccessor } from '../core.js';
 import { lowerTextAt, lowerTextSlot } from '../sigma/compile.js';
-import { buildAhoCorasick, type MultiPatternMatcher } from './aho-corasick.js';
+import type { MultiPatternMatcher } from './aho-corasick.js';
+import { buildGramMatcher } from './gram-filter.js';
 import { detectionOf, routesCategory, type RuleEngine, type RuleEngineOptions } from './rule-engine.js';
 
 interface FieldIndex {
@@ -138,7 +140,7 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
       patternIndex.set(key, numbering);
       const patternCount = numbering.size;
       if (patternCount > PATTERN_MASK) throw new RangeError(`more than ${PATTERN_MASK} needles for field ${key}`);
-      const matcherOf = (needles: readonly string[]) => (needles.length === 0 ? undefined : needles.length <= FEW_NEEDLES ? fewNeedles(needles) : buildAhoCorasick(needles));
+      const matcherOf = (needles: readonly string[]) => (needles.length === 0 ? undefined : needles.length <= FEW_NEEDLES ? fewNeedles(needles) : buildGramMatcher(needles));
       return {
         accessor,
         slot: lowerTextSlot(accessor),

@@ -182,3 +182,26 @@ test('failed syscalls and other syscalls are not file events', () => {
   assert.equal(builder.build(group('arch=c000003e syscall=59 success=yes exit=0 items=1 pid=5 exe="/usr/bin/rm"')), undefined, 'execve');
   assert.equal(builder.build(group('arch=c000003e syscall=0 success=yes exit=0 items=0 pid=5')), undefined, 'read');
 });
+
+test('emptying an existing file under /var/log is also a log/audit_log_cleared with the acting process', async () => {
+  const records = (serial: number, syscall: string, args: string, name: string, nametype: string) =>
+    [
+      `type=SYSCALL msg=audit(1700000000.400:${serial}): arch=c000003e syscall=${syscall} success=yes exit=3 ${args} items=1 ppid=1 pid=44 uid=0 gid=0 euid=0 exe="/usr/bin/bash" key="vigil-file"`,
+      `type=CWD msg=audit(1700000000.400:${serial}): cwd="/root"`,
+      `type=PATH msg=audit(1700000000.400:${serial}): item=0 name="${name}" inode=5 dev=fe:00 mode=0100640 ouid=0 ogid=4 rdev=00:00 nametype=${nametype}`,
+    ].join('\n');
+  const text = [
+    records(10, '257', 'a0=ffffff9c a1=1 a2=241 a3=1b6', '/var/log/auth.log', 'NORMAL'), // > auth.log (O_TRUNC)
+    records(11, '257', 'a0=ffffff9c a1=1 a2=441 a3=1b6', '/var/log/auth.log', 'NORMAL'), // >> auth.log (O_APPEND)
+    records(12, '76', 'a0=1 a1=0', '/var/log/wtmp', 'NORMAL'), // truncate -s 0 (truncate(2))
+    records(13, '257', 'a0=ffffff9c a1=1 a2=241 a3=1b6', '/var/log/new.log', 'CREATE'), // a new file is not a clearing
+    records(14, '257', 'a0=ffffff9c a1=1 a2=241 a3=1b6', '/tmp/x.log', 'NORMAL'),
+  ].join('\n');
+  const events = await convert(text);
+  for (const event of events) valid(event);
+  const cleared = events.filter((e) => e['event.action'] === 'audit_log_cleared') as Record<string, unknown>[];
+  assert.deepEqual(cleared.map((e) => e['log.file.path']), ['/var/log/auth.log', '/var/log/wtmp']);
+  assert.equal(cleared[0]!['process.executable'], '/usr/bin/bash');
+  assert.equal(cleared[0]!['event.type'], 'deletion');
+  assert.equal(events.filter((e) => e['event.category'] === 'file').length, 5, 'every write is still a file event');
+});

@@ -123,6 +123,48 @@ const nameType = (record: AuditRecord) => record.fields.nametype ?? record.field
 
 const parseOctal = (text: string | undefined) => (text !== undefined && /^[0-7]{1,8}$/.test(text) ? Number.parseInt(text, 8) : undefined);
 
+/** The acting-process fields a file event carries, copied onto the injection and log events derived from it. */
+const ACTOR_KEYS = ['process.pid', 'process.entity_id', 'process.parent.pid', 'process.parent.entity_id', 'process.executable', 'process.name', 'process.working_directory', 'user.id', 'user.name', 'user.effective.id', 'user.effective.name', 'group.id', 'group.name', 'user.audit.id', 'user.audit.name', 'process.session_id', 'process.tty.name', 'process.interactive'] as const;
+
+function copyActor(from: object, to: object): void {
+  for (const key of ACTOR_KEYS) {
+    const value = (from as Record<string, unknown>)[key];
+    if (value !== undefined) (to as Record<string, unknown>)[key] = value;
+  }
+}
+
+/** Truncating writes under this folder are also reported as log/audit_log_cleared. */
+const LOG_DIRECTORY = '/var/log/';
+const O_TRUNC = 0o1000n;
+
+/** Whether the syscall empties the file: O_TRUNC on open, creat(2), or truncate to length 0. */
+function emptied(spec: FileSyscall, fields: Record<string, string>): boolean {
+  if (spec.truncates) return true;
+  if (spec.flags) {
+    const flags = fields[spec.flags];
+    return flags !== undefined && /^[0-9a-fA-F]{1,16}$/.test(flags) && (BigInt(`0x${flags}`) & O_TRUNC) !== 0n;
+  }
+  if (spec.length) return fields[spec.length] === '0';
+  return false;
+}
+
+type LogCollectedEvent = Extract<CollectedEvent, { 'event.category': 'log' }>;
+
+function clearedLog(base: Partial<FileCollectedEvent>, timeMs: number, path: string, who: string): LogCollectedEvent {
+  const event: LogCollectedEvent = {
+    '@timestamp': new Date(timeMs).toISOString(),
+    'event.category': 'log',
+    'event.action': 'audit_log_cleared',
+    'event.type': 'deletion',
+    'event.provider': 'auditd',
+    'event.outcome': 'success',
+    'log.file.path': clip(path, MAX_PATH),
+    message: `${who} emptied the log file ${path}`,
+  };
+  copyActor(base, event);
+  return event;
+}
+
 /** A /proc path written to: the memory of a process, or a sysctl. */
 export function classifyProcPath(path: string, actorPid: number | undefined): { kind: 'mem'; pid: number } | { kind: 'sysctl' } | undefined {
   const mem = /^\/proc\/(\d+|self|thread-self)(?:\/task\/(\d+))?\/mem$/.exec(path);
@@ -341,10 +383,7 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
       'file.name': 'mem',
       'target.process.pid': target.pid,
     };
-    for (const key of ['process.pid', 'process.entity_id', 'process.parent.pid', 'process.parent.entity_id', 'process.executable', 'process.name', 'process.working_directory', 'user.id', 'user.name', 'user.effective.id', 'user.effective.name', 'group.id', 'group.name', 'user.audit.id', 'user.audit.name', 'process.session_id', 'process.tty.name', 'process.interactive'] as const) {
-      const value = (base as Record<string, unknown>)[key];
-      if (value !== undefined) (event as Record<string, unknown>)[key] = value;
-    }
+    copyActor(base, event);
     const targetEntity = options.entityOf?.(target.pid);
     if (targetEntity) event['target.process.entity_id'] = targetEntity;
     const executable = options.readExecutable?.(target.pid);
@@ -423,7 +462,10 @@ export function createFileEventBuilder(options: FileEventOptions = {}): FileEven
           if (!path) return unresolved();
           if (path === '/proc' || path.startsWith('/proc/')) return procWrite(syscall, path, item, cwd);
           const action: FileAction = created ? 'create' : 'modify';
-          return emit(finish(base, action, syscall.timeMs, describe(path, item), `${who} ${created ? 'created' : 'wrote'} ${path}`));
+          const written = emit(finish(base, action, syscall.timeMs, describe(path, item), `${who} ${created ? 'created' : 'wrote'} ${path}`));
+          // Emptying an existing log (`> /var/log/auth.log`, truncate -s 0) erases evidence: also a log/audit_log_cleared.
+          if (!created && written && path.startsWith(LOG_DIRECTORY) && emptied(spec, f)) written.now.push(clearedLog(base, syscall.timeMs, path, who));
+          return written;
         }
         case 'mkdir':
         case 'mknod': {

@@ -19,7 +19,7 @@ export const DEFAULT_FILE_WATCH_PATHS: readonly string[] = [
   '/lib', '/lib64', '/usr/lib', '/usr/lib64', '/usr/local/lib',
   '/etc', '/boot',
   '/var/spool/cron', '/var/spool/at', '/var/spool/anacron',
-  '/usr/lib/systemd', '/etc/systemd',
+  '/usr/lib/systemd', '/etc/systemd', '/run/systemd/system',
   '/home', '/root',
   '/tmp', '/var/tmp', '/dev/shm',
   '/var/log',

@@ -17,10 +17,16 @@ export interface FileSyscall {
   gid?: 'a2' | 'a3';
   /** Ids are 16-bit (legacy i386 chown family): 0xffff means "unchanged". */
   ids16?: boolean;
+  /** open flags (O_TRUNC empties an existing file). */
+  flags?: 'a1' | 'a2';
+  /** truncate length. */
+  length?: 'a1';
+  /** creat(2): always truncates an existing file. */
+  truncates?: boolean;
 }
 
-const open: FileSyscall = { op: 'open' };
-const openat: FileSyscall = { op: 'open', dirfd: 'a0' };
+const open: FileSyscall = { op: 'open', flags: 'a1' };
+const openat: FileSyscall = { op: 'open', dirfd: 'a0', flags: 'a2' };
 const chown: FileSyscall = { op: 'chown', uid: 'a1', gid: 'a2' };
 const chown16: FileSyscall = { ...chown, ids16: true };
 const fchown: FileSyscall = { op: 'chown', fd: 'a0', uid: 'a1', gid: 'a2' };
@@ -29,11 +35,12 @@ const fxattr: FileSyscall = { op: 'xattr', fd: 'a0' };
 
 export const FILE_SYSCALLS: Readonly<Record<string, FileSyscall>> = {
   open,
-  creat: open,
+  creat: { op: 'open', truncates: true },
   openat,
-  openat2: openat,
-  truncate: { op: 'truncate' },
-  truncate64: { op: 'truncate' },
+  // openat2 passes its flags in a struct the audit record does not show.
+  openat2: { op: 'open', dirfd: 'a0' },
+  truncate: { op: 'truncate', length: 'a1' },
+  truncate64: { op: 'truncate', length: 'a1' },
   ftruncate: { op: 'truncate', fd: 'a0' },
   ftruncate64: { op: 'truncate', fd: 'a0' },
   rename: { op: 'rename' },

@@ -1,7 +1,7 @@
 // Where persistence, accounts and services live on a Linux host: the directories the change records watch, which
 // entries of each count, and what they mean. Plain data derived from the file system and /etc/passwd.
 
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PasswdEntry } from '../inventory/accounts.js';
 import { SYSTEMD_UNIT_DIRS, SYSV_INIT_DIR } from '../inventory/services.js';
@@ -35,14 +35,6 @@ function subdirs(dir: string, suffixes: readonly string[]): string[] {
       .map((entry) => join(dir, entry.name));
   } catch {
     return [];
-  }
-}
-
-function isDir(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
   }
 }
 
@@ -111,5 +103,3 @@ export function pointFor(points: readonly WatchPoint[], dir: string, name: strin
   }
   return open;
 }
-
-export { isDir };

@@ -144,3 +144,28 @@ test('a file change in a watched directory refreshes its table without waiting f
     rmSync(exe, { recursive: true, force: true });
   }
 });
+
+test('the worker exits when idle and a new one starts warm: unchanged executables are not hashed again', async () => {
+  const dir = fixture();
+  const exe = mkdtempSync(join(tmpdir(), 'vigil-collector-warm-'));
+  writeFileSync(join(exe, 'tool'), '#!/bin/sh\necho 1\n', { mode: 0o755 });
+  const server = fakeServer();
+  const collector = createInventoryCollector({ watch: false, workerIdleMs: 100, read: { ...readOptions(dir), executableDirs: [exe] } });
+  try {
+    await collector.start(server);
+    assert.ok(await collector.settled(30_000));
+    assert.equal(collector.stats()['executables.hashed'], 1);
+    await new Promise((r) => setTimeout(r, 400));
+    collector.refresh(['executables']);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.ok(await collector.settled(10_000));
+    const stats = collector.stats();
+    assert.equal(stats.worker_starts, 2, 'a second worker was started after the first exited');
+    assert.equal(stats['executables.hashed'], 0, 'the new worker got the hash cache');
+    assert.equal(stats['executables.cached'], 1);
+  } finally {
+    await collector.stop();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(exe, { recursive: true, force: true });
+  }
+});

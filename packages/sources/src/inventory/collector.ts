@@ -10,7 +10,7 @@ import { inventoryLimits, rowHash, rowKey, tableDigest, type InventoryReply, typ
 import { createDirWatcher, type DirWatcher } from '../changes/dir-watcher.js';
 import { executableDirs } from './executables.js';
 import { SYSTEMD_UNIT_DIRS, SYSV_INIT_DIR, SYSV_RC_DIRS } from './services.js';
-import { INVENTORY_TABLES, type InventoryTableName, type TableReadOptions, type TableResult } from './tables.js';
+import { INVENTORY_TABLES, type InventoryTableName, type ReaderCache, type TableReadOptions, type TableResult } from './tables.js';
 import type { WorkerReply, WorkerRequest } from './inventory-worker.js';
 
 /** Delivers reports to the server. Rejects when the report could not be delivered (the collector retries later). */
@@ -43,6 +43,8 @@ export interface InventoryOptions {
   read?: TableReadOptions;
   /** Largest report body the agent sends; bigger sets of tables are split (default 4 MiB). */
   maxReportBytes?: number;
+  /** The worker thread exits after this long without a request (ms, default 15 s; its caches stay with the agent). */
+  workerIdleMs?: number;
 }
 
 export const DEFAULT_INTERVALS: Record<InventoryTableName, number> = {
@@ -105,7 +107,12 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
   const intervals = { ...DEFAULT_INTERVALS, ...options.intervals };
   const debounceMs = options.debounceMs ?? 1000;
   const maxReportBytes = Math.min(options.maxReportBytes ?? 4 * 1024 * 1024, inventoryLimits.maxBodyBytes - 1024);
-  const counters: Record<string, number> = { collections: 0, reports: 0, report_errors: 0, resyncs: 0, digest_mismatches: 0, worker_restarts: 0, table_errors: 0, oversized_parts: 0, rows: 0 };
+  const counters: Record<string, number> = { collections: 0, reports: 0, report_errors: 0, resyncs: 0, digest_mismatches: 0, worker_starts: 0, worker_restarts: 0, table_errors: 0, oversized_parts: 0, rows: 0 };
+  const workerIdleMs = options.workerIdleMs ?? 15_000;
+  /** The worker's caches, kept here so a new worker starts warm. */
+  const cache: ReaderCache = {};
+  let workerIsNew = false;
+  let idleTimer: NodeJS.Timeout | undefined;
   const tableStats: Record<string, number> = {};
   const current = new Map<InventoryTableName, TableSnapshot>();
   const collectedAt = new Map<InventoryTableName, number>();
@@ -134,8 +141,19 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
     const created = new Worker(new URL('./inventory-worker.js', import.meta.url), { workerData: options.read ?? {} });
     created.unref();
     created.on('message', (reply: WorkerReply) => {
+      if (reply.cache.files) cache.files = reply.cache.files;
+      if (reply.cache.owners) cache.owners = reply.cache.owners;
       waiting.get(reply.id)?.resolve(reply);
       waiting.delete(reply.id);
+      if (waiting.size === 0) {
+        clearTimeout(idleTimer);
+        idleTimer = setTimeout(() => {
+          if (worker !== created || waiting.size) return;
+          worker = undefined;
+          void created.terminate();
+        }, workerIdleMs);
+        idleTimer.unref();
+      }
     });
     created.on('error', (error) => {
       if (worker === created) worker = undefined;
@@ -146,10 +164,15 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
       failWaiting(new VigilError('unavailable', `the inventory worker exited (${code})`));
     });
     worker = created;
+    workerIsNew = true;
+    counters.worker_starts!++;
     return created;
   };
   const readTables = (tables: InventoryTableName[]): Promise<WorkerReply> => {
+    clearTimeout(idleTimer);
     const target = ensureWorker();
+    const warm = workerIsNew && (cache.files || cache.owners) ? cache : undefined;
+    workerIsNew = false;
     const id = nextRequest++;
     return new Promise<WorkerReply>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -162,7 +185,7 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
         resolve: (reply) => (clearTimeout(timer), resolve(reply)),
         reject: (error) => (clearTimeout(timer), reject(error)),
       });
-      target.postMessage({ id, tables } satisfies WorkerRequest);
+      target.postMessage({ id, tables, ...(warm ? { cache: warm } : {}) } satisfies WorkerRequest);
     });
   };
 
@@ -294,7 +317,6 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
     async start(target) {
       publisher = target;
       if (options.watch !== false) watcher = createDirWatcher(onFileChange);
-      ensureWorker();
       loop = run().catch((error: unknown) => log.error('inventory loop stopped', { error: (error as Error).message }));
     },
     refresh(tables = INVENTORY_TABLES) {
@@ -304,6 +326,7 @@ export function createInventoryCollector(options: InventoryOptions = {}): Invent
       stopping = true;
       wake?.();
       watcher?.close();
+      clearTimeout(idleTimer);
       failWaiting(new VigilError('unavailable', 'the inventory stopped'));
       await loop;
       const stopped = worker;

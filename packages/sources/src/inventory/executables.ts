@@ -26,7 +26,8 @@ export interface ExecutableScanStats {
   truncated: number;
 }
 
-interface CachedFile {
+/** What is remembered about one file between scans (plain data: it travels between the worker and the agent). */
+export interface CachedFile {
   sha256?: string;
   elf?: ElfInfo;
   elfError?: boolean;
@@ -66,6 +67,9 @@ function cacheKey(st: Stats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
+/** Read buffer shared by all hashing in this thread. */
+const chunk = Buffer.allocUnsafe(1 << 20);
+
 /** Reads an open file once for its ELF headers and sha256. */
 function inspect(fd: number, size: number, maxHashBytes: number): CachedFile {
   const result: CachedFile = {};
@@ -77,12 +81,11 @@ function inspect(fd: number, size: number, maxHashBytes: number): CachedFile {
   }
   if (size <= maxHashBytes) {
     const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(1 << 20);
     let position = 0;
     for (;;) {
-      const n = readSync(fd, buffer, 0, buffer.length, position);
+      const n = readSync(fd, chunk, 0, chunk.length, position);
       if (n <= 0) break;
-      hash.update(buffer.subarray(0, n));
+      hash.update(chunk.subarray(0, n));
       position += n;
     }
     result.sha256 = hash.digest('hex');
@@ -92,6 +95,9 @@ function inspect(fd: number, size: number, maxHashBytes: number): CachedFile {
 
 export interface ExecutableScanner {
   scan(dirs: readonly string[], limits: ExecutableScanLimits): { rows: Record<string, unknown>[]; stats: ExecutableScanStats };
+  /** The hash cache as plain entries (to keep it while the worker thread is gone) and its restoration. */
+  exportCache(): [string, CachedFile][];
+  importCache(entries: readonly [string, CachedFile][]): void;
 }
 
 /** A scanner that remembers hashes between scans (entries of files no longer seen are dropped after each scan). */
@@ -188,6 +194,10 @@ export function createExecutableScanner(names: UserNames = createUserNames()): E
       }
       cache = next;
       return { rows, stats };
+    },
+    exportCache: () => [...cache],
+    importCache(entries) {
+      cache = new Map(entries);
     },
   };
 }

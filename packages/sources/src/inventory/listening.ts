@@ -14,6 +14,9 @@ export interface ListeningScanStats {
 
 export interface ListeningScanner {
   scan(): { rows: Record<string, unknown>[]; stats: ListeningScanStats };
+  /** Where each socket inode was last found (plain entries, kept by the agent while the worker thread is gone). */
+  exportOwners(): [number, { pid: number; fd: string }][];
+  importOwners(entries: readonly [number, { pid: number; fd: string }][]): void;
 }
 
 function read(path: string): string {
@@ -121,6 +124,11 @@ export function createListeningScanner(names: UserNames, procRoot = '/proc'): Li
         });
       }
       return { rows: [...rows.values()], stats };
+    },
+    exportOwners: () => [...owners],
+    importOwners(entries) {
+      owners.clear();
+      for (const [inode, owner] of entries) owners.set(inode, owner);
     },
   };
 }

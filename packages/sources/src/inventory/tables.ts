@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { createUserNames } from '../internal/user-names.js';
 import { dayToIso, groupsOfUsers, parseGroup, parsePasswd, parseShadow, PRIVILEGED_GROUPS } from './accounts.js';
 import { parseDpkgStatus } from './dpkg.js';
-import { createExecutableScanner, executableDirs } from './executables.js';
+import { createExecutableScanner, executableDirs, type CachedFile } from './executables.js';
 import { collectHostRow } from './host.js';
 import { parseProcModules } from './kernel-modules.js';
 import { createListeningScanner } from './listening.js';
@@ -39,8 +39,17 @@ function read(path: string): string | undefined {
   }
 }
 
+/** The reader's caches as plain data: file hashes and socket owners survive a worker thread that exits when idle. */
+export interface ReaderCache {
+  files?: [string, CachedFile][];
+  owners?: [number, { pid: number; fd: string }][];
+}
+
 export interface TableReader {
   read(table: InventoryTableName): TableResult;
+  /** The caches the given tables use (file hashes for executables, socket owners for listening_ports). */
+  exportCache(tables: readonly InventoryTableName[]): ReaderCache;
+  importCache(cache: ReaderCache): void;
 }
 
 export function createTableReader(options: TableReadOptions = {}): TableReader {
@@ -167,6 +176,14 @@ export function createTableReader(options: TableReadOptions = {}): TableReader {
       } catch (error) {
         return { rows: [], stats: {}, error: (error as Error).message };
       }
+    },
+    exportCache: (tables) => ({
+      ...(tables.includes('executables') ? { files: executables.exportCache() } : {}),
+      ...(tables.includes('listening_ports') ? { owners: listening.exportOwners() } : {}),
+    }),
+    importCache(cache) {
+      if (cache.files) executables.importCache(cache.files);
+      if (cache.owners) listening.importOwners(cache.owners);
     },
   };
 }

@@ -27,7 +27,11 @@ test('events appended with their received bytes read back exactly like events se
   const dir = makeDir();
   const store = createDuckDbStore({ dataDir: dir, ack: 'journal' });
   await store.open();
-  const odd = { 'process.args': ['ünïcödé ✓ 😀', 'a "quoted" \\ arg', '{"not":["json"]}'], 'process.command_line': 'x:{y}[z],' };
+  const odd = {
+    'process.args': ['ünïcödé ✓ 😀', 'a "quoted" \\ arg', '{"not":["json"]}'],
+    'process.command_line': 'x:{y}[z],',
+    'winlog.event_data': { CommandLine: 'a "b"', Level: 4, Ratio: 0.5, Elevated: true, Missing: null },
+  };
   const viaRaw = Array.from({ length: 50 }, (_, i) => sampleEvent('raw', i + 1, i % 5 === 0 ? odd : {}));
   const viaJson = viaRaw.map((event) => ({ ...event, 'host.id': 'json' }) as VigilEvent);
   const raw = rawBatch(viaRaw);
@@ -38,6 +42,7 @@ test('events appended with their received bytes read back exactly like events se
   const jsonRows = (await store.queryEvents({ hostId: 'json', limit: 100, order: 'asc' })).map(strip);
   assert.equal(rawRows.length, 50);
   assert.deepEqual(rawRows as unknown[], jsonRows.map((row) => ({ ...row, 'host.id': 'raw', 'event.ingested': rawRows[0]!['event.ingested'] })));
+  assert.deepEqual(JSON.parse(String(rawRows[0]!['winlog.event_data'])), odd['winlog.event_data']);
   for (let i = 0; i < 50; i++) assert.deepEqual(rawRows[i]!['process.args'], (viaRaw[i] as unknown as Record<string, unknown>)['process.args']);
   // The event's ingest time is the one stored.
   assert.equal(millis(rawRows[0]!['event.ingested']), millis((viaRaw[0] as unknown as Record<string, unknown>)['event.ingested']));

@@ -1,0 +1,326 @@
+// Agent overhead: CPU and RSS of the real `vigil agent` (every Linux source), auditd and bpftrace at idle and while
+// the machine runs N exec/s; lost = execs launched (unique marker argv) minus distinct markers stored on the server.
+// Loopback only. Server, agent and load processes are stopped on every exit path; the agent restores audit state.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createCleanupRegistry } from './internal/cleanup.js';
+import { updateBenchmarkDocs } from './internal/docs-section.js';
+import { requestJson } from './internal/https-client.js';
+import { parseOptions } from './internal/options.js';
+import { formatInt, machineInfo, markdownTable, processCpuSeconds, round, textTable } from './internal/report.js';
+
+const options = parseOptions(
+  {
+    rates: { description: 'comma-separated exec rates (exec/s) to run', default: '100,500,1000' },
+    duration: { description: 'seconds of load at each rate', default: 60 },
+    idle: { description: 'seconds of idle measurement (after a warm-up)', default: 60 },
+    warmup: { description: 'seconds to wait after the agent started before measuring idle', default: 20 },
+    workers: { description: 'exec generator processes (the rate is split between them)', default: 4 },
+    'update-docs': { description: 'write the measured table into docs/benchmarks.md (section "## agent")', default: false },
+  },
+  process.argv.slice(2),
+);
+const rates = options.rates.split(',').map((r) => Number(r.trim()));
+if (rates.some((r) => !Number.isInteger(r) || r < 1) || options.duration < 1) throw new Error('need --rates of positive integers and --duration >= 1');
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const cli = join(repoRoot, 'apps', 'cli', 'bin', 'vigil.js');
+const log = (line: string) => process.stderr.write(`[agent] ${line}\n`);
+const cleanup = createCleanupRegistry(log);
+const PASSWORD = 'bench-admin-password-0123456789';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The exec generator (no C): one Node process per worker spawning `/bin/true <marker>` at its share of the rate,
+ * paced against the clock, at most 64 in flight. Prints {launched, exited, failed, seconds}.
+ */
+const GENERATOR = `
+const { spawn } = require('child_process');
+const [rate, seconds, prefix] = [Number(process.argv[1]), Number(process.argv[2]), process.argv[3]];
+const total = Math.round(rate * seconds);
+let launched = 0, exited = 0, failed = 0, inflight = 0;
+const start = Date.now();
+const tick = () => {
+  const due = Math.min(total, Math.floor(((Date.now() - start) / 1000) * rate));
+  while (launched < due && inflight < 64) {
+    const c = spawn('/bin/true', [prefix + launched], { stdio: 'ignore' });
+    launched++; inflight++;
+    c.on('error', () => { failed++; });
+    c.on('exit', () => { exited++; inflight--; });
+  }
+  if (launched < total) return setTimeout(tick, 2);
+  const finish = () => (inflight === 0 ? console.log(JSON.stringify({ launched, exited, failed, seconds: (Date.now() - start) / 1000 })) : setTimeout(finish, 10));
+  finish();
+};
+tick();`;
+
+interface Proc {
+  name: string;
+  pid: () => number | undefined;
+}
+
+function findPid(test: (name: string, ppid: number) => boolean): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (test(name, ppid)) return Number(entry);
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
+
+const rssMiB = (pid: number | undefined): number => {
+  if (!pid) return Number.NaN;
+  try {
+    const kb = /^VmRSS:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/** auditd's own view of its plugin queue (SIGCONT makes auditd 3.0 write /var/run/auditd.state). */
+async function auditdQueueState(pid: number | undefined): Promise<{ max_depth: number; overflow: boolean } | undefined> {
+  if (!pid) return undefined;
+  try {
+    process.kill(pid, 'SIGCONT');
+    await sleep(500);
+    const text = readFileSync('/var/run/auditd.state', 'utf8');
+    const depth = /max plugin queue depth used = (\d+)/.exec(text)?.[1];
+    const overflow = /plugin queue overflow detected = (\w+)/.exec(text)?.[1];
+    return depth === undefined || overflow === undefined ? undefined : { max_depth: Number(depth), overflow: overflow === 'yes' };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Measure {
+  cpu_pct: Record<string, number>;
+  rss_max_mb: Record<string, number>;
+}
+
+/** CPU (% of one core) of each process over `run()`, and its peak RSS sampled every 500 ms. */
+async function measure(procs: Proc[], run: () => Promise<void>): Promise<Measure> {
+  const pids = procs.map((p) => p.pid());
+  const before = pids.map((pid) => (pid ? processCpuSeconds(pid) : Number.NaN));
+  const rssMax = procs.map(() => 0);
+  const sampler = setInterval(() => pids.forEach((pid, i) => (rssMax[i] = Math.max(rssMax[i]!, rssMiB(pid) || 0))), 500);
+  const started = Date.now();
+  try {
+    await run();
+  } finally {
+    clearInterval(sampler);
+  }
+  const wall = (Date.now() - started) / 1000;
+  pids.forEach((pid, i) => (rssMax[i] = Math.max(rssMax[i]!, rssMiB(pid) || 0)));
+  const cpu: Record<string, number> = {};
+  const rss: Record<string, number> = {};
+  procs.forEach((p, i) => {
+    const pid = pids[i];
+    cpu[p.name] = pid ? round(((processCpuSeconds(pid) - before[i]!) / wall) * 100, 2) : Number.NaN;
+    rss[p.name] = round(rssMax[i]!, 1);
+  });
+  return { cpu_pct: cpu, rss_max_mb: rss };
+}
+
+function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let tail = '';
+  child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-4000)));
+  (child as ChildProcess & { tail: () => string }).tail = () => tail;
+  cleanup.add(`stop ${args[0]}`, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(15_000)]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return child;
+}
+const tailOf = (child: ChildProcess) => (child as ChildProcess & { tail?: () => string }).tail?.() ?? '';
+
+async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function runGenerator(rate: number, seconds: number, prefix: string): Promise<{ launched: number; failed: number; seconds: number }> {
+  const workers = Math.max(1, Math.min(options.workers, rate));
+  const results = await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const child = spawn(process.execPath, ['-e', GENERATOR, String(rate / workers), String(seconds), `${prefix}w${w}-`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      cleanup.add('generator', () => void (child.exitCode === null && child.kill('SIGKILL')));
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<{ launched: number; exited: number; failed: number; seconds: number }>((res, rej) =>
+        child.once('exit', (code) => (code === 0 ? res(JSON.parse(out)) : rej(new Error(`generator exited with ${code}`)))),
+      );
+    }),
+  );
+  return { launched: results.reduce((n, r) => n + r.launched - r.failed, 0), failed: results.reduce((n, r) => n + r.failed, 0), seconds: Math.max(...results.map((r) => r.seconds)) };
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('the agent benchmark needs root (auditd, bpftrace)');
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-bench-agent-server-'));
+  const stateDir = mkdtempSync(join(tmpdir(), 'vigil-bench-agent-state-'));
+  cleanup.add('remove temp folders', () => {
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+  const apiPort = 20000 + 2 * Math.floor(Math.random() * 5000);
+  const apiUrl = `https://127.0.0.1:${apiPort}`;
+  const server = runCli(['server', '--data-dir', dataDir, '--listen', '127.0.0.1', '--api-port', String(apiPort), '--agent-port', String(apiPort + 1)], { VIGIL_ADMIN_PASSWORD: PASSWORD, VIGIL_ADVERTISED_HOST: '127.0.0.1' });
+  let out = '';
+  server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor('the server', () => (out.includes('CA fingerprint') ? true : server.exitCode !== null ? Promise.reject(new Error(tailOf(server))) : undefined), 60_000);
+  const ca = readFileSync(join(dataDir, 'pki', 'ca.crt'), 'utf8');
+  const login = await requestJson<{ token: string }>(`${apiUrl}/api/v1/auth/login`, { method: 'POST', ca, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+  const auth = { authorization: `Bearer ${login.body.token}`, 'content-type': 'application/json' };
+  const token = await requestJson<{ token: string }>(`${apiUrl}/api/v1/enrollment-tokens`, { method: 'POST', ca, headers: auth, body: JSON.stringify({ max_uses: 1, expires_in_s: 3600 }) });
+  const enroll = runCli(['enroll', '--server', apiUrl, '--token', token.body.token, '--ca-file', join(dataDir, 'pki', 'ca.crt'), '--state-dir', stateDir]);
+  const enrolled = await new Promise((r) => enroll.once('exit', r));
+  if (enrolled !== 0) throw new Error(`enroll failed: ${tailOf(enroll)}`);
+  const agentId = (JSON.parse(readFileSync(join(stateDir, 'agent.json'), 'utf8')) as { agentId: string }).agentId;
+  const agent = runCli(['agent', '--state-dir', stateDir], { VIGIL_LOG_LEVEL: 'info' });
+  await waitFor('the agent', () => (tailOf(agent).includes('agent running') ? true : agent.exitCode !== null ? Promise.reject(new Error(tailOf(agent))) : undefined), 60_000);
+  const agentPid = agent.pid!;
+  const procs: Proc[] = [
+    { name: 'agent', pid: () => agentPid },
+    { name: 'auditd', pid: () => findPid((name) => name === 'auditd') },
+    { name: 'bpftrace', pid: () => findPid((name, ppid) => name === 'bpftrace' && ppid === agentPid) },
+    { name: 'server', pid: () => server.pid },
+  ];
+  log(`agent ${agentPid}, auditd ${procs[1]!.pid() ?? 'not found'}, bpftrace ${procs[2]!.pid() ?? 'not found'}; warm-up ${options.warmup} s`);
+  const uptimeBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  await sleep(options.warmup * 1000);
+  log(`idle for ${options.idle} s`);
+  const idle = await measure(procs, async () => void (await sleep(options.idle * 1000)));
+
+  const runId = randomUUID().slice(0, 8);
+  const storedCount = async (prefix: string): Promise<{ count: number; distinct: number }> => {
+    const query = `process where event.action == "start" and process.name == "true" and process.command_line contains "${prefix}" | stats count() as n, dc(process.command_line) as d`;
+    const reply = await requestJson<{ rows: { n: number; d: number }[] }>(`${apiUrl}/api/v1/hunt`, { method: 'POST', ca, headers: auth, body: JSON.stringify({ query, host_ids: [agentId] }) });
+    const row = reply.body.rows[0];
+    return { count: Number(row?.n ?? 0), distinct: Number(row?.d ?? 0) };
+  };
+  const result: Record<string, unknown> = {};
+  const loads: { rate: number; achieved: number; launched: number; stored: number; duplicates: number; lost: number; drain_s: number; m: Measure }[] = [];
+  for (const rate of rates) {
+    const prefix = `vigil-bench-${runId}-${rate}-`;
+    log(`${rate} exec/s for ${options.duration} s`);
+    let gen = { launched: 0, failed: 0, seconds: 1 };
+    const m = await measure(procs, async () => {
+      gen = await runGenerator(rate, options.duration, prefix);
+    });
+    const drainStart = Date.now();
+    let last = -1;
+    let stable = 0;
+    let stored = { count: 0, distinct: 0 };
+    while (Date.now() - drainStart < 180_000) {
+      stored = await storedCount(prefix);
+      if (stored.distinct >= gen.launched) break;
+      stable = stored.distinct === last ? stable + 1 : 0;
+      last = stored.distinct;
+      if (stable >= 10) break;
+      await sleep(1000);
+    }
+    const drain = (Date.now() - drainStart) / 1000;
+    const queue = await auditdQueueState(procs[1]!.pid());
+    if (queue) {
+      result[`auditd_queue_max_${rate}`] = queue.max_depth;
+      result[`auditd_queue_overflow_${rate}`] = queue.overflow;
+    }
+    loads.push({ rate, achieved: round(gen.launched / gen.seconds, 1), launched: gen.launched, stored: stored.distinct, duplicates: stored.count - stored.distinct, lost: gen.launched - stored.distinct, drain_s: round(drain, 1), m });
+    log(`${rate}: launched ${gen.launched}, stored ${stored.distinct}, lost ${gen.launched - stored.distinct}`);
+    await sleep(5000);
+  }
+
+  const combined = (m: Measure) => round(['agent', 'auditd', 'bpftrace'].reduce((n, k) => n + (m.cpu_pct[k] || 0), 0), 2);
+  const rssAll = [idle, ...loads.map((l) => l.m)];
+  Object.assign(result, {
+    date: '2026-12-05',
+    machine: machineInfo(),
+    loadavg_before: uptimeBefore,
+    loadavg_after: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    duration_s: options.duration,
+    idle_s: options.idle,
+    idle_cpu_pct: idle.cpu_pct.agent,
+    idle_auditd_cpu_pct: idle.cpu_pct.auditd,
+    idle_bpftrace_cpu_pct: idle.cpu_pct.bpftrace,
+    idle_combined_cpu_pct: combined(idle),
+    rss_mb: Math.max(...rssAll.map((m) => m.rss_max_mb.agent ?? 0)),
+    idle_rss_mb: idle.rss_max_mb.agent,
+    auditd_rss_mb: Math.max(...rssAll.map((m) => m.rss_max_mb.auditd ?? 0)),
+    bpftrace_rss_mb: Math.max(...rssAll.map((m) => m.rss_max_mb.bpftrace ?? 0)),
+    targets: { idle_cpu_pct: 2, rss_mb: 150, lost_1000: 0 },
+  });
+  for (const l of loads) {
+    result[`achieved_${l.rate}`] = l.achieved;
+    result[`launched_${l.rate}`] = l.launched;
+    result[`stored_${l.rate}`] = l.stored;
+    result[`duplicates_${l.rate}`] = l.duplicates;
+    result[`lost_${l.rate}`] = l.lost;
+    result[`drain_s_${l.rate}`] = l.drain_s;
+    result[`cpu_pct_${l.rate}`] = l.m.cpu_pct.agent;
+    result[`auditd_cpu_pct_${l.rate}`] = l.m.cpu_pct.auditd;
+    result[`bpftrace_cpu_pct_${l.rate}`] = l.m.cpu_pct.bpftrace;
+    result[`combined_cpu_pct_${l.rate}`] = combined(l.m);
+    result[`server_cpu_pct_${l.rate}`] = l.m.cpu_pct.server;
+    result[`rss_mb_${l.rate}`] = l.m.rss_max_mb.agent;
+  }
+
+  const header = ['phase', 'exec/s achieved', 'launched', 'stored', 'lost', 'agent CPU %', 'auditd CPU %', 'bpftrace CPU %', 'combined CPU %', 'server CPU %', 'agent RSS MiB'];
+  const row = (phase: string, m: Measure, l?: (typeof loads)[number]) => [
+    phase, l ? String(l.achieved) : '0', l ? formatInt(l.launched) : '-', l ? formatInt(l.stored) : '-', l ? formatInt(l.lost) : '-',
+    String(m.cpu_pct.agent), String(m.cpu_pct.auditd), String(m.cpu_pct.bpftrace), String(combined(m)), String(m.cpu_pct.server), String(m.rss_max_mb.agent),
+  ];
+  const rows = [row('idle', idle), ...loads.map((l) => row(`${l.rate} exec/s`, l.m, l))];
+  process.stdout.write(`${textTable(header, rows)}\n`);
+  const resultsDir = join(repoRoot, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, 'agent.json');
+  writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+  log(`results ${relative(process.cwd(), file)}`);
+  if (options['update-docs']) {
+    const mi = machineInfo();
+    const lost1000 = result.lost_1000;
+    const section = [
+      '## agent',
+      '',
+      `\`npm run bench -- agent\` (2026-12-05; ${mi.cpu_model}, ${mi.cores} cores, ${mi.memory_gib} GiB, Node ${mi.node}, kernel ${mi.kernel}; shared machine, load average ${uptimeBefore} before and ${String(result.loadavg_after)} after).`,
+      `A real \`vigil agent\` (every Linux source of \`apps/cli/src/wiring.ts\`) reports to a real \`vigil server\` on loopback. Idle: ${options.idle} s after a ${options.warmup} s warm-up.`,
+      `Load: ${options.workers} Node generator processes spawn \`/bin/true <unique marker>\` at the rate for ${options.duration} s (achieved rate measured); lost = markers launched minus distinct markers stored`,
+      '(counted with the hunt API after the agent drained). CPU is user + system time over the phase in % of one core; RSS is the peak sampled every 500 ms.',
+      'The server runs on the same 2 cores and competes with the agent for CPU.',
+      '',
+      markdownTable(header, rows),
+      '',
+      `Targets: idle agent CPU ≤ 2% of one core (measured ${String(result.idle_cpu_pct)}%), agent RSS ≤ 150 MB (peak ${String(result.rss_mb)} MiB), 0 lost at 1,000 exec/s (${lost1000 === undefined ? 'not run' : String(lost1000)}).`,
+      '',
+    ].join('\n');
+    log(`docs ${relative(process.cwd(), updateBenchmarkDocs(repoRoot, 'agent', section))}`);
+  }
+}
+
+main()
+  .catch((error: unknown) => {
+    log(`failed: ${(error as Error).stack ?? String(error)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanup.runAll());
