@@ -3,7 +3,8 @@
 // reported vs expected, kernel audit `lost` and backlog, time processes waited on a full backlog, agent and auditd CPU.
 // Changes audit state through the auditd source, which restores it on every exit path; run it under the system lock.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -78,8 +79,12 @@ interface AuditStatus {
   waitActual: number;
 }
 
-function auditStatus(): AuditStatus {
-  const text = execFileSync('auditctl', ['-s'], { encoding: 'utf8' });
+/**
+ * `auditctl -s`, run asynchronously: a synchronous child would stop this process from reading auditd's socket, and
+ * auditctl itself can wait on a full kernel backlog that only that reading drains (a deadlock until the wait times out).
+ */
+async function auditStatus(): Promise<AuditStatus> {
+  const { stdout: text } = await promisify(execFile)('auditctl', ['-s'], { encoding: 'utf8' });
   const value = (key: string) => Number(new RegExp(`^${key} (\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN);
   return { pid: value('pid'), lost: value('lost'), backlog: value('backlog'), waitActual: value('backlog_wait_time_actual') };
 }
@@ -90,7 +95,7 @@ async function withBacklogSampling<T>(work: Promise<T>): Promise<{ result: T; ba
   let done = false;
   const sampler = (async () => {
     while (!done) {
-      backlogMax = Math.max(backlogMax, auditStatus().backlog);
+      backlogMax = Math.max(backlogMax, (await auditStatus()).backlog);
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
   const source = createAuditdSource({ files: {} });
   cleanup.add('auditd source', () => source.stop());
   await source.start({ emit: (e) => events.push(e), warn: (m) => warnings.push(m) });
-  const auditdPid = auditStatus().pid;
+  const auditdPid = (await auditStatus()).pid;
   const inDir = (e: CollectedEvent) => String((e as Record<string, unknown>)['file.path'] ?? '').startsWith(`${dir}/`);
 
   log(`idle: ${options.idle} s with the default watch set`);
@@ -129,9 +134,9 @@ async function main(): Promise<void> {
   };
 
   log(`watched: the same ${formatInt(options.files)} pairs with the auditd source running`);
-  const before = auditStatus();
+  const before = await auditStatus();
   const unpaced = await withBacklogSampling(runLoad(dir, 0, 0, options.files));
-  const afterUnpaced = auditStatus();
+  const afterUnpaced = await auditStatus();
   const throughput = {
     baseline_pairs_per_s: round(baseline.pairs / baseline.seconds, 0),
     watched_pairs_per_s: round(unpaced.result.pairs / unpaced.result.seconds, 0),
@@ -145,7 +150,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 1000));
     events.length = 0;
     const gapsBefore = source.stats().serialGaps ?? 0;
-    const status = auditStatus();
+    const status = await auditStatus();
     const agentBefore = process.cpuUsage();
     const auditdBefore = processCpuSeconds(auditdPid);
     log(`paced: ${formatInt(rate)} pairs/s for ${options.duration} s`);
@@ -154,7 +159,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 6000));
     const agent = process.cpuUsage(agentBefore);
     const wall = run.result.seconds + 6;
-    const after = auditStatus();
+    const after = await auditStatus();
     const mine = events.filter(inDir);
     const expected = run.result.pairs * 2;
     paced.push({

@@ -5,3 +5,4 @@ export * from './version.js';
 export * from './random.js';
 export * from './zip.js';
 export * from './progress.js';
+export * from './glob.js';

@@ -197,8 +197,9 @@ export interface RuleRef {
 export interface Detection {
   rule: RuleRef;
   /** `hunt`: a scheduled hunt (query language) whose result crossed its threshold; `ioc`: an event matched an indicator
-   * of compromise; `yara`: an agent reported a YARA match (apps/server/src/intel). */
-  kind: 'sigma' | 'correlation' | 'hunt' | 'ioc' | 'yara';
+   * of compromise; `yara`: an agent reported a YARA match (apps/server/src/intel); `anomaly`: a behaviour profile
+   * found something new for the host (apps/server/src/baseline, docs/anomaly.md). */
+  kind: 'sigma' | 'correlation' | 'hunt' | 'ioc' | 'yara' | 'anomaly';
   hostId: string;
   /** Event ids that made the detection, oldest first (several for correlations). */
   eventIds: string[];

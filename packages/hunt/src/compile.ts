@@ -30,6 +30,8 @@ export interface HuntOptions {
   hostIds?: readonly string[];
   /** Most rows returned (default 1000, at most 100000), applied as the outermost LIMIT. */
   limit?: number;
+  /** Fetch one row beyond `limit` (beyond the query's own `| limit` never) so the caller can tell the answer was cut. */
+  probeTruncation?: boolean;
   /** The time `now()` stands for (default: the current time). */
   now?: Date;
 }
@@ -113,7 +115,7 @@ function compileAst(text: string, ast: QueryAst, options: HuntOptions): Compiled
     builder = result.builder;
     if (result.kind) kind = result.kind;
   }
-  const finalLimit = Math.min(builder.limit ?? Infinity, limit);
+  const finalLimit = Math.min(builder.limit ?? Infinity, limit + (options.probeTruncation ? 1 : 0));
   const select = render(ctx, { ...builder, limit: finalLimit }, true);
   const sql = ctx.ctes.length ? `WITH ${ctx.ctes.join(',\n')}\n${select}` : select;
   return { kind, sql, params: ctx.params, columns: outputColumns(builder).map((c) => ({ name: c.name, type: c.type })) };

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
 import type { BlocklistPolicy } from '@vigil/protocol/blocklist';
-import { compileBlocklist, globToRegExp, KERNEL_PATH_MAX } from './matcher.js';
+import { globToRegExp } from '@vigil/common';
+import { compileBlocklist, KERNEL_PATH_MAX } from './matcher.js';
 import { execMonitorProgram, parseMonitorLine } from './bpftrace-program.js';
 
 const HASH = 'a'.repeat(64);

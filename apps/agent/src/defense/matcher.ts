@@ -2,6 +2,7 @@
 // exec, and one userspace check of an exec (paths, hashes, command lines). Pure: never reads files or kills.
 
 import type { BlocklistEntry, BlocklistPolicy } from '@vigil/protocol/blocklist';
+import { globToRegExp } from '@vigil/common';
 
 export interface ExecFacts {
   /** The path given to execve (may be relative or a symlink). */
@@ -31,29 +32,6 @@ export interface CompiledBlocklist {
 /** Longest path the kernel program compares (bpftrace string size minus the terminator). */
 export const KERNEL_PATH_MAX = 190;
 
-/** Glob → anchored regular expression: `**` any characters, `*` and `?` within one path segment, `[...]` classes. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        out += '.*';
-        i++;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) out += '\\[';
-      else {
-        const body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        out += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
-        i = end;
-      }
-    } else out += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`, 's');
-}
 
 const isGlob = (path: string) => /[*?[]/.test(path);
 /** Paths the kernel program can hold as a string literal: printable ASCII without quote or backslash. */

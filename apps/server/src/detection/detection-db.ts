@@ -32,7 +32,7 @@ export interface AlertRecord {
   ruleTitle: string;
   level: SigmaLevel;
   /** `external`: pushed by a third-party platform through the inbound API (rule id `external:<source>`). */
-  kind: 'sigma' | 'correlation' | 'hunt' | 'external' | 'ioc' | 'yara';
+  kind: 'sigma' | 'correlation' | 'hunt' | 'external' | 'ioc' | 'yara' | 'anomaly';
   tags: string[];
   hostId: string;
   processKey: string | null;

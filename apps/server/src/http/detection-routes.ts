@@ -34,7 +34,7 @@ const alertSchema = {
     ruleId: { type: 'string', description: 'Rule id, or external:<source> for alerts pushed through the inbound API' },
     ruleTitle: { type: 'string' },
     level: { type: 'string', enum: [...sigmaLevels] },
-    kind: { type: 'string', enum: ['sigma', 'correlation', 'hunt', 'external', 'ioc', 'yara'] },
+    kind: { type: 'string', enum: ['sigma', 'correlation', 'hunt', 'external', 'ioc', 'yara', 'anomaly'] },
     tags: { type: 'array', items: { type: 'string' } },
     hostId: { type: 'string', description: "'' for an external alert about no enrolled host" },
     processKey: nullable({ type: 'string' }),

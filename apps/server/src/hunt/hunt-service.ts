@@ -120,7 +120,8 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       ...(request.start ? { start: request.start } : {}),
       ...(request.end ? { end: request.end } : {}),
       ...(request.hostIds ? { hostIds: request.hostIds } : {}),
-      limit: limit + 1,
+      limit,
+      probeTruncation: true,
     });
     const rows = await deps.store.search({ sql: compiled.sql, params: compiled.params });
     const truncated = rows.length > limit;

@@ -3,6 +3,7 @@
 // Evaluated in the agent before spooling: one map lookup for a category without rules, closures compiled once.
 
 import { compileCidr } from '@vigil/detect/sigma/modifiers';
+import { globToRegExp } from '@vigil/common';
 
 export interface MatcherSpec {
   equals?: (string | number | boolean)[];
@@ -32,29 +33,6 @@ export interface EventFilter {
   readonly ruleCount: number;
 }
 
-/** Path glob → anchored RegExp: `**` any characters, `*` and `?` within one path segment, `[abc]` / `[!abc]` classes. */
-export function globToRegExp(glob: string): RegExp {
-  let out = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        out += '.*';
-        i++;
-      } else out += '[^/]*';
-    } else if (c === '?') out += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 2);
-      if (end < 0) out += '\\[';
-      else {
-        const body = glob.slice(i + 1, end).replace(/\\/g, '\\\\');
-        out += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
-        i = end;
-      }
-    } else out += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${out}$`, 's');
-}
 
 type Test = (value: string) => boolean;
 

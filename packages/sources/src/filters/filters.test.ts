@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VigilError, seededRandom } from '@vigil/common';
 import { createAgentFilter, loadAgentConfig, parseAgentConfig } from './agent-config.js';
-import { globToRegExp } from './event-filter.js';
+import { globToRegExp } from '@vigil/common';
 
 const CONFIG = `# operator filters
 filters:
