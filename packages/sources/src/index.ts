@@ -4,5 +4,6 @@ export { checkFileWatchConfig, createAuditdSource, DEFAULT_AUDITD_SOCKET, DEFAUL
 export { checkOsLogConfig, createOslogSource, DEFAULT_LOG_FILES, osLogConfigFromEnv, parseSyslogLine, type OsLogConfig, type OslogSourceOptions, type SyslogMessage } from './oslog/index.js';
 export { createEventXmlSplitter, createWindowsEventLogSource, DEFAULT_WINDOWS_CHANNELS, decodeCommandOutput, wevtutilCommand, type ChannelQuery, type EventXmlSplitter, type WindowsEventLogSourceOptions } from './windows-eventlog/index.js';
 export { createChangeSource, type ChangeSourceOptions } from './changes/index.js';
+export { parseProcNet, type SocketEntry } from './inventory/proc-net.js';
 export { createInventoryCollector, INVENTORY_TABLES, type InventoryCollector, type InventoryOptions, type InventoryPublisher, type InventoryTableName } from './inventory/index.js';
 export { createAgentFilter, loadAgentConfig, parseAgentConfig, DEFAULT_AGENT_CONFIG, type AgentConfig, type EventFilter } from './filters/index.js';

@@ -1,10 +1,10 @@
-// Parsers of the response handlers' inputs (/proc/<pid>/stat and status, /proc/net/{tcp,udp}[6], lsattr, passwd,
+// Parsers of the response handlers' inputs (/proc/<pid>/stat and status, socket rows, lsattr, passwd,
 // shadow, passwd -S, vault records): known lines, round trips of random values, and random garbage never throwing.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { VigilError, seededRandom } from '@vigil/common';
 import { parseStat, parseStatus } from './procfs.js';
-import { formatIpv6, parseEndpoint, parseSocketLine, parseSocketTable } from './netstat.js';
+import { isListening, socketRow } from './netstat.js';
 import { parseLsattr, touchTime } from './file-ops.js';
 import { parsePasswdLine, parsePasswdStatus, shadowExpiry } from './accounts.js';
 import { parseVaultEntry } from './vault.js';
@@ -48,54 +48,16 @@ test('parseStatus reads the uid and gid lines', () => {
   assert.equal(parseStatus('Name:\tx\n'), undefined);
 });
 
-test('/proc/net lines: IPv4 and IPv6 endpoints, states, uid and inode in little- and big-endian order', () => {
-  const v4 = '   0: 0100007F:0CEA 00000000:0000 0A 00000000:00000000 00:00000000 00000000   118        0 26618 1 0000000000000000 100 0 0 10 0';
-  assert.deepEqual(parseSocketLine(v4, 'tcp', 4, true), { protocol: 'tcp', family: 4, local_address: '127.0.0.1', local_port: 3306, remote_address: '0.0.0.0', remote_port: 0, state: 'LISTEN', uid: 118, inode: 26618 });
-  assert.equal(parseSocketLine(v4, 'tcp', 4, false)?.local_address, '1.0.0.127');
-  const v6 = '   1: 00000000000000000000000001000000:1F90 0000000000000000FFFF00000100007F:D431 01 00000000:00000000 00:00000000 00000000  1000        0 99 1';
-  const row = parseSocketLine(v6, 'tcp', 6, true)!;
-  assert.equal(row.local_address, '::1');
-  assert.equal(row.local_port, 8080);
-  assert.equal(row.remote_address, '::ffff:127.0.0.1');
-  assert.equal(row.state, 'ESTABLISHED');
-  assert.equal(parseSocketLine('  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode', 'tcp', 4), undefined);
-  assert.equal(formatIpv6([0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]), '2001:db8::1:0:0:1');
-  assert.equal(formatIpv6(new Array(16).fill(0)), '::');
-  assert.equal(formatIpv6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5]), 'fe80::5');
-  assert.equal(formatIpv6([0, 1, 0, 0, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7]), '1:0:2:3:4:5:6:7', 'a single zero group is not shortened');
+test('/proc/net entries become live-query rows with state names and 4/6 families', () => {
+  assert.deepEqual(socketRow({ transport: 'tcp', type: 'ipv4', localIp: '127.0.0.1', localPort: 3306, remoteIp: '0.0.0.0', remotePort: 0, state: 0x0a, uid: 118, inode: 26618 }), {
+    protocol: 'tcp', family: 4, local_address: '127.0.0.1', local_port: 3306, remote_address: '0.0.0.0', remote_port: 0, state: 'LISTEN', uid: 118, inode: 26618,
+  });
+  const udp = socketRow({ transport: 'udp', type: 'ipv6', localIp: '::1', localPort: 53, remoteIp: '::', remotePort: 0, state: 0x07, uid: 0, inode: 9 });
+  assert.equal(udp.family, 6);
+  assert.equal(udp.state, 'CLOSE');
+  assert.ok(isListening(udp), 'an unconnected bound UDP socket listens');
+  assert.equal(socketRow({ transport: 'tcp', type: 'ipv4', localIp: '1.2.3.4', localPort: 1, remoteIp: '5.6.7.8', remotePort: 2, state: 0x3f, uid: 0, inode: 1 }).state, '63', 'unknown states keep their number');
 });
-
-test('property: encoded random endpoints parse back; random tables never throw', () => {
-  const hex32 = (n: number) => (n >>> 0).toString(16).toUpperCase().padStart(8, '0');
-  for (let i = 0; i < 2000; i++) {
-    const littleEndian = random() < 0.5;
-    const bytes = Array.from({ length: 4 }, () => int(256));
-    const word = littleEndian ? (bytes[3]! << 24) | (bytes[2]! << 16) | (bytes[1]! << 8) | bytes[0]! : (bytes[0]! << 24) | (bytes[1]! << 16) | (bytes[2]! << 8) | bytes[3]!;
-    const port = int(65536);
-    assert.deepEqual(parseEndpoint(`${hex32(word)}:${port.toString(16).toUpperCase().padStart(4, '0')}`, 4, littleEndian), [bytes.join('.'), port]);
-    const v6 = Array.from({ length: 16 }, () => (random() < 0.4 ? 0 : int(256)));
-    let text = '';
-    for (let w = 0; w < 16; w += 4) {
-      const b = v6.slice(w, w + 4);
-      text += hex32(littleEndian ? (b[3]! << 24) | (b[2]! << 16) | (b[1]! << 8) | b[0]! : (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!);
-    }
-    const parsed = parseEndpoint(`${text}:0050`, 6, littleEndian)!;
-    assert.equal(parsed[1], 80);
-    // The text form must denote the same address: expand it again and compare the bytes.
-    assert.deepEqual(expandIpv6(parsed[0]), v6, parsed[0]);
-    const table = Array.from({ length: int(5) }, () => garbage(int(160))).join('\n');
-    for (const family of [4, 6] as const) for (const row of parseSocketTable(table, 'udp', family)) assert.ok(Number.isInteger(row.inode));
-  }
-});
-
-function expandIpv6(text: string): number[] {
-  if (text.startsWith('::ffff:') && text.includes('.')) return [...new Array(10).fill(0), 0xff, 0xff, ...text.slice(7).split('.').map(Number)];
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill('0'), ...right];
-  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
-}
 
 test('lsattr, passwd, shadow and passwd -S lines', () => {
   assert.equal(parseLsattr('----i---------e------- /srv/x\n'), '----i---------e-------');
