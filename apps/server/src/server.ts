@@ -47,6 +47,8 @@ import { IntegrationsDb } from './integrations/integrations-db.js';
 import { InventoryDb } from './inventory/inventory-db.js';
 import { registerInventoryAgentRoutes, registerInventoryRoutes } from './http/inventory-routes.js';
 import { createIntegrationService, type IntegrationService } from './integrations/integration-service.js';
+import { createBaselineService, type BaselineService } from './baseline/baseline-service.js';
+import { registerBaselineRoutes } from './http/baseline-routes.js';
 
 export interface RunningServer {
   apiUrl: string;
@@ -80,6 +82,8 @@ export interface RunningServer {
   blocklist: BlocklistStore;
   /** Files collected from endpoints (file.collect): <dataDir>/evidence/<sha256>, indexed in evidence.sqlite. */
   evidence: EvidenceStore;
+  /** Behaviour profiles and anomaly alerts (baseline.sqlite, docs/anomaly.md). */
+  baseline: BaselineService;
   /** Inventory of every host with its history (inventory.sqlite; docs/telemetry-linux.md#inventory). */
   inventory: InventoryDb;
   close(): Promise<void>;
@@ -116,6 +120,9 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const response = createResponseService({ db: responseDb, signer: loadOrCreateTaskSigner(config.dataDir), controlPlane });
   const responsePolicies = createPolicyEngine({ db: responseDb, service: response, registry: response.registry, store, detectionDb, controlPlane, onAlertRaised: (alerts) => integrations.enqueueAlerts(alerts) });
   detection.onAlerts((created) => responsePolicies.onAlerts(created));
+  const baseline = createBaselineService({ dataDir: config.dataDir, detectionDb, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)) });
+  detection.addEventMatcher((events) => baseline.match(events));
+  detection.onAlerts((created) => baseline.onAlerts(created));
   const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));
   const evidence = new EvidenceStore(config.dataDir, evidenceSettingsFromEnv());
   const inventory = new InventoryDb(join(config.dataDir, 'inventory.sqlite'));
@@ -153,6 +160,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => intel.close(),
       () => hunts.close(),
       () => detection.close(),
+      () => baseline.close(),
       () => detectionDb.close(),
       () => responsePolicies.close(),
       () => responsePolicies.idle(),
@@ -222,6 +230,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerBlocklistRoutes(api, { controlPlane, blocklist });
     registerInventoryRoutes(api, { controlPlane, inventory, store });
     registerEvidenceApiRoutes(api, { evidence, controlPlane, audit: (entry) => response.audit(entry) });
+    registerBaselineRoutes(api, { controlPlane, baseline });
     registerPermissionRoute(api, routeTable);
     registerExporterFailures(metrics, () => integrationsDb.listDestinations().map((d) => ({ exporter: d.name, failures: integrationsDb.state(d.id)?.failedAttempts ?? 0 })));
     integrations.start();
@@ -279,6 +288,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       responseDb,
       blocklist,
       evidence,
+      baseline,
       inventory,
       close: () =>
         (closing ??= (async () => {

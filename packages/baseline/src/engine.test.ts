@@ -73,7 +73,7 @@ test('the registry refuses duplicate and badly named profilers; settings are val
   assert.throws(() => createBaselineEngine({ profilers: [createParentChildProfiler(), createParentChildProfiler()] }), /registered twice/);
   assert.throws(() => createBaselineEngine({ profilers: [{ ...createParentChildProfiler(), name: 'Bad Name' }] }), /kebab-case/);
   const engine = createBaselineEngine({ profilers: defaultProfilers() });
-  for (const [change, path] of [[{ threshold: 0 }, 'threshold'], [{ learningDays: -1 }, 'learning_days'], [{ burnInDays: 30 }, 'burn_in_days'], [{ disabled: ['nope'] }, 'disabled']] as const) {
+  for (const [change, path] of [[{ threshold: 0 }, 'threshold'], [{ learningDays: -1 }, 'learningDays'], [{ burnInDays: 30 }, 'burnInDays'], [{ disabled: ['nope'] }, 'disabled']] as const) {
     assert.throws(() => engine.configure(change), (e: unknown) => e instanceof VigilError && e.code === 'invalid_config' && e.location?.path === path, JSON.stringify(change));
   }
   assert.equal(engine.settings().threshold, 0.8, 'a refused change leaves the settings as they were');

@@ -101,10 +101,10 @@ interface HostState {
 
 function checkSettings(s: EngineSettings): void {
   const bad = (path: string, message: string) => new VigilError('invalid_config', message, { location: { path } });
-  if (!(s.learningDays >= 0 && s.learningDays <= 365)) throw bad('learning_days', 'learning_days must be between 0 and 365');
-  if (!(s.burnInDays >= 0 && s.burnInDays <= s.learningDays)) throw bad('burn_in_days', 'burn_in_days must be between 0 and learning_days');
+  if (!(s.learningDays >= 0 && s.learningDays <= 365)) throw bad('learningDays', 'learningDays must be between 0 and 365');
+  if (!(s.burnInDays >= 0 && s.burnInDays <= s.learningDays)) throw bad('burnInDays', 'burnInDays must be between 0 and learningDays');
   if (!(s.threshold > 0 && s.threshold <= 1)) throw bad('threshold', 'threshold must be in (0, 1]');
-  if (!(s.tuning.halfLifeDays >= 1 && s.tuning.halfLifeDays <= 3650)) throw bad('half_life_days', 'half_life_days must be between 1 and 3650');
+  if (!(s.tuning.halfLifeDays >= 1 && s.tuning.halfLifeDays <= 3650)) throw bad('halfLifeDays', 'tuning.halfLifeDays must be between 1 and 3650');
 }
 
 export function createBaselineEngine(options: { profilers: readonly Profiler[]; settings?: Partial<EngineSettings> }): BaselineEngine {

@@ -62,9 +62,12 @@ function restore(path: string, before: Snapshot): void {
 }
 
 /** Runs `command` with the executor shell; resolves with pid, exit code and output. Kills it after `timeoutMs`. */
-function shell(executor: string, command: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ pid: number; code: number | null; output: string }> {
+function shell(executor: string, command: string, env: NodeJS.ProcessEnv, timeoutMs = 60_000, netns?: string): Promise<{ pid: number; code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(executor === 'bash' ? '/bin/bash' : '/bin/sh', ['-c', command], { env, cwd: '/tmp', stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const argv = [executor === 'bash' ? '/bin/bash' : '/bin/sh', '-c', command];
+    // `ip netns exec` execs the shell in place: the pid (root of the process tree) stays the same.
+    const [file, ...args] = netns ? ['/usr/sbin/ip', 'netns', 'exec', netns, ...argv] : argv;
+    const child = spawn(file!, args, { env, cwd: '/tmp', stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let output = '';
     const keep = (d: Buffer) => {
       if (output.length < 4096) output += d.toString();
@@ -87,6 +90,21 @@ function shell(executor: string, command: string, env: NodeJS.ProcessEnv, timeou
       resolve({ pid: child.pid!, code, output });
     });
   });
+}
+
+/** A network namespace with loopback up and nothing else; deleteNetns removes it. */
+async function createNetns(where: string): Promise<string> {
+  const name = `vigil-art-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const made = await shell('sh', `ip netns add ${name} && ip -n ${name} link set lo up`, process.env);
+  if (made.code !== 0) {
+    await deleteNetns(name);
+    throw new VigilError('system', `${where}: could not create network namespace ${name}: ${made.output}`);
+  }
+  return name;
+}
+
+async function deleteNetns(name: string): Promise<void> {
+  await shell('sh', `ip netns del ${name}`, process.env);
 }
 
 /** A pass-through `sudo` for tests written for a non-root user: the runner is root and sudo is not installed here. */
@@ -128,8 +146,10 @@ export async function runAtomics(selection: readonly SelectedAtomic[], options: 
           continue;
         }
         const command = renderCommand(test.executor.command, test, selected.inputs);
+        const ns = selected.netns ? await createNetns(where) : undefined;
         outcome.start = Date.now() - 20;
-        const result = await shell(test.executor.name, command, env);
+        const result = await shell(test.executor.name, command, env, 60_000, ns).finally(() => ns && deleteNetns(ns));
+        if (ns) outcome.notes.push('ran in a network namespace with only loopback');
         outcome.ran = true;
         outcome.rootPid = result.pid;
         outcome.exitCode = result.code;

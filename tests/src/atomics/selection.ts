@@ -19,6 +19,8 @@ export interface SelectedAtomic {
   inputs?: Record<string, string>;
   /** Shell run before the test (outside its process tree) to create what an overridden input points at. */
   prepare?: string;
+  /** Run the test inside a fresh network namespace with only loopback (its lookups and probes cannot leave the host). */
+  netns?: boolean;
   /** Paths the test (or its incomplete cleanup) leaves behind; the runner removes them and reports it. */
   leaves?: string[];
 }
@@ -37,9 +39,9 @@ export const SELECTION: readonly SelectedAtomic[] = [
   { technique: 'T1003.008', number: 3, guid: '60e860b6-8ae6-49db-ad07-5e73edd88f5d', expect: P, also: ['file'], why: 'reads /etc/passwd with cat into a file under /tmp' },
   { technique: 'T1003.008', number: 5, guid: 'f5aa6543-6cb2-4fae-b9c2-b96e14721713', expect: 'file', why: 'reads /etc/passwd and /etc/shadow with shell builtins only (no exec of cat): the only trace is the file written to /tmp' },
   { technique: 'T1007', number: 8, guid: '8f2a5d2b-4018-46d4-8f3f-0fea53754690', expect: P, why: 'service discovery: ls of /etc/init.d and /etc/rc*.d' },
-  { technique: 'T1016', number: 3, guid: 'c141bbdb-7fca-4254-9fd6-f47e79447e17', expect: P, why: 'network configuration discovery: arp, ifconfig, ip addr, netstat (dependency arp is installed)' },
-  { technique: 'T1016.001', number: 2, guid: 'be8f4019-d8b6-434c-a814-53123cdcc11e', expect: P, inputs: { ping_target: '127.0.0.1' }, why: 'connectivity check with ping; target moved from 8.8.8.8 to loopback so nothing leaves the host' },
-  { technique: 'T1018', number: 14, guid: 'd2791d72-b67f-4615-814f-ec824a91f514', expect: P, why: 'remote system discovery: netstat -r' },
+  { technique: 'T1016', number: 3, netns: true, guid: 'c141bbdb-7fca-4254-9fd6-f47e79447e17', expect: P, why: 'network configuration discovery: arp, ifconfig, ip addr, netstat (dependency arp is installed); in a network namespace because netstat and arp resolve addresses through the configured DNS server' },
+  { technique: 'T1016.001', number: 2, netns: true, guid: 'be8f4019-d8b6-434c-a814-53123cdcc11e', expect: P, inputs: { ping_target: '127.0.0.1' }, why: 'connectivity check with ping; target moved from 8.8.8.8 to loopback so nothing leaves the host' },
+  { technique: 'T1018', number: 14, netns: true, guid: 'd2791d72-b67f-4615-814f-ec824a91f514', expect: P, why: 'remote system discovery: netstat -r (in a network namespace: its reverse lookups would reach the configured DNS server)' },
   { technique: 'T1027', number: 1, guid: 'f45df6be-2e1e-4136-a384-8f18ab3826fb', expect: 'file', also: [P], why: 'decodes base64 into /tmp/art.sh, makes it executable and runs it (dependency creates /tmp/encoded.dat locally)' },
   { technique: 'T1027.001', number: 1, guid: 'ffe2346c-abd5-4b45-a713-bf5f1ebd573a', expect: 'file', why: 'binary padding: dd appends bytes to a copy of /bin/ls in /tmp (modified executable, new sha256)' },
   { technique: 'T1033', number: 2, guid: '2a9b677d-a230-44f4-ad86-782df1ef108c', expect: P, why: 'owner/user discovery: users, w, who' },
@@ -48,10 +50,10 @@ export const SELECTION: readonly SelectedAtomic[] = [
   { technique: 'T1036.007', number: 2, guid: '26cde240-0112-4806-8c97-bdde43dab298', expect: 'file', also: [P, 'script'], why: 'double extension: writes /tmp/report.pdf.sh, chmod +x, runs it' },
   { technique: 'T1036.008', number: 1, guid: '1214f818-673b-4494-9fbd-99af0e185866', expect: 'script', also: ['file'], why: 'a shell script named image.png run with sh (script file from /tmp)' },
   { technique: 'T1037.004', number: 3, guid: '126f71af-e1c9-405c-94ef-26a47b16c102', expect: 'file', also: ['autostart'], why: 'boot persistence: creates /etc/rc.local with a python one-liner (restored by the runner even when cleanup fails)' },
-  { technique: 'T1049', number: 4, guid: 'bcf05343-ef1d-4052-8a27-b00c9be42b9f', expect: P, why: 'network connections discovery: ss -antp / -aunp' },
+  { technique: 'T1049', number: 4, netns: true, guid: 'bcf05343-ef1d-4052-8a27-b00c9be42b9f', expect: P, why: 'network connections discovery: ss -antp / -aunp' },
   { technique: 'T1053.003', number: 3, guid: '078e69eb-d9fb-450e-b9d0-2e118217c846', expect: 'autostart', also: ['file'], why: 'cron persistence: writes /etc/cron.d/persistevil' },
   { technique: 'T1057', number: 1, guid: '4ff64f0b-aaf2-4866-b39d-38d9791407cc', expect: P, also: ['file'], why: 'process discovery: ps and ps aux into /tmp/loot.txt' },
-  { technique: 'T1059.004', number: 1, guid: '7e7ac3ed-f795-4fa5-b711-09d6fbe9b873', expect: 'script', also: [P, 'file'], inputs: { host: '127.0.0.1' }, why: 'writes a shell script to /tmp and runs it with sh (script with path and hash); ping target moved to loopback' },
+  { technique: 'T1059.004', number: 1, netns: true, guid: '7e7ac3ed-f795-4fa5-b711-09d6fbe9b873', expect: 'script', also: [P, 'file'], inputs: { host: '127.0.0.1' }, why: 'writes a shell script to /tmp and runs it with sh (script with path and hash); ping target moved to loopback' },
   { technique: 'T1059.004', number: 5, guid: '8cd1947b-4a54-41fb-b5ea-07d0ace04f81', expect: 'script', also: ['file'], why: 'mktemp script in /tmp run with bash' },
   { technique: 'T1059.004', number: 11, guid: 'bdaebd56-368b-4970-a523-f905ff4a8a51', expect: P, why: 'command from an environment variable piped into /bin/sh' },
   { technique: 'T1069.001', number: 1, guid: '952931a4-af0b-4335-bbbe-73c8c5b327ae', expect: P, why: 'local group discovery: groups, id, getent group, cat /etc/group' },

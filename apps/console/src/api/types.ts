@@ -1,5 +1,13 @@
 // Shapes of the REST API answers the console reads (see GET /api/v1/openapi.json); answers are never reshaped.
-// Only what the console uses is typed; unknown extra properties are allowed everywhere.
+// Only what the console uses is typed; unknown extra properties are allowed everywhere. Answers the server sends as
+// its own exported types are imported from it with `import type` (erased at build: no server code in the bundle).
+
+import type { AlertRecord } from '@vigil/server/detection/detection-db';
+
+export type { IngestCounters } from '@vigil/server/http/agent-routes';
+export type { SavedHunt } from '@vigil/server/hunt/hunt-service';
+export type { ProcessNode, ProcessTree, Storyline } from '@vigil/server/hunt/process-tree';
+export type Alert = AlertRecord;
 
 export type Role = 'admin' | 'analyst' | 'viewer' | 'integration' | (string & {});
 export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
@@ -54,61 +62,6 @@ export interface EventPage {
   events: HuntEvent[];
   count: number;
   next_cursor: string | null;
-}
-
-export interface Alert {
-  id: string;
-  ruleId: string;
-  ruleTitle: string;
-  level: Level;
-  kind: string;
-  tags: string[];
-  hostId: string;
-  processKey: string | null;
-  firstSeen: string;
-  lastSeen: string;
-  count: number;
-  eventIds: string[];
-  fields: { field: string; value: unknown }[];
-  group: Record<string, unknown> | null;
-  status: AlertStatus;
-  assignee: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export interface ProcessNode {
-  entityId: string;
-  parentEntityId: string | null;
-  pid: number | null;
-  ppid: number | null;
-  executable: string | null;
-  commandLine: string | null;
-  user: string | null;
-  start: string | null;
-  end: string | null;
-  exitCode: number | null;
-  activity: Record<string, number>;
-}
-
-export interface ProcessTree {
-  hostId: string;
-  rootEntityId: string;
-  ancestors: ProcessNode[];
-  nodes: ProcessNode[];
-  edges: { parent: string; child: string }[];
-  truncated: boolean;
-}
-
-export interface Storyline {
-  alertId: string;
-  hostId: string;
-  window: { start: string; end: string };
-  alertEvents: HuntEvent[];
-  tree: ProcessTree | null;
-  events: HuntEvent[];
-  relatedAlerts: { id: string; ruleId: string; ruleTitle: string; level: Level; tags: string[]; firstSeen: string; lastSeen: string }[];
-  tags: string[];
 }
 
 export interface Rule {
@@ -167,23 +120,6 @@ export interface HuntFieldInfo {
   type: string;
   categories: string[];
   description: string;
-}
-
-export interface SavedHunt {
-  id: string;
-  name: string;
-  description: string;
-  query: string;
-  intervalSeconds: number | null;
-  threshold: number;
-  level: Level;
-  tags: string[];
-  enabled: boolean;
-  createdBy: string;
-  createdAt: string;
-  lastRunAt: string | null;
-  lastRows: number | null;
-  lastError: string | null;
 }
 
 export const indicatorTypes = ['md5', 'sha1', 'sha256', 'ip', 'cidr', 'domain', 'port', 'process_name', 'path'] as const;
@@ -269,13 +205,6 @@ export interface AuditEntry {
   target: string | null;
   outcome: 'success' | 'failure';
   detail: string | null;
-}
-
-export interface IngestCounters {
-  batches: number;
-  accepted: number;
-  duplicates: number;
-  rejectedBatches: number;
 }
 
 export interface DetectionMetrics {

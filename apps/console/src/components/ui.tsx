@@ -2,7 +2,7 @@
 // Everything is keyboard reachable with a visible focus; status changes are announced (role=status / role=alert).
 
 import { useEffect, useId, useRef, useState, type ReactNode, type KeyboardEvent } from 'react';
-import { ApiError, errorMessage } from '../api/client.js';
+import { ApiError, api, errorMessage } from '../api/client.js';
 import { takeFocusRequest } from '../router.js';
 
 export function Page({ title, actions, children, subtitle }: { title: string; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode }) {
@@ -169,6 +169,35 @@ export function ConfirmDialog({ title, children, confirmLabel, danger, onConfirm
       {children}
       <ErrorBox error={error} />
     </Modal>
+  );
+}
+
+/** Asks before deleting one item with `DELETE path`; `onDeleted` runs after the server confirmed (usually a reload). */
+export function DeleteDialog({ title, confirmLabel = 'Delete', path, onDeleted, onClose, children }: { title: string; confirmLabel?: string; path: string; onDeleted: () => void; onClose: () => void; children: ReactNode }) {
+  return (
+    <ConfirmDialog
+      title={title}
+      confirmLabel={confirmLabel}
+      danger
+      onClose={onClose}
+      onConfirm={async () => {
+        await api.del(path);
+        onDeleted();
+      }}
+    >
+      {children}
+    </ConfirmDialog>
+  );
+}
+
+/** A toolbar holding one primary button (the list's "add" action). */
+export function ToolbarAction({ label, onClick }: { label: string; onClick: () => void }) {
+  return (
+    <div className="toolbar">
+      <button type="button" className="primary" onClick={onClick}>
+        {label}
+      </button>
+    </div>
   );
 }
 

@@ -58,3 +58,8 @@ export function durationMs(text: string): number | undefined {
   const unit: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
   return Number(match[1]) * unit[match[2]!]!;
 }
+
+/** A repeat interval in seconds as "N h" from an hour up, else "N min". */
+export function formatInterval(seconds: number): string {
+  return seconds >= 3600 ? `${Math.round(seconds / 3600)} h` : `${Math.round(seconds / 60)} min`;
+}

@@ -7,6 +7,7 @@ import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import { alertStatuses, levels, type Alert, type AlertStatus } from '../api/types.js';
 import { Empty, ErrorBox, LevelBadge, Loading, Page, StatusBadge, Tabs, TabPanel, Notice, Clip } from '../components/ui.js';
+import { FilterSelect, SearchField, hostOptions, spacedOptions } from '../components/filters.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
 import { formatTime, relativeTime } from '../lib/time.js';
 import { closedStatuses, groupIncidents } from '../lib/incidents.js';
@@ -70,52 +71,25 @@ export default function AlertsPage() {
   return (
     <Page title="Alerts" subtitle={alerts.data ? `${list.length} shown` : undefined}>
       <div className="toolbar" role="search">
-        <label className="inline-field grow">
-          <span className="sr-only">Search alerts</span>
-          <input
-            type="search"
-            data-search
-            aria-keyshortcuts="/"
-            placeholder="Search rule, tag, host or assignee  ( / )"
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              setSearchParam('q', e.target.value);
-            }}
-          />
-        </label>
-        <label className="inline-field">
-          Status{' '}
-          <select value={status} onChange={(e) => setSearchParam('status', e.target.value === 'open' ? null : e.target.value)} data-testid="filter-status">
-            <option value="open">open</option>
-            <option value="all">all</option>
-            {alertStatuses.map((s) => (
-              <option key={s} value={s}>
-                {s.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-field">
-          Level{' '}
-          <select value={level} onChange={(e) => setSearchParam('level', e.target.value)}>
-            <option value="">any</option>
-            {levels.map((l) => (
-              <option key={l}>{l}</option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-field">
-          Host{' '}
-          <select value={host} onChange={(e) => setSearchParam('host', e.target.value)}>
-            <option value="">any</option>
-            {(hosts.data ?? []).map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.hostname}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SearchField
+          label="Search alerts"
+          placeholder="Search rule, tag, host or assignee  ( / )"
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            setSearchParam('q', value);
+          }}
+        />
+        <FilterSelect
+          label="Status"
+          value={status}
+          onChange={(value) => setSearchParam('status', value === 'open' ? null : value)}
+          testId="filter-status"
+          anyLabel={null}
+          options={[{ value: 'open', label: 'open' }, { value: 'all', label: 'all' }, ...spacedOptions(alertStatuses)]}
+        />
+        <FilterSelect label="Level" value={level} onChange={(value) => setSearchParam('level', value)} options={levels} />
+        <FilterSelect label="Host" value={host} onChange={(value) => setSearchParam('host', value)} options={hostOptions(hosts.data)} />
       </div>
       <Tabs
         label="Alert views"
@@ -135,16 +109,7 @@ export default function AlertsPage() {
             {canManage ? (
               <div className="toolbar bulk" aria-label="Bulk actions">
                 <span className="muted">{selected.size} selected</span>
-                <label className="inline-field">
-                  Set status{' '}
-                  <select value={bulkStatus} onChange={(e) => setBulkStatus(e.target.value as AlertStatus)} disabled={!selected.size} data-testid="bulk-status">
-                    {alertStatuses.map((s) => (
-                      <option key={s} value={s}>
-                        {s.replace('_', ' ')}
-                      </option>
-                    ))}
-                  </select>
-                </label>
+                <FilterSelect label="Set status" value={bulkStatus} onChange={(value) => setBulkStatus(value as AlertStatus)} disabled={!selected.size} testId="bulk-status" anyLabel={null} options={spacedOptions(alertStatuses)} />
                 <button type="button" disabled={!selected.size || busy} onClick={() => void patch([...selected], { status: bulkStatus })} data-testid="bulk-apply">
                   Apply to selected
                 </button>

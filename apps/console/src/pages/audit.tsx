@@ -6,7 +6,9 @@ import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import type { AuditEntry } from '../api/types.js';
 import type { ResponseAuditEntry } from '../api/response.js';
-import { Badge, Empty, ErrorBox, Loading, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
+import { Badge, ErrorBox, Loading, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
+import { ListTable } from '../components/list-table.js';
+import { FilterSelect, SearchField } from '../components/filters.js';
 import { formatTime } from '../lib/time.js';
 import { setSearchParam, useLocation } from '../router.js';
 import { useSession } from '../session.js';
@@ -45,62 +47,28 @@ function ServerAudit() {
     <>
       <p className="muted">{log.data ? `${shown.length} of the newest ${log.data.length} entries` : null}</p>
       <div className="toolbar" role="search">
-        <label className="inline-field grow">
-          <span className="sr-only">Search the audit log</span>
-          <input type="search" data-search aria-keyshortcuts="/" placeholder="Search actor, action, target or detail  ( / )" value={text} onChange={(e) => setText(e.target.value)} />
-        </label>
-        <label className="inline-field">
-          Outcome{' '}
-          <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
-            <option value="">any</option>
-            <option value="success">success</option>
-            <option value="failure">failure</option>
-          </select>
-        </label>
-        <label className="inline-field">
-          Entries{' '}
-          <select value={limit} onChange={(e) => setLimit(Number(e.target.value))}>
-            {[200, 500, 2000, 5000].map((n) => (
-              <option key={n} value={n}>
-                {n}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SearchField label="Search the audit log" placeholder="Search actor, action, target or detail  ( / )" value={text} onChange={setText} />
+        <FilterSelect label="Outcome" value={outcome} onChange={setOutcome} options={[{ value: 'success', label: 'success' }, { value: 'failure', label: 'failure' }]} />
+        <FilterSelect label="Entries" value={String(limit)} onChange={(value) => setLimit(Number(value))} anyLabel={null} options={['200', '500', '2000', '5000'].map((n) => ({ value: n, label: n }))} />
       </div>
       <ErrorBox error={log.error} />
       {!log.data && log.loading ? <Loading what="audit log" /> : null}
-      {log.data && !shown.length ? <Empty>No entry matches.</Empty> : null}
-      {shown.length ? (
-        <table className="table" data-testid="audit-table">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Action</th>
-              <th scope="col">Target</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((e) => (
-              <tr key={e.id}>
-                <td className="nowrap">{formatTime(e.time)}</td>
-                <td>{e.actor}</td>
-                <td>
-                  <code className="mono">{e.action}</code>
-                </td>
-                <td className="small">{e.target ?? '–'}</td>
-                <td>
-                  <Badge tone={e.outcome === 'success' ? 'state-online' : 'state-revoked'}>{e.outcome}</Badge>
-                </td>
-                <td className="small mono-wrap">{e.detail ?? ''}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={log.data ? shown : undefined} columns={['Time', 'Actor', 'Action', 'Target', 'Outcome', 'Detail']} empty="No entry matches." testId="audit-table">
+        {(e) => (
+          <tr key={e.id}>
+            <td className="nowrap">{formatTime(e.time)}</td>
+            <td>{e.actor}</td>
+            <td>
+              <code className="mono">{e.action}</code>
+            </td>
+            <td className="small">{e.target ?? '–'}</td>
+            <td>
+              <Badge tone={e.outcome === 'success' ? 'state-online' : 'state-revoked'}>{e.outcome}</Badge>
+            </td>
+            <td className="small mono-wrap">{e.detail ?? ''}</td>
+          </tr>
+        )}
+      </ListTable>
     </>
   );
 }
@@ -117,10 +85,7 @@ function ResponseAudit() {
   return (
     <>
       <div className="toolbar" role="search">
-        <label className="inline-field grow">
-          <span className="sr-only">Search the response audit log</span>
-          <input type="search" data-search aria-keyshortcuts="/" placeholder="Search actor, event, action, host or reason  ( / )" value={text} onChange={(e) => setText(e.target.value)} />
-        </label>
+        <SearchField label="Search the response audit log" placeholder="Search actor, event, action, host or reason  ( / )" value={text} onChange={setText} />
         <button
           type="button"
           onClick={async () => {
@@ -141,41 +106,25 @@ function ResponseAudit() {
         </Notice>
       ) : null}
       <ErrorBox error={log.error ?? error} />
-      {log.data && !shown.length ? <Empty>No entry matches.</Empty> : null}
-      {shown.length ? (
-        <table className="table" data-testid="response-audit-table">
-          <thead>
-            <tr>
-              <th scope="col">#</th>
-              <th scope="col">Time</th>
-              <th scope="col">Actor</th>
-              <th scope="col">Event</th>
-              <th scope="col">Action</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Reason / detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((e) => (
-              <tr key={e.seq}>
-                <td className="num">{e.seq}</td>
-                <td className="nowrap">{formatTime(e.time)}</td>
-                <td>{e.actor}</td>
-                <td>
-                  <code className="mono">{e.event}</code>
-                </td>
-                <td>{e.action ?? '–'}</td>
-                <td>
-                  <Badge tone={e.outcome === 'success' ? 'state-online' : e.outcome === 'pending' || e.outcome === 'dry_run' ? 'warn' : 'state-revoked'}>{e.outcome}</Badge>
-                </td>
-                <td className="small mono-wrap">
-                  {e.reason ?? ''} {e.detail ? JSON.stringify(e.detail) : ''}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={log.data ? shown : undefined} columns={['#', 'Time', 'Actor', 'Event', 'Action', 'Outcome', 'Reason / detail']} empty="No entry matches." testId="response-audit-table">
+        {(e) => (
+          <tr key={e.seq}>
+            <td className="num">{e.seq}</td>
+            <td className="nowrap">{formatTime(e.time)}</td>
+            <td>{e.actor}</td>
+            <td>
+              <code className="mono">{e.event}</code>
+            </td>
+            <td>{e.action ?? '–'}</td>
+            <td>
+              <Badge tone={e.outcome === 'success' ? 'state-online' : e.outcome === 'pending' || e.outcome === 'dry_run' ? 'warn' : 'state-revoked'}>{e.outcome}</Badge>
+            </td>
+            <td className="small mono-wrap">
+              {e.reason ?? ''} {e.detail ? JSON.stringify(e.detail) : ''}
+            </td>
+          </tr>
+        )}
+      </ListTable>
     </>
   );
 }

@@ -7,7 +7,10 @@ import { useResource } from '../api/use-resource.js';
 import { isIsolated, useHostTags, useHosts } from '../api/hosts.js';
 import { useIsolation } from '../api/response.js';
 import type { EnrollmentToken, Host } from '../api/types.js';
-import { Badge, Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Mono, Page, StateBadge } from '../components/ui.js';
+import { Badge, Card, Empty, ErrorBox, Loading, Mono, Page, StateBadge, DeleteDialog } from '../components/ui.js';
+import { FilterSelect, SearchField, type FilterOption } from '../components/filters.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
 import { relativeTime, formatTime } from '../lib/time.js';
 import { hostHealth } from '../lib/health.js';
@@ -20,6 +23,8 @@ interface HostRow {
   isolated: boolean;
   tags: string[];
 }
+
+const hostStates: readonly FilterOption[] = ['online', 'offline', 'isolated', 'revoked'].map((v) => ({ value: v, label: v }));
 
 const groupings = {
   none: { label: 'no grouping', keys: (): string[] => [''] },
@@ -80,40 +85,17 @@ export default function HostsPage() {
       }
     >
       <div className="toolbar" role="search">
-        <label className="inline-field grow">
-          <span className="sr-only">Search hosts</span>
-          <input
-            type="search"
-            placeholder="Search by name, id, address, OS, version or tag  ( / )"
-            value={text}
-            data-search
-            aria-keyshortcuts="/"
-            onChange={(e) => {
-              setText(e.target.value);
-              setSearchParam('q', e.target.value);
-            }}
-          />
-        </label>
-        <label className="inline-field">
-          State{' '}
-          <select value={state} onChange={(e) => setSearchParam('state', e.target.value)}>
-            <option value="">any</option>
-            <option value="online">online</option>
-            <option value="offline">offline</option>
-            <option value="isolated">isolated</option>
-            <option value="revoked">revoked</option>
-          </select>
-        </label>
-        <label className="inline-field">
-          Group by{' '}
-          <select value={group} onChange={(e) => setSearchParam('group', e.target.value === 'none' ? '' : e.target.value)}>
-            {Object.entries(groupings).map(([key, g]) => (
-              <option key={key} value={key}>
-                {g.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SearchField
+          label="Search hosts"
+          placeholder="Search by name, id, address, OS, version or tag  ( / )"
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            setSearchParam('q', value);
+          }}
+        />
+        <FilterSelect label="State" value={state} onChange={(value) => setSearchParam('state', value)} options={hostStates} />
+        <FilterSelect label="Group by" value={group} onChange={(value) => setSearchParam('group', value === 'none' ? '' : value)} anyLabel={null} options={Object.entries(groupings).map(([key, g]) => ({ value: key, label: g.label }))} />
       </div>
       <ErrorBox error={hosts.error} />
       {!hosts.data && hosts.loading ? <Loading what="hosts" /> : null}
@@ -183,39 +165,17 @@ function EnrollDialog({ onClose }: { onClose: () => void }) {
   const [maxUses, setMaxUses] = useState(1);
   const [hours, setHours] = useState(24);
   const [created, setCreated] = useState<{ token: string; expires_at: string; ca_fingerprint: string } | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const command = created ? `vigil enroll --server ${window.location.origin} --token ${created.token} --ca-fingerprint ${created.ca_fingerprint}` : '';
   return (
-    <Modal
+    <FormModal
       title="Add hosts"
       onClose={onClose}
-      footer={
-        created ? (
-          <button type="button" onClick={onClose}>
-            Done
-          </button>
-        ) : (
-          <>
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="primary"
-              onClick={async () => {
-                setError(null);
-                try {
-                  setCreated(await api.post('/api/v1/enrollment-tokens', { description, max_uses: maxUses, expires_in_s: Math.round(hours * 3600) }));
-                } catch (reason) {
-                  setError(reason);
-                }
-              }}
-            >
-              Create enrollment token
-            </button>
-          </>
-        )
-      }
+      doneLabel={created ? 'Done' : undefined}
+      submitLabel="Create enrollment token"
+      keepOpen
+      onSubmit={async () => {
+        setCreated(await api.post('/api/v1/enrollment-tokens', { description, max_uses: maxUses, expires_in_s: Math.round(hours * 3600) }));
+      }}
     >
       {created ? (
         <>
@@ -237,8 +197,7 @@ function EnrollDialog({ onClose }: { onClose: () => void }) {
           <input id="enroll-hours" type="number" min={1} max={2160} value={hours} onChange={(e) => setHours(Number(e.target.value))} />
         </div>
       )}
-      <ErrorBox error={error} />
-    </Modal>
+    </FormModal>
   );
 }
 
@@ -249,53 +208,27 @@ function EnrollmentTokens() {
   return (
     <Card title="Active enrollment tokens">
       <ErrorBox error={tokens.error} />
-      {active.length ? (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Description</th>
-              <th scope="col">Created by</th>
-              <th scope="col">Expires</th>
-              <th scope="col" className="num">Uses</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {active.map((t) => (
-              <tr key={t.id}>
-                <td>{t.description || <span className="muted">no description</span>}</td>
-                <td>{t.createdBy}</td>
-                <td>{formatTime(t.expiresAt)}</td>
-                <td className="num">
-                  {t.uses} / {t.maxUses || '∞'}
-                </td>
-                <td>
-                  <button type="button" className="danger small" onClick={() => setRevoking(t)}>
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <Empty>No active enrollment tokens.</Empty>
-      )}
+      <ListTable rows={active} columns={['Description', 'Created by', 'Expires', { label: 'Uses', className: 'num' }]} actions empty="No active enrollment tokens.">
+        {(t) => (
+          <tr key={t.id}>
+            <td>{t.description || <span className="muted">no description</span>}</td>
+            <td>{t.createdBy}</td>
+            <td>{formatTime(t.expiresAt)}</td>
+            <td className="num">
+              {t.uses} / {t.maxUses || '∞'}
+            </td>
+            <td>
+              <button type="button" className="danger small" onClick={() => setRevoking(t)}>
+                Revoke
+              </button>
+            </td>
+          </tr>
+        )}
+      </ListTable>
       {revoking ? (
-        <ConfirmDialog
-          title="Revoke enrollment token"
-          confirmLabel="Revoke token"
-          danger
-          onClose={() => setRevoking(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/enrollment-tokens/${encodeURIComponent(revoking.id)}`);
-            tokens.reload();
-          }}
-        >
+        <DeleteDialog title="Revoke enrollment token" confirmLabel="Revoke token" path={`/api/v1/enrollment-tokens/${encodeURIComponent(revoking.id)}`} onClose={() => setRevoking(null)} onDeleted={tokens.reload}>
           <p>Agents can no longer enroll with “{revoking.description || revoking.id}”. Hosts enrolled with it keep working.</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </Card>
   );

@@ -5,7 +5,10 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError, api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { levels, type HuntFieldInfo, type HuntResult, type Level, type SavedHunt } from '../api/types.js';
-import { ConfirmDialog, Empty, ErrorBox, Modal, Notice, Page, TabPanel, Tabs, LevelBadge, Clip } from '../components/ui.js';
+import { useAction } from '../api/use-action.js';
+import { ErrorBox, Notice, Page, TabPanel, Tabs, LevelBadge, Clip, DeleteDialog } from '../components/ui.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
 import { QueryEditor, type QueryError } from '../hunt/query-editor.js';
 import { HuntResults } from '../hunt/results.js';
 import { setSearchParam, useLocation } from '../router.js';
@@ -138,41 +141,19 @@ function SaveDialog({ query, onClose }: { query: string; onClose: () => void }) 
   const [threshold, setThreshold] = useState(1);
   const [level, setLevel] = useState<Level>('medium');
   const [tags, setTags] = useState('');
-  const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
   return (
-    <Modal
+    <FormModal
       title="Save hunt"
       onClose={onClose}
-      footer={
-        done ? (
-          <button type="button" onClick={onClose}>
-            Close
-          </button>
-        ) : (
-          <>
-            <button type="button" onClick={onClose}>
-              Cancel
-            </button>
-            <button
-              type="button"
-              className="primary"
-              disabled={!name.trim()}
-              onClick={async () => {
-                setError(null);
-                try {
-                  await api.post('/api/v1/hunts', { name: name.trim(), description, query, interval_s: interval, threshold, level, tags: tags.split(/[\s,]+/).filter(Boolean) });
-                  setDone(true);
-                } catch (reason) {
-                  setError(reason);
-                }
-              }}
-            >
-              Save
-            </button>
-          </>
-        )
-      }
+      doneLabel={done ? 'Close' : undefined}
+      submitLabel="Save"
+      submitDisabled={!name.trim()}
+      keepOpen
+      onSubmit={async () => {
+        await api.post('/api/v1/hunts', { name: name.trim(), description, query, interval_s: interval, threshold, level, tags: tags.split(/[\s,]+/).filter(Boolean) });
+        setDone(true);
+      }}
     >
       {done ? (
         <Notice tone="success">Saved. Find it under “Saved and scheduled”.</Notice>
@@ -204,108 +185,71 @@ function SaveDialog({ query, onClose }: { query: string; onClose: () => void }) 
           <pre className="code small">{query}</pre>
         </div>
       )}
-      <ErrorBox error={error} />
-    </Modal>
+    </FormModal>
   );
 }
 
 function SavedHunts({ onLoad }: { onLoad: (query: string) => void }) {
   const hunts = useResource<SavedHunt[]>('/api/v1/hunts', { refreshMs: 30_000 });
   const canManage = useCan('rules:manage');
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [deleting, setDeleting] = useState<SavedHunt | null>(null);
   const sorted = useMemo(() => [...(hunts.data ?? [])].sort((a, b) => a.name.localeCompare(b.name)), [hunts.data]);
-  const act = async (what: () => Promise<string>) => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await what());
-      hunts.reload();
-    } catch (reason) {
-      setError(reason);
-    }
-  };
+  const { message, error, act } = useAction(hunts.reload);
   return (
     <div>
       <ErrorBox error={hunts.error ?? error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
-      {hunts.data && !sorted.length ? <Empty>No saved hunts yet. Write a query and save it.</Empty> : null}
-      {sorted.length ? (
-        <table className="table" data-testid="saved-hunts">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Query</th>
-              <th scope="col">Schedule</th>
-              <th scope="col">Last run</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sorted.map((h) => (
-              <tr key={h.id}>
-                <td>
-                  <strong>{h.name}</strong>
-                  <div className="small muted">{h.description}</div>
-                </td>
-                <td>
-                  <code className="mono small">
-                    <Clip text={h.query} max={90} />
-                  </code>
-                </td>
-                <td>
-                  {h.intervalSeconds ? (
-                    <>
-                      every {h.intervalSeconds >= 3600 ? `${h.intervalSeconds / 3600} h` : `${Math.round(h.intervalSeconds / 60)} min`}, alert at ≥ {h.threshold} <LevelBadge level={h.level} />
-                      {!h.enabled ? <span className="muted"> (paused)</span> : null}
-                    </>
-                  ) : (
-                    <span className="muted">by hand</span>
-                  )}
-                </td>
-                <td>
-                  {h.lastRunAt ? `${formatTime(h.lastRunAt)} · ${h.lastRows ?? 0} rows` : <span className="muted">never</span>}
-                  {h.lastError ? <div className="text-bad small">{h.lastError}</div> : null}
-                </td>
-                <td className="actions">
-                  <button type="button" className="small" onClick={() => onLoad(h.query)}>
-                    Open
+      <ListTable rows={hunts.data ? sorted : undefined} columns={['Name', 'Query', 'Schedule', 'Last run']} actions empty="No saved hunts yet. Write a query and save it." testId="saved-hunts">
+        {(h) => (
+          <tr key={h.id}>
+            <td>
+              <strong>{h.name}</strong>
+              <div className="small muted">{h.description}</div>
+            </td>
+            <td>
+              <code className="mono small">
+                <Clip text={h.query} max={90} />
+              </code>
+            </td>
+            <td>
+              {h.intervalSeconds ? (
+                <>
+                  every {h.intervalSeconds >= 3600 ? `${h.intervalSeconds / 3600} h` : `${Math.round(h.intervalSeconds / 60)} min`}, alert at ≥ {h.threshold} <LevelBadge level={h.level} />
+                  {!h.enabled ? <span className="muted"> (paused)</span> : null}
+                </>
+              ) : (
+                <span className="muted">by hand</span>
+              )}
+            </td>
+            <td>
+              {h.lastRunAt ? `${formatTime(h.lastRunAt)} · ${h.lastRows ?? 0} rows` : <span className="muted">never</span>}
+              {h.lastError ? <div className="text-bad small">{h.lastError}</div> : null}
+            </td>
+            <td className="actions">
+              <button type="button" className="small" onClick={() => onLoad(h.query)}>
+                Open
+              </button>
+              <button type="button" className="small" onClick={() => void act(async () => { const r = await api.post<{ rows: number; alerted: boolean }>(`/api/v1/hunts/${encodeURIComponent(h.id)}/run`, {}); return `${h.name}: ${r.rows} rows${r.alerted ? ', alert raised' : ''}`; })}>
+                Run now
+              </button>
+              {canManage ? (
+                <>
+                  <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/hunts/${encodeURIComponent(h.id)}`, { enabled: !h.enabled }); return `${h.name} ${h.enabled ? 'paused' : 'enabled'}`; })}>
+                    {h.enabled ? 'Pause' : 'Enable'}
                   </button>
-                  <button type="button" className="small" onClick={() => void act(async () => { const r = await api.post<{ rows: number; alerted: boolean }>(`/api/v1/hunts/${encodeURIComponent(h.id)}/run`, {}); return `${h.name}: ${r.rows} rows${r.alerted ? ', alert raised' : ''}`; })}>
-                    Run now
+                  <button type="button" className="small danger" onClick={() => setDeleting(h)}>
+                    Delete
                   </button>
-                  {canManage ? (
-                    <>
-                      <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/hunts/${encodeURIComponent(h.id)}`, { enabled: !h.enabled }); return `${h.name} ${h.enabled ? 'paused' : 'enabled'}`; })}>
-                        {h.enabled ? 'Pause' : 'Enable'}
-                      </button>
-                      <button type="button" className="small danger" onClick={() => setDeleting(h)}>
-                        Delete
-                      </button>
-                    </>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+                </>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      </ListTable>
       {deleting ? (
-        <ConfirmDialog
-          title="Delete saved hunt"
-          confirmLabel="Delete"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/hunts/${encodeURIComponent(deleting.id)}`);
-            hunts.reload();
-          }}
-        >
+        <DeleteDialog title="Delete saved hunt" path={`/api/v1/hunts/${encodeURIComponent(deleting.id)}`} onClose={() => setDeleting(null)} onDeleted={hunts.reload}>
           <p>Delete “{deleting.name}” and its schedule?</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </div>
   );

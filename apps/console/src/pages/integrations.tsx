@@ -5,7 +5,10 @@ import { useState } from 'react';
 import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { levels, type Destination } from '../api/types.js';
-import { Badge, Card, ConfirmDialog, Empty, ErrorBox, Modal, Notice, Page } from '../components/ui.js';
+import { useAction } from '../api/use-action.js';
+import { Badge, ErrorBox, Modal, Notice, Page, DeleteDialog } from '../components/ui.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
 import { formatTime, relativeTime } from '../lib/time.js';
 import { useCan } from '../session.js';
 
@@ -15,20 +18,9 @@ export default function IntegrationsPage() {
   const destinations = useResource<Destination[]>('/api/v1/integrations/destinations', { refreshMs: 10_000 });
   const canManage = useCan('integrations:manage');
   const [creating, setCreating] = useState(false);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
   const [deleting, setDeleting] = useState<Destination | null>(null);
   const [dead, setDead] = useState<Destination | null>(null);
-  const act = async (what: () => Promise<string>) => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await what());
-      destinations.reload();
-    } catch (reason) {
-      setError(reason);
-    }
-  };
+  const { message, error, act, setMessage } = useAction(destinations.reload);
   return (
     <Page
       title="Integrations"
@@ -42,86 +34,64 @@ export default function IntegrationsPage() {
     >
       <ErrorBox error={destinations.error ?? error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
-      {destinations.data && !destinations.data.length ? <Empty>No destinations. Alerts and events stay in Vigil until you add one.</Empty> : null}
-      {destinations.data?.length ? (
-        <table className="table" data-testid="destinations-table">
-          <thead>
-            <tr>
-              <th scope="col">Destination</th>
-              <th scope="col">Sends</th>
-              <th scope="col">State</th>
-              <th scope="col" className="num">Pending</th>
-              <th scope="col" className="num">Sent</th>
-              <th scope="col" className="num">Dead</th>
-              <th scope="col">Last success / error</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {destinations.data.map((d) => (
-              <tr key={d.id}>
-                <td>
-                  <strong>{d.name}</strong>
-                  <div className="small muted">
-                    {d.kind} · {String(d.settings.url ?? `${String(d.settings.host ?? '')}:${String(d.settings.port ?? '')}`)}
-                  </div>
-                </td>
-                <td>
-                  {d.stream}
-                  {d.filters.min_level ? <div className="small muted">≥ {d.filters.min_level}</div> : null}
-                </td>
-                <td>
-                  <Badge tone={d.enabled ? 'state-online' : 'state-offline'}>{d.enabled ? 'enabled' : 'paused'}</Badge>
-                  {d.status?.consecutive_failures ? <Badge tone="warn">{d.status.consecutive_failures} failing</Badge> : null}
-                </td>
-                <td className="num">{d.status?.pending ?? 0}</td>
-                <td className="num">{d.status?.sent ?? 0}</td>
-                <td className={`num${d.status?.dead ? ' text-bad' : ''}`}>{d.status?.dead ?? 0}</td>
-                <td className="small">
-                  {d.status?.last_success_at ? `ok ${relativeTime(d.status.last_success_at)}` : 'never delivered'}
-                  {d.status?.last_error ? <div className="text-bad">{d.status.last_error} ({relativeTime(d.status.last_error_at)})</div> : null}
-                </td>
-                <td className="actions">
-                  {canManage ? (
-                    <>
-                      <button type="button" className="small" onClick={() => void act(async () => { const r = await api.post<{ delivered: boolean; error: string | null; latency_ms: number }>(`/api/v1/integrations/destinations/${d.id}/test`, {}); return r.delivered ? `${d.name}: test delivered in ${Math.round(r.latency_ms)} ms` : `${d.name}: test failed: ${r.error ?? 'unknown error'}`; })}>
-                        Test
-                      </button>
-                      <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/integrations/destinations/${d.id}`, { enabled: !d.enabled }); return `${d.name} ${d.enabled ? 'paused' : 'enabled'}`; })}>
-                        {d.enabled ? 'Pause' : 'Enable'}
-                      </button>
-                      {d.status?.dead ? (
-                        <button type="button" className="small" onClick={() => setDead(d)}>
-                          Dead letters
-                        </button>
-                      ) : null}
-                      <button type="button" className="small danger" onClick={() => setDeleting(d)}>
-                        Delete
-                      </button>
-                    </>
+      <ListTable
+        rows={destinations.data}
+        columns={['Destination', 'Sends', 'State', { label: 'Pending', className: 'num' }, { label: 'Sent', className: 'num' }, { label: 'Dead', className: 'num' }, 'Last success / error']}
+        actions
+        empty="No destinations. Alerts and events stay in Vigil until you add one."
+        testId="destinations-table"
+      >
+        {(d) => (
+          <tr key={d.id}>
+            <td>
+              <strong>{d.name}</strong>
+              <div className="small muted">
+                {d.kind} · {String(d.settings.url ?? `${String(d.settings.host ?? '')}:${String(d.settings.port ?? '')}`)}
+              </div>
+            </td>
+            <td>
+              {d.stream}
+              {d.filters.min_level ? <div className="small muted">≥ {d.filters.min_level}</div> : null}
+            </td>
+            <td>
+              <Badge tone={d.enabled ? 'state-online' : 'state-offline'}>{d.enabled ? 'enabled' : 'paused'}</Badge>
+              {d.status?.consecutive_failures ? <Badge tone="warn">{d.status.consecutive_failures} failing</Badge> : null}
+            </td>
+            <td className="num">{d.status?.pending ?? 0}</td>
+            <td className="num">{d.status?.sent ?? 0}</td>
+            <td className={`num${d.status?.dead ? ' text-bad' : ''}`}>{d.status?.dead ?? 0}</td>
+            <td className="small">
+              {d.status?.last_success_at ? `ok ${relativeTime(d.status.last_success_at)}` : 'never delivered'}
+              {d.status?.last_error ? <div className="text-bad">{d.status.last_error} ({relativeTime(d.status.last_error_at)})</div> : null}
+            </td>
+            <td className="actions">
+              {canManage ? (
+                <>
+                  <button type="button" className="small" onClick={() => void act(async () => { const r = await api.post<{ delivered: boolean; error: string | null; latency_ms: number }>(`/api/v1/integrations/destinations/${d.id}/test`, {}); return r.delivered ? `${d.name}: test delivered in ${Math.round(r.latency_ms)} ms` : `${d.name}: test failed: ${r.error ?? 'unknown error'}`; })}>
+                    Test
+                  </button>
+                  <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/integrations/destinations/${d.id}`, { enabled: !d.enabled }); return `${d.name} ${d.enabled ? 'paused' : 'enabled'}`; })}>
+                    {d.enabled ? 'Pause' : 'Enable'}
+                  </button>
+                  {d.status?.dead ? (
+                    <button type="button" className="small" onClick={() => setDead(d)}>
+                      Dead letters
+                    </button>
                   ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+                  <button type="button" className="small danger" onClick={() => setDeleting(d)}>
+                    Delete
+                  </button>
+                </>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      </ListTable>
       {creating ? <CreateDestination onClose={() => setCreating(false)} onCreated={(name) => { setMessage(`${name} created`); destinations.reload(); }} /> : null}
       {deleting ? (
-        <ConfirmDialog
-          title={`Delete ${deleting.name}`}
-          confirmLabel="Delete destination"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/integrations/destinations/${deleting.id}`);
-            destinations.reload();
-          }}
-        >
+        <DeleteDialog title={`Delete ${deleting.name}`} confirmLabel="Delete destination" path={`/api/v1/integrations/destinations/${deleting.id}`} onClose={() => setDeleting(null)} onDeleted={destinations.reload}>
           <p>Pending deliveries and dead letters of this destination are deleted with it.</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
       {dead ? <DeadLetters destination={dead} onClose={() => { setDead(null); destinations.reload(); }} /> : null}
     </Page>
@@ -139,36 +109,17 @@ function CreateDestination({ onClose, onCreated }: { onClose: () => void; onCrea
   const [transport, setTransport] = useState<'udp' | 'tcp' | 'tls'>('tcp');
   const [format, setFormat] = useState<'rfc5424' | 'cef' | 'leef'>('rfc5424');
   const [minLevel, setMinLevel] = useState('');
-  const [error, setError] = useState<unknown>(null);
   const settings =
     kind === 'syslog' ? { host, port, transport, format } : kind === 'webhook' ? { url, ...(secret ? { secret } : {}) } : { url, ...(secret ? { authorization: secret } : {}) };
   return (
-    <Modal
+    <FormModal
       title="Add destination"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="primary"
-            onClick={async () => {
-              setError(null);
-              try {
-                await api.post('/api/v1/integrations/destinations', { name, kind, stream, settings, ...(minLevel ? { filters: { min_level: minLevel } } : {}) });
-                onCreated(name);
-                onClose();
-              } catch (reason) {
-                setError(reason);
-              }
-            }}
-          >
-            Create
-          </button>
-        </>
-      }
+      submitLabel="Create"
+      onSubmit={async () => {
+        await api.post('/api/v1/integrations/destinations', { name, kind, stream, settings, ...(minLevel ? { filters: { min_level: minLevel } } : {}) });
+        onCreated(name);
+      }}
     >
       <div className="form-grid">
         <label htmlFor="dest-name">Name</label>
@@ -223,15 +174,13 @@ function CreateDestination({ onClose, onCreated }: { onClose: () => void; onCrea
           </>
         ) : null}
       </div>
-      <ErrorBox error={error} />
-    </Modal>
+    </FormModal>
   );
 }
 
 function DeadLetters({ destination, onClose }: { destination: Destination; onClose: () => void }) {
   const letters = useResource<{ total: number; dead_letters: { id: number; created_at: string; dead_at: string; attempts: number; last_error: string | null }[] }>(`/api/v1/integrations/destinations/${destination.id}/dead-letters?limit=200`);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { message, error, act } = useAction(letters.reload);
   return (
     <Modal
       title={`Dead letters of ${destination.name}`}
@@ -240,16 +189,12 @@ function DeadLetters({ destination, onClose }: { destination: Destination; onClo
         <>
           <button
             type="button"
-            onClick={async () => {
-              setError(null);
-              try {
+            onClick={() =>
+              void act(async () => {
                 const r = await api.post<{ requeued: number }>(`/api/v1/integrations/destinations/${destination.id}/dead-letters/retry`, {});
-                setMessage(`${r.requeued} requeued`);
-                letters.reload();
-              } catch (reason) {
-                setError(reason);
-              }
-            }}
+                return `${r.requeued} requeued`;
+              })
+            }
           >
             Retry all
           </button>
@@ -261,28 +206,16 @@ function DeadLetters({ destination, onClose }: { destination: Destination; onClo
     >
       <ErrorBox error={letters.error ?? error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
-      {letters.data ? (
-        <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">Created</th>
-              <th scope="col">Gave up</th>
-              <th scope="col" className="num">Attempts</th>
-              <th scope="col">Last error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {letters.data.dead_letters.map((d) => (
-              <tr key={d.id}>
-                <td>{formatTime(d.created_at)}</td>
-                <td>{formatTime(d.dead_at)}</td>
-                <td className="num">{d.attempts}</td>
-                <td className="small">{d.last_error}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={letters.data?.dead_letters} columns={['Created', 'Gave up', { label: 'Attempts', className: 'num' }, 'Last error']}>
+        {(d) => (
+          <tr key={d.id}>
+            <td>{formatTime(d.created_at)}</td>
+            <td>{formatTime(d.dead_at)}</td>
+            <td className="num">{d.attempts}</td>
+            <td className="small">{d.last_error}</td>
+          </tr>
+        )}
+      </ListTable>
     </Modal>
   );
 }

@@ -4,9 +4,14 @@
 import { useMemo, useState } from 'react';
 import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
-import { Badge, Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Notice, Page, Stat, TabPanel, Tabs } from '../components/ui.js';
+import { useAction } from '../api/use-action.js';
+import { useSubmit } from '../api/use-action.js';
+import { Badge, Card, Empty, ErrorBox, Loading, Notice, Page, Stat, TabPanel, Tabs, DeleteDialog, ToolbarAction } from '../components/ui.js';
+import { SearchField } from '../components/filters.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
-import { formatTime, relativeTime } from '../lib/time.js';
+import { formatInterval, formatTime, relativeTime } from '../lib/time.js';
 import { compactNumber } from '../lib/scale.js';
 import { useCan } from '../session.js';
 
@@ -149,67 +154,36 @@ function Indicators() {
   return (
     <>
       <div className="toolbar" role="search">
-        <label className="inline-field grow">
-          <span className="sr-only">Search indicators</span>
-          <input type="search" data-search aria-keyshortcuts="/" placeholder="Search value, type, source or description  ( / )" value={text} onChange={(e) => setText(e.target.value)} />
-        </label>
+        <SearchField label="Search indicators" placeholder="Search value, type, source or description  ( / )" value={text} onChange={setText} />
       </div>
       <ErrorBox error={indicators.error} />
-      {indicators.data && !shown.length ? <Empty>No indicator matches.</Empty> : null}
-      {shown.length ? (
-        <table className="table" data-testid="indicators-table">
-          <thead>
-            <tr>
-              <th scope="col">Type</th>
-              <th scope="col">Value</th>
-              <th scope="col">Source</th>
-              <th scope="col" className="num">Confidence</th>
-              <th scope="col">Expires</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((i) => (
-              <tr key={i.id}>
-                <td>{i.type}</td>
-                <td>
-                  <code className="mono-wrap">{i.value}</code>
-                  {i.description ? <div className="small muted">{i.description}</div> : null}
-                </td>
-                <td>{i.source}</td>
-                <td className="num">{i.confidence ?? '–'}</td>
-                <td>{i.expires_at ? formatTime(i.expires_at) : 'never'}</td>
-                {canManage ? (
-                  <td>
-                    <button type="button" className="small danger" onClick={() => setDeleting(i)}>
-                      Delete
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={indicators.data ? shown : undefined} columns={['Type', 'Value', 'Source', { label: 'Confidence', className: 'num' }, 'Expires']} actions={canManage} empty="No indicator matches." testId="indicators-table">
+        {(i) => (
+          <tr key={i.id}>
+            <td>{i.type}</td>
+            <td>
+              <code className="mono-wrap">{i.value}</code>
+              {i.description ? <div className="small muted">{i.description}</div> : null}
+            </td>
+            <td>{i.source}</td>
+            <td className="num">{i.confidence ?? '–'}</td>
+            <td>{i.expires_at ? formatTime(i.expires_at) : 'never'}</td>
+            {canManage ? (
+              <td>
+                <button type="button" className="small danger" onClick={() => setDeleting(i)}>
+                  Delete
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      </ListTable>
       {deleting ? (
-        <ConfirmDialog
-          title="Delete indicator"
-          confirmLabel="Delete"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/intel/indicators/${encodeURIComponent(deleting.id)}`);
-            indicators.reload();
-          }}
-        >
+        <DeleteDialog title="Delete indicator" path={`/api/v1/intel/indicators/${encodeURIComponent(deleting.id)}`} onClose={() => setDeleting(null)} onDeleted={indicators.reload}>
           <p>
             <code className="mono">{deleting.value}</code> stops matching at once.
           </p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </>
   );
@@ -220,93 +194,49 @@ function Feeds() {
   const canManage = useCan('rules:manage');
   const [adding, setAdding] = useState(false);
   const [deleting, setDeleting] = useState<Feed | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const act = async (what: () => Promise<string>) => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await what());
-      feeds.reload();
-    } catch (reason) {
-      setError(reason);
-    }
-  };
+  const { message, error, act, setMessage } = useAction(feeds.reload);
   return (
     <>
-      {canManage ? (
-        <div className="toolbar">
-          <button type="button" className="primary" onClick={() => setAdding(true)}>
-            Add feed…
-          </button>
-        </div>
-      ) : null}
+      {canManage ? <ToolbarAction label="Add feed…" onClick={() => setAdding(true)} /> : null}
       <ErrorBox error={feeds.error ?? error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
-      {feeds.data && !feeds.data.length ? <Empty>No feeds.</Empty> : null}
-      {feeds.data?.length ? (
-        <table className="table" data-testid="feeds-table">
-          <thead>
-            <tr>
-              <th scope="col">Feed</th>
-              <th scope="col">Every</th>
-              <th scope="col">Status</th>
-              <th scope="col">Last run</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {feeds.data.map((f) => (
-              <tr key={f.id}>
-                <td>
-                  <strong>{f.name}</strong> <span className="muted small">{f.format}</span>
-                  <div className="small muted mono-wrap">{f.url}</div>
-                </td>
-                <td>{f.interval_s >= 3600 ? `${Math.round(f.interval_s / 3600)} h` : `${Math.round(f.interval_s / 60)} min`}</td>
-                <td>
-                  <Badge tone={!f.enabled ? 'state-offline' : f.last_error ? 'state-revoked' : 'state-online'}>{f.enabled ? f.status : 'paused'}</Badge>
-                  {f.last_error ? <div className="text-bad small">{f.last_error}</div> : null}
-                </td>
-                <td className="small">
-                  {f.last_run_at ? relativeTime(f.last_run_at) : 'never'}
-                  {f.last_counts ? <div className="muted">{Object.entries(f.last_counts).map(([k, v]) => `${k} ${v}`).join(' · ')}</div> : null}
-                </td>
-                {canManage ? (
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => void act(async () => { const r = await api.post<{ status: string; error?: string | null }>(`/api/v1/intel/feeds/${f.id}/run`, {}); return `${f.name}: ${r.status}${r.error ? ` (${r.error})` : ''}`; })}>
-                      Fetch now
-                    </button>
-                    <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/intel/feeds/${f.id}`, { enabled: !f.enabled }); return `${f.name} ${f.enabled ? 'paused' : 'enabled'}`; })}>
-                      {f.enabled ? 'Pause' : 'Enable'}
-                    </button>
-                    <button type="button" className="small danger" onClick={() => setDeleting(f)}>
-                      Delete
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={feeds.data} columns={['Feed', 'Every', 'Status', 'Last run']} actions={canManage} empty="No feeds." testId="feeds-table">
+        {(f) => (
+          <tr key={f.id}>
+            <td>
+              <strong>{f.name}</strong> <span className="muted small">{f.format}</span>
+              <div className="small muted mono-wrap">{f.url}</div>
+            </td>
+            <td>{formatInterval(f.interval_s)}</td>
+            <td>
+              <Badge tone={!f.enabled ? 'state-offline' : f.last_error ? 'state-revoked' : 'state-online'}>{f.enabled ? f.status : 'paused'}</Badge>
+              {f.last_error ? <div className="text-bad small">{f.last_error}</div> : null}
+            </td>
+            <td className="small">
+              {f.last_run_at ? relativeTime(f.last_run_at) : 'never'}
+              {f.last_counts ? <div className="muted">{Object.entries(f.last_counts).map(([k, v]) => `${k} ${v}`).join(' · ')}</div> : null}
+            </td>
+            {canManage ? (
+              <td className="actions">
+                <button type="button" className="small" onClick={() => void act(async () => { const r = await api.post<{ status: string; error?: string | null }>(`/api/v1/intel/feeds/${f.id}/run`, {}); return `${f.name}: ${r.status}${r.error ? ` (${r.error})` : ''}`; })}>
+                  Fetch now
+                </button>
+                <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/intel/feeds/${f.id}`, { enabled: !f.enabled }); return `${f.name} ${f.enabled ? 'paused' : 'enabled'}`; })}>
+                  {f.enabled ? 'Pause' : 'Enable'}
+                </button>
+                <button type="button" className="small danger" onClick={() => setDeleting(f)}>
+                  Delete
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      </ListTable>
       {adding ? <AddFeed onClose={() => setAdding(false)} onAdded={(name) => { setMessage(`${name} added`); feeds.reload(); }} /> : null}
       {deleting ? (
-        <ConfirmDialog
-          title={`Delete feed ${deleting.name}`}
-          confirmLabel="Delete feed"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/intel/feeds/${deleting.id}`);
-            feeds.reload();
-          }}
-        >
+        <DeleteDialog title={`Delete feed ${deleting.name}`} confirmLabel="Delete feed" path={`/api/v1/intel/feeds/${deleting.id}`} onClose={() => setDeleting(null)} onDeleted={feeds.reload}>
           <p>Every indicator of the feed ({deleting.source}) is removed with it and stops matching.</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </>
   );
@@ -318,34 +248,15 @@ function AddFeed({ onClose, onAdded }: { onClose: () => void; onAdded: (name: st
   const [format, setFormat] = useState('auto');
   const [hours, setHours] = useState(1);
   const [header, setHeader] = useState('');
-  const [error, setError] = useState<unknown>(null);
   return (
-    <Modal
+    <FormModal
       title="Add feed"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="primary"
-            onClick={async () => {
-              setError(null);
-              try {
-                await api.post('/api/v1/intel/feeds', { name, url, format, interval_s: Math.max(10, Math.round(hours * 3600)), ...(header ? { headers: { Authorization: header } } : {}) });
-                onAdded(name);
-                onClose();
-              } catch (reason) {
-                setError(reason);
-              }
-            }}
-          >
-            Add feed
-          </button>
-        </>
-      }
+      submitLabel="Add feed"
+      onSubmit={async () => {
+        await api.post('/api/v1/intel/feeds', { name, url, format, interval_s: Math.max(10, Math.round(hours * 3600)), ...(header ? { headers: { Authorization: header } } : {}) });
+        onAdded(name);
+      }}
     >
       <div className="form-grid">
         <label htmlFor="feed-name">Name</label>
@@ -363,8 +274,7 @@ function AddFeed({ onClose, onAdded }: { onClose: () => void; onAdded: (name: st
         <label htmlFor="feed-auth">Authorization header</label>
         <input id="feed-auth" type="password" autoComplete="off" value={header} onChange={(e) => setHeader(e.target.value)} placeholder="optional (MISP key)" />
       </div>
-      <ErrorBox error={error} />
-    </Modal>
+    </FormModal>
   );
 }
 
@@ -377,27 +287,14 @@ function Import() {
   const [source, setSource] = useState('');
   const [dryRun, setDryRun] = useState(true);
   const [answer, setAnswer] = useState<ImportAnswer | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, onSubmit } = useSubmit(async () => {
+    setAnswer(null);
+    setAnswer(await api.post<ImportAnswer>('/api/v1/intel/import', { content, ...(format ? { format } : {}), ...(source ? { source } : {}), ...(fileName ? { file_name: fileName } : {}), dry_run: dryRun }));
+  });
   return (
     <div className="grid-2">
       <Card title="Import indicators">
-        <form
-          className="form-grid"
-          onSubmit={async (event) => {
-            event.preventDefault();
-            setBusy(true);
-            setError(null);
-            setAnswer(null);
-            try {
-              setAnswer(await api.post<ImportAnswer>('/api/v1/intel/import', { content, ...(format ? { format } : {}), ...(source ? { source } : {}), ...(fileName ? { file_name: fileName } : {}), dry_run: dryRun }));
-            } catch (reason) {
-              setError(reason);
-            } finally {
-              setBusy(false);
-            }
-          }}
-        >
+        <form className="form-grid" onSubmit={onSubmit}>
           <label htmlFor="import-file">File</label>
           <input
             id="import-file"

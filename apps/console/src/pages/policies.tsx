@@ -6,7 +6,10 @@ import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useActions, type Policy } from '../api/response.js';
 import { levels } from '../api/types.js';
-import { Badge, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Notice, Page } from '../components/ui.js';
+import { useAction } from '../api/use-action.js';
+import { Badge, ErrorBox, Loading, Notice, Page, DeleteDialog } from '../components/ui.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
 import { formatTime } from '../lib/time.js';
 import { useCan } from '../session.js';
 
@@ -32,18 +35,7 @@ export default function PoliciesPage() {
   const canManage = useCan('policies:manage');
   const [editing, setEditing] = useState<Policy | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Policy | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const act = async (what: () => Promise<string>) => {
-    setError(null);
-    setMessage(null);
-    try {
-      setMessage(await what());
-      policies.reload();
-    } catch (reason) {
-      setError(reason);
-    }
-  };
+  const { message, error, act, setMessage } = useAction(policies.reload);
   return (
     <Page
       title="Policies"
@@ -58,83 +50,55 @@ export default function PoliciesPage() {
       <ErrorBox error={policies.error ?? error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
       {!policies.data && policies.loading ? <Loading what="policies" /> : null}
-      {policies.data && !policies.data.length ? <Empty>No response policies. Alerts raise no automatic action.</Empty> : null}
-      {policies.data?.length ? (
-        <table className="table" data-testid="policies-table">
-          <thead>
-            <tr>
-              <th scope="col">Policy</th>
-              <th scope="col">When</th>
-              <th scope="col">Then</th>
-              <th scope="col">Blast radius</th>
-              <th scope="col">State</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {policies.data.map((p) => (
-              <tr key={p.id}>
-                <td>
-                  <strong>{p.name}</strong>
-                  <div className="small muted">{p.description}</div>
-                </td>
-                <td className="small">{matchText(p.match)}</td>
-                <td className="small">
-                  {p.actions.map((a) => (
-                    <div key={a.action}>
-                      <code className="mono">{a.action}</code> {a.args && Object.keys(a.args).length ? <span className="muted">{JSON.stringify(a.args)}</span> : null}
-                    </div>
-                  ))}
-                  {p.approval !== 'none' ? <div className="muted">approval: {p.approval}</div> : null}
-                </td>
-                <td className="small">
-                  {p.blast_radius.hosts_in_window ?? 0} / {p.blast_radius.max_hosts} hosts per {Math.round(p.blast_radius.window_s / 60)} min
-                </td>
-                <td>
-                  <Badge tone={p.enabled ? 'state-online' : 'state-offline'}>{p.enabled ? 'enabled' : 'disabled'}</Badge> {p.dry_run ? <Badge tone="warn">dry run</Badge> : null}{' '}
-                  {p.paused ? <Badge tone="state-revoked" title={p.paused.reason}>paused {formatTime(p.paused.at)}</Badge> : null}
-                </td>
-                {canManage ? (
-                  <td className="actions">
-                    <button type="button" className="small" onClick={() => setEditing(p)}>
-                      Edit
-                    </button>
-                    <button type="button" className="small" onClick={() => void act(async () => { await api.put(`/api/v1/response/policies/${p.id}`, { ...policyBody(p), enabled: !p.enabled }); return `${p.name} ${p.enabled ? 'disabled' : 'enabled'}`; })}>
-                      {p.enabled ? 'Disable' : 'Enable'}
-                    </button>
-                    {p.paused ? (
-                      <button type="button" className="small" onClick={() => void act(async () => { await api.post(`/api/v1/response/policies/${p.id}/resume`, {}); return `${p.name} resumed`; })}>
-                        Resume
-                      </button>
-                    ) : null}
-                    <button type="button" className="small danger" onClick={() => setDeleting(p)}>
-                      Delete
-                    </button>
-                  </td>
+      <ListTable rows={policies.data} columns={['Policy', 'When', 'Then', 'Blast radius', 'State']} actions={canManage} empty="No response policies. Alerts raise no automatic action." testId="policies-table">
+        {(p) => (
+          <tr key={p.id}>
+            <td>
+              <strong>{p.name}</strong>
+              <div className="small muted">{p.description}</div>
+            </td>
+            <td className="small">{matchText(p.match)}</td>
+            <td className="small">
+              {p.actions.map((a) => (
+                <div key={a.action}>
+                  <code className="mono">{a.action}</code> {a.args && Object.keys(a.args).length ? <span className="muted">{JSON.stringify(a.args)}</span> : null}
+                </div>
+              ))}
+              {p.approval !== 'none' ? <div className="muted">approval: {p.approval}</div> : null}
+            </td>
+            <td className="small">
+              {p.blast_radius.hosts_in_window ?? 0} / {p.blast_radius.max_hosts} hosts per {Math.round(p.blast_radius.window_s / 60)} min
+            </td>
+            <td>
+              <Badge tone={p.enabled ? 'state-online' : 'state-offline'}>{p.enabled ? 'enabled' : 'disabled'}</Badge> {p.dry_run ? <Badge tone="warn">dry run</Badge> : null}{' '}
+              {p.paused ? <Badge tone="state-revoked" title={p.paused.reason}>paused {formatTime(p.paused.at)}</Badge> : null}
+            </td>
+            {canManage ? (
+              <td className="actions">
+                <button type="button" className="small" onClick={() => setEditing(p)}>
+                  Edit
+                </button>
+                <button type="button" className="small" onClick={() => void act(async () => { await api.put(`/api/v1/response/policies/${p.id}`, { ...policyBody(p), enabled: !p.enabled }); return `${p.name} ${p.enabled ? 'disabled' : 'enabled'}`; })}>
+                  {p.enabled ? 'Disable' : 'Enable'}
+                </button>
+                {p.paused ? (
+                  <button type="button" className="small" onClick={() => void act(async () => { await api.post(`/api/v1/response/policies/${p.id}/resume`, {}); return `${p.name} resumed`; })}>
+                    Resume
+                  </button>
                 ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+                <button type="button" className="small danger" onClick={() => setDeleting(p)}>
+                  Delete
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      </ListTable>
       {editing ? <PolicyEditor policy={editing === 'new' ? null : editing} onClose={() => setEditing(null)} onSaved={(name) => { setMessage(`${name} saved`); policies.reload(); }} /> : null}
       {deleting ? (
-        <ConfirmDialog
-          title={`Delete policy ${deleting.name}`}
-          confirmLabel="Delete policy"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/response/policies/${deleting.id}`);
-            policies.reload();
-          }}
-        >
+        <DeleteDialog title={`Delete policy ${deleting.name}`} confirmLabel="Delete policy" path={`/api/v1/response/policies/${deleting.id}`} onClose={() => setDeleting(null)} onDeleted={policies.reload}>
           <p>Alerts stop triggering its actions. Tasks it already created are kept.</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </Page>
   );
@@ -168,60 +132,40 @@ function PolicyEditor({ policy, onClose, onSaved }: { policy: Policy | null; onC
   const [maxHosts, setMaxHosts] = useState(policy?.blast_radius.max_hosts ?? 5);
   const [windowMin, setWindowMin] = useState(Math.round((policy?.blast_radius.window_s ?? 3600) / 60));
   const [approval, setApproval] = useState<Policy['approval']>(policy?.approval ?? 'destructive');
-  const [error, setError] = useState<unknown>(null);
 
   const save = async () => {
-    setError(null);
-    try {
-      const parsedSteps = steps.map((s, i) => {
-        try {
-          return { action: s.action, args: s.args.trim() ? (JSON.parse(s.args) as Record<string, unknown>) : {} };
-        } catch {
-          throw new Error(`action ${i + 1}: arguments are not valid JSON`);
-        }
-      });
-      const body = {
-        name: name.trim(),
-        description,
-        enabled,
-        dry_run: dryRun,
-        match: {
-          ...(lines(ruleNames).length ? { rule_names: lines(ruleNames) } : {}),
-          ...(words(tags).length ? { tags: words(tags) } : {}),
-          ...(minLevel ? { min_level: minLevel } : {}),
-          ...(words(hostTags).length ? { host_tags: words(hostTags) } : {}),
-          ...(policy?.match.rule_ids?.length ? { rule_ids: policy.match.rule_ids } : {}),
-          ...(policy?.match.host_ids?.length ? { host_ids: policy.match.host_ids } : {}),
-        },
-        actions: parsedSteps,
-        blast_radius: { max_hosts: maxHosts, window_s: Math.max(1, windowMin) * 60 },
-        approval,
-        ...(policy ? { task_ttl_s: policy.task_ttl_s, approval_timeout_s: policy.approval_timeout_s } : {}),
-      };
-      if (policy) await api.put(`/api/v1/response/policies/${policy.id}`, body);
-      else await api.post('/api/v1/response/policies', body);
-      onSaved(body.name);
-      onClose();
-    } catch (reason) {
-      setError(reason);
-    }
+    const parsedSteps = steps.map((s, i) => {
+      try {
+        return { action: s.action, args: s.args.trim() ? (JSON.parse(s.args) as Record<string, unknown>) : {} };
+      } catch {
+        throw new Error(`action ${i + 1}: arguments are not valid JSON`);
+      }
+    });
+    const body = {
+      name: name.trim(),
+      description,
+      enabled,
+      dry_run: dryRun,
+      match: {
+        ...(lines(ruleNames).length ? { rule_names: lines(ruleNames) } : {}),
+        ...(words(tags).length ? { tags: words(tags) } : {}),
+        ...(minLevel ? { min_level: minLevel } : {}),
+        ...(words(hostTags).length ? { host_tags: words(hostTags) } : {}),
+        ...(policy?.match.rule_ids?.length ? { rule_ids: policy.match.rule_ids } : {}),
+        ...(policy?.match.host_ids?.length ? { host_ids: policy.match.host_ids } : {}),
+      },
+      actions: parsedSteps,
+      blast_radius: { max_hosts: maxHosts, window_s: Math.max(1, windowMin) * 60 },
+      approval,
+      ...(policy ? { task_ttl_s: policy.task_ttl_s, approval_timeout_s: policy.approval_timeout_s } : {}),
+    };
+    if (policy) await api.put(`/api/v1/response/policies/${policy.id}`, body);
+    else await api.post('/api/v1/response/policies', body);
+    onSaved(body.name);
   };
 
   return (
-    <Modal
-      title={policy ? `Edit ${policy.name}` : 'New response policy'}
-      onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="primary" onClick={() => void save()} disabled={!name.trim() || !steps.length}>
-            Save policy
-          </button>
-        </>
-      }
-    >
+    <FormModal title={policy ? `Edit ${policy.name}` : 'New response policy'} onClose={onClose} submitLabel="Save policy" submitDisabled={!name.trim() || !steps.length} onSubmit={save}>
       <div className="form-grid">
         <label htmlFor="policy-name">Name</label>
         <input id="policy-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} placeholder="isolate-on-reverse-shell" />
@@ -279,7 +223,6 @@ function PolicyEditor({ policy, onClose, onSaved }: { policy: Policy | null; onC
           <option value="always">every action</option>
         </select>
       </div>
-      <ErrorBox error={error} />
-    </Modal>
+    </FormModal>
   );
 }

@@ -6,7 +6,10 @@ import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import { taskStates, useActions, type Evidence, type Task } from '../api/response.js';
-import { ConfirmDialog, Empty, ErrorBox, Loading, Modal, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
+import { ConfirmDialog, Empty, ErrorBox, Loading, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
+import { FilterSelect, hostOptions, spacedOptions } from '../components/filters.js';
 import { TaskDetails, TaskTable } from '../components/tasks.js';
 import { ActionDialog } from '../components/action-dialog.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
@@ -56,39 +59,9 @@ function Tasks() {
   return (
     <>
       <div className="toolbar">
-        <label className="inline-field">
-          State{' '}
-          <select value={state} onChange={(e) => setSearchParam('state', e.target.value)}>
-            <option value="">any</option>
-            {taskStates.map((s) => (
-              <option key={s} value={s}>
-                {s.replace('_', ' ')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-field">
-          Action{' '}
-          <select value={action} onChange={(e) => setSearchParam('action', e.target.value)}>
-            <option value="">any</option>
-            {(actions.data ?? []).map((a) => (
-              <option key={a.name} value={a.name}>
-                {a.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-field">
-          Host{' '}
-          <select value={host} onChange={(e) => setSearchParam('host', e.target.value)}>
-            <option value="">any</option>
-            {(hosts.data ?? []).map((h) => (
-              <option key={h.id} value={h.id}>
-                {h.hostname}
-              </option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="State" value={state} onChange={(value) => setSearchParam('state', value)} options={spacedOptions(taskStates)} />
+        <FilterSelect label="Action" value={action} onChange={(value) => setSearchParam('action', value)} options={(actions.data ?? []).map((a) => ({ value: a.name, label: a.name }))} />
+        <FilterSelect label="Host" value={host} onChange={(value) => setSearchParam('host', value)} options={hostOptions(hosts.data)} />
         {mayRun ? (
           <button type="button" className="primary" onClick={() => setCreating(true)}>
             New task…
@@ -111,19 +84,13 @@ function NewTask({ onClose }: { onClose: () => void }) {
   const live = useMemo(() => (hosts.data ?? []).filter((h) => h.state !== 'revoked').sort((a, b) => a.hostname.localeCompare(b.hostname)), [hosts.data]);
   if (picked) return <ActionDialog hostIds={[...chosen]} onClose={onClose} />;
   return (
-    <Modal
+    <FormModal
       title="Choose hosts"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" className="primary" disabled={!chosen.size} onClick={() => setPicked(true)}>
-            Next: choose the action for {chosen.size} host{chosen.size === 1 ? '' : 's'}
-          </button>
-        </>
-      }
+      submitLabel={`Next: choose the action for ${chosen.size} host${chosen.size === 1 ? '' : 's'}`}
+      submitDisabled={!chosen.size}
+      keepOpen
+      onSubmit={async () => setPicked(true)}
     >
       <ul className="plain">
         {live.map((h) => (
@@ -146,7 +113,7 @@ function NewTask({ onClose }: { onClose: () => void }) {
           </li>
         ))}
       </ul>
-    </Modal>
+    </FormModal>
   );
 }
 
@@ -171,39 +138,22 @@ function EvidenceList() {
   return (
     <>
       <ErrorBox error={evidence.error} />
-      {evidence.data && !evidence.data.evidence.length ? <Empty>No evidence collected yet. Collect a file with the file.collect action.</Empty> : null}
-      {evidence.data?.evidence.length ? (
-        <table className="table" data-testid="evidence-table">
-          <thead>
-            <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Host</th>
-              <th scope="col">Path</th>
-              <th scope="col" className="num">Size</th>
-              <th scope="col">SHA-256</th>
-              <th scope="col">
-                <span className="sr-only">Download</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {evidence.data.evidence.map((e) => (
-              <tr key={e.id}>
-                <td className="nowrap">{formatTime(e.received_at)}</td>
-                <td>
-                  <Link to={`/hosts/${encodeURIComponent(e.agent_id)}`}>{nameOf(e.agent_id)}</Link>
-                </td>
-                <td>
-                  <code className="mono-wrap">{e.source_path}</code>
-                </td>
-                <td className="num">{compactNumber(e.size)} B</td>
-                <td className="small mono-wrap">{e.sha256}</td>
-                <td>{canDownload ? <a href={`/api/v1/evidence/${encodeURIComponent(e.id)}/content`} download>Download</a> : null}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={evidence.data?.evidence} columns={['Received', 'Host', 'Path', { label: 'Size', className: 'num' }, 'SHA-256']} actions="Download" empty="No evidence collected yet. Collect a file with the file.collect action." testId="evidence-table">
+        {(e) => (
+          <tr key={e.id}>
+            <td className="nowrap">{formatTime(e.received_at)}</td>
+            <td>
+              <Link to={`/hosts/${encodeURIComponent(e.agent_id)}`}>{nameOf(e.agent_id)}</Link>
+            </td>
+            <td>
+              <code className="mono-wrap">{e.source_path}</code>
+            </td>
+            <td className="num">{compactNumber(e.size)} B</td>
+            <td className="small mono-wrap">{e.sha256}</td>
+            <td>{canDownload ? <a href={`/api/v1/evidence/${encodeURIComponent(e.id)}/content`} download>Download</a> : null}</td>
+          </tr>
+        )}
+      </ListTable>
     </>
   );
 }

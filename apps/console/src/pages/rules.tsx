@@ -5,12 +5,19 @@ import { useEffect, useState } from 'react';
 import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import type { Problem, Rule, RulePack } from '../api/types.js';
-import { Card, ConfirmDialog, Empty, ErrorBox, LevelBadge, Loading, Notice, Page, TabPanel, Tabs, Clip, Badge } from '../components/ui.js';
+import { Card, Empty, ErrorBox, LevelBadge, Loading, Notice, Page, TabPanel, Tabs, Clip, Badge, DeleteDialog } from '../components/ui.js';
+import { ListTable } from '../components/list-table.js';
+import { FilterSelect, SearchField, type FilterOption } from '../components/filters.js';
 import { Link, navigate, setSearchParam, useLocation } from '../router.js';
 import { formatTime } from '../lib/time.js';
 import { useCan } from '../session.js';
 
 export const BUILTIN_PACK = 'vigil-linux';
+
+const enabledStates: readonly FilterOption[] = [
+  { value: 'true', label: 'enabled' },
+  { value: 'false', label: 'disabled' },
+];
 
 export default function RulesPage() {
   const location = useLocation();
@@ -78,82 +85,47 @@ function RuleList() {
   return (
     <>
       <div className="toolbar" role="search">
-        <label className="inline-field grow">
-          <span className="sr-only">Search rules</span>
-          <input
-            type="search"
-            data-search
-            aria-keyshortcuts="/"
-            placeholder="Search title, id, tag or file  ( / )"
-            value={text}
-            onChange={(e) => {
-              setText(e.target.value);
-              setSearchParam('q', e.target.value);
-            }}
-          />
-        </label>
-        <label className="inline-field">
-          Pack{' '}
-          <select value={pack} onChange={(e) => setSearchParam('pack', e.target.value)}>
-            <option value="">any</option>
-            {(packs.data ?? []).map((p) => (
-              <option key={p.name}>{p.name}</option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-field">
-          State{' '}
-          <select value={enabled} onChange={(e) => setSearchParam('enabled', e.target.value)}>
-            <option value="">any</option>
-            <option value="true">enabled</option>
-            <option value="false">disabled</option>
-          </select>
-        </label>
+        <SearchField
+          label="Search rules"
+          placeholder="Search title, id, tag or file  ( / )"
+          value={text}
+          onChange={(value) => {
+            setText(value);
+            setSearchParam('q', value);
+          }}
+        />
+        <FilterSelect label="Pack" value={pack} onChange={(value) => setSearchParam('pack', value)} options={(packs.data ?? []).map((p) => p.name)} />
+        <FilterSelect label="State" value={enabled} onChange={(value) => setSearchParam('enabled', value)} options={enabledStates} />
       </div>
       <ErrorBox error={rules.error ?? error} />
       {!rules.data && rules.loading ? <Loading what="rules" /> : null}
       {rules.data ? <p className="muted">{rules.data.total} rules</p> : null}
-      {rules.data && !rules.data.rules.length ? <Empty>No rule matches.</Empty> : null}
-      {rules.data?.rules.length ? (
-        <table className="table" data-testid="rules-table">
-          <thead>
-            <tr>
-              <th scope="col">Enabled</th>
-              <th scope="col">Rule</th>
-              <th scope="col">Level</th>
-              <th scope="col">Pack</th>
-              <th scope="col">Logsource</th>
-              <th scope="col">ATT&amp;CK</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rules.data.rules.map((r) => (
-              <tr key={r.id} data-rule-id={r.id} className={r.enabled ? undefined : 'row-muted'}>
-                <td>
-                  {canManage ? (
-                    <button type="button" className={`switch${r.enabled ? ' on' : ''}`} role="switch" aria-checked={r.enabled} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.title}`} disabled={busy === r.id} onClick={() => void toggle(r)}>
-                      <span aria-hidden="true">{r.enabled ? 'on' : 'off'}</span>
-                    </button>
-                  ) : (
-                    <Badge tone={r.enabled ? 'state-online' : 'state-offline'}>{r.enabled ? 'on' : 'off'}</Badge>
-                  )}
-                </td>
-                <td>
-                  <Link to={`/rules/${encodeURIComponent(r.id)}`}>
-                    <Clip text={r.title} max={80} />
-                  </Link>
-                  {!r.supported ? <Badge tone="warn" title="The logsource is not collected by Vigil yet">unsupported</Badge> : null}
-                  <div className="small muted">{r.file}</div>
-                </td>
-                <td><LevelBadge level={r.level} /></td>
-                <td className="nowrap">{r.pack}</td>
-                <td className="small">{Object.values(r.logsource ?? {}).join(' / ')}</td>
-                <td className="small">{r.tags.filter((t) => /^attack\.t\d/.test(t)).join(' ')}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={rules.data?.rules} columns={['Enabled', 'Rule', 'Level', 'Pack', 'Logsource', 'ATT&CK']} empty="No rule matches." testId="rules-table">
+        {(r) => (
+          <tr key={r.id} data-rule-id={r.id} className={r.enabled ? undefined : 'row-muted'}>
+            <td>
+              {canManage ? (
+                <button type="button" className={`switch${r.enabled ? ' on' : ''}`} role="switch" aria-checked={r.enabled} aria-label={`${r.enabled ? 'Disable' : 'Enable'} ${r.title}`} disabled={busy === r.id} onClick={() => void toggle(r)}>
+                  <span aria-hidden="true">{r.enabled ? 'on' : 'off'}</span>
+                </button>
+              ) : (
+                <Badge tone={r.enabled ? 'state-online' : 'state-offline'}>{r.enabled ? 'on' : 'off'}</Badge>
+              )}
+            </td>
+            <td>
+              <Link to={`/rules/${encodeURIComponent(r.id)}`}>
+                <Clip text={r.title} max={80} />
+              </Link>
+              {!r.supported ? <Badge tone="warn" title="The logsource is not collected by Vigil yet">unsupported</Badge> : null}
+              <div className="small muted">{r.file}</div>
+            </td>
+            <td><LevelBadge level={r.level} /></td>
+            <td className="nowrap">{r.pack}</td>
+            <td className="small">{Object.values(r.logsource ?? {}).join(' / ')}</td>
+            <td className="small">{r.tags.filter((t) => /^attack\.t\d/.test(t)).join(' ')}</td>
+          </tr>
+        )}
+      </ListTable>
     </>
   );
 }
@@ -295,18 +267,9 @@ function Packs() {
         </Card>
       ) : null}
       {removing ? (
-        <ConfirmDialog
-          title={`Remove pack ${removing.name}`}
-          confirmLabel="Remove pack"
-          danger
-          onClose={() => setRemoving(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/rule-packs/${encodeURIComponent(removing.name)}`);
-            packs.reload();
-          }}
-        >
+        <DeleteDialog title={`Remove pack ${removing.name}`} confirmLabel="Remove pack" path={`/api/v1/rule-packs/${encodeURIComponent(removing.name)}`} onClose={() => setRemoving(null)} onDeleted={packs.reload}>
           <p>All {removing.files} files of the pack are removed and its rules stop matching.</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </div>
   );

@@ -6,7 +6,9 @@ import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import type { Sweep, SweepDetail } from '../api/types.js';
-import { Badge, Card, Empty, ErrorBox, Loading, Notice, Page } from '../components/ui.js';
+import { useSubmit } from '../api/use-action.js';
+import { Badge, Card, ErrorBox, Loading, Notice, Page } from '../components/ui.js';
+import { ListTable } from '../components/list-table.js';
 import { Link, navigate } from '../router.js';
 import { formatTime } from '../lib/time.js';
 import { parseIndicators } from '../lib/indicators.js';
@@ -20,35 +22,21 @@ export default function SweepsPage({ params }: PageProps) {
         <SweepForm onStarted={(id) => { sweeps.reload(); navigate(`/sweeps/${encodeURIComponent(id)}`); }} />
         <Card title="Recent sweeps">
           <ErrorBox error={sweeps.error} />
-          {sweeps.data && !sweeps.data.length ? <Empty>No sweeps yet.</Empty> : null}
-          {sweeps.data?.length ? (
-            <table className="table" data-testid="sweeps-table">
-              <thead>
-                <tr>
-                  <th scope="col">Started</th>
-                  <th scope="col">State</th>
-                  <th scope="col" className="num">Indicators</th>
-                  <th scope="col" className="num">Seen</th>
-                  <th scope="col">By</th>
-                </tr>
-              </thead>
-              <tbody>
-                {sweeps.data.map((s) => (
-                  <tr key={s.id} aria-current={params.id === s.id ? 'true' : undefined}>
-                    <td>
-                      <Link to={`/sweeps/${encodeURIComponent(s.id)}`}>{formatTime(s.created_at)}</Link>
-                    </td>
-                    <td>
-                      <Badge tone={`sweep-${s.state}`}>{s.state}</Badge>
-                    </td>
-                    <td className="num">{s.indicator_count}</td>
-                    <td className={`num${s.matched_count ? ' text-bad' : ''}`}>{s.matched_count}</td>
-                    <td>{s.trigger.kind === 'alert' ? 'alert' : s.requested_by ?? '–'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
+          <ListTable rows={sweeps.data} columns={['Started', 'State', { label: 'Indicators', className: 'num' }, { label: 'Seen', className: 'num' }, 'By']} empty="No sweeps yet." testId="sweeps-table">
+            {(s) => (
+              <tr key={s.id} aria-current={params.id === s.id ? 'true' : undefined}>
+                <td>
+                  <Link to={`/sweeps/${encodeURIComponent(s.id)}`}>{formatTime(s.created_at)}</Link>
+                </td>
+                <td>
+                  <Badge tone={`sweep-${s.state}`}>{s.state}</Badge>
+                </td>
+                <td className="num">{s.indicator_count}</td>
+                <td className={`num${s.matched_count ? ' text-bad' : ''}`}>{s.matched_count}</td>
+                <td>{s.trigger.kind === 'alert' ? 'alert' : s.requested_by ?? '–'}</td>
+              </tr>
+            )}
+          </ListTable>
         </Card>
       </div>
       {params.id ? <SweepResults id={params.id} /> : null}
@@ -59,28 +47,15 @@ export default function SweepsPage({ params }: PageProps) {
 function SweepForm({ onStarted }: { onStarted: (id: string) => void }) {
   const [text, setText] = useState('');
   const [description, setDescription] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
   const parsed = useMemo(() => parseIndicators(text), [text]);
+  const { busy, error, onSubmit } = useSubmit(async () => {
+    const sweep = await api.post<{ id: string }>('/api/v1/sweeps', { indicators: parsed.indicators, ...(description ? { description } : {}) });
+    setText('');
+    onStarted(sweep.id);
+  });
   return (
     <Card title="New sweep">
-      <form
-        className="form-grid single"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setBusy(true);
-          setError(null);
-          try {
-            const sweep = await api.post<{ id: string }>('/api/v1/sweeps', { indicators: parsed.indicators, ...(description ? { description } : {}) });
-            setText('');
-            onStarted(sweep.id);
-          } catch (reason) {
-            setError(reason);
-          } finally {
-            setBusy(false);
-          }
-        }}
-      >
+      <form className="form-grid single" onSubmit={onSubmit}>
         <label htmlFor="sweep-indicators">Indicators, one per line (a bare value or “type value”: md5, sha1, sha256, ip, cidr, domain, port, process_name, path)</label>
         <textarea id="sweep-indicators" rows={7} value={text} onChange={(e) => setText(e.target.value)} data-search spellCheck={false} placeholder={'203.0.113.7\nevil.example.com\n/tmp/dropper\nsha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'} />
         <p className="small muted" role="status">

@@ -5,7 +5,9 @@ import { useState } from 'react';
 import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import type { User } from '../api/types.js';
-import { Card, Empty, ErrorBox, Notice, Page, Badge } from '../components/ui.js';
+import { useSubmit } from '../api/use-action.js';
+import { Card, ErrorBox, Notice, Page, Badge } from '../components/ui.js';
+import { ListTable } from '../components/list-table.js';
 import { formatTime } from '../lib/time.js';
 
 const roles = ['admin', 'analyst', 'viewer', 'integration'] as const;
@@ -23,29 +25,17 @@ export default function UsersPage() {
       <div className="grid-2">
         <Card title="Users">
           <ErrorBox error={users.error} />
-          {users.data && !users.data.length ? <Empty>No users.</Empty> : null}
-          {users.data?.length ? (
-            <table className="table" data-testid="users-table">
-              <thead>
-                <tr>
-                  <th scope="col">User</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data.map((u) => (
-                  <tr key={u.id}>
-                    <td>{u.username}</td>
-                    <td>
-                      <Badge tone={`role-${u.role}`}>{u.role}</Badge>
-                    </td>
-                    <td>{formatTime(u.createdAt)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          ) : null}
+          <ListTable rows={users.data} columns={['User', 'Role', 'Created']} empty="No users." testId="users-table">
+            {(u) => (
+              <tr key={u.id}>
+                <td>{u.username}</td>
+                <td>
+                  <Badge tone={`role-${u.role}`}>{u.role}</Badge>
+                </td>
+                <td>{formatTime(u.createdAt)}</td>
+              </tr>
+            )}
+          </ListTable>
           <h3>Roles</h3>
           <dl className="kv compact">
             {roles.map((r) => (
@@ -69,27 +59,18 @@ function CreateUser({ onCreated }: { onCreated: () => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<string>('analyst');
-  const [error, setError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const { error, onSubmit } = useSubmit(async () => {
+    setMessage(null);
+    const user = await api.post<User>('/api/v1/users', { username, password, role });
+    setMessage(`${user.username} created (${user.role})`);
+    setUsername('');
+    setPassword('');
+    onCreated();
+  });
   return (
     <Card title="Create user">
-      <form
-        className="form-grid"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setError(null);
-          setMessage(null);
-          try {
-            const user = await api.post<User>('/api/v1/users', { username, password, role });
-            setMessage(`${user.username} created (${user.role})`);
-            setUsername('');
-            setPassword('');
-            onCreated();
-          } catch (reason) {
-            setError(reason);
-          }
-        }}
-      >
+      <form className="form-grid" onSubmit={onSubmit}>
         <label htmlFor="user-name">User name</label>
         <input id="user-name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" required />
         <label htmlFor="user-password">Password (12+ characters)</label>
@@ -118,22 +99,13 @@ function CreateToken() {
   const [role, setRole] = useState<string>('integration');
   const [days, setDays] = useState(365);
   const [created, setCreated] = useState<{ token: string; expires_at: string | null; role: string } | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { error, onSubmit } = useSubmit(async () => {
+    setCreated(null);
+    setCreated(await api.post('/api/v1/api-tokens', { name, role, ...(days > 0 ? { expires_in_s: days * 86400 } : {}) }));
+  });
   return (
     <Card title="Create API token">
-      <form
-        className="form-grid"
-        onSubmit={async (event) => {
-          event.preventDefault();
-          setError(null);
-          setCreated(null);
-          try {
-            setCreated(await api.post('/api/v1/api-tokens', { name, role, ...(days > 0 ? { expires_in_s: days * 86400 } : {}) }));
-          } catch (reason) {
-            setError(reason);
-          }
-        }}
-      >
+      <form className="form-grid" onSubmit={onSubmit}>
         <label htmlFor="token-name">Name</label>
         <input id="token-name" value={name} maxLength={100} onChange={(e) => setName(e.target.value)} required placeholder="misp-feed" />
         <label htmlFor="token-role">Role</label>

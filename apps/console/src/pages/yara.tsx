@@ -5,9 +5,12 @@ import { useMemo, useState } from 'react';
 import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
-import { Badge, Card, ConfirmDialog, Empty, ErrorBox, Loading, Modal, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
-import { Link, navigate, setSearchParam, useLocation } from '../router.js';
-import { formatTime, relativeTime } from '../lib/time.js';
+import { useAction } from '../api/use-action.js';
+import { Badge, Card, Empty, ErrorBox, Loading, Modal, Notice, Page, TabPanel, Tabs, DeleteDialog, ToolbarAction } from '../components/ui.js';
+import { FormModal } from '../components/form-modal.js';
+import { ListTable } from '../components/list-table.js';
+import { Link, navigate, useLocation } from '../router.js';
+import { formatInterval, formatTime, relativeTime } from '../lib/time.js';
 import { compactNumber } from '../lib/scale.js';
 import { useCan } from '../session.js';
 import type { PageProps } from '../nav.js';
@@ -102,89 +105,56 @@ function RuleSets() {
   const [uploading, setUploading] = useState<string | null>(null);
   const [viewing, setViewing] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<RuleSet | null>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { message, error, act, setMessage } = useAction(sets.reload);
   return (
     <>
-      {canManage ? (
-        <div className="toolbar">
-          <button type="button" className="primary" onClick={() => setUploading('')}>
-            Upload rule set…
-          </button>
-        </div>
-      ) : null}
+      {canManage ? <ToolbarAction label="Upload rule set…" onClick={() => setUploading('')} /> : null}
       <ErrorBox error={sets.error ?? error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
-      {sets.data && !sets.data.length ? <Empty>No YARA rule sets. Agents scan nothing until one is active.</Empty> : null}
-      {sets.data?.length ? (
-        <table className="table" data-testid="yara-rulesets">
-          <thead>
-            <tr>
-              <th scope="col">Rule set</th>
-              <th scope="col">Version</th>
-              <th scope="col" className="num">Rules</th>
-              <th scope="col">Scans</th>
-              <th scope="col">Compile</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sets.data.map((r) => (
-              <tr key={r.name}>
-                <td>
-                  <button type="button" className="link-button" onClick={() => setViewing(r.name)}>
-                    {r.name}
-                  </button>{' '}
-                  {r.active ? <Badge tone="state-online">active</Badge> : null}
-                  <div className="small muted">{r.description}</div>
-                </td>
-                <td className="small">
-                  v{r.version} · {relativeTime(r.updated_at)} by {r.updated_by}
-                </td>
-                <td className="num">{r.rule_count}</td>
-                <td className="small">{[r.options.scan_on_exec ? 'on exec' : '', r.options.scan_on_write ? `on write in ${(r.options.watch_paths ?? []).join(', ')}` : '', r.options.quarantine_on_hit ? 'quarantines hits' : ''].filter(Boolean).join(' · ') || 'sweeps only'}</td>
-                <td className={`small${r.report.errors ? ' text-bad' : r.report.warnings ? ' text-warn' : ''}`}>
-                  {r.report.errors} errors, {r.report.warnings} warnings
-                </td>
-                <td className="actions">
-                  {canManage ? (
-                    <>
-                      {!r.active ? (
-                        <button type="button" className="small" onClick={async () => { setError(null); try { await api.post(`/api/v1/yara/rulesets/${encodeURIComponent(r.name)}/activate`, {}); setMessage(`${r.name} is active: agents fetch it at their next heartbeat`); sets.reload(); } catch (reason) { setError(reason); } }}>
-                          Activate
-                        </button>
-                      ) : null}
-                      <button type="button" className="small" onClick={() => setUploading(r.name)}>
-                        New version…
-                      </button>
-                      <button type="button" className="small danger" onClick={() => setDeleting(r)}>
-                        Delete
-                      </button>
-                    </>
+      <ListTable rows={sets.data} columns={['Rule set', 'Version', { label: 'Rules', className: 'num' }, 'Scans', 'Compile']} actions empty="No YARA rule sets. Agents scan nothing until one is active." testId="yara-rulesets">
+        {(r) => (
+          <tr key={r.name}>
+            <td>
+              <button type="button" className="link-button" onClick={() => setViewing(r.name)}>
+                {r.name}
+              </button>{' '}
+              {r.active ? <Badge tone="state-online">active</Badge> : null}
+              <div className="small muted">{r.description}</div>
+            </td>
+            <td className="small">
+              v{r.version} · {relativeTime(r.updated_at)} by {r.updated_by}
+            </td>
+            <td className="num">{r.rule_count}</td>
+            <td className="small">{[r.options.scan_on_exec ? 'on exec' : '', r.options.scan_on_write ? `on write in ${(r.options.watch_paths ?? []).join(', ')}` : '', r.options.quarantine_on_hit ? 'quarantines hits' : ''].filter(Boolean).join(' · ') || 'sweeps only'}</td>
+            <td className={`small${r.report.errors ? ' text-bad' : r.report.warnings ? ' text-warn' : ''}`}>
+              {r.report.errors} errors, {r.report.warnings} warnings
+            </td>
+            <td className="actions">
+              {canManage ? (
+                <>
+                  {!r.active ? (
+                    <button type="button" className="small" onClick={() => void act(async () => { await api.post(`/api/v1/yara/rulesets/${encodeURIComponent(r.name)}/activate`, {}); return `${r.name} is active: agents fetch it at their next heartbeat`; })}>
+                      Activate
+                    </button>
                   ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+                  <button type="button" className="small" onClick={() => setUploading(r.name)}>
+                    New version…
+                  </button>
+                  <button type="button" className="small danger" onClick={() => setDeleting(r)}>
+                    Delete
+                  </button>
+                </>
+              ) : null}
+            </td>
+          </tr>
+        )}
+      </ListTable>
       {uploading !== null ? <UploadRuleSet name={uploading} onClose={() => setUploading(null)} onDone={(text) => { setMessage(text); sets.reload(); }} /> : null}
       {viewing ? <ViewRuleSet name={viewing} onClose={() => setViewing(null)} /> : null}
       {deleting ? (
-        <ConfirmDialog
-          title={`Delete rule set ${deleting.name}`}
-          confirmLabel="Delete"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/yara/rulesets/${encodeURIComponent(deleting.name)}`);
-            sets.reload();
-          }}
-        >
+        <DeleteDialog title={`Delete rule set ${deleting.name}`} path={`/api/v1/yara/rulesets/${encodeURIComponent(deleting.name)}`} onClose={() => setDeleting(null)} onDeleted={sets.reload}>
           <p>{deleting.active ? 'This is the active set: agents stop scanning at their next heartbeat.' : 'The set and all its versions are deleted.'}</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </>
   );
@@ -224,36 +194,21 @@ function UploadRuleSet({ name: initialName, onClose, onDone }: { name: string; o
     }
   };
   return (
-    <Modal
+    <FormModal
       title={initialName ? `New version of ${initialName}` : 'Upload YARA rule set'}
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="button" onClick={() => void validate()} disabled={!all.length}>
-            Validate
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!all.length || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)}
-            onClick={async () => {
-              setError(null);
-              try {
-                const stored = await api.put<RuleSet>(`/api/v1/yara/rulesets/${encodeURIComponent(name)}`, { files: all, ...(description ? { description } : {}), options: { scan_on_exec: scanOnExec }, activate });
-                onDone(`${stored.name} v${stored.version}: ${stored.rule_count} rules${stored.active ? ', active' : ''}`);
-                onClose();
-              } catch (reason) {
-                setError(reason);
-              }
-            }}
-          >
-            Upload
-          </button>
-        </>
+      errorState={[error, setError]}
+      extraButtons={
+        <button type="button" onClick={() => void validate()} disabled={!all.length}>
+          Validate
+        </button>
       }
+      submitLabel="Upload"
+      submitDisabled={!all.length || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)}
+      onSubmit={async () => {
+        const stored = await api.put<RuleSet>(`/api/v1/yara/rulesets/${encodeURIComponent(name)}`, { files: all, ...(description ? { description } : {}), options: { scan_on_exec: scanOnExec }, activate });
+        onDone(`${stored.name} v${stored.version}: ${stored.rule_count} rules${stored.active ? ', active' : ''}`);
+      }}
     >
       <div className="form-grid">
         <label htmlFor="yara-name">Name</label>
@@ -290,8 +245,7 @@ function UploadRuleSet({ name: initialName, onClose, onDone }: { name: string; o
         </Notice>
       ) : null}
       {report?.problems.length ? <ProblemLines problems={report.problems} /> : null}
-      <ErrorBox error={error} />
-    </Modal>
+    </FormModal>
   );
 }
 
@@ -329,45 +283,24 @@ function Sweeps({ selected }: { selected?: string | undefined }) {
   const { nameOf } = useHosts();
   return (
     <>
-      {canStart ? (
-        <div className="toolbar">
-          <button type="button" className="primary" onClick={() => setStarting(true)}>
-            Start sweep…
-          </button>
-        </div>
-      ) : null}
+      {canStart ? <ToolbarAction label="Start sweep…" onClick={() => setStarting(true)} /> : null}
       <ErrorBox error={sweeps.error} />
-      {sweeps.data && !sweeps.data.length ? <Empty>No YARA sweeps yet.</Empty> : null}
-      {sweeps.data?.length ? (
-        <table className="table" data-testid="yara-sweeps">
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Rule set</th>
-              <th scope="col">State</th>
-              <th scope="col">Hosts</th>
-              <th scope="col" className="num">Matches</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sweeps.data.map((s) => (
-              <tr key={s.id} aria-current={selected === s.id ? 'true' : undefined}>
-                <td>
-                  <Link to={`/yara/sweeps/${encodeURIComponent(s.id)}`}>{formatTime(s.created_at)}</Link>
-                </td>
-                <td>{s.kind}</td>
-                <td>{s.ruleset.name}</td>
-                <td>
-                  <Badge tone={s.state === 'done' ? 'state-online' : s.state === 'failed' || s.state === 'cancelled' ? 'state-offline' : 'sweep-running'}>{s.state}</Badge>
-                </td>
-                <td className="small">{s.hosts.map((h) => `${nameOf(h.host_id)} ${h.state}`).join(' · ')}</td>
-                <td className={`num${s.hosts.some((h) => h.matches) ? ' text-bad' : ''}`}>{s.hosts.reduce((sum, h) => sum + h.matches, 0)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={sweeps.data} columns={['Started', 'Kind', 'Rule set', 'State', 'Hosts', { label: 'Matches', className: 'num' }]} empty="No YARA sweeps yet." testId="yara-sweeps">
+        {(s) => (
+          <tr key={s.id} aria-current={selected === s.id ? 'true' : undefined}>
+            <td>
+              <Link to={`/yara/sweeps/${encodeURIComponent(s.id)}`}>{formatTime(s.created_at)}</Link>
+            </td>
+            <td>{s.kind}</td>
+            <td>{s.ruleset.name}</td>
+            <td>
+              <Badge tone={s.state === 'done' ? 'state-online' : s.state === 'failed' || s.state === 'cancelled' ? 'state-offline' : 'sweep-running'}>{s.state}</Badge>
+            </td>
+            <td className="small">{s.hosts.map((h) => `${nameOf(h.host_id)} ${h.state}`).join(' · ')}</td>
+            <td className={`num${s.hosts.some((h) => h.matches) ? ' text-bad' : ''}`}>{s.hosts.reduce((sum, h) => sum + h.matches, 0)}</td>
+          </tr>
+        )}
+      </ListTable>
       {selected ? <SweepDetail id={selected} /> : null}
       {starting ? <StartSweep onClose={() => setStarting(false)} onStarted={(id) => { sweeps.reload(); navigate(`/yara/sweeps/${encodeURIComponent(id)}`); }} /> : null}
     </>
@@ -461,7 +394,27 @@ function sweepBody(kind: string, paths: string, hostIds: readonly string[], budg
   };
 }
 
-function SweepForm({ kind, setKind, paths, setPaths, hosts, setHosts, budget, setBudget }: { kind: string; setKind: (v: string) => void; paths: string; setPaths: (v: string) => void; hosts: Set<string>; setHosts: (v: Set<string>) => void; budget: number; setBudget: (v: number) => void }) {
+interface SweepFormProps {
+  kind: string;
+  setKind: (v: string) => void;
+  paths: string;
+  setPaths: (v: string) => void;
+  hosts: Set<string>;
+  setHosts: (v: Set<string>) => void;
+  budget: number;
+  setBudget: (v: number) => void;
+}
+
+/** The state of one sweep form (shared by "start now" and "schedule"): the form's props and the request body. */
+function useSweepForm(): { form: SweepFormProps; body: () => ReturnType<typeof sweepBody> } {
+  const [kind, setKind] = useState('paths');
+  const [paths, setPaths] = useState('/tmp');
+  const [hosts, setHosts] = useState<Set<string>>(new Set());
+  const [budget, setBudget] = useState(0.25);
+  return { form: { kind, setKind, paths, setPaths, hosts, setHosts, budget, setBudget }, body: () => sweepBody(kind, paths, [...hosts], budget) };
+}
+
+function SweepForm({ kind, setKind, paths, setPaths, hosts, setHosts, budget, setBudget }: SweepFormProps) {
   const all = useHosts();
   const live = useMemo(() => (all.data ?? []).filter((h) => h.state !== 'revoked'), [all.data]);
   return (
@@ -507,43 +460,20 @@ function SweepForm({ kind, setKind, paths, setPaths, hosts, setHosts, budget, se
 }
 
 function StartSweep({ onClose, onStarted }: { onClose: () => void; onStarted: (id: string) => void }) {
-  const [kind, setKind] = useState('paths');
-  const [paths, setPaths] = useState('/tmp');
-  const [hosts, setHosts] = useState<Set<string>>(new Set());
-  const [budget, setBudget] = useState(0.25);
-  const [error, setError] = useState<unknown>(null);
+  const sweep = useSweepForm();
   return (
-    <Modal
+    <FormModal
       title="Start a YARA sweep"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="primary"
-            onClick={async () => {
-              setError(null);
-              try {
-                const sweep = await api.post<{ id: string }>('/api/v1/yara/sweeps', sweepBody(kind, paths, [...hosts], budget));
-                onStarted(sweep.id);
-                onClose();
-              } catch (reason) {
-                setError(reason);
-              }
-            }}
-          >
-            Start sweep
-          </button>
-        </>
-      }
+      submitLabel="Start sweep"
+      onSubmit={async () => {
+        const started = await api.post<{ id: string }>('/api/v1/yara/sweeps', sweep.body());
+        onStarted(started.id);
+      }}
     >
       <p className="small muted">The active rule set is used; agents pick the sweep up at their next heartbeat.</p>
-      <SweepForm kind={kind} setKind={setKind} paths={paths} setPaths={setPaths} hosts={hosts} setHosts={setHosts} budget={budget} setBudget={setBudget} />
-      <ErrorBox error={error} />
-    </Modal>
+      <SweepForm {...sweep.form} />
+    </FormModal>
   );
 }
 
@@ -555,65 +485,31 @@ function Schedules() {
   const { nameOf } = useHosts();
   return (
     <>
-      {canManage ? (
-        <div className="toolbar">
-          <button type="button" className="primary" onClick={() => setCreating(true)}>
-            Schedule a sweep…
-          </button>
-        </div>
-      ) : null}
+      {canManage ? <ToolbarAction label="Schedule a sweep…" onClick={() => setCreating(true)} /> : null}
       <ErrorBox error={schedules.error} />
-      {schedules.data && !schedules.data.length ? <Empty>No scheduled sweeps.</Empty> : null}
-      {schedules.data?.length ? (
-        <table className="table" data-testid="yara-schedules">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Every</th>
-              <th scope="col">Next run</th>
-              <th scope="col">Hosts</th>
-              {canManage ? (
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {schedules.data.map((s) => (
-              <tr key={s.id}>
-                <td>{s.name}{!s.enabled ? <span className="muted"> (paused)</span> : null}</td>
-                <td>{s.kind}</td>
-                <td>{s.interval_s >= 3600 ? `${Math.round(s.interval_s / 3600)} h` : `${Math.round(s.interval_s / 60)} min`}</td>
-                <td>{s.next_run_at ? formatTime(s.next_run_at) : '–'}</td>
-                <td className="small">{s.host_ids?.length ? s.host_ids.map(nameOf).join(', ') : 'every host'}</td>
-                {canManage ? (
-                  <td>
-                    <button type="button" className="small danger" onClick={() => setDeleting(s)}>
-                      Delete
-                    </button>
-                  </td>
-                ) : null}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable rows={schedules.data} columns={['Name', 'Kind', 'Every', 'Next run', 'Hosts']} actions={canManage} empty="No scheduled sweeps." testId="yara-schedules">
+        {(s) => (
+          <tr key={s.id}>
+            <td>{s.name}{!s.enabled ? <span className="muted"> (paused)</span> : null}</td>
+            <td>{s.kind}</td>
+            <td>{formatInterval(s.interval_s)}</td>
+            <td>{s.next_run_at ? formatTime(s.next_run_at) : '–'}</td>
+            <td className="small">{s.host_ids?.length ? s.host_ids.map(nameOf).join(', ') : 'every host'}</td>
+            {canManage ? (
+              <td>
+                <button type="button" className="small danger" onClick={() => setDeleting(s)}>
+                  Delete
+                </button>
+              </td>
+            ) : null}
+          </tr>
+        )}
+      </ListTable>
       {creating ? <CreateSchedule onClose={() => { setCreating(false); schedules.reload(); }} /> : null}
       {deleting ? (
-        <ConfirmDialog
-          title={`Delete schedule ${deleting.name}`}
-          confirmLabel="Delete"
-          danger
-          onClose={() => setDeleting(null)}
-          onConfirm={async () => {
-            await api.del(`/api/v1/yara/schedules/${encodeURIComponent(deleting.id)}`);
-            schedules.reload();
-          }}
-        >
+        <DeleteDialog title={`Delete schedule ${deleting.name}`} path={`/api/v1/yara/schedules/${encodeURIComponent(deleting.id)}`} onClose={() => setDeleting(null)} onDeleted={schedules.reload}>
           <p>Future runs stop; sweeps already started continue.</p>
-        </ConfirmDialog>
+        </DeleteDialog>
       ) : null}
     </>
   );
@@ -622,38 +518,16 @@ function Schedules() {
 function CreateSchedule({ onClose }: { onClose: () => void }) {
   const [name, setName] = useState('');
   const [hours, setHours] = useState(24);
-  const [kind, setKind] = useState('paths');
-  const [paths, setPaths] = useState('/tmp');
-  const [hosts, setHosts] = useState<Set<string>>(new Set());
-  const [budget, setBudget] = useState(0.25);
-  const [error, setError] = useState<unknown>(null);
+  const sweep = useSweepForm();
   return (
-    <Modal
+    <FormModal
       title="Schedule a YARA sweep"
       onClose={onClose}
-      footer={
-        <>
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="primary"
-            disabled={!name.trim()}
-            onClick={async () => {
-              setError(null);
-              try {
-                await api.post('/api/v1/yara/schedules', { name: name.trim(), interval_s: Math.max(60, Math.round(hours * 3600)), ...sweepBody(kind, paths, [...hosts], budget) });
-                onClose();
-              } catch (reason) {
-                setError(reason);
-              }
-            }}
-          >
-            Schedule
-          </button>
-        </>
-      }
+      submitLabel="Schedule"
+      submitDisabled={!name.trim()}
+      onSubmit={async () => {
+        await api.post('/api/v1/yara/schedules', { name: name.trim(), interval_s: Math.max(60, Math.round(hours * 3600)), ...sweep.body() });
+      }}
     >
       <div className="form-grid">
         <label htmlFor="schedule-name">Name</label>
@@ -662,8 +536,7 @@ function CreateSchedule({ onClose }: { onClose: () => void }) {
         <input id="schedule-hours" type="number" min={0.02} step="any" value={hours} onChange={(e) => setHours(Number(e.target.value) || 24)} />
       </div>
       <p className="small muted">It starts a sweep now and then on every interval.</p>
-      <SweepForm kind={kind} setKind={setKind} paths={paths} setPaths={setPaths} hosts={hosts} setHosts={setHosts} budget={budget} setBudget={setBudget} />
-      <ErrorBox error={error} />
-    </Modal>
+      <SweepForm {...sweep.form} />
+    </FormModal>
   );
 }

@@ -345,8 +345,7 @@ export function createBaselineService(deps: {
         engine.configure(engineSettingsOf(next));
       } catch (error) {
         const e = VigilError.wrap(error, 'invalid_config');
-        // The engine names fields in snake_case as the API does.
-        throw new VigilError('invalid_input', e.message, { location: { path: `body.${e.location?.path ?? ''}`.replace(/\.$/, '') } });
+        throw new VigilError('invalid_input', e.message, { location: { path: e.location?.path ? `body.${e.location.path}` : 'body' } });
       }
       settings = next;
       db.setState('settings', settings, actor);

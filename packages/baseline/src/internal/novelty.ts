@@ -1,9 +1,10 @@
 // The model most profilers share: per host, contexts (a parent program, an executable, a user) with the items seen in
 // them (children, templates, sources), exponentially decayed; plus fleet prevalence of each item. Never does I/O.
 //
-// Score of a new item: exp(-rate) × fleet factor, where `rate` is how many new items per day this context (or, for a
-// context never seen, the host) produced since novelty counting started (decayed, with a prior), and the fleet factor
-// falls as more hosts of the same role and of the fleet have the item (docs/anomaly.md).
+// Score of a new item: exp(-rate) × fleet factor, where `rate` is how many new items per day this context produced
+// since novelty counting started (decayed; its prior is at most priorNovel items, less on a host that rarely meets new
+// contexts; the host's rate of new contexts is also the rate of a context never seen), and the fleet factor falls as more hosts of the same role and of the fleet have the item
+// (docs/anomaly.md).
 
 import { VigilError } from '@vigil/common';
 import type { ObserveOptions, ProfileContext, ProfileTuning } from '../core.js';
@@ -149,16 +150,20 @@ export class NoveltyTable {
     let novelCount: number;
     let contextItems = 0;
     let contextEvents = 0;
+    // How often this host meets new contexts at all: the rate of an unknown context, and the prior of a young one.
+    const hostNovel = host ? decayed(host.contextNovel, host.contextNovelT, now, halfLifeMs) : 0;
+    const hostExposure = host ? exposureDays(Math.max(host.first, ctx.noveltyFromMs), now, halfLifeMs) : 0;
+    const hostRate = (hostNovel + tuning.priorNovel) / (hostExposure + tuning.priorDays);
     if (context) {
       novelCount = decayed(context.novel, context.novelT, now, halfLifeMs);
       const exposure = exposureDays(Math.max(context.first, ctx.noveltyFromMs), now, halfLifeMs);
-      ratePerDay = (novelCount + tuning.priorNovel) / (exposure + tuning.priorDays);
+      // The prior never counts more than priorNovel new items, and less on a host that rarely meets anything new.
+      ratePerDay = (novelCount + Math.min(tuning.priorNovel, hostRate * tuning.priorDays)) / (exposure + tuning.priorDays);
       for (const [key, item] of context.items) if (key !== itemKey && decayed(item.w, item.t, now, halfLifeMs) >= tuning.forgetBelow) contextItems++;
       contextEvents = decayed(context.n, context.nt, now, halfLifeMs);
     } else {
-      novelCount = host ? decayed(host.contextNovel, host.contextNovelT, now, halfLifeMs) : 0;
-      const exposure = host ? exposureDays(Math.max(host.first, ctx.noveltyFromMs), now, halfLifeMs) : 0;
-      ratePerDay = (novelCount + tuning.priorNovel) / (exposure + tuning.priorDays);
+      novelCount = hostNovel;
+      ratePerDay = hostRate;
     }
     const hostScore = Math.exp(-ratePerDay);
     const fleet = this.prevalence(fleetKey, ctx);
