@@ -1,7 +1,19 @@
 // Filter bar controls shared by the list pages: the page's search box (focused by "/") and labelled select filters.
-// Controlled only: they hold no state and never touch the URL; the page decides where a value is kept.
+// The controls are controlled and hold no state; only useSearchText writes the URL (its `q` parameter).
 
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
+import { setSearchParam, useLocation } from '../router.js';
+
+/** The page's search text, kept in the URL's `q` parameter so a link or a reload reopens the same search. */
+export function useSearchText(): [string, (value: string) => void] {
+  const location = useLocation();
+  const [text, setText] = useState(location.search.get('q') ?? '');
+  const update = (value: string) => {
+    setText(value);
+    setSearchParam('q', value);
+  };
+  return [text, update];
+}
 
 /** The page's search box: `data-search` makes the "/" shortcut focus it; the label is for screen readers. */
 export function SearchField({ label, placeholder, value, onChange }: { label: string; placeholder: string; value: string; onChange: (value: string) => void }) {

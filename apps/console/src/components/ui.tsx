@@ -3,7 +3,7 @@
 
 import { useEffect, useId, useRef, useState, type ReactNode, type KeyboardEvent } from 'react';
 import { ApiError, api, errorMessage } from '../api/client.js';
-import { takeFocusRequest } from '../router.js';
+import { setSearchParam, takeFocusRequest } from '../router.js';
 
 export function Page({ title, actions, children, subtitle }: { title: string; subtitle?: ReactNode; actions?: ReactNode; children: ReactNode }) {
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -188,6 +188,20 @@ export function DeleteDialog({ title, confirmLabel = 'Delete', path, onDeleted, 
       {children}
     </ConfirmDialog>
   );
+}
+
+/** A row's small red button that opens the row's delete (or remove, revoke) confirmation. */
+export function DeleteButton({ onClick, children = 'Delete' }: { onClick: () => void; children?: ReactNode }) {
+  return (
+    <button type="button" className="small danger" onClick={onClick}>
+      {children}
+    </button>
+  );
+}
+
+/** Tabs whose choice is kept in the URL search parameter `param`; choosing `fallback` (the default tab) removes it. */
+export function UrlTabs({ label, tabs, active, fallback, param = 'tab' }: { label: string; tabs: readonly TabItem[]; active: string; fallback: string; param?: string }) {
+  return <Tabs label={label} tabs={tabs} active={active} onChange={(next) => setSearchParam(param, next === fallback ? null : next)} />;
 }
 
 /** A toolbar holding one primary button (the list's "add" action). */

@@ -6,11 +6,12 @@ import { api, errorMessage, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import { alertStatuses, levels, type Alert, type AlertStatus } from '../api/types.js';
-import { Empty, ErrorBox, LevelBadge, Loading, Page, StatusBadge, Tabs, TabPanel, Notice, Clip } from '../components/ui.js';
-import { FilterSelect, SearchField, hostOptions, spacedOptions } from '../components/filters.js';
+import { Empty, ErrorBox, LevelBadge, Loading, Page, StatusBadge, TabPanel, Notice, Clip, UrlTabs } from '../components/ui.js';
+import { FilterSelect, SearchField, useSearchText, hostOptions, spacedOptions } from '../components/filters.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
 import { formatTime, relativeTime } from '../lib/time.js';
 import { closedStatuses, groupIncidents } from '../lib/incidents.js';
+import { toggled } from '../lib/sets.js';
 import { useCan, useSession } from '../session.js';
 
 export default function AlertsPage() {
@@ -19,7 +20,7 @@ export default function AlertsPage() {
   const status = location.search.get('status') ?? 'open';
   const level = location.search.get('level') ?? '';
   const host = location.search.get('host') ?? '';
-  const [text, setText] = useState(location.search.get('q') ?? '');
+  const [text, setText] = useSearchText();
   const canManage = useCan('alerts:manage');
   const { state } = useSession();
   const me = state.status === 'ready' ? state.info.name : '';
@@ -59,13 +60,7 @@ export default function AlertsPage() {
     alerts.reload();
   };
 
-  const toggle = (id: string) =>
-    setSelected((current) => {
-      const next = new Set(current);
-      if (next.has(id)) next.delete(id);
-      else next.add(id);
-      return next;
-    });
+  const toggle = (id: string) => setSelected((current) => toggled(current, id));
   const allSelected = list.length > 0 && list.every((a) => selected.has(a.id));
 
   return (
@@ -75,10 +70,7 @@ export default function AlertsPage() {
           label="Search alerts"
           placeholder="Search rule, tag, host or assignee  ( / )"
           value={text}
-          onChange={(value) => {
-            setText(value);
-            setSearchParam('q', value);
-          }}
+          onChange={setText}
         />
         <FilterSelect
           label="Status"
@@ -91,10 +83,11 @@ export default function AlertsPage() {
         <FilterSelect label="Level" value={level} onChange={(value) => setSearchParam('level', value)} options={levels} />
         <FilterSelect label="Host" value={host} onChange={(value) => setSearchParam('host', value)} options={hostOptions(hosts.data)} />
       </div>
-      <Tabs
+      <UrlTabs
         label="Alert views"
         active={view}
-        onChange={(next) => setSearchParam('view', next === 'list' ? null : next)}
+        param="view"
+        fallback="list"
         tabs={[
           { id: 'list', label: 'Alerts' },
           { id: 'incidents', label: `Incidents${alerts.data ? ` (${incidents.length})` : ''}` },

@@ -7,7 +7,7 @@ import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import type { Blocklist, BlocklistHosts } from '../api/response.js';
 import { useSubmit } from '../api/use-action.js';
-import { Badge, Card, ErrorBox, Page, DeleteDialog } from '../components/ui.js';
+import { Badge, Card, ErrorBox, Page, DeleteDialog, DeleteButton } from '../components/ui.js';
 import { ListTable } from '../components/list-table.js';
 import { Link } from '../router.js';
 import { formatTime, relativeTime } from '../lib/time.js';
@@ -46,9 +46,7 @@ export default function BlocklistPage() {
                 </td>
                 {canManage ? (
                   <td>
-                    <button type="button" className="small danger" onClick={() => setRemoving(e)}>
-                      Remove
-                    </button>
+                    <DeleteButton onClick={() => setRemoving(e)}>Remove</DeleteButton>
                   </td>
                 ) : null}
               </tr>

@@ -6,12 +6,12 @@ import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { isIsolated } from '../api/hosts.js';
 import type { Alert, EventPage, Host, HuntEvent, HuntResult } from '../api/types.js';
-import { Card, ConfirmDialog, Empty, ErrorBox, LevelBadge, Loading, Mono, Page, StateBadge, StatusBadge, TabPanel, Tabs, Clip } from '../components/ui.js';
+import { Card, ConfirmDialog, Empty, ErrorBox, LevelBadge, Loading, Mono, Page, StateBadge, StatusBadge, TabPanel, Clip, UrlTabs } from '../components/ui.js';
 import { EventDetails } from '../components/event-details.js';
 import { ResponsePanel } from '../components/response-panel.js';
 import { HostChanges, HostInventory } from '../components/host-inventory.js';
 import { VirtualTable, type Column } from '../components/virtual-table.js';
-import { Link, setSearchParam, useLocation } from '../router.js';
+import { Link, useLocation } from '../router.js';
 import { formatTime, relativeTime } from '../lib/time.js';
 import { eventSummary } from '../lib/event-summary.js';
 import { hostHealth } from '../lib/health.js';
@@ -76,10 +76,10 @@ export default function HostPage({ params }: PageProps) {
           <ResponsePanel host={h} onChange={host.reload} />
         </div>
       ) : null}
-      <Tabs
+      <UrlTabs
         label="Host views"
         active={tab}
-        onChange={(next) => setSearchParam('tab', next === 'timeline' ? null : next)}
+        fallback="timeline"
         tabs={[
           { id: 'timeline', label: 'Timeline' },
           { id: 'changes', label: 'Changes', hidden: !hasRoute('GET', '/api/v1/hosts/:id/changes') },

@@ -8,7 +8,7 @@ import { isIsolated, useHostTags, useHosts } from '../api/hosts.js';
 import { useIsolation } from '../api/response.js';
 import type { EnrollmentToken, Host } from '../api/types.js';
 import { Badge, Card, Empty, ErrorBox, Loading, Mono, Page, StateBadge, DeleteDialog } from '../components/ui.js';
-import { FilterSelect, SearchField, type FilterOption } from '../components/filters.js';
+import { FilterSelect, SearchField, useSearchText, type FilterOption } from '../components/filters.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
@@ -49,7 +49,7 @@ export function hostMatches(row: HostRow, needle: string): boolean {
 export default function HostsPage() {
   const location = useLocation();
   const hosts = useHosts(10_000);
-  const [text, setText] = useState(location.search.get('q') ?? '');
+  const [text, setText] = useSearchText();
   const state = location.search.get('state') ?? '';
   const group = (location.search.get('group') ?? 'none') as Grouping;
   const canEnroll = useCan('enrollment:manage');
@@ -89,10 +89,7 @@ export default function HostsPage() {
           label="Search hosts"
           placeholder="Search by name, id, address, OS, version or tag  ( / )"
           value={text}
-          onChange={(value) => {
-            setText(value);
-            setSearchParam('q', value);
-          }}
+          onChange={setText}
         />
         <FilterSelect label="State" value={state} onChange={(value) => setSearchParam('state', value)} options={hostStates} />
         <FilterSelect label="Group by" value={group} onChange={(value) => setSearchParam('group', value === 'none' ? '' : value)} anyLabel={null} options={Object.entries(groupings).map(([key, g]) => ({ value: key, label: g.label }))} />

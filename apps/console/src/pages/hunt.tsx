@@ -6,7 +6,7 @@ import { ApiError, api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { levels, type HuntFieldInfo, type HuntResult, type Level, type SavedHunt } from '../api/types.js';
 import { useAction } from '../api/use-action.js';
-import { ErrorBox, Notice, Page, TabPanel, Tabs, LevelBadge, Clip, DeleteDialog } from '../components/ui.js';
+import { ErrorBox, Notice, Page, TabPanel, LevelBadge, Clip, DeleteDialog, DeleteButton, UrlTabs } from '../components/ui.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
 import { QueryEditor, type QueryError } from '../hunt/query-editor.js';
@@ -69,10 +69,10 @@ export default function HuntPage() {
 
   return (
     <Page title="Hunt">
-      <Tabs
+      <UrlTabs
         label="Hunt views"
         active={tab}
-        onChange={(next) => setSearchParam('tab', next === 'query' ? null : next)}
+        fallback="query"
         tabs={[
           { id: 'query', label: 'Query' },
           { id: 'saved', label: 'Saved and scheduled' },
@@ -237,9 +237,7 @@ function SavedHunts({ onLoad }: { onLoad: (query: string) => void }) {
                   <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/hunts/${encodeURIComponent(h.id)}`, { enabled: !h.enabled }); return `${h.name} ${h.enabled ? 'paused' : 'enabled'}`; })}>
                     {h.enabled ? 'Pause' : 'Enable'}
                   </button>
-                  <button type="button" className="small danger" onClick={() => setDeleting(h)}>
-                    Delete
-                  </button>
+                  <DeleteButton onClick={() => setDeleting(h)} />
                 </>
               ) : null}
             </td>

@@ -6,7 +6,7 @@ import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { levels, type Destination } from '../api/types.js';
 import { useAction } from '../api/use-action.js';
-import { Badge, ErrorBox, Modal, Notice, Page, DeleteDialog } from '../components/ui.js';
+import { Badge, ErrorBox, Modal, Notice, Page, DeleteDialog, DeleteButton } from '../components/ui.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
 import { formatTime, relativeTime } from '../lib/time.js';
@@ -78,9 +78,7 @@ export default function IntegrationsPage() {
                       Dead letters
                     </button>
                   ) : null}
-                  <button type="button" className="small danger" onClick={() => setDeleting(d)}>
-                    Delete
-                  </button>
+                  <DeleteButton onClick={() => setDeleting(d)} />
                 </>
               ) : null}
             </td>

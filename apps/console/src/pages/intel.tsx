@@ -6,11 +6,11 @@ import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useAction } from '../api/use-action.js';
 import { useSubmit } from '../api/use-action.js';
-import { Badge, Card, Empty, ErrorBox, Loading, Notice, Page, Stat, TabPanel, Tabs, DeleteDialog, ToolbarAction } from '../components/ui.js';
+import { Badge, Card, Empty, ErrorBox, Loading, Notice, Page, Stat, TabPanel, DeleteDialog, ToolbarAction, DeleteButton, UrlTabs } from '../components/ui.js';
 import { SearchField } from '../components/filters.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
-import { Link, setSearchParam, useLocation } from '../router.js';
+import { Link, useLocation } from '../router.js';
 import { formatInterval, formatTime, relativeTime } from '../lib/time.js';
 import { compactNumber } from '../lib/scale.js';
 import { useCan } from '../session.js';
@@ -71,10 +71,10 @@ export default function IntelPage() {
   const canRead = useCan('rules:read');
   return (
     <Page title="Threat intel">
-      <Tabs
+      <UrlTabs
         label="Threat intel views"
         active={tab}
-        onChange={(next) => setSearchParam('tab', next === 'summary' ? null : next)}
+        fallback="summary"
         tabs={[
           { id: 'summary', label: 'Summary' },
           { id: 'indicators', label: 'Indicators' },
@@ -170,9 +170,7 @@ function Indicators() {
             <td>{i.expires_at ? formatTime(i.expires_at) : 'never'}</td>
             {canManage ? (
               <td>
-                <button type="button" className="small danger" onClick={() => setDeleting(i)}>
-                  Delete
-                </button>
+                <DeleteButton onClick={() => setDeleting(i)} />
               </td>
             ) : null}
           </tr>
@@ -224,9 +222,7 @@ function Feeds() {
                 <button type="button" className="small" onClick={() => void act(async () => { await api.patch(`/api/v1/intel/feeds/${f.id}`, { enabled: !f.enabled }); return `${f.name} ${f.enabled ? 'paused' : 'enabled'}`; })}>
                   {f.enabled ? 'Pause' : 'Enable'}
                 </button>
-                <button type="button" className="small danger" onClick={() => setDeleting(f)}>
-                  Delete
-                </button>
+                <DeleteButton onClick={() => setDeleting(f)} />
               </td>
             ) : null}
           </tr>

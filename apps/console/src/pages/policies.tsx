@@ -7,7 +7,7 @@ import { useResource } from '../api/use-resource.js';
 import { useActions, type Policy } from '../api/response.js';
 import { levels } from '../api/types.js';
 import { useAction } from '../api/use-action.js';
-import { Badge, ErrorBox, Loading, Notice, Page, DeleteDialog } from '../components/ui.js';
+import { Badge, ErrorBox, Loading, Notice, Page, DeleteDialog, DeleteButton } from '../components/ui.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
 import { formatTime } from '../lib/time.js';
@@ -86,9 +86,7 @@ export default function PoliciesPage() {
                     Resume
                   </button>
                 ) : null}
-                <button type="button" className="small danger" onClick={() => setDeleting(p)}>
-                  Delete
-                </button>
+                <DeleteButton onClick={() => setDeleting(p)} />
               </td>
             ) : null}
           </tr>

@@ -6,7 +6,9 @@ import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import { taskStates, useActions, type Evidence, type Task } from '../api/response.js';
-import { ConfirmDialog, Empty, ErrorBox, Loading, Notice, Page, TabPanel, Tabs } from '../components/ui.js';
+import { ConfirmDialog, Empty, ErrorBox, Loading, Notice, Page, TabPanel, UrlTabs } from '../components/ui.js';
+import { HostChecklist } from '../components/host-checklist.js';
+import { toggled } from '../lib/sets.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
 import { FilterSelect, hostOptions, spacedOptions } from '../components/filters.js';
@@ -23,10 +25,10 @@ export default function ResponsePage() {
   const { hasRoute, can } = useSession();
   return (
     <Page title="Response">
-      <Tabs
+      <UrlTabs
         label="Response views"
         active={tab}
-        onChange={(next) => setSearchParam('tab', next === 'tasks' ? null : next)}
+        fallback="tasks"
         tabs={[
           { id: 'tasks', label: 'Tasks' },
           { id: 'approvals', label: 'Approvals' },
@@ -92,27 +94,7 @@ function NewTask({ onClose }: { onClose: () => void }) {
       keepOpen
       onSubmit={async () => setPicked(true)}
     >
-      <ul className="plain">
-        {live.map((h) => (
-          <li key={h.id}>
-            <label>
-              <input
-                type="checkbox"
-                checked={chosen.has(h.id)}
-                onChange={() =>
-                  setChosen((current) => {
-                    const next = new Set(current);
-                    if (next.has(h.id)) next.delete(h.id);
-                    else next.add(h.id);
-                    return next;
-                  })
-                }
-              />{' '}
-              {h.hostname} <span className="muted small">{h.state}</span>
-            </label>
-          </li>
-        ))}
-      </ul>
+      <HostChecklist hosts={live} chosen={chosen} onToggle={(id) => setChosen((current) => toggled(current, id))} showState />
     </FormModal>
   );
 }

@@ -5,9 +5,9 @@ import { useEffect, useState } from 'react';
 import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import type { Problem, Rule, RulePack } from '../api/types.js';
-import { Card, Empty, ErrorBox, LevelBadge, Loading, Notice, Page, TabPanel, Tabs, Clip, Badge, DeleteDialog } from '../components/ui.js';
+import { Card, Empty, ErrorBox, LevelBadge, Loading, Notice, Page, TabPanel, Clip, Badge, DeleteDialog, DeleteButton, UrlTabs } from '../components/ui.js';
 import { ListTable } from '../components/list-table.js';
-import { FilterSelect, SearchField, type FilterOption } from '../components/filters.js';
+import { FilterSelect, SearchField, useSearchText, type FilterOption } from '../components/filters.js';
 import { Link, navigate, setSearchParam, useLocation } from '../router.js';
 import { formatTime } from '../lib/time.js';
 import { useCan } from '../session.js';
@@ -34,10 +34,10 @@ export default function RulesPage() {
         ) : null
       }
     >
-      <Tabs
+      <UrlTabs
         label="Rule views"
         active={tab}
-        onChange={(next) => setSearchParam('tab', next === 'rules' ? null : next)}
+        fallback="rules"
         tabs={[
           { id: 'rules', label: 'Rules' },
           { id: 'packs', label: 'Packs' },
@@ -55,7 +55,7 @@ export default function RulesPage() {
 
 function RuleList() {
   const location = useLocation();
-  const [text, setText] = useState(location.search.get('q') ?? '');
+  const [text, setText] = useSearchText();
   const [debounced, setDebounced] = useState(text);
   const pack = location.search.get('pack') ?? '';
   const enabled = location.search.get('enabled') ?? '';
@@ -89,10 +89,7 @@ function RuleList() {
           label="Search rules"
           placeholder="Search title, id, tag or file  ( / )"
           value={text}
-          onChange={(value) => {
-            setText(value);
-            setSearchParam('q', value);
-          }}
+          onChange={setText}
         />
         <FilterSelect label="Pack" value={pack} onChange={(value) => setSearchParam('pack', value)} options={(packs.data ?? []).map((p) => p.name)} />
         <FilterSelect label="State" value={enabled} onChange={(value) => setSearchParam('enabled', value)} options={enabledStates} />
@@ -209,9 +206,7 @@ function Packs() {
                   {canManage ? (
                     <td>
                       {p.name !== BUILTIN_PACK ? (
-                        <button type="button" className="small danger" onClick={() => setRemoving(p)}>
-                          Remove
-                        </button>
+                        <DeleteButton onClick={() => setRemoving(p)}>Remove</DeleteButton>
                       ) : null}
                     </td>
                   ) : null}

@@ -6,7 +6,9 @@ import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
 import { useAction } from '../api/use-action.js';
-import { Badge, Card, Empty, ErrorBox, Loading, Modal, Notice, Page, TabPanel, Tabs, DeleteDialog, ToolbarAction } from '../components/ui.js';
+import { Badge, Card, Empty, ErrorBox, Loading, Modal, Notice, Page, TabPanel, Tabs, DeleteDialog, ToolbarAction, DeleteButton } from '../components/ui.js';
+import { HostChecklist } from '../components/host-checklist.js';
+import { toggled } from '../lib/sets.js';
 import { FormModal } from '../components/form-modal.js';
 import { ListTable } from '../components/list-table.js';
 import { Link, navigate, useLocation } from '../router.js';
@@ -140,9 +142,7 @@ function RuleSets() {
                   <button type="button" className="small" onClick={() => setUploading(r.name)}>
                     New version…
                   </button>
-                  <button type="button" className="small danger" onClick={() => setDeleting(r)}>
-                    Delete
-                  </button>
+                  <DeleteButton onClick={() => setDeleting(r)} />
                 </>
               ) : null}
             </td>
@@ -435,25 +435,7 @@ function SweepForm({ kind, setKind, paths, setPaths, hosts, setHosts, budget, se
       <span>Hosts</span>
       <div>
         <p className="small muted">{hosts.size ? `${hosts.size} chosen` : 'every enrolled host'}</p>
-        <ul className="plain">
-          {live.map((h) => (
-            <li key={h.id}>
-              <label>
-                <input
-                  type="checkbox"
-                  checked={hosts.has(h.id)}
-                  onChange={() => {
-                    const next = new Set(hosts);
-                    if (next.has(h.id)) next.delete(h.id);
-                    else next.add(h.id);
-                    setHosts(next);
-                  }}
-                />{' '}
-                {h.hostname}
-              </label>
-            </li>
-          ))}
-        </ul>
+        <HostChecklist hosts={live} chosen={hosts} onToggle={(id) => setHosts(toggled(hosts, id))} />
       </div>
     </div>
   );
@@ -497,9 +479,7 @@ function Schedules() {
             <td className="small">{s.host_ids?.length ? s.host_ids.map(nameOf).join(', ') : 'every host'}</td>
             {canManage ? (
               <td>
-                <button type="button" className="small danger" onClick={() => setDeleting(s)}>
-                  Delete
-                </button>
+                <DeleteButton onClick={() => setDeleting(s)} />
               </td>
             ) : null}
           </tr>
