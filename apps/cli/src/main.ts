@@ -6,7 +6,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
 import { VIGIL_VERSION, VigilError, describeError } from '@vigil/common';
-import { defaultServerConfig, startServer, ControlPlane } from '@vigil/server';
+// The server's code is loaded only by the commands that run it, so `vigil agent` does not carry it in memory.
+import { defaultServerConfig } from '@vigil/server/config';
+const serverModule = () => import('@vigil/server');
 import { startAgent, enroll, isEnrolled } from '@vigil/agent';
 import { formatFingerprint } from '@vigil/pki';
 import { readFileSync } from 'node:fs';
@@ -89,6 +91,7 @@ const commands: Record<string, Command> = {
     options: serverOptions,
     help: serverHelp,
     async run(values) {
+      const { startServer } = await serverModule();
       const server = await startServer(serverConfigFrom(values));
       console.log(`Vigil server ${VIGIL_VERSION}\n  console/API: ${server.apiUrl}/\n  agents:      ${server.agentUrl}\n  CA fingerprint (SHA-256): ${formatFingerprint(server.caFingerprint)}`);
       if (server.generatedAdminPassword) console.log(`  first admin: user "admin", password "${server.generatedAdminPassword}" (shown once; set VIGIL_ADMIN_PASSWORD to choose it)`);
@@ -164,6 +167,7 @@ const commands: Record<string, Command> = {
     },
     async run(values) {
       const dataDir = str(values['data-dir']) ?? process.env.VIGIL_DATA_DIR ?? DEFAULT_SERVER_DIR;
+      const { ControlPlane } = await serverModule();
       const controlPlane = new ControlPlane(join(dataDir, 'control.sqlite'));
       try {
         const { record, token } = controlPlane.createEnrollmentToken({
@@ -306,6 +310,7 @@ const commands: Record<string, Command> = {
     help: { ...serverHelp, '--agent-state-dir DIR': `local agent identity and spool (default ${DEFAULT_AGENT_DIR})`, '--no-agent': 'run without the local agent' },
     async run(values) {
       const config = serverConfigFrom(values);
+      const { startServer } = await serverModule();
       const server = await startServer(config);
       const agentDir = str(values['agent-state-dir']) ?? DEFAULT_AGENT_DIR;
       let child: ChildProcess | undefined;
