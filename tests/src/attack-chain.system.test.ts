@@ -135,7 +135,10 @@ test('shell → curl download → chmod → run → DNS → connect → cron per
 
   const dnsEvents = () => api.hostEvents(host, 'category=dns&limit=10000');
   const curlLookup = await waitFor('the download name lookup', async () => (await dnsEvents()).find((e) => e['dns.question.name'] === DL && e['dns.question.type'] === 'A' && e['process.entity_id'] === curlEntity), 30_000, 250);
-  const c2Lookup = await waitFor('the C2 name lookup', async () => (await dnsEvents()).find((e) => e['dns.question.name'] === C2 && e['dns.question.type'] === 'A' && e['process.entity_id'] === payloadEntity), 30_000, 250);
+  const c2Lookup = await waitFor('the C2 name lookup', async () => (await dnsEvents()).find((e) => e['dns.question.name'] === C2 && e['dns.question.type'] === 'A' && e['process.entity_id'] === payloadEntity), 30_000, 250).catch(async (error: Error) => {
+    const seen = (await dnsEvents()).filter((e) => e['dns.question.name'] === C2).map((e) => [e['dns.question.type'], e['process.pid'], e['process.entity_id'], e['process.executable']]);
+    throw new Error(`${error.message}; payload ${payloadEntity} pid ${run['process.pid']}; DNS events of ${C2}: ${JSON.stringify(seen)}`);
+  });
   const connects = () => api.hostEvents(host, 'category=network&action=connect&limit=10000');
   const download = await waitFor('the download connection', async () => (await connects()).find((e) => e['process.entity_id'] === curlEntity && e['destination.port'] === HTTP_PORT), 30_000, 250);
   const beacon = await waitFor('the C2 connection', async () => (await connects()).find((e) => e['process.entity_id'] === payloadEntity && e['destination.port'] === C2_PORT), 30_000, 250);
@@ -175,20 +178,41 @@ test('shell → curl download → chmod → run → DNS → connect → cron per
   const positions = steps.map(([what, event]) => {
     const at = ids.indexOf(event['event.id']);
     assert.ok(at >= 0, `${what} is in the storyline`);
-    return { what, at, time: Date.parse(String(event['@timestamp'])) };
+    return { what, at, time: Date.parse(String(event['@timestamp'])), provider: String(event['event.provider']), entity: String(event['process.entity_id']) };
   });
-  for (let i = 1; i < positions.length; i++) {
-    const [a, b] = [positions[i - 1]!, positions[i]!];
-    // Equal timestamps (millisecond resolution) may come in either order; a later step is never earlier.
-    assert.ok(b.time >= a.time, `${b.what} (${new Date(b.time).toISOString()}) is not before ${a.what} (${new Date(a.time).toISOString()})`);
-    if (b.time > a.time) assert.ok(b.at > a.at, `${b.what} comes after ${a.what} in the storyline`);
+  // Causal order inside each clock: auditd stamps records with the kernel's time, the bpftrace source (today) with the
+  // time the agent read the line, a few milliseconds late, so a DNS query or a connection may sort after a file write
+  // that followed it. Within one source the order is exact, and no event of a process sorts before its start.
+  for (const provider of new Set(positions.map((p) => p.provider))) {
+    const mine = positions.filter((p) => p.provider === provider);
+    for (let i = 1; i < mine.length; i++) {
+      const [a, b] = [mine[i - 1]!, mine[i]!];
+      // Equal timestamps (millisecond resolution) may come in either order; a later step is never earlier.
+      assert.ok(b.time >= a.time, `${provider}: ${b.what} (${new Date(b.time).toISOString()}) is not before ${a.what} (${new Date(a.time).toISOString()})`);
+      if (b.time > a.time) assert.ok(b.at > a.at, `${b.what} comes after ${a.what} in the storyline`);
+    }
+  }
+  for (const step of positions) {
+    const start = positions.find((p) => p.what.endsWith(' start') && p.entity === step.entity);
+    if (start && start !== step) assert.ok(step.time >= start.time && (step.time === start.time || step.at > start.at), `${step.what} comes after ${start.what}`);
   }
 
   // --- the same chain as a hunt over the real events
-  const sequence = await api.post('/api/v1/hunt', {
-    query: `sequence by host.id maxspan=2m [process where process.name == "curl" and process.command_line contains "${DL}"] [file where file.path == "${payload}"] [process where process.executable == "${payload}"] [dns where dns.question.name == "${C2}"] [network where destination.port == ${C2_PORT}]`,
-    start: since,
-  });
+  const stepQueries = [
+    `process where process.name == "curl" and process.command_line contains "${DL}"`,
+    `file where file.path == "${payload}"`,
+    `process where process.executable == "${payload}"`,
+    `dns where dns.question.name == "${C2}"`,
+    `network where destination.port == ${C2_PORT}`,
+  ];
+  const sequence = await api.post('/api/v1/hunt', { query: `sequence by host.id maxspan=2m ${stepQueries.map((q) => `[${q}]`).join(' ')}`, start: since });
+  if (sequence.status === 200 && sequence.body.rows.length !== 1) {
+    // Which step found nothing: printed with the failure below.
+    for (const q of stepQueries) {
+      const rows = (await api.post('/api/v1/hunt', { query: `${q} | fields @timestamp, event.id, event.action, process.entity_id`, start: since })).body.rows;
+      console.log(`step ${q}: ${JSON.stringify(rows)}`);
+    }
+  }
   assert.equal(sequence.status, 200, JSON.stringify(sequence.body));
   assert.equal(sequence.body.kind, 'sequence');
   assert.equal(sequence.body.rows.length, 1, JSON.stringify(sequence.body.rows));
@@ -210,6 +234,8 @@ test('shell → curl download → chmod → run → DNS → connect → cron per
   }, 30_000, 500);
   assert.equal(record['autostart.location'], 'cron');
   assert.equal((record.acting_process as { entity_id?: string } | undefined)?.entity_id, payloadEntity, 'the change is tied to the payload through its file write');
+  const withChanges = (await api.get(`/api/v1/alerts/${alert.id}/storyline?window_s=600`)).body as { changes: Event[] };
+  assert.deepEqual(withChanges.changes.filter((c) => c['file.path'] === CRON).map((c) => [c['event.id'], (c.acting_process as { entity_id?: string }).entity_id]), [[record['event.id'], payloadEntity]], 'the storyline lists the persistence its payload created');
   const persisted = await api.post('/api/v1/hunt', { query: `autostart where autostart.location == "cron" and file.path == "${CRON}"`, start: since });
   assert.equal(persisted.status, 200, JSON.stringify(persisted.body));
   assert.deepEqual(persisted.body.rows.map((r: Event) => r['event.id']), [record['event.id']]);

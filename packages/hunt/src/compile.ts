@@ -544,19 +544,23 @@ function compileSequence(ctx: Context, ast: Extract<QueryAst, { kind: 'sequence'
     const select = [
       `${scope.lookup({ name: 'event.id', at: 0 }).sql} AS ${id('id')}`,
       `${scope.lookup({ name: '@timestamp', at: 0 }).sql} AS ${id('ts')}`,
+      `${scope.lookup({ name: 'event.sequence', at: 0 }).sql} AS ${id('sq')}`,
       ...keys.map((k, i) => `${k.sql} AS ${id(`k${i + 1}`)}`),
     ];
     ctx.ctes.push(`${id(`s${index + 1}`)} AS (SELECT ${select.join(', ')}\nFROM ${ctx.dialect.eventSource(step.category?.name ?? null)}${where.length ? `\nWHERE ${where.join('\n  AND ')}` : ''})`);
   });
   const keyCols = Array.from({ length: keyCount }, (_, i) => id(`k${i + 1}`));
-  ctx.ctes.push(`${id('c1')} AS (SELECT ${[...keyCols, `${id('id')} AS ${id('id1')}`, `${id('ts')} AS ${id('ts1')}`].join(', ')} FROM ${id('s1')})`);
+  ctx.ctes.push(`${id('c1')} AS (SELECT ${[...keyCols, `${id('id')} AS ${id('id1')}`, `${id('ts')} AS ${id('ts1')}`, `${id('sq')} AS ${id('sq1')}`].join(', ')} FROM ${id('s1')})`);
   for (let step = 2; step <= ast.steps.length; step++) {
-    const carried = [...keyCols, ...Array.from({ length: step - 1 }, (_, i) => [id(`id${i + 1}`), id(`ts${i + 1}`)]).flat()];
-    const on = [...keyCols.map((k) => `c.${k} = s.${k}`), `s.${id('ts')} > c.${id(`ts${step - 1}`)}`];
+    const carried = [...keyCols, ...Array.from({ length: step - 1 }, (_, i) => [id(`id${i + 1}`), id(`ts${i + 1}`), id(`sq${i + 1}`)]).flat()];
+    // Later, or in the same instant and later in the agent's own order: real sources stamp whole milliseconds, and a
+    // lookup and the connection it enables often share one (regression: attack-chain.system.test, sequence-tie golden).
+    const [ts, prevTs, sq, prevSq] = [`s.${id('ts')}`, `c.${id(`ts${step - 1}`)}`, `s.${id('sq')}`, `c.${id(`sq${step - 1}`)}`];
+    const on = [...keyCols.map((k) => `c.${k} = s.${k}`), `(${ts} > ${prevTs} OR (${ts} = ${prevTs} AND ${sq} > ${prevSq}))`];
     if (maxspan) on.push(`s.${id('ts')} <= ${ctx.dialect.addMicros(`c.${id('ts1')}`, maxspan)}`);
     ctx.ctes.push(
-      `${id(`c${step}`)} AS (SELECT ${[...carried, `${id('id')} AS ${id(`id${step}`)}`, `${id('ts')} AS ${id(`ts${step}`)}`].join(', ')}\n` +
-        `FROM (SELECT c.*, s.${id('id')}, s.${id('ts')}, row_number() OVER (PARTITION BY c.${id('id1')} ORDER BY s.${id('ts')}, s.${id('id')}) AS ${id('rn')}\n` +
+      `${id(`c${step}`)} AS (SELECT ${[...carried, `${id('id')} AS ${id(`id${step}`)}`, `${id('ts')} AS ${id(`ts${step}`)}`, `${id('sq')} AS ${id(`sq${step}`)}`].join(', ')}\n` +
+        `FROM (SELECT c.*, s.${id('id')}, s.${id('ts')}, s.${id('sq')}, row_number() OVER (PARTITION BY c.${id('id1')} ORDER BY s.${id('ts')}, s.${id('sq')}, s.${id('id')}) AS ${id('rn')}\n` +
         `FROM ${id(`c${step - 1}`)} AS c JOIN ${id(`s${step}`)} AS s ON ${on.join(' AND ')}) AS t\nWHERE ${id('rn')} = 1)`,
     );
   }

@@ -117,14 +117,14 @@ export function registerHuntRoutes(app: FastifyInstance, deps: HuntRouteDeps): v
         tags: ['hunt'],
         summary: 'Storyline of an alert: the connected events around it',
         description:
-          'The events that made the alert, the process tree of the acting process (ancestors and descendants), the events of those processes within the window (files, connections, DNS, children), and the other alerts of the host in the window with their ATT&CK tags.',
+          'The events that made the alert, the process tree of the acting process (ancestors and descendants), the events of those processes within the window (files, connections, DNS, children), the host change records in the window (autostart, users, services, modules) with the acting process where file telemetry saw the write, and the other alerts of the host in the window with their ATT&CK tags.',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
         querystring: { type: 'object', additionalProperties: false, properties: { window_s: { type: 'integer', minimum: 1, maximum: 86400, default: 600 } } },
         response: {
           200: {
             description: 'The storyline',
             type: 'object',
-            required: ['alertId', 'hostId', 'window', 'alertEvents', 'tree', 'events', 'relatedAlerts', 'tags'],
+            required: ['alertId', 'hostId', 'window', 'alertEvents', 'tree', 'events', 'changes', 'relatedAlerts', 'tags'],
             additionalProperties: true,
             properties: {
               alertId: { type: 'string' },
@@ -133,10 +133,11 @@ export function registerHuntRoutes(app: FastifyInstance, deps: HuntRouteDeps): v
               alertEvents: { type: 'array', items: { type: 'object', additionalProperties: true } },
               tree: { type: ['object', 'null'], additionalProperties: true },
               events: { type: 'array', items: { type: 'object', additionalProperties: true } },
+              changes: { type: 'array', items: { type: 'object', additionalProperties: true } },
               relatedAlerts: { type: 'array', items: { type: 'object', additionalProperties: true } },
               tags: { type: 'array', items: { type: 'string' } },
             },
-            examples: [{ alertId: '4f2a', hostId: 'a1b2', window: { start: exampleTime, end: exampleTime }, alertEvents: [], tree: null, events: [], relatedAlerts: [], tags: ['attack.t1059.004'] }],
+            examples: [{ alertId: '4f2a', hostId: 'a1b2', window: { start: exampleTime, end: exampleTime }, alertEvents: [], tree: null, events: [], changes: [], relatedAlerts: [], tags: ['attack.t1059.004'] }],
           },
         },
       },

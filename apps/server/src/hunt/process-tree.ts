@@ -3,6 +3,7 @@
 
 import { VigilError } from '@vigil/common';
 import type { EventStore } from '@vigil/store';
+import { CHANGE_RECORD_CATEGORIES, attachActingProcess } from '../inventory/host-changes.js';
 
 export interface ProcessNode {
   entityId: string;
@@ -156,6 +157,11 @@ export interface Storyline {
   tree: ProcessTree | null;
   /** Events of the tree's processes inside the window (files, connections, DNS, children...), oldest first. */
   events: Record<string, unknown>[];
+  /**
+   * Change records (autostart, accounts, services, drivers) inside the window whose `acting_process` — taken from the
+   * file write just before each, as in "what changed since T" — is one of the tree's processes. Oldest first.
+   */
+  changes: Record<string, unknown>[];
   /** Other alerts of the host inside the window, with their rules' ATT&CK tags. */
   relatedAlerts: { id: string; ruleId: string; ruleTitle: string; level: string; tags: string[]; firstSeen: string; lastSeen: string }[];
   /** ATT&CK tags of every alert in the storyline. */
@@ -183,6 +189,7 @@ export async function storyline(
   const entity = alertEvents.map((event) => event['process.entity_id']).find((value): value is string => typeof value === 'string');
   let tree: ProcessTree | null = null;
   let events: Record<string, unknown>[] = [];
+  let changes: Record<string, unknown>[] = [];
   if (entity) {
     tree = await processTree(store, alert.hostId, entity);
     const entities = [...tree.ancestors, ...tree.nodes].map((node) => node.entityId).slice(0, CHUNK);
@@ -192,8 +199,17 @@ export async function storyline(
             ORDER BY "@timestamp" LIMIT ${MAX_STORY_EVENTS}`,
       params: [alert.hostId, start, end, ...entities],
     });
+    const inTree = new Set(entities);
+    const records = await store.queryEvents({ hostId: alert.hostId, categories: [...CHANGE_RECORD_CATEGORIES], from: start, to: end, limit: MAX_STORY_EVENTS, order: 'asc' });
+    for (const record of records) for (const key of Object.keys(record)) if (key.startsWith('vigil.')) delete record[key];
+    attachActingProcess(records, events.filter((event) => event['event.category'] === 'file'));
+    changes = records.filter((record) => {
+      const own = record['process.entity_id'];
+      const acting = (record.acting_process as { entity_id?: string } | undefined)?.entity_id;
+      return (typeof own === 'string' && inTree.has(own)) || (acting !== undefined && inTree.has(acting));
+    });
   }
   const inWindow = relatedAlerts.filter((other) => other.id !== alert.id && other.lastSeen >= start && other.firstSeen <= end);
   const tags = [...new Set([...alert.tags, ...inWindow.flatMap((other) => other.tags)])].filter((tag) => tag.startsWith('attack.')).sort();
-  return { alertId: alert.id, hostId: alert.hostId, window: { start, end }, alertEvents, tree, events, relatedAlerts: inWindow, tags };
+  return { alertId: alert.id, hostId: alert.hostId, window: { start, end }, alertEvents, tree, events, changes, relatedAlerts: inWindow, tags };
 }

@@ -1,20 +1,20 @@
-WITH "s1" AS (SELECT "event.id" AS "id", "@timestamp" AS "ts", "host.id" AS "k1"
+WITH "s1" AS (SELECT "event.id" AS "id", "@timestamp" AS "ts", "event.sequence" AS "sq", "host.id" AS "k1"
 FROM "events_process"
 WHERE coalesce("process.name" ILIKE $2 ESCAPE '\', false)),
-"s2" AS (SELECT "event.id" AS "id", "@timestamp" AS "ts", "host.id" AS "k1"
+"s2" AS (SELECT "event.id" AS "id", "@timestamp" AS "ts", "event.sequence" AS "sq", "host.id" AS "k1"
 FROM "events_file"
 WHERE coalesce("file.path" ILIKE $3 ESCAPE '\', false)),
-"s3" AS (SELECT "event.id" AS "id", "@timestamp" AS "ts", "host.id" AS "k1"
+"s3" AS (SELECT "event.id" AS "id", "@timestamp" AS "ts", "event.sequence" AS "sq", "host.id" AS "k1"
 FROM "events_network"
 WHERE coalesce("destination.port" = $4, false)),
-"c1" AS (SELECT "k1", "id" AS "id1", "ts" AS "ts1" FROM "s1"),
-"c2" AS (SELECT "k1", "id1", "ts1", "id" AS "id2", "ts" AS "ts2"
-FROM (SELECT c.*, s."id", s."ts", row_number() OVER (PARTITION BY c."id1" ORDER BY s."ts", s."id") AS "rn"
-FROM "c1" AS c JOIN "s2" AS s ON c."k1" = s."k1" AND s."ts" > c."ts1" AND s."ts" <= (c."ts1" + to_microseconds(CAST($1 AS BIGINT)))) AS t
+"c1" AS (SELECT "k1", "id" AS "id1", "ts" AS "ts1", "sq" AS "sq1" FROM "s1"),
+"c2" AS (SELECT "k1", "id1", "ts1", "sq1", "id" AS "id2", "ts" AS "ts2", "sq" AS "sq2"
+FROM (SELECT c.*, s."id", s."ts", s."sq", row_number() OVER (PARTITION BY c."id1" ORDER BY s."ts", s."sq", s."id") AS "rn"
+FROM "c1" AS c JOIN "s2" AS s ON c."k1" = s."k1" AND (s."ts" > c."ts1" OR (s."ts" = c."ts1" AND s."sq" > c."sq1")) AND s."ts" <= (c."ts1" + to_microseconds(CAST($1 AS BIGINT)))) AS t
 WHERE "rn" = 1),
-"c3" AS (SELECT "k1", "id1", "ts1", "id2", "ts2", "id" AS "id3", "ts" AS "ts3"
-FROM (SELECT c.*, s."id", s."ts", row_number() OVER (PARTITION BY c."id1" ORDER BY s."ts", s."id") AS "rn"
-FROM "c2" AS c JOIN "s3" AS s ON c."k1" = s."k1" AND s."ts" > c."ts2" AND s."ts" <= (c."ts1" + to_microseconds(CAST($1 AS BIGINT)))) AS t
+"c3" AS (SELECT "k1", "id1", "ts1", "sq1", "id2", "ts2", "sq2", "id" AS "id3", "ts" AS "ts3", "sq" AS "sq3"
+FROM (SELECT c.*, s."id", s."ts", s."sq", row_number() OVER (PARTITION BY c."id1" ORDER BY s."ts", s."sq", s."id") AS "rn"
+FROM "c2" AS c JOIN "s3" AS s ON c."k1" = s."k1" AND (s."ts" > c."ts2" OR (s."ts" = c."ts2" AND s."sq" > c."sq2")) AND s."ts" <= (c."ts1" + to_microseconds(CAST($1 AS BIGINT)))) AS t
 WHERE "rn" = 1),
 "sequences" AS (SELECT "k1" AS "host.id", "ts1" AS "sequence.start", "ts3" AS "sequence.end", "id1" AS "step1.event.id", "ts1" AS "step1.@timestamp", "id2" AS "step2.event.id", "ts2" AS "step2.@timestamp", "id3" AS "step3.event.id", "ts3" AS "step3.@timestamp"
 FROM (SELECT *, row_number() OVER (PARTITION BY "id3" ORDER BY "ts1" DESC, "id1" DESC) AS "rn" FROM "c3") AS t
