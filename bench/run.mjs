@@ -11,6 +11,7 @@ const benchmarks = {
   ingest: 'N simulated agents post event batches over mutual TLS; events/s, ack p50/p99, and the same rows into PostgreSQL 15',
   detect: 'Windows process_creation Sigma rules: indexed engine vs naive on one core (events/s), and alert latency p50/p99 in a real server at 20k events/s',
   'net-telemetry': 'CPU of bpftrace and the agent-side bpftrace source while a process makes 1,000 TCP connects/s on loopback, against the same load untraced',
+  'file-telemetry': 'audit path watches (default set, /tmp included): create+delete pairs/s watched vs unwatched, events lost, kernel backlog and wait, agent and auditd CPU at paced rates',
   agent: 'real vigil agent (all Linux sources), auditd and bpftrace: CPU and RSS at idle and at 100/500/1,000 exec/s for 60 s; execs lost (launched vs stored on the server)',
   intel: 'IOC stream matching events/s with 1M indicators vs a naive matcher; YARA-X scan MB/s and files/s vs the yara 4.2.3 CLI on signature-base',
   hunt: 'hunt suite (hash, substring, fuzzy, stats, timechart, IOC sweep, process tree, sequence) on Vigil vs PostgreSQL 15 with b-tree and trigram indexes',

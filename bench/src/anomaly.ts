@@ -57,7 +57,7 @@ const settings = defaultEngineSettings;
 if (hostCount < 2 || testDays < 1 || testStart <= settings.learningDays) throw new Error(`need at least 2 hosts and a test period after the engine's ${settings.learningDays}-day learning period`);
 const START = Date.parse('2026-11-01T00:00:00Z'); // a Sunday
 const THRESHOLD = settings.threshold;
-const SWEEP = [0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+const SWEEP = [0.6, 0.65, 0.7, 0.75, 0.78, 0.8, 0.82, 0.85, 0.9, 0.95];
 const PLAIN = defaultProfilers().map((p) => p.name).filter((n) => n !== COMMAND_MODEL);
 const GROUPING_MS = 3_600_000;
 if (options['attack-mode'] !== 'typed' && options['attack-mode'] !== 'runner') throw new Error('--attack-mode must be typed or runner');
@@ -341,8 +341,9 @@ function realPart(): RealSummary {
   }
 }
 
-const starts = (events: readonly Record<string, unknown>[]) =>
-  events.filter((e) => e['event.category'] === 'process' && e['event.action'] === 'start' && !(String(e['process.executable']).endsWith('/ip') && (e['process.args'] as string[] | undefined)?.[1] === 'netns'));
+/** The `ip netns exec` wrapper the real runs start (it then becomes the command): harness, not workload. */
+const isWrapper = (e: Record<string, unknown>) => e['event.category'] === 'process' && String(e['process.executable']).endsWith('/ip') && (e['process.args'] as string[] | undefined)?.[1] === 'netns';
+const starts = (events: readonly Record<string, unknown>[]) => events.filter((e) => e['event.category'] === 'process' && e['event.action'] === 'start' && !isWrapper(e));
 
 function flatten(proc: Proc): Proc[] {
   return [...(proc.exe ? [proc] : []), ...(proc.children ?? []).flatMap(flatten)];
@@ -363,7 +364,7 @@ function summariseReal(data: { fileEvents: boolean; warnings: string[]; runs: Re
     const real = starts(run.events)[0];
     if (!real) continue;
     compared++;
-    const proc: Proc = run.argv[0] === 'sh' && run.argv[1] === '-c' ? shell(run.argv[2]!, []) : run.argv[0]!.startsWith('/') ? { exe: run.argv[0]!, argv: run.argv } : cmd(run.argv[0]!, ...run.argv.slice(1));
+    const proc: Proc = (run.argv[0] === 'sh' || run.argv[0] === 'bash') && run.argv[1] === '-c' ? shell(run.argv[2]!, [], run.argv[0]) : run.argv[0]!.startsWith('/') ? { exe: run.argv[0]!, argv: run.argv } : cmd(run.argv[0]!, ...run.argv.slice(1));
     const synthetic = processStart(sim, Date.now(), { pid: 1, entity: 'e', exe: '/usr/bin/node', user: 'root', cwd: '/tmp', session: 1 }, proc, 2, 'f');
     if (real['process.executable'] === proc.exe) exeMatch++;
     else exeMismatches.push({ typed: run.argv[0]!, generator: proc.exe, real: String(real['process.executable']) });
@@ -390,7 +391,8 @@ function summariseReal(data: { fileEvents: boolean; warnings: string[]; runs: Re
   // Profiles on real telemetry: the benign runs replayed over 10 days, then the real attack runs.
   const engine = createBaselineEngine({ profilers: defaultProfilers() });
   let sequence = 0;
-  const retime = (events: readonly Record<string, unknown>[], at: number) => {
+  const retime = (all: readonly Record<string, unknown>[], at: number) => {
+    const events = all.filter((e) => !isWrapper(e));
     const first = Date.parse(String(events[0]?.['@timestamp'] ?? new Date(at).toISOString()));
     return events.map((e) => ({ ...e, '@timestamp': new Date(at + (Date.parse(String(e['@timestamp'])) - first)).toISOString(), 'event.id': `real-${++sequence}`, 'host.id': 'real-host' }));
   };
@@ -422,12 +424,27 @@ const detectors: [string, string[]][] = [
 const results = detectors.map(([name, profilers]) => score(run, name, profilers, THRESHOLD));
 const plain = results.find((r) => r.name.startsWith('baselines ('))!;
 const withModel = results.find((r) => r.name.startsWith('baselines +'))!;
-// The model ships only if it catches measurably more of what rules miss without pushing false positives over target.
+const sweep = SWEEP.map((t) => ({ plain: score(run, 'baselines', PLAIN, t), model: score(run, 'baselines + model', [...PLAIN, COMMAND_MODEL], t) }));
+// The model ships only if it adds measurable value at equal cost: it must catch more of what rules miss than the plain
+// baselines catch with the same false positives per host-day (their threshold curve, interpolated linearly), by at
+// least 3 tests and 3% of the tests no rule detects.
 const modelGain = withModel.beyondRulesTechniquesCaught - plain.beyondRulesTechniquesCaught;
 const modelTestGain = withModel.beyondRulesCaught - plain.beyondRulesCaught;
-const modelShips = modelTestGain >= Math.max(3, Math.ceil(0.03 * plain.beyondRulesTests)) && withModel.fpPerHostDay <= 1;
+function plainBeyondRulesAt(fp: number): number {
+  const curve = [plain, ...sweep.map((s) => s.plain)].map((p) => ({ fp: p.fpPerHostDay, caught: p.beyondRulesCaught })).sort((a, b) => a.fp - b.fp || a.caught - b.caught);
+  let best = 0;
+  for (let i = 0; i < curve.length; i++) {
+    const a = curve[i]!;
+    if (a.fp <= fp) best = Math.max(best, a.caught);
+    const b = curve[i + 1];
+    if (b && a.fp <= fp && b.fp > fp && b.fp > a.fp) best = Math.max(best, a.caught + ((fp - a.fp) / (b.fp - a.fp)) * (b.caught - a.caught));
+  }
+  return round(best, 1);
+}
+const plainAtEqualFp = plainBeyondRulesAt(withModel.fpPerHostDay);
+const modelGainAtEqualFp = round(withModel.beyondRulesCaught - plainAtEqualFp, 1);
+const modelShips = modelGainAtEqualFp >= Math.max(3, Math.ceil(0.03 * plain.beyondRulesTests)) && withModel.fpPerHostDay <= 1;
 const shipped = modelShips ? withModel : plain;
-const sweep = SWEEP.map((t) => ({ plain: score(run, 'baselines', PLAIN, t), model: score(run, 'baselines + model', [...PLAIN, COMMAND_MODEL], t) }));
 const real = realPart();
 const sensitivity = [{ share: options['long-tail'], result: shipped }];
 if (options.sensitivity) {
@@ -464,7 +481,7 @@ process.stdout.write(textTable(sweepHeader, sweepRows) + '\n\n');
 process.stdout.write(textTable(roleHeader, roleRows) + '\n\n');
 process.stdout.write(`attacks: ${run.injected.size} tests injected (${attackMode}), ${runnable.length} leave events on Debian (the others only call FreeBSD/macOS tools)\n`);
 process.stdout.write(`rules (content/rules/linux) detect ${ruleDetected}/${runnable.length} tests; ${plain.beyondRulesTests} tests (${plain.beyondRulesTechniques} techniques) have no rule hit; rule alerts on benign test days: ${(run.benignRuleAlerts / (hostCount * testDays)).toFixed(2)} per host-day\n`);
-process.stdout.write(`command model: +${modelTestGain} tests / +${modelGain} techniques beyond rules at ${(withModel.fpPerHostDay - plain.fpPerHostDay).toFixed(2)} more FP/host-day → ${modelShips ? 'ships enabled' : 'stays disabled'}\n`);
+process.stdout.write(`command model: +${modelTestGain} tests / +${modelGain} techniques beyond rules at ${(withModel.fpPerHostDay - plain.fpPerHostDay).toFixed(2)} more FP/host-day; at equal false positives the plain baselines catch ${plainAtEqualFp} (model: ${withModel.beyondRulesCaught}, gain ${modelGainAtEqualFp}) → ${modelShips ? 'ships enabled' : 'ships disabled'}\n`);
 if (lastClustering) process.stdout.write(`roles on day ${lastClustering.day}: k=${lastClustering.k}, silhouette ${lastClustering.silhouette}, adjusted Rand vs true roles ${lastClustering.ari}; ${lastClustering.roles.map((r) => `[${r.name}] ×${r.members}`).join(' ')}\n`);
 process.stdout.write(`engine: ${formatInt(run.events / (run.engineMs / 1000))} events/s (${(run.engineMs / 1000).toFixed(1)} s for ${formatInt(run.events)} events, all profilers)\n`);
 if (real.ran) process.stdout.write(`real: ${real.benignExeMatch}/${real.benignCommands} executables and ${real.benignTemplateMatch}/${real.benignCommands} templates as generated; attack tests ${real.attackFlagged}/${real.attackTests} flagged on real telemetry; ${real.attackPredicted}/${real.attackRealStarts} real process starts predicted by the converter\n`);
@@ -498,6 +515,8 @@ writeFileSync(join(resultsDir, 'anomaly.json'), JSON.stringify({
   model_ships: modelShips,
   model_gain_tests_beyond_rules: modelTestGain,
   model_gain_techniques_beyond_rules: modelGain,
+  model_gain_tests_beyond_rules_at_equal_fp: modelGainAtEqualFp,
+  plain_beyond_rules_at_equal_fp: plainAtEqualFp,
   rules_detected_tests: ruleDetected,
   rule_alerts_per_host_day_benign: round(run.benignRuleAlerts / (hostCount * testDays), 3),
   hosts: counts,
@@ -533,7 +552,7 @@ if (options['update-docs']) {
     markdownTable(header, rows),
     '',
     `${run.injected.size - runnable.length} injected tests only call FreeBSD or macOS tools and leave no events on Debian; they are not counted. Vigil's Linux rule pack detects ${ruleDetected} of the ${runnable.length} others; ${plain.beyondRulesTests} tests (${plain.beyondRulesTechniques} techniques) have no rule hit. Targets: at most 1 false positive per host-day (${shipped.fpPerHostDay.toFixed(2)}: ${shipped.fpPerHostDay <= 1 ? 'met' : 'missed'}); at least half the techniques no rule detects flagged (${pct(shipped.beyondRulesTechniqueShare)}: ${shipped.beyondRulesTechniqueShare >= 0.5 ? 'met' : 'missed'}).`,
-    `The learned command-line model adds ${modelTestGain} tests (${modelGain} techniques) beyond rules at ${(withModel.fpPerHostDay - plain.fpPerHostDay).toFixed(2)} more false positives per host-day: it ${modelShips ? 'ships enabled' : 'ships disabled'}.`,
+    `The learned command-line model adds ${modelTestGain} tests (${modelGain} techniques) beyond rules at the same threshold, for ${(withModel.fpPerHostDay - plain.fpPerHostDay).toFixed(2)} more false positives per host-day; but the plain baselines at a lower threshold with no more false positives catch ${plainAtEqualFp} tests beyond rules against the model's ${withModel.beyondRulesCaught} (gain ${modelGainAtEqualFp}; it needs ${Math.max(3, Math.ceil(0.03 * plain.beyondRulesTests))}): it ${modelShips ? 'ships enabled' : 'ships disabled'}.`,
     '',
     markdownTable(sweepHeader, sweepRows),
     '',

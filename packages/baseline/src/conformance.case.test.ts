@@ -148,6 +148,35 @@ export function runProfilerConformance(options: ConformanceOptions): void {
       assert.equal(JSON.stringify(profiler.snapshot(FLEET_SCOPE) ?? null), fleetBefore);
     });
 
+    test('restore of mutated state either works or throws invalid_input, never anything else (seeded fuzz)', () => {
+      const source = options.create();
+      learn([source], ['host-a'], samples, 5);
+      const random = seededRandom(4242);
+      const junk: unknown[] = [null, -1, 1e308, 'x', '', [], {}, [[]], [['k']], { v: 1 }, true, [1, 2, 3], ['a', 'NaN', 1]];
+      const mutate = (value: unknown, depth: number): unknown => {
+        if (random() < 0.08 || depth > 12) return junk[Math.floor(random() * junk.length)];
+        if (Array.isArray(value)) return value.filter(() => random() > 0.02).map((v) => mutate(v, depth + 1));
+        if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mutate(v, depth + 1)]));
+        return value;
+      };
+      for (const scope of ['host-a', FLEET_SCOPE]) {
+        const state = source.snapshot(scope);
+        if (state === undefined) continue;
+        const text = JSON.stringify(state);
+        for (let i = 0; i < 200; i++) {
+          const target = options.create();
+          try {
+            target.restore(scope, mutate(JSON.parse(text), 0));
+          } catch (error) {
+            assert.ok(error instanceof VigilError && error.code === 'invalid_input', `restore threw ${String(error)}`);
+            continue;
+          }
+          assert.doesNotThrow(() => JSON.stringify(target.snapshot(scope)));
+          assert.doesNotThrow(() => target.score(samples.novel('host-a', T0 + 30 * DAY).at(-1)!, contextFor('host-a', T0 + 30 * DAY, fleetOf(['host-a']))));
+        }
+      }
+    });
+
     test('malformed events never throw (seeded fuzz)', () => {
       const profiler = options.create();
       learn([profiler], ['host-a'], samples, 2);

@@ -4,7 +4,7 @@
 
 import { cmd, shell, sudo, withChildren, EXECUTABLES, OPTIONAL_TOOLS } from './commands.js';
 import { createHostSim, emitTree, loginEvent, type Event, type HostSim, type Parent, type Proc } from './emit.js';
-import { LONG_TAIL } from './long-tail.js';
+import { LONG_TAIL, openWorldCommand } from './long-tail.js';
 
 /** Knobs of the workload: the share of typed commands drawn from the long tail of occasional commands. */
 export const workloadSettings = { longTailShare: 0.08 };
@@ -420,7 +420,8 @@ function session(host: SimHost, t: number, user: string, commands: number, out: 
   const bash = opened.parent;
   let time = opened.time;
   for (let i = 0; i < commands; i++) {
-    const proc = r.chance(workloadSettings.longTailShare) ? r.pick(LONG_TAIL)(r, user) : sessionCommand(host, r.zipf(host.vocabulary), user);
+    // Now and then a command from the long tail: half from the curated list, half any program of the system.
+    const proc = r.chance(workloadSettings.longTailShare) ? (r.chance(0.5) ? r.pick(LONG_TAIL)(r, user) : openWorldCommand(r, user)) : sessionCommand(host, r.zipf(host.vocabulary), user);
     // A tool that is not installed: "command not found", or the person installs it first.
     const tool = proc ? (proc.exe === '/usr/bin/sudo' ? proc.children?.[0]?.argv[0] : proc.argv[0]) : undefined;
     if (proc && tool && OPTIONAL_TOOLS[tool] && !host.installed.has(tool)) {

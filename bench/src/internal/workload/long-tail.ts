@@ -2,7 +2,8 @@
 // at a low rate so hosts keep meeting commands (and argument shapes) they have not seen, as real hosts do. Many of
 // these are what discovery techniques also run (id, uname -a, cat /etc/passwd, ss -tunap, crontab -l): by design.
 
-import { cmd, sudo } from './commands.js';
+import { readdirSync } from 'node:fs';
+import { cmd, EXECUTABLES, sudo } from './commands.js';
 import type { Proc } from './emit.js';
 import type { Rng } from './benign.js';
 
@@ -41,3 +42,31 @@ export const LONG_TAIL: readonly Gen[] = [
   (r) => sudo(cmd('ss', '-K', 'dst', some(r, ['10.0.0.99', '10.0.5.5']))), (r) => cmd('scp', `${some(r, ['web-01', 'db-01'])}.corp:/var/log/syslog`, '/tmp/'), (r) => ({ ...cmd('rsync', '-av', `/var/www/`, `${some(r, ['backup-01', 'web-02'])}.corp:/srv/`), connects: [{ host: 'backup-01.corp', port: 22 }] }),
   (r) => cmd('docker', 'logs', '--tail', '50', some(r, ['app', 'db', 'redis'])), () => cmd('docker', 'images'), (r) => cmd('git', 'clone', `git@gitlab.corp:${some(r, ['tools', 'infra', 'platform'])}/${some(r, ['scripts', 'dotfiles', 'runbooks'])}.git`), () => cmd('history'),
 ];
+
+/**
+ * The open world: any program installed on a Debian host, run with a typical argument. Read from this machine's
+ * /usr/bin and /usr/sbin (over a thousand names), so hosts keep meeting programs they never ran for the whole run.
+ */
+let installedPrograms: { name: string; exe: string }[] | undefined;
+function programs(): { name: string; exe: string }[] {
+  if (installedPrograms) return installedPrograms;
+  const found: { name: string; exe: string }[] = [];
+  for (const dir of ['/usr/bin', '/usr/sbin']) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      // not Linux: the curated list alone
+    }
+    for (const name of names) if (/^[a-z][a-z0-9._+-]{1,30}$/.test(name)) found.push({ name, exe: EXECUTABLES[name] ?? `${dir}/${name}` });
+  }
+  return (installedPrograms = found);
+}
+
+export function openWorldCommand(r: Rng, user: string): Proc | undefined {
+  const all = programs();
+  if (!all.length) return undefined;
+  const { name, exe } = r.pick(all);
+  const arg = r.pick(['--help', '--version', '-h', '-l', '-v', '', '', `${home(user)}/${r.pick(['notes.txt', 'src', 'data.json', 'Downloads'])}`, '/etc/hosts', '.']);
+  return { exe, argv: arg ? [name, arg] : [name] };
+}

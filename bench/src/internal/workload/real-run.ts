@@ -41,6 +41,7 @@ export function benignCommands(work: string): RealCommand[] {
     { argv: ['tar', '-czf', `${work}/backup-1.tar.gz`, '/etc/hostname'] }, { argv: ['mkdir', '-p', `${work}/src/app/build`] }, { argv: ['cp', '/etc/hostname', `${work}/src/app/`] },
     { argv: ['ip', 'a'] }, { argv: ['ss', '-tlnp'] }, { argv: ['journalctl', '-n', '5'] },
     { argv: ['sh', '-c', 'cd / && run-parts --report /etc/cron.hourly'], shell: 'cd / && run-parts --report /etc/cron.hourly' },
+    { argv: ['bash', '-c', 'ls -la /tmp | wc -l'], shell: 'ls -la /tmp | wc -l' },
     { argv: ['gcc', '-O2', '-o', `${work}/src/app/build/app`, `${work}/src/app/main.c`] },
     { argv: [`${work}/src/app/build/app`, '--version'] },
     { argv: ['sh', '-c', `chmod +x ${work}/tool.sh && ${work}/tool.sh`], shell: `chmod +x ${work}/tool.sh && ${work}/tool.sh` },

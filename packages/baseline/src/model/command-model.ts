@@ -1,9 +1,11 @@
 // The learned command-line detector: a character n-gram model of every command-line template the fleet ran, scoring
-// a template no host ran before by how unusual its characters are compared with earlier new templates (a percentile).
+// a template no host ran before by how unusual its characters are compared with earlier new templates (a percentile),
+// calibrated per host by how many new shapes that host runs a day (so a busy workstation does not alert more often).
 
 import { VigilError } from '@vigil/common';
 import type { ObserveOptions, ProfileEvent, Profiler } from '../core.js';
 import { FLEET_SCOPE } from '../core.js';
+import { NoveltyTable, restoreTables, snapshotTables } from '../internal/novelty.js';
 import { shown, text } from '../internal/fields.js';
 import { templateOf } from '../command-line/command-line.js';
 import { CharNgramModel } from './char-ngram.js';
@@ -17,6 +19,11 @@ export interface CommandModelOptions {
   /** New templates the model must have seen before it scores (default 300). */
   minTemplates?: number;
   order?: number;
+  /**
+   * New shapes per day a host may run before its scores are scaled down (default 1): the model's alerts per host-day
+   * stay about (1 - threshold) × this, however many new shapes a host runs.
+   */
+  referenceShapesPerDay?: number;
 }
 
 function lineOf(event: ProfileEvent): { template: string; line: string } | undefined {
@@ -28,6 +35,9 @@ function lineOf(event: ProfileEvent): { template: string; line: string } | undef
 
 export function createCommandModelProfiler(options: CommandModelOptions = {}): Profiler {
   const minTemplates = options.minTemplates ?? 300;
+  const reference = options.referenceShapesPerDay ?? 1;
+  /** Per host: every shape it ran (one context), for its rate of new shapes. */
+  const tables = { shapes: new NoveltyTable() };
   let model = new CharNgramModel({ order: options.order ?? 5 });
   let seen = new Set<string>();
   /** Surprisal (bits per character) of each template at the moment it was first seen, binned. */
@@ -45,27 +55,31 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
   return {
     name: COMMAND_MODEL,
     categories: ['process'],
-    score(event) {
+    score(event, ctx) {
       try {
         const t = lineOf(event);
         if (!t || seen.has(t.template) || recorded < minTemplates) return undefined;
         const bits = model.surprisal(t.template);
-        const score = percentile(bits);
+        const rank = percentile(bits);
+        const shapesPerDay = tables.shapes.assess('*', t.template, '', ctx)?.ratePerDay ?? 0;
+        const score = Math.max(0, 1 - (1 - rank) * Math.max(1, shapesPerDay / reference));
         return {
           profiler: COMMAND_MODEL,
           type: 'unusual_command_line',
           key: t.template,
           score,
-          explanation: `\`${shown(t.line)}\` – no host ran this command-line shape before, and it is more unusual than ${(score * 100).toFixed(1)}% of the new shapes the fleet ran (${bits.toFixed(2)} bits per character)`,
-          evidence: { template: t.template, bits_per_char: Math.round(bits * 100) / 100, percentile: Math.round(score * 1000) / 1000, templates_learned: model.lines },
+          explanation: `\`${shown(t.line)}\` – no host ran this command-line shape before, and it is more unusual than ${(rank * 100).toFixed(1)}% of the new shapes the fleet ran (${bits.toFixed(2)} bits per character); this host runs ${shapesPerDay.toFixed(1)} new shapes a day`,
+          evidence: { template: t.template, bits_per_char: Math.round(bits * 100) / 100, percentile: Math.round(rank * 1000) / 1000, shapes_per_day: Math.round(shapesPerDay * 100) / 100, templates_learned: model.lines },
         };
       } catch {
         return undefined;
       }
     },
-    observe(event, _ctx, observeOptions?: ObserveOptions) {
+    observe(event, ctx, observeOptions?: ObserveOptions) {
       const t = lineOf(event);
-      if (!t || seen.has(t.template)) return;
+      if (!t) return;
+      tables.shapes.observe('*', t.template, undefined, ctx, observeOptions);
+      if (seen.has(t.template)) return;
       if (observeOptions?.countNovelty !== false) {
         histogram[bin(model.surprisal(t.template))]!++;
         recorded++;
@@ -79,11 +93,12 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
     },
     features: () => [],
     snapshot(scope) {
-      if (scope !== FLEET_SCOPE || model.lines === 0) return undefined;
+      if (scope !== FLEET_SCOPE) return snapshotTables(tables, scope, FLEET_SCOPE);
+      if (model.lines === 0) return undefined;
       return { v: 1, model: model.toJSON(), histogram, recorded, seen: [...seen] };
     },
     restore(scope, state) {
-      if (scope !== FLEET_SCOPE) return;
+      if (scope !== FLEET_SCOPE) return restoreTables(tables, scope, FLEET_SCOPE, state);
       const s = state as { v?: unknown; model?: unknown; histogram?: unknown; recorded?: unknown; seen?: unknown } | null;
       const bad = (path: string, message: string) => new VigilError('invalid_input', `command model state: ${message}`, { location: { path } });
       if (!s || typeof s !== 'object' || s.v !== 1) throw bad('state.v', 'expected version 1');

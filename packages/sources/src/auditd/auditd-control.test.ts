@@ -7,7 +7,8 @@ test('parses auditctl -s output', () => {
   const status = parseAuditStatus(
     'enabled 1\nfailure 1\npid 7782\nrate_limit 0\nbacklog_limit 64\nlost 0\nbacklog 0\nbacklog_wait_time 15000\nloginuid_immutable 0 unlocked\n',
   );
-  assert.deepEqual(status, { enabled: 1, pid: 7782, backlogLimit: 64 });
+  assert.deepEqual(status, { enabled: 1, pid: 7782, backlogLimit: 64, backlogWaitTime: 15000 });
+  assert.equal(parseAuditStatus('enabled 1\npid 0\nbacklog_limit 64\n').backlogWaitTime, undefined, 'older kernels do not report it');
   assert.throws(() => parseAuditStatus('AUDIT_STATUS: enabled=1'), (e: unknown) => e instanceof VigilError && e.code === 'system');
 });
 

@@ -35,6 +35,12 @@ export interface AuditdControlOptions {
   auditctlPath?: string;
   /** Kernel backlog raised to at least this while we run (default 8192). */
   backlogLimit?: number;
+  /**
+   * Longest a process waits for room in a full kernel backlog, in jiffies, while we run (default 25: 100 ms at HZ=250).
+   * The kernel default (60 s) turns a burst the consumer cannot absorb into minutes of blocked processes; a short wait
+   * throttles the burst and, beyond it, loses records instead (counted as serial gaps). docs/telemetry-linux.md.
+   */
+  backlogWaitTime?: number;
   /** How long to wait for auditd and its socket, in ms (default 10000). */
   readyTimeoutMs?: number;
   /** Where the prior state is recorded while we run, so a run after a crash can restore it (default /var/lib/vigil/auditd-source.json). */
@@ -77,6 +83,8 @@ interface Journal {
   daemonRunning: boolean;
   enabled: number;
   backlogLimit: number;
+  /** backlog_wait_time before we changed it (absent in journals of older versions and on kernels without it). */
+  backlogWaitTime?: number;
   /** Rules we added (auditctl arguments after -a). */
   rules: string[][];
   /** The journal's directory when the first run created it, to remove it at the end. */
@@ -90,7 +98,8 @@ function parseJournal(text: string): Journal | undefined {
     if (!(value.pluginConf === null || typeof value.pluginConf === 'string') || !Array.isArray(value.rules)) return undefined;
     const rules = value.rules.filter((r): r is string[] => Array.isArray(r) && r.every((a) => typeof a === 'string'));
     const createdDir = typeof value.createdDir === 'string' ? value.createdDir : null;
-    return { version: 1, pluginConf: value.pluginConf, daemonRunning: value.daemonRunning, enabled: value.enabled, backlogLimit: value.backlogLimit, rules, createdDir };
+    const wait = typeof value.backlogWaitTime === 'number' ? { backlogWaitTime: value.backlogWaitTime } : {};
+    return { version: 1, pluginConf: value.pluginConf, daemonRunning: value.daemonRunning, enabled: value.enabled, backlogLimit: value.backlogLimit, ...wait, rules, createdDir };
   } catch {
     return undefined;
   }
@@ -100,6 +109,8 @@ export interface AuditStatus {
   enabled: number;
   pid: number;
   backlogLimit: number;
+  /** In jiffies; undefined on kernels that do not report it. */
+  backlogWaitTime?: number;
 }
 
 /** Parses `auditctl -s` output (`enabled 1`, `pid 123`, `backlog_limit 64`, ...). */
@@ -114,7 +125,8 @@ export function parseAuditStatus(text: string): AuditStatus {
     if (value === undefined) throw new VigilError('system', `auditctl -s printed no "${key}"; is this auditctl 3.x?`);
     return value;
   };
-  return { enabled: need('enabled'), pid: need('pid'), backlogLimit: need('backlog_limit') };
+  const wait = values.get('backlog_wait_time');
+  return { enabled: need('enabled'), pid: need('pid'), backlogLimit: need('backlog_limit'), ...(wait !== undefined ? { backlogWaitTime: wait } : {}) };
 }
 
 export function pluginConfig(socketPath: string): string {
@@ -218,6 +230,7 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
   const confPath = options.pluginConfPath ?? '/etc/audit/plugins.d/af_unix.conf';
   const readyTimeoutMs = options.readyTimeoutMs ?? 10000;
   const wantBacklog = options.backlogLimit ?? 8192;
+  const wantWait = options.backlogWaitTime ?? 25;
   const journalPath = options.journalPath ?? '/var/lib/vigil/auditd-source.json';
   let journal: Journal | undefined;
   const warn = options.warn ?? (() => undefined);
@@ -329,12 +342,12 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
       const leftover = parseJournal(await readFile(journalPath, 'utf8').catch(() => ''));
       let pluginConf: Buffer | undefined;
       let daemonRunning: boolean;
-      let before: { enabled: number; backlogLimit: number };
+      let before: { enabled: number; backlogLimit: number; backlogWaitTime?: number };
       if (leftover) {
         warn(`a previous run did not stop cleanly; restoring the state it recorded in ${journalPath}`);
         pluginConf = leftover.pluginConf === null ? undefined : Buffer.from(leftover.pluginConf, 'base64');
         daemonRunning = leftover.daemonRunning;
-        before = { enabled: leftover.enabled, backlogLimit: leftover.backlogLimit };
+        before = { enabled: leftover.enabled, backlogLimit: leftover.backlogLimit, ...(leftover.backlogWaitTime !== undefined ? { backlogWaitTime: leftover.backlogWaitTime } : {}) };
         for (const rule of leftover.rules) await run(auditctl, ['-d', ...rule]);
       } else {
         try {
@@ -343,7 +356,7 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
           if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new VigilError('system', `cannot read ${confPath}`, { cause: error });
         }
         daemonRunning = runningNow;
-        before = { enabled: current.enabled, backlogLimit: current.backlogLimit };
+        before = { enabled: current.enabled, backlogLimit: current.backlogLimit, ...(current.backlogWaitTime !== undefined ? { backlogWaitTime: current.backlogWaitTime } : {}) };
       }
       const rules = (await ctl(['-l'], 'listing audit rules')).stdout;
       prior = { daemonPid: daemonRunning && runningNow ? current.pid : 0, enabled: before.enabled, backlogLimit: before.backlogLimit, rules, pluginConf };
@@ -358,6 +371,7 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
         daemonRunning,
         enabled: before.enabled,
         backlogLimit: before.backlogLimit,
+        ...(before.backlogWaitTime !== undefined ? { backlogWaitTime: before.backlogWaitTime } : {}),
         rules: [],
         createdDir,
       };
@@ -378,6 +392,9 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
         run: async () => {
           const now = await status();
           if (now.backlogLimit !== before.backlogLimit) await ctl(['-b', String(before.backlogLimit)], 'restoring the audit backlog limit');
+          if (before.backlogWaitTime !== undefined && now.backlogWaitTime !== undefined && now.backlogWaitTime !== before.backlogWaitTime) {
+            await ctl(['--backlog_wait_time', String(before.backlogWaitTime)], 'restoring the audit backlog wait time');
+          }
           if (now.enabled !== before.enabled && now.enabled !== 2) await ctl(['-e', String(before.enabled)], 'restoring the audit enabled flag');
         },
       });
@@ -452,6 +469,7 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
       const now = await status();
       if (now.enabled === 0) await ctl(['-e', '1'], 'enabling kernel auditing');
       if (now.backlogLimit < wantBacklog) await ctl(['-b', String(wantBacklog)], 'raising the audit backlog limit');
+      if (now.backlogWaitTime !== undefined && now.backlogWaitTime > wantWait) await ctl(['--backlog_wait_time', String(wantWait)], 'bounding the audit backlog wait time');
     },
 
     restartDaemon: () => restartDaemon('auditd accepted no connection on its af_unix socket (a plugin re-enabled by a reload does not accept on auditd 3.0.9)'),

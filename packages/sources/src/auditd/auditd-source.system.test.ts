@@ -17,6 +17,7 @@ interface MachineState {
   auditdPids: number[];
   enabled: string | undefined;
   backlogLimit: string | undefined;
+  backlogWaitTime: string | undefined;
 }
 
 /** Pids of live (non-zombie) processes named auditd. */
@@ -44,6 +45,7 @@ function machineState(): MachineState {
     auditdPids: auditdPids(),
     enabled: /^enabled (\d+)/m.exec(status)?.[1],
     backlogLimit: /^backlog_limit (\d+)/m.exec(status)?.[1],
+    backlogWaitTime: /^backlog_wait_time (\d+)/m.exec(status)?.[1],
   };
 }
 
@@ -98,6 +100,7 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
   });
   await source.start({ emit: (event) => events.push(event), warn: (message) => warnings.push(message) });
   assert.ok(existsSync(DEFAULT_AUDITD_SOCKET), 'the af_unix socket exists while running');
+  assert.match(execFileSync('auditctl', ['-s'], { encoding: 'utf8' }), /^backlog_wait_time 25$/m, 'backlog waits are bounded while running');
   assert.match(execFileSync('auditctl', ['-l'], { encoding: 'utf8' }), /key=vigil/);
 
   const tag = randomBytes(6).toString('hex');
@@ -224,6 +227,7 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
   if (before.auditdPids.length === 0) assert.deepEqual(after.auditdPids, []);
   assert.equal(after.enabled, before.enabled, 'the kernel enabled flag is back');
   assert.equal(after.backlogLimit, before.backlogLimit, 'the backlog limit is back');
+  assert.equal(after.backlogWaitTime, before.backlogWaitTime, 'the backlog wait time is back');
   assert.equal(existsSync(DEFAULT_AUDITD_SOCKET), false, 'our socket is gone');
   assert.equal(stats.serialGaps, 0, 'no audit event was lost between the kernel and us');
 });
@@ -265,6 +269,7 @@ test('after a crash (SIGKILL) the next run restores the state the crashed run re
   assert.equal(after.auditdPids.length > 0, before.auditdPids.length > 0);
   assert.equal(after.enabled, before.enabled);
   assert.equal(after.backlogLimit, before.backlogLimit);
+  assert.equal(after.backlogWaitTime, before.backlogWaitTime, 'the backlog wait time the crashed run changed is back');
   assert.equal(existsSync(JOURNAL), false, 'the journal is gone');
   assert.equal(existsSync('/var/lib/vigil'), journalDirExisted);
 });

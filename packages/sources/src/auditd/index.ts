@@ -266,7 +266,8 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       const config = options.files ?? fileWatchConfigFromEnv();
       const set = resolveWatchSet(config);
       for (const skipped of set.skipped) {
-        if (config.paths !== undefined || skipped.reason !== 'missing') warn(`file watch ${skipped.path} left out: ${skipped.reason}`);
+        // The defaults name folders that may be missing or nested on purpose; configured paths are reported.
+        if (config.paths !== undefined) warn(`file watch ${skipped.path} left out: ${skipped.reason}`);
       }
       extraRules = fileAuditRules(set, { selfPid: process.pid, ...config });
       counts.watchRules = set.watch.length;

@@ -147,9 +147,11 @@ export function createOslogSource(options: OslogSourceOptions = osLogConfigFromE
             onProblem: (message) => warn(message),
             ...(options.python ? { python: options.python } : {}),
           });
-          const taken = wanted.auto ? await lstat(wanted.path).then(() => true, () => false) : false;
+          // In auto mode only a missing /dev/log or a socket file nobody serves (left by a crash) is taken; a symbolic
+          // link (journald) or a served socket belongs to the machine's syslog daemon, which writes the files above.
+          const taken = wanted.auto ? await lstat(wanted.path).then((st) => !st.isSocket(), () => false) : false;
           if (taken) {
-            // A syslog daemon or journald has /dev/log: it writes the files tailed above, or its own journal.
+            // left alone
           } else {
             try {
               await candidate.start();
@@ -157,7 +159,7 @@ export function createOslogSource(options: OslogSourceOptions = osLogConfigFromE
               ownDevLog = wanted.path === DEV_LOG;
             } catch (error) {
               if (!wanted.auto) throw error;
-              warn(`not listening on ${wanted.path}: ${VigilError.wrap(error).message}`);
+              if (!/served by another process/.test(VigilError.wrap(error).message)) warn(`not listening on ${wanted.path}: ${VigilError.wrap(error).message}`);
             }
           }
         }

@@ -2,9 +2,9 @@
 // logger(1) and a plain client, filters, truncation, rate limit, and the kernel log record parser.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,10 +90,6 @@ test('a stream socket takes NUL- and newline-ended messages; a served path is re
   await assert.rejects(second.start(), (e: unknown) => e instanceof VigilError && e.code === 'unavailable');
   await socket.stop();
   assert.equal(existsSync(path), false);
-  // A socket file nobody serves (left by a crash) is taken over.
-  const stale = createSyslogSocket({ path, type: 'dgram', onMessage: () => undefined });
-  await stale.start();
-  await stale.stop().then(() => undefined);
   writeFileSync(join(dir, 'not-a-socket'), '');
   await assert.rejects(createSyslogSocket({ path: join(dir, 'not-a-socket'), onMessage: () => undefined }).start(), /not a socket/);
 });
@@ -120,4 +116,60 @@ test('kernel log records', () => {
   assert.equal(parseKmsgRecord('13,1,2,-,caller=T1;user \\x1b[31mred\\x0a')?.message, 'user \u001b[31mred\n');
   assert.equal(parseKmsgRecord('13,1,2,-,caller=T1;x')?.facility, 1);
   for (const bad of ['', 'no prefix', 'a,b,c,d;x', '1,2;x']) assert.equal(parseKmsgRecord(bad), undefined, bad);
+});
+
+/** Pids of live syslog relays (python3 running the relay program) serving `path`. */
+function processesWith(path: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue;
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline.includes(path) && cmdline.some((arg) => arg.includes('prctl(1, signal.SIGTERM)'))) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+test('datagram sockets: a served one is refused, one left by a crashed relay is taken over, the relay dies with the agent', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-oslog-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'dgram.sock');
+  const first = createSyslogSocket({ path, type: 'dgram', onMessage: () => undefined });
+  await first.start();
+  await assert.rejects(createSyslogSocket({ path, type: 'dgram', onMessage: () => undefined }).start(), /served by another process/);
+  // Crash the relay: its socket file stays, bound by nobody.
+  for (const pid of processesWith(path)) process.kill(pid, 'SIGKILL');
+  await waitFor('the relay to die', () => (processesWith(path).length === 0 ? true : undefined));
+  assert.ok(lstatSync(path).isSocket(), 'a stale socket file is left');
+  await first.stop();
+  const got: string[] = [];
+  const second = createSyslogSocket({ path, type: 'dgram', onMessage: (m) => got.push(m) });
+  await second.start();
+  execFileSync('logger', ['--socket', path, '-t', 'after-crash', 'x']);
+  await waitFor('a message on the taken-over socket', () => (got.length > 0 ? true : undefined));
+  await second.stop();
+  assert.equal(existsSync(path), false);
+
+  // The agent killed with SIGKILL: its relay must not outlive it and keep the socket.
+  const agentPath = join(dir, 'agent.sock');
+  const script = `import { createSyslogSocket } from ${JSON.stringify(new URL('./syslog-socket.js', import.meta.url).href)};
+const s = createSyslogSocket({ path: ${JSON.stringify(agentPath)}, onMessage: () => undefined });
+await s.start(); process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`;
+  const agent = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => {
+    if (agent.exitCode === null && agent.signalCode === null) agent.kill('SIGKILL');
+  });
+  await new Promise<void>((resolve, reject) => {
+    agent.stdout!.on('data', (d: Buffer) => (d.toString().includes('ready') ? resolve() : undefined));
+    agent.once('exit', (code) => reject(new Error(`exited ${code}`)));
+  });
+  assert.equal(processesWith(agentPath).length, 1, 'one relay runs');
+  agent.kill('SIGKILL');
+  await waitFor('the relay to follow the agent', () => (processesWith(agentPath).length === 0 ? true : undefined));
+  await waitFor('the relay to remove its socket', () => (existsSync(agentPath) ? undefined : true));
 });

@@ -27,12 +27,32 @@ export interface SyslogSocket {
   stats(): { messages: number; cut: number };
 }
 
-/** Relay: binds the datagram socket, makes it writable for everyone, and writes each datagram as 4-byte length + bytes. */
+/**
+ * Relay: dies with the agent (PR_SET_PDEATHSIG), takes over a socket file nobody serves (connect refused) but exits 3
+ * when another process serves it, binds the datagram socket writable for everyone, and writes each datagram to stdout
+ * as a 4-byte big-endian length and the bytes. Removes its socket file when terminated.
+ */
 const RELAY = [
-  'import os, socket, struct, sys',
-  'path = sys.argv[1]',
+  'import ctypes, os, signal, socket, struct, sys',
+  'path, parent = sys.argv[1], os.getppid()',
+  'ctypes.CDLL(None).prctl(1, signal.SIGTERM)',
+  'if os.getppid() != parent: sys.exit(4)',
+  'if os.path.lexists(path):',
+  '    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
+  '    try:',
+  '        probe.connect(path)',
+  '        sys.exit(3)',
+  '    except ConnectionRefusedError:',
+  '        os.unlink(path)',
   's = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)',
   's.bind(path)',
+  'ino = os.lstat(path).st_ino',
+  'def gone(*_):',
+  '    try:',
+  '        if os.lstat(path).st_ino == ino: os.unlink(path)',
+  '    finally:',
+  '        os._exit(0)',
+  'signal.signal(signal.SIGTERM, gone)',
   'os.chmod(path, 0o666)',
   'out = sys.stdout.buffer',
   "out.write(b'READY'); out.flush()",
@@ -85,6 +105,8 @@ export function createSyslogSocket(options: SyslogSocketOptions): SyslogSocket {
     }
     if (!st.isSocket()) throw new VigilError('unavailable', `${options.path} exists and is not a socket; another syslog receiver owns it`);
     const state = await probe(options.path);
+    // A datagram socket can only be probed with a datagram: the relay does that before it binds.
+    if (state === 'datagram' && type === 'dgram') return;
     if (state !== 'stale') throw new VigilError('unavailable', `${options.path} is served by another process (a syslog daemon or journald)`);
     await unlink(options.path);
   };
@@ -156,7 +178,8 @@ export function createSyslogSocket(options: SyslogSocketOptions): SyslogSocket {
       });
       child.once('error', (error) => reject(new VigilError('unavailable', `cannot run ${options.python ?? 'python3'} for the datagram syslog socket (install python3, or use a stream socket): ${error.message}`, { cause: error })));
       child.once('exit', (code, signal) => {
-        if (!ready) reject(new VigilError('unavailable', `the syslog relay for ${options.path} exited (${code ?? signal}): ${stderr.trim()}`));
+        if (!ready && code === 3) reject(new VigilError('unavailable', `${options.path} is served by another process (a syslog daemon or journald)`));
+        else if (!ready) reject(new VigilError('unavailable', `the syslog relay for ${options.path} exited (${code ?? signal}): ${stderr.trim()}`));
         else if (relay === child) problem(`the syslog relay for ${options.path} exited (${code ?? signal}); local syslog messages are not received`);
       });
     });
