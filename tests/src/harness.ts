@@ -240,7 +240,9 @@ export async function startAgent(server: ServerHandle, api: ApiClient, options: 
     agentId,
     process: undefined as unknown as ChildProcess,
     async start() {
-      const child = runProcess(['agent', '--state-dir', stateDir, '--flush-ms', '100'], { VIGIL_LOG_LEVEL: 'info', ...options.env }, options.wrap);
+      // The test server's data folder lives under /tmp, which the file source watches: excluded so that storing a batch
+      // does not report the server's own writes back to it.
+      const child = runProcess(['agent', '--state-dir', stateDir, '--flush-ms', '100'], { VIGIL_LOG_LEVEL: 'info', VIGIL_FILE_EXCLUDE: server.dataDir, ...options.env }, options.wrap);
       handle.process = child;
       await waitFor('agent to start its sources', () => logOf(child).includes('agent running') || (child.exitCode !== null ? Promise.reject(new Error(logOf(child))) : undefined), 30_000);
     },
