@@ -8,9 +8,9 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then echo "setup: Node.js 20 or newer is required (found $(node -v))" >&2; exit 1; fi
 
 # System packages: auditd and bpftrace (telemetry), nftables (isolation), PostgreSQL 15 (benchmark baseline), chromium
-# (console tests), libevtx-utils and python3-evtx (EVTX reference parsers), yara (cross-check), build tools, ping
+# (console tests), libevtx-utils and python3-evtx (EVTX reference parsers), yara (cross-check), build tools, ping and curl (used by end-to-end tests)
 # (isolation tests).
-apt_packages=(auditd postgresql python3 make g++ iproute2 ca-certificates nftables bpftrace chromium libevtx-utils python3-evtx yara acl e2fsprogs iputils-ping)
+apt_packages=(auditd postgresql python3 make g++ iproute2 ca-certificates nftables bpftrace chromium libevtx-utils python3-evtx yara acl e2fsprogs iputils-ping curl)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
