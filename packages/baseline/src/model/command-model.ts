@@ -3,7 +3,7 @@
 // calibrated per host by how many new shapes that host runs a day (so a busy workstation does not alert more often).
 
 import { VigilError } from '@vigil/common';
-import type { ObserveOptions, ProfileEvent, Profiler } from '../core.js';
+import type { ObserveOptions, ProfileContext, ProfileEvent, Profiler } from '../core.js';
 import { FLEET_SCOPE } from '../core.js';
 import { NoveltyTable, restoreTables, snapshotTables } from '../internal/novelty.js';
 import { shown, text } from '../internal/fields.js';
@@ -39,7 +39,8 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
   /** Per host: every shape it ran (one context), for its rate of new shapes. */
   const tables = { shapes: new NoveltyTable() };
   let model = new CharNgramModel({ order: options.order ?? 5 });
-  let seen = new Set<string>();
+  /** Every template the fleet ran, with when it was last run: a template not run for many half-lives is new again. */
+  let seen = new Map<string, number>();
   /** Surprisal (bits per character) of each template at the moment it was first seen, binned. */
   let histogram = new Array<number>(BINS).fill(0);
   let recorded = 0;
@@ -52,13 +53,21 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
     return (below + histogram[b]! / 2) / recorded;
   }
 
+  /** Whether the fleet ran `template` recently enough that its decayed weight is still above the forget threshold. */
+  function known(template: string, timeMs: number, tuning: ProfileContext['tuning']): boolean {
+    const last = seen.get(template);
+    if (last === undefined) return false;
+    const ageDays = Math.max(0, timeMs - last) / 86_400_000;
+    return 0.5 ** (ageDays / tuning.halfLifeDays) >= tuning.forgetBelow;
+  }
+
   return {
     name: COMMAND_MODEL,
     categories: ['process'],
     score(event, ctx) {
       try {
         const t = lineOf(event);
-        if (!t || seen.has(t.template) || recorded < minTemplates) return undefined;
+        if (!t || known(t.template, ctx.timeMs, ctx.tuning) || recorded < minTemplates) return undefined;
         const bits = model.surprisal(t.template);
         const rank = percentile(bits);
         const shapesPerDay = tables.shapes.assess('*', t.template, '', ctx)?.ratePerDay ?? 0;
@@ -79,15 +88,18 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
       const t = lineOf(event);
       if (!t) return;
       tables.shapes.observe('*', t.template, undefined, ctx, observeOptions);
-      if (seen.has(t.template)) return;
+      const isNew = !known(t.template, ctx.timeMs, ctx.tuning);
+      seen.delete(t.template);
+      seen.set(t.template, ctx.timeMs);
+      if (!isNew) return;
       if (observeOptions?.countNovelty !== false) {
         histogram[bin(model.surprisal(t.template))]!++;
         recorded++;
       }
       model.learn(t.template);
-      seen.add(t.template);
+      // Re-inserted on every run, so the first key is the template least recently run.
       if (seen.size > MAX_SEEN) {
-        const first = seen.values().next();
+        const first = seen.keys().next();
         if (!first.done) seen.delete(first.value);
       }
     },
@@ -95,20 +107,22 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
     snapshot(scope) {
       if (scope !== FLEET_SCOPE) return snapshotTables(tables, scope, FLEET_SCOPE);
       if (model.lines === 0) return undefined;
-      return { v: 1, model: model.toJSON(), histogram, recorded, seen: [...seen] };
+      return { v: 2, model: model.toJSON(), histogram, recorded, seen: [...seen] };
     },
     restore(scope, state) {
       if (scope !== FLEET_SCOPE) return restoreTables(tables, scope, FLEET_SCOPE, state);
       const s = state as { v?: unknown; model?: unknown; histogram?: unknown; recorded?: unknown; seen?: unknown } | null;
       const bad = (path: string, message: string) => new VigilError('invalid_input', `command model state: ${message}`, { location: { path } });
-      if (!s || typeof s !== 'object' || s.v !== 1) throw bad('state.v', 'expected version 1');
+      if (!s || typeof s !== 'object' || (s.v !== 1 && s.v !== 2)) throw bad('state.v', 'expected version 1 or 2');
       if (!Array.isArray(s.histogram) || s.histogram.length !== BINS || !s.histogram.every((v) => typeof v === 'number' && v >= 0)) throw bad('state.histogram', `expected ${BINS} counts`);
-      if (typeof s.recorded !== 'number' || !Array.isArray(s.seen) || !s.seen.every((v) => typeof v === 'string')) throw bad('state.seen', 'expected recorded and seen templates');
+      // Version 1 kept templates without times: they count as run when restored.
+      const entry = s.v === 1 ? (v: unknown) => typeof v === 'string' : (v: unknown) => Array.isArray(v) && typeof v[0] === 'string' && typeof v[1] === 'number';
+      if (typeof s.recorded !== 'number' || !Array.isArray(s.seen) || !s.seen.every(entry)) throw bad('state.seen', 'expected recorded and seen templates with their last time');
       const restored = CharNgramModel.fromJSON(s.model, 'state.model');
       model = restored;
       histogram = [...(s.histogram as number[])];
       recorded = s.recorded;
-      seen = new Set(s.seen as string[]);
+      seen = s.v === 1 ? new Map((s.seen as string[]).map((template) => [template, Date.now()])) : new Map(s.seen as [string, number][]);
     },
   };
 }
