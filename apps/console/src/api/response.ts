@@ -10,7 +10,10 @@ import type { JsonSchema } from '../lib/schema-args.js';
 export type { JsonSchema } from '../lib/schema-args.js';
 export type { IsolationState } from '../lib/isolation.js';
 
-export type TaskState = 'awaiting_approval' | 'queued' | 'delivered' | 'running' | 'succeeded' | 'failed' | 'expired' | 'cancelled';
+import type { TaskState } from '@vigil/server/response/response-db';
+import type { TaskView } from '@vigil/server/response/task-service';
+import type { AuditEntry } from '@vigil/server/response/audit-log';
+export type { TaskState };
 export { terminalStates } from '../lib/isolation.js';
 export const taskStates: readonly TaskState[] = ['awaiting_approval', 'queued', 'delivered', 'running', 'succeeded', 'failed', 'expired', 'cancelled'];
 
@@ -26,32 +29,8 @@ export interface ResponseAction {
   timeout_s: number;
 }
 
-export interface Task {
-  id: string;
-  batch_id: string;
-  host_id: string;
-  action: string;
-  args: Record<string, unknown>;
-  reason: string;
-  issued_by: string;
-  policy_id: string | null;
-  alert_id: string | null;
-  state: TaskState;
-  created_at: string;
-  updated_at: string;
-  expires_at: string;
-  approval: { required: boolean; approved_by: string | null; approved_at: string | null; comment: string | null };
-  queued_at: string | null;
-  delivered_at: string | null;
-  started_at: string | null;
-  finished_at: string | null;
-  progress: { message?: string; fraction?: number } | null;
-  outcome: { ok?: boolean; summary?: string; verified?: boolean; details?: unknown } | null;
-  error: string | null;
-  refusal: unknown;
-  cancel_requested_by: string | null;
-  deliveries: number;
-}
+/** A task as the API answers it (the server's own type, imported for its shape only). */
+export type Task = TaskView;
 
 export interface CreateTasksAnswer {
   status: 'created';
@@ -88,22 +67,7 @@ export interface Policy {
   updated_at: string;
 }
 
-export interface ResponseAuditEntry {
-  seq: number;
-  time: string;
-  actor: string;
-  event: string;
-  outcome: string;
-  task_id: string | null;
-  batch_id: string | null;
-  policy_id: string | null;
-  action: string | null;
-  hosts: string[];
-  reason: string | null;
-  detail: Record<string, unknown> | null;
-  prev_hash: string;
-  hash: string;
-}
+export type ResponseAuditEntry = AuditEntry;
 
 export interface Blocklist {
   version: number;

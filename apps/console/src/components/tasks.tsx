@@ -25,9 +25,9 @@ export const TaskStateBadge = ({ state }: { state: string }) => <Badge tone={ton
 
 export function taskSummary(task: Task): string {
   if (task.state === 'awaiting_approval') return 'waiting for a second person';
-  if (task.outcome?.summary) return task.outcome.summary;
-  if (task.error) return task.error;
-  if (task.refusal) return `refused: ${typeof task.refusal === 'string' ? task.refusal : JSON.stringify(task.refusal)}`;
+  if (typeof task.outcome?.['summary'] === 'string') return task.outcome['summary'];
+  if (task.error) return task.error.message;
+  if (task.refusal) return `refused: ${task.refusal.message}`;
   if (task.progress?.message) return `${task.progress.message}${task.progress.fraction !== undefined ? ` (${Math.round(task.progress.fraction * 100)} %)` : ''}`;
   return '';
 }
@@ -144,7 +144,7 @@ export function TaskDetails({ task: initial, onClose }: { task: Task; onClose: (
         <div className="kv-row"><dt>Expires</dt><dd>{formatTime(task.expires_at)}</dd></div>
         {task.approval.required ? <div className="kv-row"><dt>Approval</dt><dd>{task.approval.approved_by ? `${task.approval.approved_by} at ${formatTime(task.approval.approved_at)}` : 'pending'}{task.approval.comment ? ` — ${task.approval.comment}` : ''}</dd></div> : null}
         {task.outcome ? <div className="kv-row"><dt>Outcome</dt><dd><pre className="code small">{JSON.stringify(task.outcome, null, 2)}</pre></dd></div> : null}
-        {task.error ? <div className="kv-row"><dt>Error</dt><dd className="text-bad">{task.error}</dd></div> : null}
+        {task.error ? <div className="kv-row"><dt>Error</dt><dd className="text-bad">{task.error.message} ({task.error.code})</dd></div> : null}
       </dl>
       <ErrorBox error={error} />
       {cancelling ? (

@@ -23,6 +23,7 @@ import { parseRecord, type AuditRecord } from './record-parser.js';
 import { createSerialGapCounter } from './serial-gaps.js';
 import { createSocketReader, type SocketReader } from './socket-reader.js';
 import { createUserNames } from './user-names.js';
+import { startFailure } from '../internal/start-failure.js';
 
 export { parseRecord, type AuditRecord } from './record-parser.js';
 export { checkFileWatchConfig, DEFAULT_FILE_WATCH_PATHS, fileWatchConfigFromEnv, type FileWatchConfig } from './file-paths.js';
@@ -308,15 +309,9 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       state = 'running';
       if (ldPreload) await reportPreloadInUse();
     } catch (error) {
-      const failure = VigilError.wrap(error, 'system', 'starting the auditd source');
       state = 'stopped';
       stopping = shutdown();
-      try {
-        await stopping;
-      } catch (cleanup) {
-        failure.details.push({ message: `cleanup after the failed start: ${VigilError.wrap(cleanup).message}` });
-      }
-      throw failure;
+      throw await startFailure(error, 'starting the auditd source', stopping);
     }
   };
 

@@ -14,6 +14,7 @@ import { createProcessInfo, type ProcessInfo } from './process-info.js';
 import { decodeRecord, parseOutputLine } from './records.js';
 import { buildScript } from './script.js';
 import { ensureTracefs, TRACEFS, unmountTracefs } from './tracefs.js';
+import { startFailure } from '../internal/start-failure.js';
 
 export { buildScript } from './script.js';
 export { parseDnsMessage, type DnsMessage } from './dns-wire.js';
@@ -271,15 +272,9 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
       ticker.unref();
       state = 'running';
     } catch (error) {
-      const failure = VigilError.wrap(error, 'system', 'starting the bpftrace source');
       state = 'stopped';
       stopping = shutdown();
-      try {
-        await stopping;
-      } catch (cleanup) {
-        failure.details.push({ message: `cleanup after the failed start: ${VigilError.wrap(cleanup).message}` });
-      }
-      throw failure;
+      throw await startFailure(error, 'starting the bpftrace source', stopping);
     }
   };
 
