@@ -497,6 +497,8 @@ test('an analyst may collect but not contain: no isolate button, only the action
   await page.getByTestId('isolation').waitFor();
   assert.equal(await page.getByRole('button', { name: /Isolate host|Release isolation/ }).count(), 0);
   await page.getByRole('button', { name: 'Run action…' }).click();
+  // The action list arrives from the server's catalog after the dialog opens.
+  await page.getByRole('dialog').getByLabel('Action').locator('option[value="agent.ping"]').waitFor({ state: 'attached' });
   const options = await page.getByRole('dialog').getByLabel('Action').locator('option').evaluateAll((els) => els.map((e) => e.getAttribute('value')));
   assert.ok(options.includes('agent.ping') && !options.includes('host.isolate') && !options.includes('file.delete'), JSON.stringify(options));
   await page.keyboard.press('Escape');
