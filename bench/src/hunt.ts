@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { compileHunt } from '@vigil/hunt';
 import { checkEvent, type VigilEvent } from '@vigil/schema';
-import { createDuckDbStore } from '@vigil/store';
+import { createDuckDbStore, type CompiledSelect, type EventStore } from '@vigil/store';
 import { createCleanupRegistry } from './internal/cleanup.js';
 import { updateBenchmarkDocs } from './internal/docs-section.js';
 import { createAgentEventStream, createRandom, type BenchEvent } from './internal/event-generator.js';
@@ -103,9 +103,14 @@ function generateDataset(): Dataset {
       const base = CHAIN_PID_BASE + (h * CHAIN_COUNT + c) * 100;
       const block: Record<string, unknown>[] = [];
       for (let d = 0; d < CHAIN_DEPTH; d++) {
-        const node = { ...firstOf(stream, 'process'), 'process.pid': base + d, 'process.parent.pid': d === 0 ? 1 : base + d - 1 };
+        // Entity ids as an agent sets them (host + pid + start), so the tree can be walked by entity id as well as by pid.
+        const entity = (pid: number) => `${hostId}:${pid}`;
+        const parent = d === 0 ? {} : { 'process.parent.entity_id': entity(base + d - 1) };
+        const node = { ...firstOf(stream, 'process'), 'process.pid': base + d, 'process.parent.pid': d === 0 ? 1 : base + d - 1, 'process.entity_id': entity(base + d), ...parent };
         block.push(node);
-        if (d > 0 && d < CHAIN_DEPTH - 1) block.push({ ...firstOf(stream, 'process'), 'process.pid': base + 50 + d, 'process.parent.pid': base + d - 1 });
+        if (d > 0 && d < CHAIN_DEPTH - 1) {
+          block.push({ ...firstOf(stream, 'process'), 'process.pid': base + 50 + d, 'process.parent.pid': base + d - 1, 'process.entity_id': entity(base + 50 + d), ...parent });
+        }
       }
       if (c === 0) chainRoots.push({ hostId, pid: base });
       blocks.push(block);
@@ -174,10 +179,12 @@ type Rows = Record<string, unknown>[];
 
 interface HuntCase {
   name: string;
-  /** What the user runs in Vigil (hunting language), or the recursive SQL for the process tree. */
+  /** What the user runs in Vigil (hunting language), or how the process tree is walked. */
   vigilText: string;
+  /** Runs the Vigil side itself instead of `vigil` (the process tree walks the store's edge index). */
+  vigilRun?: (store: EventStore) => Promise<Rows>;
   /** Run one after the other; their rows are concatenated. */
-  vigil: { sql: string; params: readonly (string | number | boolean)[] }[];
+  vigil: CompiledSelect[];
   postgres: { text: string; values: unknown[] };
   /** Canonical result used to cross-check both engines; equal strings mean equal results. */
   digestVigil(rows: Rows): string;
@@ -198,7 +205,7 @@ const countDigest = (rows: Rows) => String(num(rows[0]?.['count'] ?? rows[0]?.['
 function compile(...texts: string[]): HuntCase['vigil'] {
   return texts.map((text) => {
     const compiled = compileHunt(text, { limit: 100_000 });
-    return { sql: compiled.sql, params: compiled.params };
+    return { sql: compiled.sql, params: compiled.params, ...(compiled.indexed ? { indexed: compiled.indexed } : {}) };
   });
 }
 
@@ -289,8 +296,23 @@ function buildSuite(data: Dataset): HuntCase[] {
     },
     {
       name: 'deep process tree',
-      vigilText: 'recursive SQL over events_process (same on both engines)',
-      vigil: [{ sql: treeSql('"events_process"', '"host.id"', '"process.pid"', '"process.parent.pid"', '$1', '$2'), params: [root.hostId, root.pid] }],
+      vigilText: 'descendants by entity id, level by level through the edge index (EventStore.processChildren)',
+      vigil: [],
+      vigilRun: async (store) => {
+        const start = `${root.hostId}:${root.pid}`;
+        const seen = new Set([start]);
+        let frontier = [start];
+        let depth = 0;
+        while (frontier.length && depth < 32) {
+          const edges = await store.processChildren?.(root.hostId, frontier);
+          if (!edges) throw new Error('the store has no process edge index');
+          const next = edges.map((e) => e.child).filter((child) => !seen.has(child) && seen.add(child));
+          if (!next.length) break;
+          depth++;
+          frontier = next;
+        }
+        return [{ descendants: seen.size - 1, depth }];
+      },
       postgres: { text: treeSql("(SELECT host_id, pid, ppid FROM events WHERE category = 'process')", 'host_id', 'pid', 'ppid', '$1', '$2::bigint'), values: [root.hostId, root.pid] },
       digestVigil: (rows) => `${num(rows[0]?.['descendants'])}/${num(rows[0]?.['depth'])}`,
       digestPostgres: (rows) => `${num(rows[0]?.['descendants'])}/${num(rows[0]?.['depth'])}`,
@@ -412,6 +434,14 @@ async function main(): Promise<void> {
   const vigilStored = (await store.countEvents({}, 'none')).reduce((n, r) => n + r.count, 0);
   if (vigilStored !== totalEvents) throw new Error(`VERIFICATION FAILED: vigil stores ${vigilStored} events, expected ${totalEvents}`);
   log(`vigil   loaded ${formatInt(totalEvents)} events in ${vigilLoadS.toFixed(1)} s (${formatInt(totalEvents / vigilLoadS)} events/s)`);
+  // The index reads loaded rows back in the background; a search with an indexed form waits until it has caught up.
+  const catchUpStart = performance.now();
+  while ((store.stats?.()['index_pending_events'] ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+  await store.search(compile('process where process.name == "curl" | stats count()')[0]!);
+  const vigilIndexS = (performance.now() - catchUpStart) / 1000;
+  log(`vigil   secondary index caught up ${vigilIndexS.toFixed(1)} s after the load`);
+  const indexStats = Object.fromEntries(Object.entries(store.stats?.() ?? {}).filter(([key]) => key.startsWith('index_')));
+  log(`vigil   secondary index: ${JSON.stringify(indexStats)}`);
 
   // PostgreSQL: the ingest table (b-tree indexes present during the load), then the hunt indexes, then VACUUM ANALYZE.
   const server = await startTempPostgres(options['pg-port'], postgresSettings);
@@ -450,6 +480,7 @@ async function main(): Promise<void> {
   const results: QueryResult[] = [];
   for (const c of buildSuite(data)) {
     const vigil = await timeRuns(async () => {
+      if (c.vigilRun) return c.vigilRun(store);
       const rows: Rows = [];
       for (const query of c.vigil) rows.push(...(await store.search(query)));
       return rows;
@@ -493,7 +524,7 @@ async function main(): Promise<void> {
       ['load', 'vigil', 'postgres'],
       [
         ['events/s', formatInt(vigilRate), formatInt(pgRate)],
-        ['hunt index build + VACUUM ANALYZE s', 'n/a', pgIndexS.toFixed(1)],
+        ['hunt index build + VACUUM ANALYZE s', `${vigilIndexS.toFixed(1)} (index catch-up after the load)`, pgIndexS.toFixed(1)],
         ['stored bytes/event', formatInt(vigilBytes / totalEvents), formatInt(pgBytes / totalEvents)],
       ],
     ) + '\n',
@@ -510,6 +541,8 @@ async function main(): Promise<void> {
     postgres_load_events_per_s: Math.round(pgRate),
     postgres_index_build_s: round(pgIndexS, 1),
     vigil_stored_bytes: vigilBytes,
+    vigil_index: indexStats,
+    vigil_index_catch_up_s: round(vigilIndexS, 1),
     postgres_stored_bytes: pgBytes,
     targets: { ratio_at_least: TARGET_RATIO, vigil_p50_ms_at_most: TARGET_P50_MS, at_events: 10_000_000 },
     queries: Object.fromEntries(
@@ -551,7 +584,12 @@ async function main(): Promise<void> {
         `${options.days} days, with planted activity: ${CHAIN_COUNT} process chains of depth ${CHAIN_DEPTH}, ${SEQUENCE_PAIRS} curl-then-port-4444 pairs and`,
         `${MIMIKATZ_EVENTS} mimikatz runs. Vigil loads them in-process through the store's \`append\` (batches of ${BATCH} per host, hosts`,
         'concurrently, durable acknowledgement) and answers the queries users run: each hunting-language query goes through `compileHunt` and',
-        "`EventStore.search`; the process tree is a recursive SQL query, the same on both engines. PostgreSQL 15 loads the same batches over",
+        "`EventStore.search` with the compiled query's indexed form, so the store's secondary indexes (docs/hunting.md; built in the background",
+        'beside the load, the time they need after it is reported below) answer where they can: the substring and fuzzy counts, the hourly timechart',
+        "and the IOC sweep's per-indicator host counts and first-seen times come from the index alone; the exact hash reads only the tables",
+        'holding it. The process tree is walked level by level',
+        "through the store's edge index (`EventStore.processChildren`, by entity id: the planted chains carry entity ids); PostgreSQL runs a",
+        'recursive SQL query on (host, pid) with its b-tree indexes. PostgreSQL 15 loads the same batches over',
         '4 connections (`json_to_recordset`, one transaction per batch, fsync on) into the ingest benchmark\'s table with its b-tree indexes,',
         'then gets the indexes a DBA would add for this suite and `VACUUM (ANALYZE)`; its queries are hand-written SQL with bound parameters.',
         'Each query: 1 warm-up and ' + `${runs} timed runs per engine, one after the other; p50 is the median. Results are cross-checked`,
@@ -575,7 +613,7 @@ async function main(): Promise<void> {
           ['load', 'Vigil', 'PostgreSQL 15'],
           [
             ['events/s', formatInt(vigilRate), formatInt(pgRate)],
-            ['hunt index build + VACUUM ANALYZE (s)', 'n/a', pgIndexS.toFixed(1)],
+            ['hunt index build + VACUUM ANALYZE (s)', `${vigilIndexS.toFixed(1)} (secondary index catch-up after the load)`, pgIndexS.toFixed(1)],
             ['stored bytes/event', formatInt(vigilBytes / totalEvents), formatInt(pgBytes / totalEvents)],
           ],
         ),
@@ -583,7 +621,16 @@ async function main(): Promise<void> {
         `Target (issue, at 10M events): every query at least ${TARGET_RATIO}x faster than PostgreSQL and Vigil p50 at most ${TARGET_P50_MS} ms.`,
         `Met in this run by ${met.length} of ${rows.length} queries${met.length ? ` (${met.join(', ')})` : ''}; "target met" above applies the`,
         `same thresholds at ${formatInt(totalEvents)} events. Vigil's stored bytes are its whole data folder after close (database and journal);`,
+        `its secondary index lives in memory only (${JSON.stringify(indexStats)}; about 200 MB of heap per million events, see docs/hunting.md);`,
         "PostgreSQL's are the table with all its indexes (WAL not counted).",
+        '',
+        "Before the secondary indexes (same machine and suite, 1,000,000 events, earlier on 2026-12-05): exact hash 96.6 ms,",
+        "substring 196, fuzzy 9,036, top 20 3.2, timechart 38.8, IOC sweep 862, process tree 10.6 (recursive SQL), sequence 33;",
+        "Vigil loaded 45,951 events/s. Still short of the target: DuckDB fetches scattered whole rows no faster than by scanning",
+        "the row groups holding them (the exact hash returns 100 full events; a row-id list is slower than its own filtered",
+        "scan), and sequence steps are not probed yet. The",
+        "index costs ingest: its read-back shares the event loop with the load (events/s above, and the catch-up after it).",
+        "Small timings move by a few ms between runs on this shared 2-core machine.",
         '',
       ].join('\n'),
     );

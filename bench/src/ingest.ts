@@ -4,7 +4,7 @@
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Agent } from 'node:https';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
 const resultsDir = join(repoRoot, 'bench', 'results');
 const log = (line: string) => process.stderr.write(line + '\n');
+const loadAtStart = Math.round(loadavg()[0]! * 100) / 100;
 
 // Everything started is registered here and undone in reverse order.
 const cleanup = createCleanupRegistry(log);
@@ -114,6 +115,10 @@ interface VigilFigures {
   eventJsonBytes: number;
   profile?: ProfileSummary | undefined;
   profileFile?: string | undefined;
+  /** The detection worker thread's profile (the server evaluates rules there, off the request thread). */
+  workerProfile?: ProfileSummary | undefined;
+  /** GET /api/v1/metrics/detection after the run: what the detection worker did with the ingested events. */
+  detection: { eventsEvaluated: number; detections: number; alertsCreated: number; alertLatencyP50Ms: number | null; alertLatencyP99Ms: number | null; queuedEvents: number; backpressureWaits: number; alertLatencyStages?: Record<string, { p50: number | null; p99: number | null }> };
 }
 
 interface PostgresFigures {
@@ -186,6 +191,9 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
     throw new Error(`VERIFICATION FAILED: agents were acknowledged ${load.totalEvents} events but the server stores ${counts.body.total}`);
   }
   log(`verify  server stores ${formatInt(counts.body.total)} events = ${formatInt(load.totalEvents)} acknowledged`);
+  const detection = (await requestJson<VigilFigures['detection']>(`${server.apiUrl}/api/v1/metrics/detection`, { method: 'GET', agent: session.api, headers: session.auth })).body;
+  log(`detect  ${formatInt(detection.eventsEvaluated)} events evaluated, ${formatInt(detection.detections)} detections, alert latency p50 ${detection.alertLatencyP50Ms} / p99 ${detection.alertLatencyP99Ms} ms, ${formatInt(detection.queuedEvents)} still queued, ${detection.backpressureWaits} backpressure waits`);
+  if (detection.alertLatencyStages) log(`detect  latency p50/p99 by stage (ms): ${Object.entries(detection.alertLatencyStages).map(([stage, p]) => `${stage} ${p.p50}/${p.p99}`).join(', ')}`);
   const serverPeakRssMiB = processPeakRssMiB(serverPid);
   const serverCpuSeconds = processCpuSeconds(serverPid);
   await stopServerChild(server);
@@ -193,8 +201,13 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
 
   let profile: ProfileSummary | undefined;
   let profileFile: string | undefined;
+  let workerProfile: ProfileSummary | undefined;
   if (profileDir && existsSync(profileDir)) {
-    const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
+    // --cpu-prof writes one file per thread: CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile; thread 0 is the main one.
+    const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+    const file = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0];
+    const worker = files.find((f) => f !== file);
+    if (worker) workerProfile = summariseCpuProfile(join(profileDir, worker));
     if (file) {
       profile = summariseCpuProfile(join(profileDir, file));
       mkdirSync(resultsDir, { recursive: true });
@@ -216,6 +229,8 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
       eventJsonBytes: poolBytes / poolEvents,
       profile,
       profileFile,
+      workerProfile,
+      detection,
     },
   };
 }
@@ -312,6 +327,11 @@ async function main(): Promise<void> {
     process.stdout.write(textTable(['self time by package', 'ms', '%'], vigil.profile.packages.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n\n');
     process.stdout.write(textTable(['self time by function', 'ms', '%'], vigil.profile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
   }
+  if (vigil.workerProfile) {
+    process.stdout.write(`\ndetection worker CPU profile (${formatInt(vigil.workerProfile.totalMs)} ms sampled)\n`);
+    process.stdout.write(textTable(['self time by function', 'ms', '%'], vigil.workerProfile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
+  }
+  process.stdout.write(`load average (1 min) at start ${loadAtStart}, now ${loadavg()[0]!.toFixed(2)} on ${machine.cores} cores\n`);
 
   const result = {
     benchmark: 'ingest',
@@ -356,8 +376,20 @@ async function main(): Promise<void> {
         }
       : null,
     machine: { ...machine },
+    load_average: { start: loadAtStart, end: round(loadavg()[0]!, 2) },
+    detection: {
+      events_evaluated: vigil.detection.eventsEvaluated,
+      detections: vigil.detection.detections,
+      alerts_created: vigil.detection.alertsCreated,
+      alert_latency_p50_ms: vigil.detection.alertLatencyP50Ms,
+      alert_latency_p99_ms: vigil.detection.alertLatencyP99Ms,
+      queued_at_end: vigil.detection.queuedEvents,
+      backpressure_waits: vigil.detection.backpressureWaits,
+      alert_latency_stages_ms: vigil.detection.alertLatencyStages ?? null,
+    },
     profiled: options.profile,
     server_profile: vigil.profile ?? null,
+    worker_profile: vigil.workerProfile ?? null,
   };
   mkdirSync(resultsDir, { recursive: true });
   const out = join(resultsDir, options.profile ? 'ingest-profile.json' : 'ingest.json');

@@ -104,6 +104,29 @@ test('nginx starting /tmp/x raises an anomaly alert with an explanation as soon 
   assert.equal(findings[0].explanation, explanation);
 });
 
+test('the anomaly alert is an alert event the hunting language finds, with its score, explanation and process', async () => {
+  const web = hosts[0]!;
+  const [alert] = await anomalyAlerts(web);
+  const query = 'alert where rule.ruleset == "anomaly" and anomaly.profiler == "parent-child" and anomaly.score > 0.8';
+  // Alert events are written right after the alert, off the ingest path: poll until it is there.
+  const rows = await waitFor('the alert event', async () => {
+    const reply = await api.post('/api/v1/hunt', { query });
+    assert.equal(reply.status, 200, JSON.stringify(reply.body));
+    return reply.body.rows.length ? (reply.body.rows as Record<string, unknown>[]) : undefined;
+  });
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!['alert.id'], alert.id);
+  assert.equal(rows[0]!['host.id'], web.agentId);
+  assert.equal(rows[0]!['process.executable'], '/tmp/x');
+  assert.equal(rows[0]!['user.name'], 'www-data');
+  assert.equal(rows[0]!['anomaly.explanation'], alert.fields.find((f: any) => f.field === 'explanation')?.value);
+  assert.equal(rows[0]!['anomaly.score'], alert.fields.find((f: any) => f.field === 'anomaly.score')?.value);
+  const stats = await api.post('/api/v1/hunt', { query: 'alert where anomaly.score > 0.8 | stats count() as n by host.id' });
+  assert.deepEqual(stats.body.rows, [{ 'host.id': web.agentId, n: 1 }]);
+  const telemetry = await api.post('/api/v1/hunt', { query: `any where event.id == "${rows[0]!['event.id']}"` });
+  assert.deepEqual(telemetry.body.rows, [], '`any` is telemetry: alert events are not in it');
+});
+
 test('feedback "expected" closes the alert, suppresses the next one, and a different new behaviour still alerts', async () => {
   const web = hosts[0]!;
   const [alert] = await anomalyAlerts(web);
@@ -113,6 +136,12 @@ test('feedback "expected" closes the alert, suppresses the next one, and a diffe
   assert.equal(reply.body.finding.verdict, 'expected');
   assert.equal(reply.body.suppression.key, '/usr/sbin/nginx → /tmp/x');
   assert.equal((await api.get(`/api/v1/alerts/${alert.id}`)).body.status, 'false_positive');
+  const feedbackEvents = await waitFor('the feedback alert event', async () => {
+    const rows = (await api.post('/api/v1/hunt', { query: `alert where event.action == "feedback" and alert.id == "${alert.id}"` })).body.rows as Record<string, unknown>[];
+    return rows.length ? rows : undefined;
+  });
+  assert.equal(feedbackEvents[0]!['alert.verdict'], 'expected');
+  assert.equal(feedbackEvents[0]!['alert.status'], 'false_positive');
 
   await post(web, [processStart(web, Date.now() + 1000, '/usr/sbin/nginx', '/tmp/x', ['/tmp/x'], 'www-data')]);
   const after = await anomalyAlerts(web);

@@ -28,6 +28,14 @@ function tableExists(host: string, table: string): boolean {
   return nft(host, 'list', 'tables').includes(`table inet ${table}`);
 }
 
+/** The isolation the agent reported in its last heartbeat, as the host API shows it. */
+async function reportedIsolation(state: 'isolated' | 'released'): Promise<void> {
+  await waitFor(`the agent to report its isolation as ${state}`, async () => {
+    const host = (await api.get(`/api/v1/hosts/${agent.agentId}`)).body as { isolation: { state: string; checked_at: string } | null };
+    return host.isolation?.state === state || undefined;
+  }, 15_000, 250);
+}
+
 /** A process start on this machine reaches the server as an event of the endpoint's agent (auditd is global). */
 async function eventFlows(): Promise<void> {
   const marker = `vigil-isolation-${randomUUID().slice(0, 8)}`;
@@ -81,6 +89,7 @@ test('isolate: only the server stays reachable, open connections are cut, tasks 
   const pinged = await runTask(api, agent.agentId, 'agent.ping', { echo: 'isolated' });
   assert.equal(pinged.state, 'succeeded', JSON.stringify(pinged));
   await eventFlows();
+  await reportedIsolation('isolated');
 
   // Agent restart: the kernel table survives the agent; a reboot (the table gone) is repaired at the next start.
   await agent.stop();
@@ -93,6 +102,7 @@ test('isolate: only the server stays reachable, open connections are cut, tasks 
   assert.notEqual(tcpProbe(lan, 'peer', E, ENDPOINT_PORT), 'ok');
   const afterRestart = await runTask(api, agent.agentId, 'agent.ping', {});
   assert.equal(afterRestart.state, 'succeeded', 'tasks flow after the restart');
+  await reportedIsolation('isolated');
 
   const released = await runTask(api, agent.agentId, 'host.release', {});
   assert.equal(released.state, 'succeeded', JSON.stringify(released));
@@ -101,6 +111,7 @@ test('isolate: only the server stays reachable, open connections are cut, tasks 
   assert.equal(tcpProbe(lan, 'endpoint', P, PEER_PORT), 'ok', 'peer reachable after release');
   assert.equal(tcpProbe(lan, 'peer', E, ENDPOINT_PORT), 'ok', 'endpoint reachable from the peer after release');
   assert.ok(ping(lan, 'endpoint', P), 'ping works after release');
+  await reportedIsolation('released');
 });
 
 test('isolate with allow: an allowed address:port stays reachable, the same host on another port does not', async () => {

@@ -193,6 +193,7 @@ test('every operation answers as documented when called as an admin', async () =
     '/api/v1/hosts/{id}/inventory': ids.hostId!,
     '/api/v1/hosts/{id}/changes': ids.hostId!,
     '/api/v1/alerts/{id}': ids.alertId!,
+    '/api/v1/alerts/{id}/comments': ids.alertId!,
     '/api/v1/rules/{id}': ids.ruleId!,
     '/api/v1/rule-packs/{name}': 'contract-pack',
     '/api/v1/sweeps/{id}': ids.sweepId!,

@@ -82,12 +82,13 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   if (yara) options = { ...options, sources: [...options.sources, yara] };
   const spool = new Spool({ dir: join(options.stateDir, 'spool'), maxBytes: options.spoolMaxBytes ?? 512 * 1024 * 1024 });
   const channel = new AgentChannel(options.endpoint ?? identity.agentEndpoint, identity);
+  const handlers = options.handlers ?? agentHandlers();
   const runner = createTaskRunner({
     agentId: identity.agentId,
     stateDir: options.stateDir,
     endpoint: options.endpoint ?? identity.agentEndpoint,
     credentials: identity,
-    handlers: options.handlers ?? agentHandlers(),
+    handlers,
   });
   const batchMaxEvents = Math.min(options.batchMaxEvents ?? 2000, limits.maxBatchEvents);
   const batchMaxBytes = Math.floor(limits.maxBatchBytes / 2);
@@ -199,6 +200,14 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
         ...(options.inventory ? [[options.inventory.name, options.inventory.stats()]] : []),
       ]),
     };
+    for (const handler of handlers) {
+      if (!handler.report) continue;
+      try {
+        Object.assign(body, await handler.report({ stateDir: options.stateDir }));
+      } catch (error) {
+        log.warn('a response handler could not report its state', { action: handler.action, error: (error as Error).message });
+      }
+    }
     const result = await channel.post(paths.heartbeat, JSON.stringify(body), 10_000);
     if (result.status !== 200) throw new Error(`HTTP ${result.status}: ${errorText(result)}`);
     const reply = result.body as { acked_through: number; heartbeat_interval_s: number; task_signing_key?: unknown };

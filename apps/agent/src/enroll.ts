@@ -3,7 +3,6 @@
 
 import { hostname, release, platform, arch } from 'node:os';
 import { VigilError } from '@vigil/common';
-import { generateKeyPair, certificateFingerprint, parseFingerprint } from '@vigil/pki';
 import { paths, type EnrollResponse } from '@vigil/protocol';
 import { fetchPinnedCa, postJson, errorText } from './transport.js';
 import { saveIdentity, type AgentIdentity } from './identity.js';
@@ -27,6 +26,8 @@ export async function enroll(options: EnrollOptions): Promise<AgentIdentity> {
     throw new VigilError('invalid_config', `server URL ${JSON.stringify(options.serverUrl)} is not a URL such as https://vigil.example:8443`);
   }
   if (url.protocol !== 'https:') throw new VigilError('invalid_config', 'server URL must use https');
+  // Loaded here, not at import: its X.509 library costs the running agent ~15 MB it only needs to enroll.
+  const { generateKeyPair, certificateFingerprint, parseFingerprint } = await import('@vigil/pki');
   let caPem = options.caPem;
   if (!caPem) {
     if (!options.caFingerprint) throw new VigilError('invalid_config', 'give the server CA fingerprint (--ca-fingerprint) or CA file (--ca-file)');

@@ -41,6 +41,24 @@ test('restart resumes after the last acknowledged event and never reuses a seque
   b.close();
 });
 
+test('an acknowledgement reaches disk at the next sync; one lost to a crash resends its events and reuses no sequence', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spool-'));
+  const a = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 4096 });
+  for (let i = 0; i < 50; i++) a.append((s) => line(s));
+  a.ack(10);
+  a.sync();
+  a.ack(30);
+  // Crash: `a` is abandoned without sync or close.
+  const b = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 4096 });
+  assert.equal(b.readBatch(1000, 1 << 20)!.firstSeq, 11);
+  assert.equal(b.append((s) => line(s)), 51);
+  b.ack(51);
+  b.close();
+  const c = new Spool({ dir, maxBytes: 1 << 20, segmentBytes: 4096 });
+  assert.equal(c.readBatch(1000, 1 << 20), undefined, 'close records the last acknowledgement');
+  c.close();
+});
+
 test('the size bound drops the oldest segment and counts what was lost', () => {
   const spool = new Spool({ dir: mkdtempSync(join(tmpdir(), 'spool-')), maxBytes: 8192, segmentBytes: 2048 });
   for (let i = 0; i < 400; i++) spool.append((s) => line(s, 30));

@@ -60,6 +60,8 @@ export class Spool {
   #state = { ackedThrough: -1, dropped: 0, nextSequence: 1 };
   #readCursor: { file: string; seq: number; offset: number } = { file: '', seq: 0, offset: 0 };
   #dirty = false;
+  /** An acknowledgement not yet written to state.json (written by `sync` and `close`). */
+  #ackDirty = false;
 
   constructor(options: SpoolOptions) {
     this.#dir = options.dir;
@@ -74,6 +76,7 @@ export class Spool {
   }
 
   #saveState(): void {
+    this.#ackDirty = false;
     const tmp = this.#stateFile() + '.tmp';
     const fd = openSync(tmp, 'w', 0o600);
     writeSync(fd, JSON.stringify(this.#state));
@@ -148,12 +151,16 @@ export class Spool {
     return sequence;
   }
 
-  /** Flushes appended events to stable storage (power-loss safety; a process crash loses nothing written). */
+  /**
+   * Flushes appended events to stable storage (power-loss safety; a process crash loses nothing written) and records
+   * the acknowledgements since the last call. The agent calls it once a second.
+   */
   sync(): void {
     if (this.#fd !== undefined && this.#dirty) {
       fsyncSync(this.#fd);
       this.#dirty = false;
     }
+    if (this.#ackDirty) this.#saveState();
   }
 
   #enforceBound(): void {
@@ -221,11 +228,15 @@ export class Spool {
     return lines.length ? { lines, firstSeq, lastSeq: want - 1, bytes } : undefined;
   }
 
-  /** Marks everything up to `sequence` acknowledged (durably) and deletes fully acknowledged segments. */
+  /**
+   * Marks everything up to `sequence` acknowledged and deletes fully acknowledged segments. On disk at the next
+   * `sync` or `close`: an acknowledgement lost to a crash only resends events the server already has, and it counts
+   * them as duplicates (the last segment is always kept, so sequences are never reused).
+   */
   ack(sequence: number): void {
     if (sequence <= this.#state.ackedThrough) return;
     this.#state.ackedThrough = Math.min(sequence, this.#state.nextSequence - 1);
-    this.#saveState();
+    this.#ackDirty = true;
     this.#dropAcked();
   }
 

@@ -5,7 +5,6 @@ import https from 'node:https';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { VigilError } from '@vigil/common';
-import { parseFingerprint } from '@vigil/pki';
 
 export interface HttpResult {
   status: number;
@@ -45,6 +44,7 @@ export function errorText(result: HttpResult): string {
  * The server certificate must chain to it; otherwise enrollment is refused before any secret is sent.
  */
 export async function fetchPinnedCa(url: URL, pinned: string, timeoutMs = 10_000): Promise<string> {
+  const { parseFingerprint } = await import('@vigil/pki');
   const want = parseFingerprint(pinned);
   const chain = await new Promise<tls.DetailedPeerCertificate>((resolve, reject) => {
     const socket = tls.connect({ host: url.hostname, port: Number(url.port || 443), servername: url.hostname.match(/^[\d.:]+$/) ? undefined : url.hostname, rejectUnauthorized: false }, () => {

@@ -10,17 +10,19 @@ import { VIGIL_VERSION, VigilError, describeError } from '@vigil/common';
 import { defaultServerConfig } from '@vigil/server/config';
 const serverModule = () => import('@vigil/server');
 import { startAgent, enroll, isEnrolled } from '@vigil/agent';
-import { formatFingerprint } from '@vigil/pki';
+/** Loaded by the server commands only: its X.509 library would cost `vigil agent` ~15 MB RSS. */
+const formatFingerprint = async (hex: string) => (await import('@vigil/pki')).formatFingerprint(hex);
 import { readFileSync } from 'node:fs';
 import { agentInventory, agentSources } from './wiring.js';
 import { createAgentFilter, loadAgentConfig } from '@vigil/sources';
-import { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, uploadPack } from './rules-command.js';
+// The rule and EVTX commands load the detection engine: imported when they run, so `vigil agent` does not carry it.
+const rulesCommand = () => import('./rules-command.js');
+const evtxCommand = () => import('./evtx-command.js');
 import { apiRequest, apiTarget } from './api-client.js';
 import { formatHuntTable } from './hunt-command.js';
 import { taskCommand } from './task-command.js';
 import { intelCommand } from './intel-command.js';
 import { yaraCommand } from './yara-command.js';
-import { runEvtxImport, runEvtxScan } from './evtx-command.js';
 import { basename, resolve as resolvePath } from 'node:path';
 import { parseSize } from '@vigil/agent';
 
@@ -93,7 +95,7 @@ const commands: Record<string, Command> = {
     async run(values) {
       const { startServer } = await serverModule();
       const server = await startServer(serverConfigFrom(values));
-      console.log(`Vigil server ${VIGIL_VERSION}\n  console/API: ${server.apiUrl}/\n  agents:      ${server.agentUrl}\n  CA fingerprint (SHA-256): ${formatFingerprint(server.caFingerprint)}`);
+      console.log(`Vigil server ${VIGIL_VERSION}\n  console/API: ${server.apiUrl}/\n  agents:      ${server.agentUrl}\n  CA fingerprint (SHA-256): ${await formatFingerprint(server.caFingerprint)}`);
       if (server.generatedAdminPassword) console.log(`  first admin: user "admin", password "${server.generatedAdminPassword}" (shown once; set VIGIL_ADMIN_PASSWORD to choose it)`);
       onSignals(() => void server.close().then(() => process.exit(0)));
       return 'running';
@@ -239,6 +241,7 @@ const commands: Record<string, Command> = {
       if ((action !== 'check' && action !== 'import') || !path || extra.length) {
         throw new VigilError('invalid_config', 'say "vigil rules check <path>" or "vigil rules import <path>"');
       }
+      const { checkRuleSources, contentVersion, formatReport, ruleSourcesFrom, uploadPack } = await rulesCommand();
       const sources = ruleSourcesFrom(path);
       if (!sources.length) throw new VigilError('invalid_input', `${path}: no .yml or .yaml rule files found`);
       const report = checkRuleSources(sources, !values.json);
@@ -294,6 +297,7 @@ const commands: Record<string, Command> = {
     },
     async run(values, positionals) {
       const [action, ...paths] = positionals;
+      const { runEvtxImport, runEvtxScan } = await evtxCommand();
       if (action === 'scan') return runEvtxScan(values as Parameters<typeof runEvtxScan>[0], paths);
       if (action === 'import') {
         return runEvtxImport(values as Parameters<typeof runEvtxImport>[0], paths, () =>
@@ -334,7 +338,7 @@ const commands: Record<string, Command> = {
         '',
         `Vigil ${VIGIL_VERSION} is up.`,
         `  Console:         ${server.apiUrl}/`,
-        `  CA fingerprint:  SHA256 ${formatFingerprint(server.caFingerprint)}`,
+        `  CA fingerprint:  SHA256 ${await formatFingerprint(server.caFingerprint)}`,
         server.generatedAdminPassword ? `  Admin login:     admin / ${server.generatedAdminPassword}   (shown once)` : '  Admin login:     admin / the password in VIGIL_ADMIN_PASSWORD (or the one printed at first start)',
         `  Agents connect:  ${server.agentUrl}   (local agent: ${values['no-agent'] ? 'off' : agentDir})`,
         `  Enroll another:  vigil token create --data-dir ${config.dataDir}  then on the endpoint:`,

@@ -6,7 +6,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { VigilError } from '@vigil/common';
-import { compileRuleSet, createCpuThrottle, createFileScanner, sweepPaths, type RuleFile } from '@vigil/yara';
+import type { RuleFile } from '@vigil/yara';
 import { apiRequest, apiTarget } from './api-client.js';
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -76,6 +76,8 @@ export function yaraCommand(defaultDataDir: string): YaraCommand {
         console.log(`rule set ${values.name} v${answer.version}: ${answer.rule_count} rules from ${files.length} files, ${answer.report.warnings} warnings, digest ${answer.digest.slice(0, 16)}…${answer.active ? ', active' : ''}`);
         return 0;
       }
+      // Loaded here: the YARA engine is a native addon that other vigil commands (the agent) should not carry.
+      const { compileRuleSet, createCpuThrottle, createFileScanner, sweepPaths } = await import('@vigil/yara');
       const compiled = compileRuleSet(files, { skipInvalid: verb === 'scan' });
       const errors = compiled.problems.filter((p) => p.severity === 'error');
       const warnings = compiled.problems.filter((p) => p.severity === 'warning');

@@ -28,8 +28,16 @@ export interface ServerConfig {
    * TLS, validates batches and acknowledges them (on 2 cores: 1 thread ingests ~13% faster than 2).
    */
   storeThreads: number;
+  /**
+   * Vigil's in-memory secondary indexes over the event store (exact values, substrings, fuzzy tokens, process edges,
+   * time buckets): fast hunts for ~200 MB of heap per million events and CPU while ingesting; `VIGIL_STORE_INDEX=off`
+   * leaves every hunt to DuckDB's scans.
+   */
+  storeIndex: boolean;
   /** Password for the first admin user; generated and printed once when unset. */
   adminPassword: string | undefined;
+  /** Alerts of one host and process tree whose activity lies within this many minutes form one incident. */
+  incidentWindowMinutes: number;
 }
 
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -45,11 +53,20 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     sessionTtlSeconds: 12 * 3600,
     storeAck: storeAck(env.VIGIL_STORE_ACK),
     storeThreads: positive(env.VIGIL_STORE_THREADS, Math.max(1, availableParallelism() - 1), 'VIGIL_STORE_THREADS'),
+    storeIndex: onOff(env.VIGIL_STORE_INDEX, true, 'VIGIL_STORE_INDEX'),
     adminPassword: env.VIGIL_ADMIN_PASSWORD,
+    incidentWindowMinutes: positive(env.VIGIL_INCIDENT_WINDOW_MINUTES, 30, 'VIGIL_INCIDENT_WINDOW_MINUTES'),
     ...stripUndefined(overrides),
   };
   validate(config);
   return config;
+}
+
+function onOff(value: string | undefined, fallback: boolean, name: string): boolean {
+  if (value === undefined || value === '') return fallback;
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw new VigilError('invalid_config', `${name} must be on or off, not ${JSON.stringify(value)}`);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

@@ -34,6 +34,7 @@ import { registerInboundRoutes } from './http/inbound-routes.js';
 import { registerImportRoutes } from './http/import-routes.js';
 import { IntelDb } from './intel/intel-db.js';
 import { createSweeper, type Sweeper } from './intel/sweeper.js';
+import { intelFamilies } from './intel/intel-metrics.js';
 import { createIntelService, type IntelService } from './intel/intel-service.js';
 import { registerIntelAgentRoutes, registerIntelRoutes } from './http/intel-routes.js';
 import { registerExporterFailures } from './http/metrics.js';
@@ -48,6 +49,7 @@ import { InventoryDb } from './inventory/inventory-db.js';
 import { registerInventoryAgentRoutes, registerInventoryRoutes } from './http/inventory-routes.js';
 import { createIntegrationService, type IntegrationService } from './integrations/integration-service.js';
 import { createBaselineService, type BaselineService } from './baseline/baseline-service.js';
+import { createAlertEventWriter } from './detection/alert-events.js';
 import { registerBaselineRoutes } from './http/baseline-routes.js';
 
 export interface RunningServer {
@@ -104,9 +106,11 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (!config.adminPassword) generatedAdminPassword = password;
   }
   mkdirSync(join(config.dataDir, 'events'), { recursive: true });
-  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck, threads: config.storeThreads });
+  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck, threads: config.storeThreads, ...(config.storeIndex ? {} : { index: false as const }) });
   await store.open();
   const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
+  const alertEvents = createAlertEventWriter({ store });
+  detectionDb.onCreated((created) => alertEvents.alertsCreated(created));
   const detection = createDetectionService({ db: detectionDb, store });
   const hunts = createHuntService({ file: join(config.dataDir, 'hunts.sqlite'), store, detectionDb, onAlerts: (created) => detection.publishAlerts(created) });
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
@@ -120,7 +124,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const response = createResponseService({ db: responseDb, signer: loadOrCreateTaskSigner(config.dataDir), controlPlane });
   const responsePolicies = createPolicyEngine({ db: responseDb, service: response, registry: response.registry, store, detectionDb, controlPlane, onAlertRaised: (alerts) => integrations.enqueueAlerts(alerts) });
   detection.onAlerts((created) => responsePolicies.onAlerts(created));
-  const baseline = createBaselineService({ dataDir: config.dataDir, detectionDb, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)) });
+  const baseline = createBaselineService({ dataDir: config.dataDir, detectionDb, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)), onFeedback: (alerts, feedback) => alertEvents.feedback(alerts, feedback) });
   detection.addEventMatcher((events) => baseline.match(events));
   detection.onAlerts((created) => baseline.onAlerts(created));
   const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));
@@ -139,6 +143,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     },
     ...httpMetrics.families(),
   ]);
+  metrics.register('intel', () => intelFamilies(intelService, controlPlane));
 
   let api: FastifyInstance | undefined;
   let agents: FastifyInstance | undefined;
@@ -168,6 +173,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       () => blocklist.close(),
       () => evidence.close(),
       () => inventory.close(),
+      () => alertEvents.close(),
       () => store.close(),
       () => controlPlane.close(),
     ];
@@ -182,6 +188,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (failure !== undefined) throw failure;
   };
   try {
+    // Batches acknowledged but not evaluated before the last stop are handed to the detection worker before any new one.
+    await detection.recover(controlPlane.listAgents().map((agent) => agent.id));
     agents = Fastify({
       https: { key: pki.serverKeyPem, cert: pki.serverCertPem, ca: [pki.ca.certPem], requestCert: true, rejectUnauthorized: true },
       bodyLimit: limits.maxBatchBytes + 1024,
@@ -219,7 +227,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     api.addHook('onResponse', httpMetrics.onResponse);
     const advertised = () => `${config.advertisedHost}:${agentPort}`;
     registerApiRoutes(api, { config, controlPlane, store, pki, agentEndpoint: advertised, taskKey: () => response.keyOffer() });
-    registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection });
+    registerDetectionRoutes(api, { controlPlane, db: detectionDb, detection, store, incidentWindowMs: config.incidentWindowMinutes * 60_000 });
     registerHuntRoutes(api, { controlPlane, hunts, store, detectionDb });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
     registerIntelRoutes(api, { controlPlane, intel: intelService });

@@ -18,6 +18,29 @@ export interface CompiledHunt {
   params: (string | number | boolean)[];
   /** Output columns in order, with their schema type or 'number' for aggregates. */
   columns: { name: string; type: string }[];
+  /** The same query for a store with secondary indexes; absent when no condition can use one. */
+  indexed?: IndexedHunt;
+}
+
+/**
+ * A condition an index may answer with the exact matching rows. Mirrors `IndexProbe` of @vigil/store (the store's
+ * seam, where the semantics are stated); kept structural so the compiler does not depend on a store.
+ */
+export type IndexProbe =
+  | { kind: 'equals'; field: string; values: readonly string[]; ignoreCase: boolean }
+  | { kind: 'contains'; field: string; needle: string }
+  | { kind: 'fuzzy'; term: string; distance: number };
+
+/** Mirrors `IndexedSelect` of @vigil/store: `sql` reads each probed source from `"vigil.index.<n>"`. */
+export interface IndexedHunt {
+  sql: string;
+  params: (string | number | boolean)[];
+  sources: { category: string | null; probe: IndexProbe; restrict: 'rows' | 'tables' }[];
+  /** Mirrors `IndexOnly` of @vigil/store. */
+  indexOnly?:
+    | { kind: 'count' }
+    | { kind: 'timechart'; category: string | null; spanMs: number; limit: number }
+    | { kind: 'stats'; by: { name: string; of: 'value' | 'host' }[]; aggregations: { name: string; fn: 'count' | 'min' | 'max' }[]; limit: number };
 }
 
 export interface HuntOptions {
@@ -72,42 +95,76 @@ interface Context {
   ctes: string[];
   variables: number;
   searchText: Map<string, string>;
+  /** Set when compiling the indexed form: the probed sources found so far. */
+  index: { sources: IndexedHunt['sources']; indexOnly: IndexedHunt['indexOnly'] } | null;
 }
 
 const TEXT_TYPES = new Set(['keyword', 'text', 'ip']);
 const LIST_TYPES = new Set(['keyword[]', 'ip[]']);
-const NUMBER_TYPES = new Set(['long', 'integer', 'number']);
+const NUMBER_TYPES = new Set(['long', 'integer', 'double', 'number']);
 
 /** Parses, checks and compiles a query. Throws VigilError only (`invalid_input` for anything wrong with the query). */
 export function compileHunt(text: string, options: HuntOptions = {}): CompiledHunt {
   try {
-    return compileAst(text, parseHuntQuery(text), options);
+    const ast = parseHuntQuery(text);
+    const compiled = compileAst(text, ast, options, false);
+    const index: NonNullable<Context['index']> = { sources: [], indexOnly: undefined };
+    const indexed = compileAst(text, ast, options, index);
+    if (index.sources.length || index.indexOnly) {
+      compiled.indexed = { sql: indexed.sql, params: indexed.params, sources: index.sources, ...(index.indexOnly ? { indexOnly: index.indexOnly } : {}) };
+    }
+    return compiled;
   } catch (error) {
     if (error instanceof VigilError) throw error;
     throw VigilError.wrap(error, 'internal', 'the hunting compiler failed');
   }
 }
 
-function compileAst(text: string, ast: QueryAst, options: HuntOptions): CompiledHunt {
+function compileAst(text: string, ast: QueryAst, options: HuntOptions, index: Context['index'] | false): CompiledHunt {
   const limit = options.limit ?? DEFAULT_LIMIT;
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) throw new VigilError('invalid_input', `limit must be a whole number from 1 to ${MAX_LIMIT}`, { location: { path: 'limit' } });
   const now = options.now ?? new Date();
   if (!Number.isFinite(now.getTime())) throw new VigilError('invalid_input', 'now is not a valid date', { location: { path: 'now' } });
-  const ctx: Context = { text, dialect: options.dialect ?? duckdbDialect, params: [], now, ctes: [], variables: 0, searchText: new Map() };
+  const ctx: Context = { text, dialect: options.dialect ?? duckdbDialect, params: [], now, ctes: [], variables: 0, searchText: new Map(), index: index || null };
   const filters = optionFilters(ctx, options);
 
   let builder: Builder;
   let kind: CompiledHunt['kind'];
+  let valueHostStats: Omit<Extract<NonNullable<IndexedHunt['indexOnly']>, { kind: 'stats' }>, 'limit'> | null = null;
   if (ast.kind === 'sequence') {
     builder = compileSequence(ctx, ast, filters);
     kind = 'sequence';
   } else {
     const scope = eventScope(ctx, ast.category);
     const where = [...filters(scope)];
-    if (ast.condition) where.push(compileCondition(ctx, ast.condition, scope));
+    let from = ctx.dialect.eventSource(ast.category?.name ?? null);
+    // Set when the query is an IOC-sweep shape the index may answer alone (see valueHostShape).
+    const conjuncts = !ast.condition ? [] : ast.condition.kind === 'and' ? ast.condition.operands : [ast.condition];
+    const probed = ctx.index ? conjuncts.map((c) => probeOf(ctx, c, scope)) : [];
+    const chosen = probed.findIndex((p) => p !== null);
+    if (ctx.index && chosen >= 0) {
+      const { probe } = probed[chosen]!;
+      // Row lists pay off when rows are aggregated; DuckDB fetches whole rows faster by its own scan (tables only).
+      const aggregates = ast.pipes.some((p) => p.kind === 'stats' || p.kind === 'top' || p.kind === 'timechart');
+      const restrict = aggregates ? probed[chosen]!.restrict : 'tables';
+      ctx.index.sources.push({ category: ast.category?.name ?? null, probe, restrict });
+      from = indexSource(ctx.index.sources.length);
+      const pipe = ast.pipes[0];
+      const agg = pipe?.kind === 'stats' ? pipe.aggregations[0] : undefined;
+      const countOnly =
+        restrict === 'rows' && where.length === 0 && conjuncts.length === 1 && ast.pipes.length === 1 && pipe?.kind === 'stats' && pipe.by.length === 0 &&
+        pipe.aggregations.length === 1 && agg?.fn === 'count' && agg.field === null && agg.alias === null;
+      if (countOnly) ctx.index.indexOnly = { kind: 'count' };
+      else if (probe.kind === 'equals' && !probe.ignoreCase && where.length === 0 && conjuncts.length === 1) valueHostStats = valueHostShape(ast.pipes, probe.field);
+      conjuncts.forEach((c, i) => {
+        if (i !== chosen || restrict === 'tables') where.push(compileCondition(ctx, c, scope));
+      });
+    } else if (ast.condition) {
+      where.push(compileCondition(ctx, ast.condition, scope));
+    }
     const timestamp = scope.lookup({ name: '@timestamp', at: 0 });
     const sequence = scope.lookup({ name: 'event.sequence', at: 0 });
-    builder = { from: ctx.dialect.eventSource(ast.category?.name ?? null), scope, select: null, where, orderBy: [{ column: timestamp, descending: true }, { column: sequence, descending: true }], limit: null };
+    builder = { from, scope, select: null, where, orderBy: [{ column: timestamp, descending: true }, { column: sequence, descending: true }], limit: null };
     kind = 'events';
   }
   for (const pipe of ast.pipes) {
@@ -116,6 +173,16 @@ function compileAst(text: string, ast: QueryAst, options: HuntOptions): Compiled
     if (result.kind) kind = result.kind;
   }
   const finalLimit = Math.min(builder.limit ?? Infinity, limit + (options.probeTruncation ? 1 : 0));
+  const unfiltered = options.start === undefined && options.end === undefined && options.hostIds === undefined;
+  if (ctx.index && valueHostStats) ctx.index.indexOnly = { ...valueHostStats, limit: finalLimit };
+  if (ctx.index && ast.kind === 'search' && !ast.condition && unfiltered && ast.pipes.length === 1) {
+    // `<category> | timechart span=S count()` over all events: per-bucket counts an index can keep.
+    const pipe = ast.pipes[0]!;
+    const agg = pipe.kind === 'timechart' ? pipe.aggregations[0] : undefined;
+    if (pipe.kind === 'timechart' && pipe.by.length === 0 && pipe.aggregations.length === 1 && agg?.fn === 'count' && agg.field === null && agg.alias === null) {
+      ctx.index.indexOnly = { kind: 'timechart', category: ast.category?.name ?? null, spanMs: pipe.spanMs, limit: finalLimit };
+    }
+  }
   const select = render(ctx, { ...builder, limit: finalLimit }, true);
   const sql = ctx.ctes.length ? `WITH ${ctx.ctes.join(',\n')}\n${select}` : select;
   return { kind, sql, params: ctx.params, columns: outputColumns(builder).map((c) => ({ name: c.name, type: c.type })) };
@@ -211,6 +278,69 @@ function derivedScope(ctx: Context, columns: Column[], from: string): Scope {
       throw queryError(ctx.text, field.at, `unknown column ${quoted(field.name)} after ${from}`, hint);
     },
   };
+}
+
+// ---- index probes ----
+
+/**
+ * `| stats count(), min(@timestamp), max(@timestamp) by <probed field>, host.id` (any of those aggregations, any
+ * subset of those keys, in any order) after an exact probe: counts and first/last times per value and host, which an
+ * index may give alone.
+ */
+function valueHostShape(pipes: readonly Pipe[], field: string): Omit<Extract<NonNullable<IndexedHunt['indexOnly']>, { kind: 'stats' }>, 'limit'> | null {
+  const pipe = pipes[0];
+  // Without groups SQL returns one row even when nothing matches; only grouped shapes are answered from the index.
+  if (pipes.length !== 1 || pipe?.kind !== 'stats' || !pipe.aggregations.length || !pipe.by.length) return null;
+  const by = pipe.by.map((ref) => ({ name: ref.name, of: ref.name === field ? ('value' as const) : ref.name === 'host.id' ? ('host' as const) : null }));
+  if (by.some((b) => b.of === null) || new Set(by.map((b) => b.name)).size !== by.length) return null;
+  const aggregations: { name: string; fn: 'count' | 'min' | 'max' }[] = [];
+  for (const agg of pipe.aggregations) {
+    if (agg.fn === 'count' && agg.field === null) aggregations.push({ name: agg.alias?.name ?? 'count', fn: 'count' });
+    else if ((agg.fn === 'min' || agg.fn === 'max') && agg.field?.name === '@timestamp') aggregations.push({ name: agg.alias?.name ?? `${agg.fn}(@timestamp)`, fn: agg.fn });
+    else return null;
+  }
+  return { kind: 'stats', by: by as { name: string; of: 'value' | 'host' }[], aggregations };
+}
+
+/** The identifier a store replaces with the n-th probed source (the format of @vigil/store's indexSourceIdentifier). */
+function indexSource(n: number): string {
+  return `"vigil.index.${n}"`;
+}
+
+const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
+
+/**
+ * The index probe equivalent to a condition on raw events, when there is one: exact or in-list matches without
+ * wildcards, case-insensitive `contains`, fuzzy terms. Only printable ASCII values (the index judges only those).
+ */
+function probeOf(ctx: Context, condition: Condition, scope: Scope): { probe: IndexProbe; restrict: 'rows' | 'tables' } | null {
+  if (scope.kind !== 'events') return null;
+  const plain = (value: Value): value is Extract<Value, { kind: 'string' }> => value.kind === 'string' && value.globs.length === 0 && PRINTABLE_ASCII.test(value.value);
+  switch (condition.kind) {
+    case 'compare': {
+      const column = scope.lookup(condition.field);
+      const { operator, value } = condition;
+      if (!plain(value)) return null;
+      if (operator === '==' && isHashColumn(column)) return { probe: { kind: 'equals', field: column.name, values: [value.value.toLowerCase()], ignoreCase: false }, restrict: 'tables' };
+      if (condition.caseSensitive || !(TEXT_TYPES.has(column.type) || LIST_TYPES.has(column.type))) return null;
+      if (operator === '==') return { probe: { kind: 'equals', field: column.name, values: [value.value.toLowerCase()], ignoreCase: true }, restrict: 'tables' };
+      if (operator === 'contains' && !isHashColumn(column)) return { probe: { kind: 'contains', field: column.name, needle: value.value.toLowerCase() }, restrict: 'rows' };
+      return null;
+    }
+    case 'in': {
+      const column = scope.lookup(condition.field);
+      if (!condition.values.every(plain)) return null;
+      const values = condition.values.map((v) => (v as Extract<Value, { kind: 'string' }>).value.toLowerCase());
+      if (isHashColumn(column)) return { probe: { kind: 'equals', field: column.name, values, ignoreCase: false }, restrict: values.length === 1 ? 'tables' : 'rows' };
+      if (condition.caseSensitive || !(TEXT_TYPES.has(column.type) || LIST_TYPES.has(column.type))) return null;
+      return { probe: { kind: 'equals', field: column.name, values, ignoreCase: true }, restrict: values.length === 1 ? 'tables' : 'rows' };
+    }
+    case 'fuzzy':
+      if (!PRINTABLE_ASCII.test(condition.term) || condition.term.length <= condition.distance) return null;
+      return { probe: { kind: 'fuzzy', term: condition.term, distance: condition.distance }, restrict: 'rows' };
+    default:
+      return null;
+  }
 }
 
 // ---- conditions ----

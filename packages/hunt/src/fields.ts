@@ -1,7 +1,7 @@
 // The queryable fields of the hunting language, taken from the event schema and nothing else.
 // It never invents a field: the only names outside the schema are `winlog.event_data.<Key>` lookups into that object.
 
-import { allEventFields, categoriesWithField, resolvedCategories, type FieldDef, type ResolvedCategory } from '@vigil/schema';
+import { allEventFields, categoriesWithField, resolvedCategories, telemetryFields, type FieldDef, type ResolvedCategory } from '@vigil/schema';
 
 export const EVENT_DATA_FIELD = 'winlog.event_data';
 /** Keys of `winlog.event_data` that may be addressed as `winlog.event_data.<Key>`. */
@@ -17,9 +17,9 @@ export function huntFields(): { name: string; type: string; categories: string[]
   }));
 }
 
-/** The fields of one category, or of every category when null. */
+/** The fields of one category, or of every telemetry category when null (`any`, the `events` view). */
 export function fieldsOf(category: ResolvedCategory | null): readonly FieldDef[] {
-  return category ? category.fields : allEventFields;
+  return category ? category.fields : telemetryFields;
 }
 
 export function categoryNames(): string[] {

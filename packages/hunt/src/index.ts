@@ -5,5 +5,5 @@ export type * from './ast.js';
 export { parseHuntQuery } from './parser.js';
 export type { SqlDialect, CidrBounds } from './dialect.js';
 export { duckdbDialect } from './duckdb/duckdb-dialect.js';
-export { compileHunt, DEFAULT_LIMIT, MAX_LIMIT, type CompiledHunt, type HuntOptions } from './compile.js';
+export { compileHunt, DEFAULT_LIMIT, MAX_LIMIT, type CompiledHunt, type HuntOptions, type IndexProbe, type IndexedHunt } from './compile.js';
 export { huntFields } from './fields.js';

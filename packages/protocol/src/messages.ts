@@ -46,6 +46,22 @@ export interface HeartbeatBody {
   agent_uptime_s: number;
   counters: AgentCounters;
   sources: Record<string, Record<string, number>>;
+  /** The host's network isolation as the agent found it when sending (absent from agents without the handlers). */
+  isolation?: IsolationReport;
+}
+
+/**
+ * Network isolation as checked on the host: `isolated` when the saved isolation plan is in force and the firewall
+ * table matches it, `released` when no isolation is saved, `unverified` when one is saved but the table is missing,
+ * differs or could not be listed (`problem` says why).
+ */
+export interface IsolationReport {
+  state: 'isolated' | 'released' | 'unverified';
+  /** When the isolation in force was applied; null when released. */
+  since: string | null;
+  /** When the agent checked. */
+  checked_at: string;
+  problem?: string;
 }
 
 export interface EnrollRequest {

@@ -258,6 +258,11 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     ...peFields('dll', 'the library'),
   ],
   pipe: [x('pipe.name', 'keyword', 'Named pipe name.')],
+  system: [
+    x('system.syscall', 'keyword', 'The audited system call or kernel record behind the change (mount, sethostname, NETFILTER_CFG, ...).'),
+    x('system.target', 'keyword', 'What was changed: mount point, host name, clock, interface, firewall table, BPF program id, key type.', { maxLength: PATH }),
+    x('system.operation', 'keyword', 'The kernel\'s own name for the operation where it reports one (nft_register_rule, LOAD, promiscuous on).'),
+  ],
   yara: [
     x('yara.rule', 'keyword', 'Identifier of the YARA rule that matched.'),
     x('yara.namespace', 'keyword', 'Namespace of the rule.'),
@@ -269,6 +274,26 @@ export const fieldSets: Record<string, readonly FieldDef[]> = {
     x('yara.trigger', 'keyword', 'What started the scan: write, exec, sweep or task.', { allowed: ['write', 'exec', 'sweep', 'task'] }),
     x('yara.sweep_id', 'keyword', 'Fleet sweep or response task the scan belonged to.'),
     x('yara.action', 'keyword', 'What the agent did about the match: none, quarantined or quarantine_failed.', { allowed: ['none', 'quarantined', 'quarantine_failed'] }),
+  ],
+  alert: [
+    f('event.kind', 'keyword', 'ECS event kind; always alert for events of the alert category.', { allowed: ['alert'] }),
+    x('alert.id', 'keyword', 'Id of the alert in the detection database (`GET /api/v1/alerts/<id>`); every event about one alert carries it.', { maxLength: 64 }),
+    f('rule.id', 'keyword', 'Id of the rule that raised the alert: a Sigma rule id, `anomaly:<profiler>.<type>`, `ioc:<indicator id>`, `yara:<namespace>.<rule>`, `hunt:<id>`, `external:<source>`.'),
+    f('rule.name', 'keyword', 'Title of the rule; for anomalies, what happened.'),
+    f('rule.ruleset', 'keyword', 'The engine that raised the alert.', { allowed: ['sigma', 'correlation', 'hunt', 'ioc', 'yara', 'anomaly', 'external'] }),
+    x('alert.level', 'keyword', 'Alert level.', { allowed: ['informational', 'low', 'medium', 'high', 'critical'] }),
+    f('event.severity', 'long', 'The alert level as a number for range comparisons: 1 informational, 2 low, 3 medium, 4 high, 5 critical.'),
+    x('alert.status', 'keyword', 'Status of the alert as this event records it: new when created; the status feedback set.', { allowed: ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'] }),
+    x('alert.verdict', 'keyword', 'Analyst verdict a feedback event records (expected: normal behaviour, the profile learned it).', { allowed: ['expected'] }),
+    x('alert.actor', 'keyword', 'Who gave the feedback (user or API key name).'),
+    x('alert.event_ids', 'keyword[]', 'Ids of the events that made the detection, oldest first (at most 50); find them with `any where event.id == "<id>"`.', { maxLength: 50 }),
+    f('threat.technique.id', 'keyword[]', 'MITRE ATT&CK technique ids taken from the rule tags (T1059, T1059.004).', { maxLength: 64 }),
+    x('anomaly.profiler', 'keyword', 'The detector (profiler) that found an anomaly: parent-child, command-line, outbound, listening, logins, write-exec, persistence, prevalence, command-model, host-role (docs/anomaly.md).'),
+    x('anomaly.type', 'keyword', 'Kind of deviation: new_parent_child, new_command_template, new_listening_port, unusual_login_hour, host_outlier, ...'),
+    x('anomaly.key', 'keyword', 'What was new, stable across repeats on a host; alerts group and feedback "expected" suppresses by it.', { maxLength: PATH }),
+    x('anomaly.score', 'double', 'Anomaly score from 0 to 1; findings at or above the threshold (default 0.8) become alerts.'),
+    x('anomaly.explanation', 'text', 'Plain sentence: what happened, what the profile knew, how common it is in the fleet.'),
+    x('anomaly.finding_id', 'keyword', 'Id of the finding in the baseline database (`GET /api/v1/baseline/findings/<id>`).', { maxLength: 64 }),
   ],
   // ---- inventory ----
   inventory: [

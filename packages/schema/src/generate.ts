@@ -12,6 +12,7 @@ const tsType: Record<FieldType, string> = {
   text: 'string',
   long: 'number',
   integer: 'number',
+  double: 'number',
   boolean: 'boolean',
   date: 'string',
   ip: 'string',
@@ -75,12 +76,13 @@ export function renderSchemaDoc(): string {
     '',
     'Events are flat JSON objects whose keys are field names (ECS names where ECS defines the field; `ecs` = no marks a Vigil extension).',
     `Every event carries ${REQUIRED_BASE_FIELDS.map((f) => '`' + f + '`').join(', ')}; the server adds \`event.ingested\`.`,
-    'Each category is stored in its own table `events_<category>`; the view `events` unites them.',
+    'Each category is stored in its own table `events_<category>`; the view `events` unites the telemetry categories (all but those the server writes, such as `alert`).',
     '',
     '| field type | wire (JSON) | embedded store (DuckDB) |',
     '|---|---|---|',
     '| keyword, text | string | VARCHAR |',
     '| long / integer | integer number | BIGINT / INTEGER |',
+    '| double | finite number | DOUBLE |',
     '| boolean | true / false | BOOLEAN |',
     '| date | ISO 8601 string (UTC `Z`, offsets are converted) | TIMESTAMP (microseconds, UTC) |',
     '| ip | string | VARCHAR |',
@@ -100,7 +102,8 @@ export function renderSchemaDoc(): string {
   }
   out.push('', `${resolvedCategories.length} categories, ${actionCount} sub-categories.`, '');
   for (const category of resolvedCategories) {
-    out.push(`### ${category.name}`, '', `**${category.title}.** ${category.description} Table \`${category.table}\`.`, '');
+    const origin = category.origin === 'server' ? ' Written by the server only (agents and imports cannot send it); not in the `events` view.' : '';
+    out.push(`### ${category.name}`, '', `**${category.title}.** ${category.description} Table \`${category.table}\`.${origin}`, '');
     out.push('| action | event.type | platforms | meaning |', '|---|---|---|---|');
     for (const action of category.actions) out.push(`| \`${action.name}\` | ${action.type} | ${action.platforms.join(', ')} | ${cell(action.description)} |`);
     out.push('', '| field | type | required | ecs | description |', '|---|---|---|---|---|');

@@ -6,6 +6,7 @@ export type FieldType =
   | 'text' // long free text (command lines, messages, script bodies)
   | 'long' // 64-bit integer carried as a JS safe integer
   | 'integer' // 32-bit signed integer
+  | 'double' // finite 64-bit floating-point number (scores)
   | 'boolean'
   | 'date' // ISO 8601 timestamp on the wire, TIMESTAMP in the store
   | 'ip' // IPv4 or IPv6 address
@@ -38,9 +39,17 @@ export interface ActionDef {
   platforms: readonly Platform[];
 }
 
+/**
+ * Who writes events of a category. `agent` (the default): telemetry from endpoints and imports. `server`: events the
+ * server writes itself (alerts); the validator refuses them from anyone else, and they are not part of the `events`
+ * view nor of the hunting language's `any` (both mean telemetry).
+ */
+export type CategoryOrigin = 'agent' | 'server';
+
 export interface CategoryDef {
   /** Value of `event.category`; also names the store table `events_<name>`. */
   name: string;
+  origin?: CategoryOrigin;
   title: string;
   description: string;
   /** Field sets (by name) whose fields events of this category may carry, besides the base fields. */

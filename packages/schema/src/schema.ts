@@ -3,12 +3,13 @@
 
 import { categories, inventoryTables } from './categories.js';
 import { fieldSets } from './fields.js';
-import type { CategoryDef, FieldDef, InventoryTableDef } from './model.js';
+import type { CategoryDef, CategoryOrigin, FieldDef, InventoryTableDef } from './model.js';
 
 /** Fields every event must carry. `event.ingested` is set by the server. */
 export const REQUIRED_BASE_FIELDS = ['@timestamp', 'event.id', 'event.sequence', 'event.category', 'event.action', 'host.id'] as const;
 
 export interface ResolvedCategory extends CategoryDef {
+  origin: CategoryOrigin;
   /** All fields an event of this category may carry, base fields first, in a stable order. */
   fields: readonly FieldDef[];
   fieldByName: ReadonlyMap<string, FieldDef>;
@@ -60,7 +61,8 @@ checkGlobalTypes();
 export const resolvedCategories: readonly ResolvedCategory[] = categories.map((category) => {
   // Windows events keep their log record (channel, event id, raw EventData) whatever category they map to, so rules
   // written against raw Windows field names still match them.
-  const windows = category.actions.some((action) => action.platforms.includes('windows'));
+  const origin = category.origin ?? 'agent';
+  const windows = origin === 'agent' && category.actions.some((action) => action.platforms.includes('windows'));
   const sets = windows && !category.fieldSets.includes('winlog') ? [...category.fieldSets, 'winlog'] : category.fieldSets;
   const fields = collect(`category ${category.name}`, ['base', ...sets]);
   const fieldByName = new Map(fields.map((field) => [field.name, field]));
@@ -68,7 +70,7 @@ export const resolvedCategories: readonly ResolvedCategory[] = categories.map((c
   checkRequired(`category ${category.name}`, requiredFields, fieldByName);
   const actionNames = new Set(category.actions.map((action) => action.name));
   if (actionNames.size !== category.actions.length) throw new Error(`schema: category ${category.name} lists an action twice`);
-  return { ...category, fields, fieldByName, requiredFields, actionNames, table: `events_${category.name}` };
+  return { ...category, origin, fields, fieldByName, requiredFields, actionNames, table: `events_${category.name}` };
 });
 
 export const categoryByName: ReadonlyMap<string, ResolvedCategory> = new Map(resolvedCategories.map((c) => [c.name, c]));
@@ -83,12 +85,20 @@ export const resolvedInventoryTables: readonly ResolvedInventoryTable[] = invent
 
 export const inventoryTableByName: ReadonlyMap<string, ResolvedInventoryTable> = new Map(resolvedInventoryTables.map((t) => [t.name, t]));
 
-/** Union of all event fields across categories, for cross-category queries and the hunting field list. */
-export const allEventFields: readonly FieldDef[] = (() => {
+/** Categories whose events come from agents and imports: what the `events` view and the hunting language's `any` cover. */
+export const telemetryCategories: readonly ResolvedCategory[] = resolvedCategories.filter((category) => category.origin === 'agent');
+
+function unionOf(categories: readonly ResolvedCategory[]): readonly FieldDef[] {
   const byName = new Map<string, FieldDef>();
-  for (const category of resolvedCategories) for (const field of category.fields) if (!byName.has(field.name)) byName.set(field.name, field);
+  for (const category of categories) for (const field of category.fields) if (!byName.has(field.name)) byName.set(field.name, field);
   return [...byName.values()];
-})();
+}
+
+/** Union of all event fields across categories (server-written ones included), for the hunting field list and autocomplete. */
+export const allEventFields: readonly FieldDef[] = unionOf(resolvedCategories);
+
+/** Union of the fields of the telemetry categories: the columns of the `events` view and of `any` queries. */
+export const telemetryFields: readonly FieldDef[] = unionOf(telemetryCategories);
 
 /** Categories in which a field exists. */
 export function categoriesWithField(name: string): ResolvedCategory[] {

@@ -3,7 +3,7 @@
 
 import { isIP } from 'node:net';
 import type { VigilErrorDetail } from '@vigil/common';
-import type { FieldDef } from './model.js';
+import type { CategoryOrigin, FieldDef } from './model.js';
 import { categoryByName, inventoryTableByName, type ResolvedCategory } from './schema.js';
 
 /** Longest accepted item of a `keyword[]` field, in characters. */
@@ -41,6 +41,8 @@ function checkValue(field: FieldDef, value: unknown, fix: (v: unknown) => void):
       return typeof value === 'number' && Number.isSafeInteger(value) ? undefined : `must be an integer, got ${describe(value)}`;
     case 'integer':
       return typeof value === 'number' && Number.isInteger(value) && value >= -2147483648 && value <= 2147483647 ? undefined : `must be a 32-bit integer, got ${describe(value)}`;
+    case 'double':
+      return typeof value === 'number' && Number.isFinite(value) ? undefined : `must be a finite number, got ${describe(value)}`;
     case 'boolean':
       return typeof value === 'boolean' ? undefined : `must be true or false, got ${describe(value)}`;
     case 'date': {
@@ -97,9 +99,11 @@ export interface EventCheck {
 
 /**
  * Validates one event in place (normalising hex case and date offsets). `path` prefixes problem locations,
- * e.g. `events[3]`. At most `limit` problems are reported.
+ * e.g. `events[3]`. At most `limit` problems are reported. `origin` is who writes the event: events of a category the
+ * server writes (alerts) are refused unless the caller is the server (`origin: 'server'`), so no agent or import can
+ * forge one.
  */
-export function checkEvent(candidate: unknown, path: string, limit = 10): EventCheck {
+export function checkEvent(candidate: unknown, path: string, limit = 10, origin: CategoryOrigin = 'agent'): EventCheck {
   const problems: VigilErrorDetail[] = [];
   const add = (where: string, message: string) => {
     if (problems.length < limit) problems.push({ message, location: { path: where } });
@@ -113,6 +117,10 @@ export function checkEvent(candidate: unknown, path: string, limit = 10): EventC
   const category = typeof categoryName === 'string' ? categoryByName.get(categoryName) : undefined;
   if (!category) {
     add(`${path}["event.category"]`, categoryName === undefined ? 'event.category is missing' : `unknown event.category ${describe(categoryName)}`);
+    return { problems };
+  }
+  if (category.origin !== origin) {
+    add(`${path}["event.category"]`, category.origin === 'server' ? `events of category ${category.name} are written by the server only` : `the server does not write events of category ${category.name}`);
     return { problems };
   }
   for (const key in event) {

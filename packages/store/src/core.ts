@@ -48,6 +48,58 @@ export const TIMELINE_POSITION_KEY = 'vigil.position';
 export interface CompiledSelect {
   sql: string;
   params: readonly (string | number | boolean)[];
+  /** The same query for a store with secondary indexes; a store without them (or unable to answer) runs `sql`. */
+  indexed?: IndexedSelect;
+}
+
+/**
+ * A condition on the events of one source (a category table, or every table when `category` is null) that a
+ * secondary index may answer with the exact set of matching rows. Values follow the hunting language's semantics:
+ * - `equals`: the field (or an element of a list field) equals one of `values`; `ignoreCase` compares lower-cased
+ *   ASCII (the values are given lower-cased), otherwise byte for byte.
+ * - `contains`: the field (or an element) contains `needle` (given lower-cased ASCII), ignoring ASCII case.
+ * - `fuzzy`: some token of the event's searchable text (its text, list and JSON fields except event.id, host.id and
+ *   event.category, lower-cased and split on characters other than ASCII letters, digits and `_`) is within
+ *   `distance` Levenshtein edits of `term`, which is longer than `distance`.
+ */
+export type IndexProbe =
+  | { kind: 'equals'; field: string; values: readonly string[]; ignoreCase: boolean }
+  | { kind: 'contains'; field: string; needle: string }
+  | { kind: 'fuzzy'; term: string; distance: number };
+
+/**
+ * `sql` and `params` with each probed event source replaced by the identifier `"vigil.index.<n>"` (n = 1-based
+ * position in `sources`). A store that answers every probe exactly replaces that identifier with a row source holding
+ * the category's columns but only the matching rows (`rows`) or only the tables with a matching row (`tables`), and
+ * appends the parameters it needs after `params`. With `restrict: 'rows'` the probed condition is left out of `sql`
+ * (the row source alone applies it); with `tables` it stays in. A store that cannot answer one probe exactly runs
+ * the plain `sql`, never this one.
+ */
+export interface IndexedSelect {
+  sql: string;
+  params: readonly (string | number | boolean)[];
+  sources: readonly { category: string | null; probe: IndexProbe; restrict: 'rows' | 'tables' }[];
+  /** Set when an index alone may answer the whole query (see `IndexOnly`). */
+  indexOnly?: IndexOnly;
+}
+
+/**
+ * Queries whose whole answer an index may give without SQL:
+ * - `count`: one row `{ count }`, the number of rows of the one probed source (no other condition);
+ * - `timechart`: rows `{ "@timestamp", count }` counting every event of the source (a category, or the `events` view
+ *   when null) per bucket of `spanMs` from the Unix epoch, bucket start as ISO 8601, ascending, at most `limit` rows.
+ * - `stats`: for the one probed source, whose probe is an exact `equals`: one row per group of the matching rows by
+ *   the probed value and/or host.id (`by`, in output order), with `count` (rows) and `min`/`max` of @timestamp (ISO
+ *   8601) under their names; ordered by the group keys ascending, at most `limit` rows.
+ */
+export type IndexOnly =
+  | { kind: 'count' }
+  | { kind: 'timechart'; category: string | null; spanMs: number; limit: number }
+  | { kind: 'stats'; by: { name: string; of: 'value' | 'host' }[]; aggregations: { name: string; fn: 'count' | 'min' | 'max' }[]; limit: number };
+
+/** The identifier standing for the n-th probed source in `IndexedSelect.sql`. */
+export function indexSourceIdentifier(n: number): string {
+  return `"vigil.index.${n}"`;
 }
 
 export interface CountRow {
@@ -83,6 +135,12 @@ export interface EventStore {
   countEvents(filter: EventFilter, groupBy: 'category' | 'action' | 'host' | 'none'): Promise<CountRow[]>;
   /** Runs a compiled SELECT over the `events` view and the category tables; rows as plain JSON values. */
   search(query: CompiledSelect): Promise<Record<string, unknown>[]>;
+  /**
+   * Optional: the children of processes from an edge index: exactly the distinct (`process.parent.entity_id`,
+   * `process.entity_id`) pairs of stored process events of the host whose parent is one of `parentEntityIds` and
+   * whose entity id is set, in no particular order. Undefined when the store cannot answer (then query with SQL).
+   */
+  processChildren?(hostId: string, parentEntityIds: readonly string[]): Promise<{ parent: string; child: string }[] | undefined>;
   /** Optional: current internal queue depths as named gauges (metric-name-safe keys), read without I/O. */
   stats?(): Record<string, number>;
   close(): Promise<void>;

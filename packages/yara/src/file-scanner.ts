@@ -4,13 +4,14 @@
 
 import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
-import type { CompiledRules } from './compile.js';
 import { safeExternal } from './compile.js';
 import type { FileScanResult, YaraMatch } from './core.js';
 import { fileExternals } from './externals.js';
+import type { RuleEngine } from './partition.js';
 
 export interface FileScannerOptions {
-  rules: CompiledRules;
+  /** Compiled rules (compileRuleSet) or their partitions (compilePartitioned); both return the same matches. */
+  rules: RuleEngine;
   /** Identifies the rule set in the cache (a new set never reuses old results). */
   rulesId: string;
   /** Files larger than this are skipped (default 64 MiB). */

@@ -7,3 +7,4 @@ export * from './throttle.js';
 export * from './memory.js';
 export * from './sweep.js';
 export * from './compile-worker.js';
+export * from './partition.js';

@@ -4,7 +4,7 @@
 
 import { closeSync, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { VigilError } from '@vigil/common';
-import type { CompiledRules } from './compile.js';
+import type { RuleEngine } from './partition.js';
 import type { YaraMatch } from './core.js';
 import { toMatches } from './file-scanner.js';
 
@@ -82,7 +82,7 @@ export function scannableRegions(regions: readonly MemoryRegion[], includeFileMa
 }
 
 /** Scans the readable memory of a process. Needs ptrace rights over it (root, or the same user with ptrace_scope 0). */
-export async function scanProcessMemory(pid: number, rules: CompiledRules, options: MemoryScanOptions = {}): Promise<MemoryScanResult> {
+export async function scanProcessMemory(pid: number, rules: RuleEngine, options: MemoryScanOptions = {}): Promise<MemoryScanResult> {
   const chunkSize = options.chunkSize ?? 16 * 1024 * 1024;
   const overlap = Math.min(options.overlap ?? 4096, Math.floor(chunkSize / 2));
   const maxBytes = options.maxBytes ?? 2 * 1024 * 1024 * 1024;

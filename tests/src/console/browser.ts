@@ -118,13 +118,16 @@ export async function startInjectedAgent(server: ServerHandle, api: ApiClient): 
   };
   // Response tasks run through the real task runner (signature, expiry and argument checks), but isolation is
   // simulated: the test must never change this machine's firewall. Other actions than ping are unsupported.
-  const state = { isolated: false };
+  // Its heartbeat reports the simulated state the way the real isolate handler reports the checked nftables table.
+  const state = { isolated: false, since: null as string | null };
   const simulated = (action: string, isolated: boolean): ActionHandler => ({
     action,
     run: async () => {
       state.isolated = isolated;
+      state.since = isolated ? new Date().toISOString() : null;
       return { ok: true, summary: `${isolated ? 'isolated' : 'released'} (simulated by the test agent)`, verified: true };
     },
+    ...(isolated ? { report: async () => ({ isolation: { state: state.isolated ? ('isolated' as const) : ('released' as const), since: state.since, checked_at: new Date().toISOString() } }) } : {}),
   });
   const handlers = [createPingHandler() as unknown as ActionHandler, simulated('host.isolate', true), simulated('host.release', false)];
   const agent = await startAgent({ stateDir, sources: [source], flushMs: 50, heartbeatSeconds: 1, handlers, defense: false });

@@ -114,6 +114,9 @@ test('a real reverse shell becomes an alert with its process tree; hunt and char
   await isolate.getByRole('button', { name: 'Close' }).click();
   await page.getByTestId('isolation').getByText('isolated', { exact: true }).waitFor();
   assert.notEqual(tcpProbe(lan, 'endpoint', peer, PEER_PORT), 'ok', 'the isolated endpoint cannot reach the peer');
+  // The agent's heartbeat reports the isolation it checked against the kernel's nftables table.
+  await page.getByTestId('isolation-verified').waitFor({ timeout: 40_000 });
+  assert.match((await page.getByTestId('isolation').textContent()) ?? '', /isolated \(verified by agent at [\d-]+ [\d:]+\)/);
   await shot(page, 'real-host-isolated');
 
   await page.getByRole('button', { name: 'Release isolation…' }).click();

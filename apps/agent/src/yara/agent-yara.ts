@@ -3,6 +3,8 @@
 // (the agent's file events), files written in the watched folders, and runs the fleet sweeps the heartbeat reply hands out, within their CPU budget, reporting progress.
 // Every match becomes an event (category scan) and, when the rule set says so, the file is quarantined.
 // An EventSource for the agent's lifecycle; never blocks the event path (scans run in a worker thread).
+// The worker and the YARA engine (@vigil/yara, a native addon) are loaded only while a rule set is in use: an agent
+// without rules pays neither their memory nor their threads.
 
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
@@ -10,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { createLogger, VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
 import type { EventSink, EventSource } from '@vigil/sources';
-import { ruleSetDigest, type FileScanResult, type ScanProgress, type YaraMatch } from '@vigil/yara';
+import type { FileScanResult, ScanProgress, YaraMatch } from '@vigil/yara';
 import { AgentChannel, errorText } from '../transport.js';
 import type { ActionHandler } from '../response/handler.js';
 import { createFileHandlers } from '../response/handlers/file.js';
@@ -52,7 +54,7 @@ let active: AgentYara | undefined;
 export const activeYara = (): AgentYara | undefined => active;
 
 /** Verifies a bundle from the server: shape and digest (the digest covers files, externals and options). */
-export function checkBundle(value: unknown): RuleSetBundle {
+export async function checkBundle(value: unknown): Promise<RuleSetBundle> {
   const fail = (path: string, what: string): never => {
     throw new VigilError('invalid_input', `rule set ${path} must be ${what}`, { location: { path } });
   };
@@ -68,6 +70,7 @@ export function checkBundle(value: unknown): RuleSetBundle {
     fail('$.options', 'the rule set options');
   }
   const bundle = value as RuleSetBundle;
+  const { ruleSetDigest } = await import('@vigil/yara');
   const digest = ruleSetDigest(bundle.files, bundle.externals, bundle.options);
   if (digest !== bundle.digest) throw new VigilError('invalid_input', `rule set ${bundle.name} v${bundle.version}: digest mismatch (got ${digest.slice(0, 12)}…, announced ${bundle.digest.slice(0, 12)}…); not used`);
   return bundle;
@@ -86,13 +89,15 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
   let bundle: RuleSetBundle | undefined;
   let ruleCount = 0;
   let stopped = false;
+  /** Between start() and stop(); heartbeat replies before start wait in pendingReply. */
+  let started = false;
   let watchers: FSWatcher[] = [];
   const timers = new Map<string, NodeJS.Timeout>();
   const startedSweeps = new Set<string>();
   let sweepQueue: Promise<void> = Promise.resolve();
   let syncing: Promise<void> | undefined;
   let pendingReply: Readonly<Record<string, unknown>> | undefined;
-  const stats = { rules: 0, ruleset_version: 0, scans: 0, matches: 0, quarantined: 0, scan_errors: 0, sweeps: 0, ruleset_errors: 0 };
+  const stats = { rules: 0, ruleset_version: 0, scans: 0, bytes: 0, matches: 0, quarantined: 0, scan_errors: 0, sweeps: 0, ruleset_errors: 0 };
 
   const emit = (fields: Record<string, unknown>) => sink?.emit(fields as unknown as CollectedEvent);
 
@@ -168,6 +173,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
       const { result, sha256 } = await engine.scanFile(path, bundle.options.max_file_size);
       if (result.cached && trigger === 'write') return;
       stats.scans++;
+      if (!result.cached && !result.skipped) stats.bytes += result.size;
       if (result.error && result.skipped === 'unreadable' && !/ENOENT/.test(result.error)) stats.scan_errors++;
       if (result.matches.length) await fileMatched(result, sha256, trigger, null, process);
     } catch (error) {
@@ -205,8 +211,20 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
   }
 
   async function use(next: RuleSetBundle, persist: boolean): Promise<void> {
-    if (!engine) return;
-    const loaded = await engine.load({ digest: next.digest, files: next.files, externals: next.externals });
+    if (stopped) return;
+    engine ??= createYaraEngine();
+    let loaded: { ruleCount: number; ms: number; sets: string[] };
+    try {
+      loaded = await engine.load({ digest: next.digest, files: next.files, externals: next.externals });
+    } catch (error) {
+      if (!bundle) {
+        // Nothing to scan with: do not keep an idle worker.
+        const idle = engine;
+        engine = undefined;
+        await idle?.close();
+      }
+      throw error;
+    }
     bundle = next;
     ruleCount = loaded.ruleCount;
     stats.rules = loaded.ruleCount;
@@ -217,15 +235,17 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
       renameSync(`${bundleFile}.tmp`, bundleFile);
     }
     watchFolders();
-    log.info('YARA rule set in use', { name: next.name, version: next.version, rules: loaded.ruleCount, compile_ms: loaded.ms, digest: next.digest.slice(0, 12) });
+    log.info('YARA rule set in use', { name: next.name, version: next.version, rules: loaded.ruleCount, scan_sets: loaded.sets.join(','), compile_ms: loaded.ms, digest: next.digest.slice(0, 12) });
   }
 
   async function syncRuleSet(announced: { digest: string } | null): Promise<void> {
     if (!announced) {
       if (bundle) {
         log.info('the server has no active YARA rule set; scanning stops');
-        engine?.unload();
+        const idle = engine;
+        engine = undefined;
         bundle = undefined;
+        await idle?.close();
         stats.rules = 0;
         stats.ruleset_version = 0;
         watchFolders();
@@ -237,7 +257,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
     if (result.status !== 200) throw new VigilError('unavailable', `rule set download: HTTP ${result.status}: ${errorText(result)}`);
     const body = result.body as { ruleset?: unknown; not_modified?: boolean };
     if (body.not_modified || !body.ruleset) return;
-    await use(checkBundle(body.ruleset), true);
+    await use(await checkBundle(body.ruleset), true);
   }
 
   async function report(sweepId: string, state: 'running' | 'done' | 'failed', progress: Partial<ScanProgress>, hits: unknown[], error: string | null = null): Promise<boolean> {
@@ -247,7 +267,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
   }
 
   async function runSweep(sweep: { id: string; ruleset_digest: string; kind: string; paths: string[]; exclude: string[]; pids: number[]; cpu_budget: number; max_file_size: number; one_file_system: boolean }): Promise<void> {
-    if (!engine) return;
+    if (stopped) return;
     stats.sweeps++;
     const controller = new AbortController();
     const hits: unknown[] = [];
@@ -265,7 +285,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
       }));
     try {
       if (sweep.ruleset_digest !== bundle?.digest) await syncRuleSet({ digest: sweep.ruleset_digest });
-      if (!bundle) throw new VigilError('conflict', 'no YARA rule set on this agent');
+      if (!bundle || !engine) throw new VigilError('conflict', 'no YARA rule set on this agent');
       if (await report(sweep.id, 'running', {}, [])) return;
       log.info('YARA sweep started', { sweep: sweep.id, kind: sweep.kind, paths: sweep.paths, cpu_budget: sweep.cpu_budget });
       const onProgress = (p: ScanProgress) => {
@@ -329,11 +349,11 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
     async start(eventSink) {
       sink = eventSink;
       stopped = false;
-      engine = createYaraEngine();
+      started = true;
       active = module;
       if (existsSync(bundleFile)) {
         try {
-          await use(checkBundle(JSON.parse(readFileSync(bundleFile, 'utf8'))), false);
+          await use(await checkBundle(JSON.parse(readFileSync(bundleFile, 'utf8'))), false);
         } catch (error) {
           log.warn('the stored YARA rule set is not usable; waiting for the server', { error: VigilError.wrap(error).message });
         }
@@ -343,6 +363,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
     },
     async stop() {
       stopped = true;
+      started = false;
       if (active === module) active = undefined;
       for (const watcher of watchers) watcher.close();
       watchers = [];
@@ -371,7 +392,7 @@ export function createAgentYara(options: AgentYaraOptions): AgentYara {
       }
     },
     onHeartbeat(reply) {
-      if (!engine) {
+      if (!started) {
         pendingReply = reply;
         return;
       }

@@ -22,13 +22,13 @@ const files = [{ name: 'marker.yar', text: 'rule agent_marker { meta: score = 90
 const externals = { filename: '', filepath: '', extension: '', filetype: '', owner: '' };
 const options = { scan_on_exec: true, scan_on_write: true, watch_paths: ['/tmp'], quarantine_on_hit: false, max_file_size: 1024 * 1024 };
 
-test('bundles are checked by digest before use', () => {
+test('bundles are checked by digest before use', async () => {
   const digest = ruleSetDigest(files, externals, options);
   const bundle = { name: 'unit', version: 1, digest, files, externals, options };
-  assert.equal(checkBundle(JSON.parse(JSON.stringify(bundle))).digest, digest);
-  assert.throws(() => checkBundle({ ...bundle, files: [{ name: 'marker.yar', text: 'rule x { condition: true }' }] }), (e: unknown) => e instanceof VigilError && /digest mismatch/.test(e.message));
-  assert.throws(() => checkBundle({ ...bundle, options: { ...options, quarantine_on_hit: true } }), /digest mismatch/);
-  assert.throws(() => checkBundle({ ...bundle, options: { ...options, watch_paths: ['relative'] } }), (e: unknown) => e instanceof VigilError && e.location?.path === '$.options');
+  assert.equal((await checkBundle(JSON.parse(JSON.stringify(bundle)))).digest, digest);
+  await assert.rejects(checkBundle({ ...bundle, files: [{ name: 'marker.yar', text: 'rule x { condition: true }' }] }), (e: unknown) => e instanceof VigilError && /digest mismatch/.test(e.message));
+  await assert.rejects(checkBundle({ ...bundle, options: { ...options, quarantine_on_hit: true } }), /digest mismatch/);
+  await assert.rejects(checkBundle({ ...bundle, options: { ...options, watch_paths: ['relative'] } }), (e: unknown) => e instanceof VigilError && e.location?.path === '$.options');
 });
 
 test('the worker loads the set, scans files and sweeps trees', async () => {
@@ -36,6 +36,7 @@ test('the worker loads the set, scans files and sweeps trees', async () => {
   await assert.rejects(engine.load({ digest: 'bad', files: [{ name: 'x.yar', text: 'rule x { condition: nope }' }], externals }), /does not compile/);
   const loaded = await engine.load({ digest: 'd1', files, externals });
   assert.equal(loaded.ruleCount, 1);
+  assert.deepEqual(loaded.sets, ['base']);
   assert.equal(engine.loadedDigest(), 'd1');
   const planted = join(dir, 'planted.bin');
   writeFileSync(planted, 'xx VIGIL-AGENT-MARKER-51c2 xx');
@@ -55,6 +56,21 @@ test('the worker loads the set, scans files and sweeps trees', async () => {
   const aborted = await engine.sweep({ roots: ['/usr'], exclude: [], oneFileSystem: false, maxFileSize: 1024, cpuBudget: 1 }, {}, controller.signal);
   assert.equal(aborted.aborted, true, 'a cancelled sweep stops');
   assert.ok(aborted.files < 1000);
+});
+
+test('the worker scans each file with the scan set of its type (MZ rules only on MZ files)', async () => {
+  const mzRules = Array.from({ length: 120 }, (_, i) => `rule mz_${i} { strings: $m = "VIGIL-MZ-${i}-" condition: uint16(0) == 0x5a4d and $m }`);
+  const set = [...files, { name: 'mz.yar', text: mzRules.join('\n') }];
+  const loaded = await engine.load({ digest: 'd-mz', files: set, externals });
+  assert.deepEqual(loaded.sets, ['base', '4d5a']);
+  assert.equal(loaded.ruleCount, 121);
+  const exe = join(dir, 'planted.exe');
+  writeFileSync(exe, 'MZ VIGIL-MZ-7- VIGIL-AGENT-MARKER-51c2');
+  assert.deepEqual((await engine.scanFile(exe, 1024)).result.matches.map((m) => m.rule), ['agent_marker', 'mz_7']);
+  const text = join(dir, 'planted.txt');
+  writeFileSync(text, 'ZM VIGIL-MZ-7- VIGIL-AGENT-MARKER-51c2');
+  assert.deepEqual((await engine.scanFile(text, 1024)).result.matches.map((m) => m.rule), ['agent_marker']);
+  await engine.load({ digest: 'd1', files, externals });
 });
 
 test('the worker scans process memory and names the process', async (t) => {

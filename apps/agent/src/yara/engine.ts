@@ -11,7 +11,7 @@ export type SweepSummary = Extract<FromWorker, { type: 'done' }>['summary'];
 
 export interface YaraEngine {
   /** Compiles a rule set in the worker; resolves with its rule count. */
-  load(set: { digest: string; files: { name: string; text: string }[]; externals: Record<string, string> }): Promise<{ ruleCount: number; ms: number }>;
+  load(set: { digest: string; files: { name: string; text: string }[]; externals: Record<string, string> }): Promise<{ ruleCount: number; ms: number; sets: string[] }>;
   unload(): void;
   loadedDigest(): string | null;
   scanFile(path: string, maxFileSize: number): Promise<{ result: FileScanResult; sha256: string | null }>;
@@ -33,7 +33,7 @@ export function createYaraEngine(): YaraEngine {
   worker.unref();
   let nextId = 1;
   const pending = new Map<number, Pending>();
-  let loads: { digest: string; resolve(v: { ruleCount: number; ms: number }): void; reject(e: Error): void }[] = [];
+  let loads: { digest: string; resolve(v: { ruleCount: number; ms: number; sets: string[] }): void; reject(e: Error): void }[] = [];
   let loaded: string | null = null;
   let dead: Error | undefined;
 
@@ -54,7 +54,7 @@ export function createYaraEngine(): YaraEngine {
         const [waiter] = index >= 0 ? loads.splice(index, 1) : [];
         if (message.type === 'loaded') {
           loaded = message.digest;
-          waiter?.resolve({ ruleCount: message.ruleCount, ms: message.ms });
+          waiter?.resolve({ ruleCount: message.ruleCount, ms: message.ms, sets: message.sets });
         } else waiter?.reject(new VigilError('invalid_input', `the rule set does not compile on this agent: ${message.message}`));
         return;
       }

@@ -49,7 +49,8 @@ export interface MemoryHit {
 }
 
 export type FromWorker =
-  | { type: 'loaded'; digest: string; ruleCount: number; ms: number }
+  /** `sets`: the scan sets in use (`base`, `4d5a`, ...; `whole` when the set could not be partitioned). */
+  | { type: 'loaded'; digest: string; ruleCount: number; ms: number; sets: string[] }
   | { type: 'load-failed'; digest: string; message: string }
   | { type: 'scanned'; id: number; result: FileScanResult; sha256: string | null }
   | { type: 'progress'; id: number; progress: ScanProgress }

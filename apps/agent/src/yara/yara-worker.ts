@@ -5,15 +5,17 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import {
+  compilePartitioned,
   compileRuleSet,
+  countRules,
   createCpuThrottle,
   createFileScanner,
   DEFAULT_WALK_EXCLUDES,
   listPids,
   scanProcessMemory,
   sweepPaths,
-  type CompiledRules,
   type FileScanner,
+  type RuleEngine,
 } from '@vigil/yara';
 import type { FromWorker, ToWorker } from './protocol.js';
 
@@ -21,7 +23,7 @@ if (!parentPort) throw new Error('yara-worker.js runs only as a worker thread');
 const port = parentPort;
 const send = (message: FromWorker) => port.postMessage(message);
 
-let rules: { digest: string; compiled: CompiledRules } | undefined;
+let rules: { digest: string; compiled: RuleEngine } | undefined;
 const scanners = new Map<number, FileScanner>();
 /** Requests cancelled before they started, and the abort controllers of running ones. */
 const cancelled = new Set<number>();
@@ -62,6 +64,17 @@ async function handle(message: ToWorker): Promise<void> {
     case 'load': {
       const started = performance.now();
       // The server compiled and checked the set; the agent's copy is verified by digest, so skip per-file validation.
+      // Scan sets per file type (same matches as the whole set, fewer rules per scan); the whole set when the source
+      // cannot be split (packages/yara/src/partition.ts) or a set fails, which also reports the located errors.
+      try {
+        const parted = compilePartitioned(message.files, { externals: message.externals });
+        rules = { digest: message.digest, compiled: parted };
+        scanners.clear();
+        send({ type: 'loaded', digest: message.digest, ruleCount: message.files.reduce((n, f) => n + countRules(f.text), 0), ms: Math.round(performance.now() - started), sets: parted.sets.map((s) => s.key) });
+        return;
+      } catch {
+        // fall through to the whole set
+      }
       const result = compileRuleSet(message.files, { externals: message.externals, trusted: true });
       if (!result.rules) {
         send({ type: 'load-failed', digest: message.digest, message: result.problems.map((p) => `${p.file}:${p.line ?? '?'}:${p.column ?? '?'} ${p.message}`).join('; ') || 'no rules compiled' });
@@ -69,7 +82,7 @@ async function handle(message: ToWorker): Promise<void> {
       }
       rules = { digest: message.digest, compiled: result.rules };
       scanners.clear();
-      send({ type: 'loaded', digest: message.digest, ruleCount: result.ruleCount, ms: Math.round(performance.now() - started) });
+      send({ type: 'loaded', digest: message.digest, ruleCount: result.ruleCount, ms: Math.round(performance.now() - started), sets: ['whole'] });
       return;
     }
     case 'unload':

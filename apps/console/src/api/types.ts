@@ -3,10 +3,13 @@
 // its own exported types are imported from it with `import type` (erased at build: no server code in the bundle).
 
 import type { AlertRecord } from '@vigil/server/detection/detection-db';
+import type { AgentIsolation } from '../lib/isolation.js';
 
 export type { IngestCounters } from '@vigil/server/http/agent-routes';
 export type { SavedHunt } from '@vigil/server/hunt/hunt-service';
 export type { ProcessNode, ProcessTree, Storyline } from '@vigil/server/hunt/process-tree';
+export type { AlertComment } from '@vigil/server/detection/alert-comments';
+export type { IncidentView as Incident } from '@vigil/server/detection/incidents';
 export type Alert = AlertRecord;
 
 export type Role = 'admin' | 'analyst' | 'viewer' | 'integration' | (string & {});
@@ -14,6 +17,8 @@ export type Level = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 export const levels: readonly Level[] = ['critical', 'high', 'medium', 'low', 'informational'];
 export type AlertStatus = 'new' | 'acknowledged' | 'in_progress' | 'resolved' | 'false_positive';
 export const alertStatuses: readonly AlertStatus[] = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
+/** Statuses that end triage; the others are open. */
+export const closedStatuses: ReadonlySet<string> = new Set(['resolved', 'false_positive']);
 
 /** GET /api/v1/auth/permissions: the role table, the caller's permissions and every route's permission. */
 export interface PermissionsAnswer {
@@ -52,7 +57,8 @@ export interface Host {
   /** Source name → its counters (lost, filtered, ...), as the agent's heartbeat sent them. */
   sources: Record<string, Record<string, number>> | Record<string, unknown>[] | null;
   isolated?: boolean | null;
-  isolation?: { state?: string } | null;
+  /** Network isolation as the agent checked it at its last heartbeat (null until an agent reports it). */
+  isolation?: AgentIsolation | null;
   [extra: string]: unknown;
 }
 

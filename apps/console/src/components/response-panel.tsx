@@ -1,4 +1,4 @@
-// The host's response panel: isolation state with Isolate / Release, any other action the role may run, the host's
+// The host's response panel: isolation state (the agent's checked report when current, else the tasks) with Isolate / Release, any other action the role may run, the host's
 // recent tasks with live state, and its tags. Renders only what the server offers and the caller may use.
 
 import { useState } from 'react';
@@ -10,7 +10,8 @@ import { ActionDialog } from './action-dialog.js';
 import { TaskDetails, TaskTable } from './tasks.js';
 import { Badge, Card, ErrorBox } from './ui.js';
 import { useCan, useSession } from '../session.js';
-import { relativeTime } from '../lib/time.js';
+import { formatTime, relativeTime } from '../lib/time.js';
+import { shownIsolation } from '../lib/isolation.js';
 
 export function ResponsePanel({ host, onChange }: { host: Host; onChange: () => void }) {
   const { hasRoute, can } = useSession();
@@ -22,6 +23,7 @@ export function ResponsePanel({ host, onChange }: { host: Host; onChange: () => 
   const [dialog, setDialog] = useState<{ action?: string } | null>(null);
   const [open, setOpen] = useState<Task | null>(null);
   const state = isolation.map.get(host.id);
+  const shown = shownIsolation(state, host.isolation);
   const revoked = host.state === 'revoked';
   const tagsAvailable = hasRoute('GET', '/api/v1/hosts/:id/tags');
 
@@ -38,17 +40,24 @@ export function ResponsePanel({ host, onChange }: { host: Host; onChange: () => 
           <div className="toolbar" data-testid="isolation">
             <span>
               Network:{' '}
-              {state?.state === 'isolated' ? (
+              {shown.state === 'isolated' ? (
                 <Badge tone="state-isolated">isolated</Badge>
-              ) : state?.state === 'pending' ? (
+              ) : shown.state === 'pending' && state ? (
                 <Badge tone="warn">{state.task.action === 'host.isolate' ? 'isolating…' : 'releasing…'}</Badge>
+              ) : shown.state === 'unverified' ? (
+                <Badge tone="warn" title={shown.problem}>isolation not verified</Badge>
               ) : (
                 <Badge tone="state-online">not isolated</Badge>
               )}{' '}
+              {shown.verifiedAt ? (
+                <span className="small muted" data-testid="isolation-verified">
+                  (verified by agent at {formatTime(shown.verifiedAt)}){shown.problem ? `: ${shown.problem}` : ''}
+                </span>
+              ) : null}{' '}
               {state ? <span className="small muted">since {relativeTime(state.task.finished_at ?? state.task.created_at)} ({state.task.issued_by})</span> : null}
             </span>
             {canContain && !revoked ? (
-              state?.state === 'isolated' || (state?.state === 'pending' && state.task.action === 'host.isolate') ? (
+              shown.state === 'isolated' || shown.state === 'unverified' || (state?.state === 'pending' && state.task.action === 'host.isolate') ? (
                 <button type="button" onClick={() => setDialog({ action: 'host.release' })} disabled={state?.state === 'pending'}>
                   Release isolation…
                 </button>

@@ -1,12 +1,11 @@
 // The console's small pure helpers: virtual table ranges (bounded whatever the total), chart scales and ticks, time
-// buckets, incidents, agent health, the attack-chain graph model and event summaries.
+// buckets, agent health, the attack-chain graph model and event summaries.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
 import { visibleRange } from './virtual.js';
 import { compactNumber, linearScale, niceTicks } from './scale.js';
 import { bucketize, durationMs } from './time.js';
-import { groupIncidents } from './incidents.js';
 import { hostHealth } from './health.js';
 import { buildGraph, MAX_ARTIFACTS_PER_PROCESS } from './graph-model.js';
 import { eventSummary } from './event-summary.js';
@@ -50,23 +49,6 @@ test('time buckets aligned to the step; durations', () => {
   assert.equal(durationMs('15m'), 900_000);
   assert.equal(durationMs('2d'), 172_800_000);
   assert.equal(durationMs('5 minutes'), undefined);
-});
-
-test('incidents: alerts of one host close in time group together, other hosts and far times apart', () => {
-  const alert = (id: string, hostId: string, first: string, last: string, level = 'medium', status = 'new') => ({ id, hostId, level, status, ruleTitle: `rule ${id}`, tags: ['attack.t1059'], firstSeen: first, lastSeen: last, count: 1 });
-  const incidents = groupIncidents([
-    alert('a', 'h1', '2026-01-01T10:00:00Z', '2026-01-01T10:05:00Z'),
-    alert('b', 'h1', '2026-01-01T10:20:00Z', '2026-01-01T10:21:00Z', 'high', 'resolved'),
-    alert('c', 'h1', '2026-01-01T12:00:00Z', '2026-01-01T12:00:00Z'),
-    alert('d', 'h2', '2026-01-01T10:01:00Z', '2026-01-01T10:01:00Z'),
-  ]);
-  const byId = new Map(incidents.map((i) => [i.id, i]));
-  assert.deepEqual(byId.get('a')!.alerts.map((a) => a.id), ['a', 'b']);
-  assert.equal(byId.get('a')!.level, 'high');
-  assert.equal(byId.get('a')!.open, 1);
-  assert.deepEqual(byId.get('c')!.alerts.map((a) => a.id), ['c']);
-  assert.equal(byId.get('d')!.hostId, 'h2');
-  assert.equal(incidents.length, 3);
 });
 
 test('agent health counts losses and filtered events from any heartbeat shape', () => {

@@ -1,9 +1,9 @@
-// Response helpers: a host's isolation from its tasks (latest success decides, newer in-flight ones are pending) and
-// action arguments from the form generated out of an action's JSON Schema.
+// Response helpers: a host's isolation from its tasks (latest success decides, newer in-flight ones are pending), the
+// agent's checked report preferred when current, and action arguments from the form generated out of an action's JSON Schema.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
-import { isolationFrom } from './isolation.js';
+import { isolationFrom, shownIsolation } from './isolation.js';
 import { argsFromForm, formFields, type JsonSchema } from './schema-args.js';
 
 const task = (id: string, host_id: string, action: string, state: string, minute: number) => ({ id, host_id, action, state, created_at: new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString() });
@@ -24,6 +24,19 @@ test('isolation: the latest successful isolate or release decides; newer in-flig
   assert.deepEqual([map.get('c')?.state, map.get('c')?.settled, map.get('c')?.task.id], ['pending', 'isolated', '6']);
   assert.equal(map.has('d'), false, 'waiting for approval is not on its way yet');
   assert.equal(map.has('e'), false);
+});
+
+test('isolation shown: the agent report wins when checked after the deciding task; in-flight tasks stay pending', () => {
+  const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString();
+  const isolated = isolationFrom([{ ...task('1', 'a', 'host.isolate', 'succeeded', 1), finished_at: at(2) }]).get('a');
+  const report = (state: 'isolated' | 'released' | 'unverified', minute: number) => ({ state, since: state === 'released' ? null : at(1), checked_at: at(minute) });
+  assert.deepEqual(shownIsolation(isolated, report('isolated', 3)), { state: 'isolated', verifiedAt: at(3) });
+  assert.deepEqual(shownIsolation(isolated, report('released', 1)), { state: 'isolated', verifiedAt: null }, 'a report older than the task predates it');
+  assert.deepEqual(shownIsolation(isolated, { ...report('unverified', 4), problem: 'table inet vigil_isolation is missing' }), { state: 'unverified', verifiedAt: at(4), problem: 'table inet vigil_isolation is missing' });
+  assert.deepEqual(shownIsolation(undefined, report('isolated', 0)), { state: 'isolated', verifiedAt: at(0) }, 'isolated without a task the console can see');
+  assert.deepEqual(shownIsolation(undefined, null), { state: 'released', verifiedAt: null });
+  const pending = isolationFrom([task('1', 'a', 'host.isolate', 'succeeded', 1), task('2', 'a', 'host.release', 'running', 5)]).get('a');
+  assert.equal(shownIsolation(pending, report('isolated', 6)).state, 'pending');
 });
 
 test('property: isolation does not depend on the order tasks arrive in', () => {

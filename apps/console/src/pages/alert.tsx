@@ -1,11 +1,11 @@
-// One alert: triage (status, assignee), what matched, and its storyline: the attack chain graph around the acting
+// One alert: triage (status, assignee), comments, what matched, and its storyline: the attack chain graph around the acting
 // process (files, connections, DNS), the events in the window and the related alerts with ATT&CK tags.
 
 import { useEffect, useMemo, useState } from 'react';
 import { api } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
-import { alertStatuses, type Alert, type AlertStatus, type HuntEvent, type Storyline } from '../api/types.js';
+import { alertStatuses, type Alert, type AlertComment, type AlertStatus, type HuntEvent, type Storyline } from '../api/types.js';
 import { Card, Empty, ErrorBox, LevelBadge, Loading, Mono, Notice, Page, StatusBadge } from '../components/ui.js';
 import { ProcessGraph } from '../graph/process-graph.js';
 import { VirtualTable, cellText } from '../components/virtual-table.js';
@@ -171,8 +171,69 @@ function Triage({ alert, onSaved }: { alert: Alert; onSaved: () => void }) {
           <div className="kv-row"><dt>Assignee</dt><dd>{alert.assignee ?? '–'}</dd></div>
         </dl>
       )}
-      <p className="small muted">Updated {formatTime(alert.updatedAt)}. Comments on alerts need a server API that does not exist yet.</p>
+      <p className="small muted">Updated {formatTime(alert.updatedAt)}.</p>
       <ErrorBox error={error} />
+      <Comments alertId={alert.id} />
     </Card>
+  );
+}
+
+function Comments({ alertId }: { alertId: string }) {
+  const canManage = useCan('alerts:manage');
+  const path = `/api/v1/alerts/${encodeURIComponent(alertId)}/comments`;
+  const comments = useResource<AlertComment[]>(path, { refreshMs: 30_000 });
+  const [text, setText] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async () => {
+    if (!text.trim()) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(path, { text });
+      setText('');
+      comments.reload();
+    } catch (reason) {
+      setError(reason);
+    }
+    setBusy(false);
+  };
+  const list = comments.data ?? [];
+  return (
+    <section aria-labelledby="comments-title">
+      <h3 id="comments-title">Comments{comments.data ? ` (${list.length})` : ''}</h3>
+      <ErrorBox error={comments.error} />
+      {comments.data && !list.length ? <Empty>No comments yet.</Empty> : null}
+      {list.length ? (
+        <ol className="plain comments" data-testid="comments">
+          {list.map((c) => (
+            <li key={c.id} data-testid="comment">
+              <div className="small muted">
+                <strong>{c.author}</strong>
+                {c.authorKind === 'api_token' ? ' (API token)' : ''} · <time dateTime={c.createdAt}>{formatTime(c.createdAt)}</time>
+              </div>
+              <p className="comment-text">{c.text}</p>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      {canManage ? (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            void submit();
+          }}
+        >
+          <label htmlFor="comment-text">Add a comment</label>
+          <textarea id="comment-text" rows={2} maxLength={4000} value={text} onChange={(e) => setText(e.target.value)} placeholder="What you found, what you did" />
+          <div className="row">
+            <button type="submit" className="primary" disabled={busy || !text.trim()}>
+              Add comment
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <ErrorBox error={error} />
+    </section>
   );
 }

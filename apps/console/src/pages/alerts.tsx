@@ -1,16 +1,16 @@
-// Alerts: triage list (filters, status and assignee per alert, bulk actions on a selection) and incidents (alerts of
-// one host close in time, grouped). Actions appear only for roles with alerts:manage.
+// Alerts: triage list (filters, status and assignee per alert, bulk actions on a selection) and incidents (grouped by
+// the server: same host and process tree within a window; triage of an incident reaches all its alerts). Actions
+// appear only for roles with alerts:manage.
 
 import { useMemo, useState } from 'react';
 import { api, errorMessage, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { useHosts } from '../api/hosts.js';
-import { alertStatuses, levels, type Alert, type AlertStatus } from '../api/types.js';
+import { alertStatuses, closedStatuses, levels, type Alert, type AlertStatus, type Incident } from '../api/types.js';
 import { Empty, ErrorBox, LevelBadge, Loading, Page, StatusBadge, TabPanel, Notice, Clip, UrlTabs } from '../components/ui.js';
 import { FilterSelect, SearchField, useSearchText, hostOptions, spacedOptions } from '../components/filters.js';
 import { Link, setSearchParam, useLocation } from '../router.js';
 import { formatTime, relativeTime } from '../lib/time.js';
-import { closedStatuses, groupIncidents } from '../lib/incidents.js';
 import { toggled } from '../lib/sets.js';
 import { useCan, useSession } from '../session.js';
 
@@ -29,6 +29,10 @@ export default function AlertsPage() {
     `/api/v1/alerts${query({ status: status === 'open' || status === 'all' ? undefined : status, level: level || undefined, host_id: host || undefined, limit: 2000 })}`,
     { refreshMs: 20_000 },
   );
+  const incidentList = useResource<Incident[]>(
+    view === 'incidents' ? `/api/v1/incidents${query({ status: status === 'all' ? undefined : status, host_id: host || undefined, limit: 500 })}` : null,
+    { refreshMs: 20_000 },
+  );
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [bulkStatus, setBulkStatus] = useState<AlertStatus>('acknowledged');
   const [message, setMessage] = useState<string | null>(null);
@@ -41,8 +45,27 @@ export default function AlertsPage() {
     );
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [alerts.data, text, status, hosts.names]);
-  const incidents = useMemo(() => groupIncidents(list), [list]);
+  const incidents = useMemo(() => {
+    const needle = text.toLowerCase();
+    return (incidentList.data ?? []).filter(
+      (i) => (!level || i.level === level) && (!needle || `${i.rules.join(' ')} ${i.tags.join(' ')} ${hosts.nameOf(i.hostId)} ${i.assignee ?? ''}`.toLowerCase().includes(needle)),
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [incidentList.data, text, level, hosts.names]);
 
+  const patchIncident = async (id: string, body: { status?: AlertStatus; assignee?: string | null }) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const updated = await api.patch<Incident>(`/api/v1/incidents/${encodeURIComponent(id)}`, body);
+      setMessage(`Incident updated: ${updated.alertCount} alert${updated.alertCount === 1 ? '' : 's'}`);
+    } catch (error) {
+      setMessage(`Incident not updated: ${errorMessage(error)}`);
+    }
+    setBusy(false);
+    incidentList.reload();
+    alerts.reload();
+  };
   const patch = async (ids: readonly string[], body: { status?: AlertStatus; assignee?: string | null }) => {
     setBusy(true);
     setMessage(null);
@@ -90,12 +113,13 @@ export default function AlertsPage() {
         fallback="list"
         tabs={[
           { id: 'list', label: 'Alerts' },
-          { id: 'incidents', label: `Incidents${alerts.data ? ` (${incidents.length})` : ''}` },
+          { id: 'incidents', label: `Incidents${incidentList.data ? ` (${incidents.length})` : ''}` },
         ]}
       />
-      <ErrorBox error={alerts.error} />
+      <ErrorBox error={view === 'incidents' ? incidentList.error : alerts.error} />
       {message ? <Notice tone="success">{message}</Notice> : null}
-      {!alerts.data && alerts.loading ? <Loading what="alerts" /> : null}
+      {view !== 'incidents' && !alerts.data && alerts.loading ? <Loading what="alerts" /> : null}
+      {view === 'incidents' && !incidentList.data && incidentList.loading ? <Loading what="incidents" /> : null}
       <TabPanel id={view}>
         {view === 'list' ? (
           <>
@@ -184,20 +208,43 @@ export default function AlertsPage() {
           </>
         ) : (
           <div className="incidents">
-            <p className="muted">Alerts of the same host within 30 minutes of each other form one incident. Open an alert for its process tree and storyline.</p>
-            {alerts.data && !incidents.length ? <Empty>No incidents.</Empty> : null}
+            <p className="muted">
+              The server groups alerts of the same host whose processes share a process tree, within its incident window (30 minutes by default). Status and assignee set here apply to every alert of the incident.
+            </p>
+            {incidentList.data && !incidents.length ? <Empty>No incidents.</Empty> : null}
             {incidents.map((incident) => (
-              <details key={incident.id} className="incident" data-testid="incident" open={incidents.length <= 5}>
+              <details key={incident.id} className="incident" data-testid="incident" data-incident-id={incident.id} open={incidents.length <= 5}>
                 <summary>
-                  <LevelBadge level={incident.level} /> <strong>{hosts.nameOf(incident.hostId)}</strong> · {incident.alerts.length} alert{incident.alerts.length === 1 ? '' : 's'} ({incident.open} open) · {formatTime(incident.firstSeen)} – {formatTime(incident.lastSeen)}
+                  <LevelBadge level={incident.level} /> <StatusBadge status={incident.status} /> <strong>{incident.hostId ? hosts.nameOf(incident.hostId) : 'external'}</strong> · {incident.alertCount} alert{incident.alertCount === 1 ? '' : 's'} ({incident.openAlerts} open) · {formatTime(incident.firstSeen)} – {formatTime(incident.lastSeen)}
+                  {incident.assignee ? <> · assigned to {incident.assignee}</> : null}
                   <div className="small muted">{incident.tags.join(' ')}</div>
                 </summary>
+                {canManage ? (
+                  <div className="toolbar" aria-label="Incident triage">
+                    <FilterSelect
+                      label="Incident status"
+                      value={incident.status}
+                      onChange={(value) => void patchIncident(incident.id, { status: value as AlertStatus })}
+                      disabled={busy}
+                      testId="incident-status"
+                      anyLabel={null}
+                      options={spacedOptions(alertStatuses)}
+                    />
+                    <button type="button" disabled={busy} onClick={() => void patchIncident(incident.id, { assignee: me })}>
+                      Assign incident to me
+                    </button>
+                    <button type="button" disabled={busy || !incident.assignee} onClick={() => void patchIncident(incident.id, { assignee: null })}>
+                      Unassign
+                    </button>
+                  </div>
+                ) : null}
                 <ul className="plain">
                   {incident.alerts.map((a) => (
                     <li key={a.id}>
-                      <LevelBadge level={a.level} /> <Link to={`/alerts/${encodeURIComponent(a.id)}`}>{a.ruleTitle}</Link> <StatusBadge status={a.status} /> <span className="muted small">{formatTime(a.firstSeen)}</span>
+                      <LevelBadge level={a.level} /> <Link to={`/alerts/${encodeURIComponent(a.id)}`}>{a.ruleTitle}</Link> <StatusBadge status={a.status} /> <span className="muted small">{formatTime(a.firstSeen)}{a.assignee ? ` · ${a.assignee}` : ''}</span>
                     </li>
                   ))}
+                  {incident.alertCount > incident.alerts.length ? <li className="muted small">and {incident.alertCount - incident.alerts.length} more</li> : null}
                 </ul>
               </details>
             ))}

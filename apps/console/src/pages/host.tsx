@@ -18,7 +18,7 @@ import { hostHealth } from '../lib/health.js';
 import { useCan, useSession } from '../session.js';
 import type { PageProps } from '../nav.js';
 
-const categories = ['process', 'network', 'file', 'dns', 'authentication', 'injection', 'log', 'script', 'registry', 'autostart', 'iam', 'service', 'driver', 'library', 'pipe'];
+const categories = ['process', 'network', 'file', 'dns', 'authentication', 'injection', 'log', 'script', 'registry', 'autostart', 'iam', 'service', 'driver', 'library', 'pipe', 'system', 'scan'];
 
 export default function HostPage({ params }: PageProps) {
   const id = params.id ?? '';

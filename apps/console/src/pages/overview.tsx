@@ -6,7 +6,7 @@ import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { isIsolated, useHosts } from '../api/hosts.js';
 import { useIsolation } from '../api/response.js';
-import { levels, type Alert, type DetectionMetrics, type Host, type HuntResult, type IngestCounters } from '../api/types.js';
+import { closedStatuses, levels, type Alert, type DetectionMetrics, type Host, type HuntResult, type IngestCounters } from '../api/types.js';
 import { Card, ErrorBox, Page, Stat, StateBadge, Empty } from '../components/ui.js';
 import { TimeChart } from '../charts/time-chart.js';
 import { BarChart } from '../charts/bar-chart.js';
@@ -15,7 +15,6 @@ import { bucketize, relativeTime } from '../lib/time.js';
 import { levelColors, stateColors } from '../lib/colors.js';
 import { compactNumber } from '../lib/scale.js';
 import { hostHealth } from '../lib/health.js';
-import { closedStatuses } from '../lib/incidents.js';
 import { Link } from '../router.js';
 import { useCan } from '../session.js';
 

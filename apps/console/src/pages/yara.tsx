@@ -62,6 +62,9 @@ interface YaraSweep {
   created_at: string;
   totals: Record<string, number>;
   hosts: SweepHost[];
+  /** Per-host and overall deadlines; hosts that miss one are `timed_out` with the reason in their `error`. */
+  host_timeout_s?: number | null;
+  deadline_at?: string | null;
   hits?: { host_id: string; rule: string; path: string | null; pid: number | null; sha256: string | null }[];
 }
 
@@ -294,7 +297,7 @@ function Sweeps({ selected }: { selected?: string | undefined }) {
             <td>{s.kind}</td>
             <td>{s.ruleset.name}</td>
             <td>
-              <Badge tone={s.state === 'done' ? 'state-online' : s.state === 'failed' || s.state === 'cancelled' ? 'state-offline' : 'sweep-running'}>{s.state}</Badge>
+              <Badge tone={s.state === 'done' ? 'state-online' : s.state === 'failed' || s.state === 'cancelled' || s.state === 'timed_out' ? 'state-offline' : 'sweep-running'}>{s.state}</Badge>
             </td>
             <td className="small">{s.hosts.map((h) => `${nameOf(h.host_id)} ${h.state}`).join(' · ')}</td>
             <td className={`num${s.hosts.some((h) => h.matches) ? ' text-bad' : ''}`}>{s.hosts.reduce((sum, h) => sum + h.matches, 0)}</td>
@@ -321,8 +324,9 @@ function SweepDetail({ id }: { id: string }) {
           <div className="toolbar">
             <span>
               {s.kind} sweep with {s.ruleset.name} · <Badge tone="sweep-running">{s.state}</Badge>
+              {s.deadline_at ? <span className="small"> · deadline {formatTime(s.deadline_at)}{s.host_timeout_s ? `, ${s.host_timeout_s} s per host` : ''}</span> : null}
             </span>
-            {canCancel && !['done', 'failed', 'cancelled'].includes(s.state) ? (
+            {canCancel && !['done', 'failed', 'cancelled', 'timed_out'].includes(s.state) ? (
               <button type="button" className="small danger" onClick={async () => { setError(null); try { await api.post(`/api/v1/yara/sweeps/${encodeURIComponent(s.id)}/cancel`, {}); sweep.reload(); } catch (reason) { setError(reason); } }}>
                 Cancel sweep
               </button>
@@ -343,7 +347,7 @@ function SweepDetail({ id }: { id: string }) {
               {s.hosts.map((h) => (
                 <tr key={h.host_id}>
                   <td><Link to={`/hosts/${encodeURIComponent(h.host_id)}`}>{nameOf(h.host_id)}</Link></td>
-                  <td>{h.state}{h.error ? <div className="text-bad small">{h.error}</div> : null}</td>
+                  <td>{h.state === 'timed_out' ? 'timed out' : h.state}{h.error ? <div className="text-bad small">{h.error}</div> : null}</td>
                   <td className="num">{compactNumber(s.kind === 'memory' ? h.regions : h.files)}</td>
                   <td className="num">{compactNumber(h.bytes)}</td>
                   <td className={`num${h.matches ? ' text-bad' : ''}`}>{h.matches}</td>

@@ -130,6 +130,8 @@ export function createBaselineService(deps: {
   detectionDb: DetectionDb;
   /** Alerts raised outside a batch (host outliers from clustering) go to the same listeners as the rules' alerts. */
   onAlertsRaised?: (created: readonly AlertRecord[]) => void;
+  /** Feedback given: the finding's alert and the alerts it closed, as they are now (the alert events writer records it). */
+  onFeedback?: (alerts: readonly AlertRecord[], feedback: { verdict: 'expected'; actor: string; note?: string }) => void;
   /** Clustering interval in ms (default 30 minutes; 0 disables the timer). */
   clusterEveryMs?: number;
 }): BaselineService {
@@ -152,8 +154,9 @@ export function createBaselineService(deps: {
     clustering = storedClustering.value as Clustering & { computedAt: string };
     applyRoles(clustering);
   }
-  /** event id + rule id → finding id, for linking the alerts the detection service stores right after match(). */
-  let pending = new Map<string, string>();
+  /** event id + rule id → finding id, for linking the alerts the detection worker stores after match(). */
+  const pending = new Map<string, string>();
+  const MAX_PENDING_LINKS = 10_000;
 
   function restore(): void {
     let restored = 0;
@@ -249,6 +252,11 @@ export function createBaselineService(deps: {
     counters.findingsRaised += records.length;
     const detections = records.map(detectionOf);
     for (const [i, d] of detections.entries()) pending.set(`${d.eventIds[0] ?? ''}\u0000${d.rule.id}\u0000${d.hostId}`, records[i]!.id);
+    // Alerts are stored later by the detection worker: keep the newest links (a repeat folded into an open alert never links).
+    for (const key of pending.keys()) {
+      if (pending.size <= MAX_PENDING_LINKS) break;
+      pending.delete(key);
+    }
     return detections;
   }
 
@@ -289,7 +297,9 @@ export function createBaselineService(deps: {
   function linkAlert(alert: AlertRecord): void {
     if (alert.kind !== 'anomaly') return;
     const id = pending.get(`${alert.eventIds[0] ?? ''}\u0000${alert.ruleId}\u0000${alert.hostId}`);
-    if (id) db.linkAlert(id, alert.id);
+    if (!id) return;
+    pending.delete(`${alert.eventIds[0] ?? ''}\u0000${alert.ruleId}\u0000${alert.hostId}`);
+    db.linkAlert(id, alert.id);
   }
 
   function view(): BaselineSettings {
@@ -298,7 +308,6 @@ export function createBaselineService(deps: {
 
   return {
     match(events) {
-      pending = new Map();
       if (!settings.enabled || !events.length) return [];
       try {
         const limit = Date.now() + FUTURE_SLACK_MS;
@@ -411,6 +420,14 @@ export function createBaselineService(deps: {
         }
       }
       flush(true);
+      if (deps.onFeedback) {
+        const touched = [...new Set([...(found.alertId ? [found.alertId] : []), ...closed])].map((id) => deps.detectionDb.getAlert(id)).filter((a) => a !== undefined);
+        try {
+          if (touched.length) deps.onFeedback(touched, { verdict: 'expected', actor, ...(feedback.note ? { note: feedback.note } : {}) });
+        } catch (error) {
+          log.error('a feedback listener failed', { error: VigilError.wrap(error).message });
+        }
+      }
       log.info('anomaly marked expected', { finding: found.id, profiler: found.profiler, key: found.key, scope, actor, alerts: closed.size });
       return { finding: db.finding(found.id)!, suppression, alertsClosed: [...closed] };
     },

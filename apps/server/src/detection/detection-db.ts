@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { SqliteFile } from '../sqlite-file.js';
-import { VigilError } from '@vigil/common';
+import { createLogger, VigilError } from '@vigil/common';
 import type { Detection, SigmaLevel } from '@vigil/detect';
 
 export interface RulePackRecord {
@@ -60,6 +60,7 @@ export interface AlertFilter {
 /** Detections of the same rule on the same host and process (or correlation group) within this window share an alert. */
 export const GROUPING_WINDOW_MS = 60 * 60 * 1000;
 const MAX_EVENT_IDS = 50;
+const log = createLogger('server.detection-db');
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS rule_packs (
@@ -77,6 +78,8 @@ CREATE INDEX IF NOT EXISTS alerts_group ON alerts (group_key, last_stored_ms);
 CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
+CREATE TABLE IF NOT EXISTS detection_checkpoints (host_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS detection_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS external_alerts (
   source TEXT NOT NULL, external_id TEXT NOT NULL, alert_id TEXT NOT NULL, sweep_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (source, external_id));
 `;
@@ -154,8 +157,11 @@ export interface StoredAlerts {
 
 export class DetectionDb {
   readonly #file: SqliteFile;
+  /** The database file (the detection worker opens its own connection to it). */
+  readonly path: string;
 
   constructor(file: string) {
+    this.path = file;
     // Alerts are re-derived from durable events after a crash (retro-hunt): NORMAL keeps alert writes off fsync.
     this.#file = new SqliteFile(file, 'detection database', { synchronous: 'NORMAL', schema: SCHEMA });
   }
@@ -164,8 +170,40 @@ export class DetectionDb {
     return this.#file.statement(sql);
   }
 
+  /** The open file, for sibling stores keeping their tables beside the alerts (alert-comments.ts, incidents.ts). They read alerts and change them only through this class. */
+  get sqlite(): SqliteFile {
+    return this.#file;
+  }
+
   close(): void {
     this.#file.close();
+  }
+
+  readonly #createdListeners: ((alerts: readonly AlertRecord[]) => void)[] = [];
+
+  /**
+   * Calls `listener` with every batch of newly created alerts (not repeats folded into open ones), after they are
+   * committed, from every path that creates alerts. A listener must return quickly; what it throws is logged, never
+   * passed to the caller that stored the alerts.
+   */
+  onCreated(listener: (alerts: readonly AlertRecord[]) => void): void {
+    this.#createdListeners.push(listener);
+  }
+
+  /** Tells the `onCreated` listeners of alerts another connection to this file created (the detection worker's). */
+  announceCreated(alerts: readonly AlertRecord[]): void {
+    this.#notifyCreated(alerts);
+  }
+
+  #notifyCreated(alerts: readonly AlertRecord[]): void {
+    if (!alerts.length) return;
+    for (const listener of this.#createdListeners) {
+      try {
+        listener(alerts);
+      } catch (error) {
+        log.error('an alert listener failed', { error: VigilError.wrap(error).message });
+      }
+    }
   }
 
   // ---- rule packs ----
@@ -307,7 +345,38 @@ export class DetectionDb {
         updated += group.length - 1;
       }
     })();
+    this.#notifyCreated(created);
     return { created, updated };
+  }
+
+  /**
+   * Stores the detections of evaluated events and raises the hosts' detection checkpoints in one transaction (an
+   * IMMEDIATE one: the stream's writer never fails on a snapshot another connection moved). After a crash, events above
+   * a host's checkpoint are evaluated again, and none at or below it (docs/architecture.md, Detection).
+   */
+  storeEvaluated(detections: readonly Detection[], checkpoints: ReadonlyMap<string, number>, nowMs = Date.now()): StoredAlerts {
+    const upsert = this.#statement('INSERT INTO detection_checkpoints (host_id, sequence) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET sequence = max(sequence, excluded.sequence)');
+    return this.#file.db.transaction(() => {
+      const stored = this.storeDetections(detections, nowMs);
+      for (const [hostId, sequence] of checkpoints) upsert.run(hostId, sequence);
+      return stored;
+    }).immediate();
+  }
+
+  /** Highest event.sequence per host whose evaluation is stored; `initialized` is false until checkpoints were first set. */
+  checkpoints(): { initialized: boolean; hosts: Map<string, number> } {
+    const initialized = this.#statement(`SELECT 1 FROM detection_state WHERE key = 'checkpoints'`).get() !== undefined;
+    const rows = this.#statement('SELECT host_id, sequence FROM detection_checkpoints').all() as { host_id: string; sequence: number }[];
+    return { initialized, hosts: new Map(rows.map((r) => [r.host_id, r.sequence])) };
+  }
+
+  /** First start with checkpoints: everything stored so far counts as evaluated (history is not evaluated again). */
+  initializeCheckpoints(hosts: ReadonlyMap<string, number>): void {
+    this.#file.db.transaction(() => {
+      const upsert = this.#statement('INSERT INTO detection_checkpoints (host_id, sequence) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET sequence = max(sequence, excluded.sequence)');
+      for (const [hostId, sequence] of hosts) upsert.run(hostId, sequence);
+      this.#statement(`INSERT OR REPLACE INTO detection_state (key, value) VALUES ('checkpoints', ?)`).run(new Date().toISOString());
+    }).immediate();
   }
 
   /**
@@ -315,7 +384,7 @@ export class DetectionDb {
    * and the sweep id recorded with it. `sweepFor` runs inside the transaction only for a new alert; its id is recorded.
    */
   storeExternalAlert(input: ExternalAlertInput, sweepFor: (alertId: string) => string | null): { alert: AlertRecord; created: boolean; sweepId: string | null } {
-    return this.#file.db.transaction(() => {
+    const stored = this.#file.db.transaction(() => {
       const known = this.#statement('SELECT alert_id, sweep_id FROM external_alerts WHERE source = ? AND external_id = ?').get(input.source, input.externalId) as
         | { alert_id: string; sweep_id: string | null }
         | undefined;
@@ -335,6 +404,8 @@ export class DetectionDb {
       this.#statement('INSERT OR REPLACE INTO external_alerts (source, external_id, alert_id, sweep_id, created_at) VALUES (?, ?, ?, ?, ?)').run(input.source, input.externalId, id, sweepId, now);
       return { alert: this.getAlert(id)!, created: true, sweepId };
     })();
+    if (stored.created) this.#notifyCreated([stored.alert]);
+    return stored;
   }
 
   listAlerts(filter: AlertFilter = {}): AlertRecord[] {
@@ -365,6 +436,23 @@ export class DetectionDb {
       id,
     );
     return this.getAlert(id)!;
+  }
+
+  /** Sets status and/or assignee of several alerts in one transaction (incident triage); unknown ids are skipped. Returns the number changed. */
+  updateAlerts(ids: readonly string[], change: { status?: AlertStatus; assignee?: string | null }): number {
+    const now = new Date().toISOString();
+    const statusSql = this.#statement('UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?');
+    const assigneeSql = this.#statement('UPDATE alerts SET assignee = ?, updated_at = ? WHERE id = ?');
+    let changed = 0;
+    this.#file.db.transaction(() => {
+      for (const id of ids) {
+        let hit = 0;
+        if (change.status !== undefined) hit = statusSql.run(change.status, now, id).changes;
+        if (change.assignee !== undefined) hit = assigneeSql.run(change.assignee, now, id).changes;
+        changed += hit;
+      }
+    })();
+    return changed;
   }
 
   alertCounts(): { level: string; status: string; count: number }[] {

@@ -1,19 +1,21 @@
-// Server-side detection: compiles the enabled rules from the detection database, evaluates every accepted batch
-// in the ingest path, stores alerts (grouping repeats), and runs rules over stored history. Never blocks on I/O
-// other than SQLite; never sees duplicates (only the events a store append accepted are evaluated).
+// Server-side detection: compiles the enabled rules from the detection database (load reports, rule views, tests,
+// retro-hunts) and hands every acknowledged batch to the detection worker, which evaluates it and stores its alerts.
+// Never evaluates rules on the request thread; never sees duplicates (only the events a store append accepted).
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createLogger, repoRoot, VigilError } from '@vigil/common';
-import type { CompiledRule, DetectEvent, Detection, FieldHit, LoadProblem, SigmaCorrelation, SigmaMeta } from '@vigil/detect';
-import { createIndexedEngine, type IndexStats } from '@vigil/detect/engine/indexed';
-import type { RuleEngine } from '@vigil/detect/engine/rule-engine';
-import { createCorrelationEngine, type CorrelationEngine } from '@vigil/detect/sigma/correlation-engine';
+import type { CompiledRule, DetectEvent, Detection, FieldHit, LoadProblem } from '@vigil/detect';
+import type { IndexStats } from '@vigil/detect/engine/indexed';
 import { loadSigmaRules, readRuleSources, type RuleSource } from '@vigil/detect/sigma/index';
 import { sigmaRuleToSql } from '@vigil/detect/sigma/to-sql';
 import { defaultSigmaMapping } from '@vigil/detect/mapping/index';
+import { categoryByName } from '@vigil/schema';
 import type { EventStore } from '@vigil/store';
 import type { AlertRecord, DetectionDb, StoredAlerts } from './detection-db.js';
+import { compileRuleFiles, type RuleEntry } from './compile-rules.js';
+import type { EvaluateMessage, FromWorker, LatencyStages, ToWorker, WorkerInit } from './detection-worker.js';
 
 const log = createLogger('server.detection');
 
@@ -57,10 +59,21 @@ export interface DetectionMetrics {
   /** Milliseconds from a batch's acknowledgement by the store to its alerts being stored (last 10,000 batches with alerts). */
   alertLatencyP50Ms: number | null;
   alertLatencyP99Ms: number | null;
+  /** p50/p99 (ms) of the parts of that latency over the same window: waiting for the worker, decoding, evaluating, waiting for the server's matchers, storing. */
+  alertLatencyStages: Record<keyof LatencyStages, { p50: number | null; p99: number | null }>;
   /** The same latency since start, as a histogram with fixed bounds (for Prometheus). */
   alertLatencyHistogram: LatencyHistogram;
   correlationState: number;
   index: IndexStats | null;
+  /** Events handed to the detection worker and not yet evaluated (bounded: ingest waits above the limit). */
+  queuedEvents: number;
+  queuedBatches: number;
+  /** Times ingest waited for the detection queue to drain below its limit. */
+  backpressureWaits: number;
+  /** Events stored before a crash or stop but evaluated only after the restart (from the detection checkpoints). */
+  recoveredEvents: number;
+  /** Times the detection worker died and was started again. */
+  workerRestarts: number;
 }
 
 export interface RetroHuntMatch {
@@ -72,9 +85,40 @@ export interface RetroHuntMatch {
   category: string;
 }
 
+/** A batch the store has just acknowledged, as the agent route hands it over. */
+export interface AcceptedBatch {
+  hostId: string;
+  /** The request body as received: the worker decodes it again (validation is deterministic). */
+  body: Uint8Array;
+  /**
+   * True when every accepted event's bytes parse to exactly the validated event (the batch decoder's slices): the
+   * worker then only parses the body, without validating it again.
+   */
+  parsesAsValidated: boolean;
+  /** The accepted events (the tail of the decoded batch), for the server's own matchers on this thread. */
+  events: readonly DetectEvent[];
+  /** The host's watermark after the append (highest stored event.sequence): the batch's detection checkpoint. */
+  ackedThrough: number;
+  /** `performance.now()` when the append resolved. */
+  acceptedAt: number;
+}
+
+/**
+ * Lifecycle: created with the store open; `recover` once before agents are accepted; `close` once (waits for the
+ * worker to write its checkpoints; batches still queued are skipped and evaluated by `recover` at the next start).
+ * Batches of one host must be handed over in sequence order (the agent route does so in acknowledgement order).
+ */
 export interface DetectionService {
-  /** Evaluates events the store has just acknowledged; `acceptedAt` is `performance.now()` at the acknowledgement. */
-  onAccepted(events: readonly DetectEvent[], acceptedAt: number): StoredAlerts;
+  /** Evaluates events the store has just acknowledged (imports); resolves when their alerts are stored. `acceptedAt` is `performance.now()` at the acknowledgement. */
+  onAccepted(events: readonly DetectEvent[], acceptedAt: number): Promise<StoredAlerts>;
+  /** Hands an acknowledged agent batch to the worker after running the server's own matchers on it; returns at once. */
+  submitBatch(batch: AcceptedBatch): void;
+  /** Undefined while the detection queue has room; otherwise a promise that resolves when it has (ingest backpressure). */
+  admit(): Promise<void> | undefined;
+  /** Evaluates what was acknowledged but not evaluated before the last stop: each host's events above its checkpoint. */
+  recover(hostIds: readonly string[]): Promise<number>;
+  /** Resolves when everything handed over so far is evaluated and its alerts stored. */
+  idle(): Promise<void>;
   reload(): LoadReport;
   lastLoad(): LoadReport;
   rules(): RuleView[];
@@ -91,7 +135,29 @@ export interface DetectionService {
   /** Adds a matcher run over every accepted batch after the rules (IOC matching, YARA hits); its detections are stored with theirs. */
   addEventMatcher(matcher: (events: readonly DetectEvent[]) => Detection[]): () => void;
   retroHunt(request: { ruleIds?: readonly string[]; pack?: string; text?: string; start?: string; end?: string; hostIds?: readonly string[]; limit?: number }): Promise<{ problems: LoadProblem[]; rules: number; matches: RetroHuntMatch[] }>;
-  close(): void;
+  close(): Promise<void>;
+}
+
+/** Events handed to the worker and not evaluated above which ingest waits (VIGIL_DETECTION_QUEUE_EVENTS). */
+export const DEFAULT_DETECTION_QUEUE_EVENTS = 100_000;
+const RECOVERY_PAGE = 5000;
+
+/** A stored event row (store.search) in the shape ingest validated: JSON object fields parsed again. */
+export function storedEventForDetection(row: Record<string, unknown>): DetectEvent {
+  const category = categoryByName.get(String(row['event.category']));
+  if (category) {
+    for (const field of category.fields) {
+      const value = row[field.name];
+      if (field.type === 'object' && typeof value === 'string') {
+        try {
+          row[field.name] = JSON.parse(value);
+        } catch {
+          // left as stored
+        }
+      }
+    }
+  }
+  return row as unknown as DetectEvent;
 }
 
 const LATENCY_WINDOW = 10_000;
@@ -128,19 +194,21 @@ function packVersion(sources: readonly RuleSource[]): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-export function createDetectionService(deps: { db: DetectionDb; store: EventStore; installBuiltinPack?: boolean }): DetectionService {
+export function createDetectionService(deps: { db: DetectionDb; store: EventStore; installBuiltinPack?: boolean; maxQueuedEvents?: number }): DetectionService {
   const { db, store } = deps;
   const mapping = defaultSigmaMapping();
-  let engine: RuleEngine & { stats(): IndexStats };
-  let correlation: CorrelationEngine | undefined;
-  let compiledById = new Map<string, { compiled?: CompiledRule; correlation?: SigmaCorrelation; pack: string; file: string }>();
+  const maxQueuedEvents = deps.maxQueuedEvents ?? (Number(process.env.VIGIL_DETECTION_QUEUE_EVENTS) || DEFAULT_DETECTION_QUEUE_EVENTS);
+  let compiledById = new Map<string, RuleEntry>();
   let report: LoadReport;
+  let activeRuleCount = 0;
   const latencies: number[] = [];
   let latencyCursor = 0;
+  const stageWindow: Record<keyof LatencyStages, number[]> = { queue: [], decode: [], evaluate: [], matchers: [], store: [] };
   const latencyHistogram: LatencyHistogram = { boundsMs: ALERT_LATENCY_BOUNDS_MS, counts: ALERT_LATENCY_BOUNDS_MS.map(() => 0).concat(0), sumMs: 0, count: 0 };
   const counters = { eventsEvaluated: 0, detections: 0, alertsCreated: 0, alertsGrouped: 0 };
-  let newestEventMs = 0;
-  let pendingCorrelationDetections: Detection[] = [];
+  const queue = { events: 0, backpressureWaits: 0, recoveredEvents: 0, workerRestarts: 0 };
+  /** What the worker last reported. */
+  const fromWorker: { rulesActive: number | null; index: IndexStats | null; correlationState: number } = { rulesActive: null, index: null, correlationState: 0 };
 
   if (deps.installBuiltinPack !== false) {
     // The pack's example events (tests/) are data for its tests, not rules.
@@ -155,64 +223,24 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     }
   }
 
+  /** Compiles here for the report and the rule views; the worker compiles its own engine from the same files. */
   function build(): LoadReport {
-    const files = db.ruleFiles();
-    const disabled = db.disabledRules();
-    const set = loadSigmaRules(
-      files.map((f) => ({ file: `${f.pack}/${f.file}`, text: f.text })),
-      { resolver: mapping.resolver, router: mapping.router },
-    );
-    const byId = new Map<string, { compiled?: CompiledRule; correlation?: SigmaCorrelation; pack: string; file: string }>();
-    const packOf = (file: string) => ({ pack: file.split('/')[0]!, file: file.slice(file.indexOf('/') + 1) });
-    for (const compiled of set.rules) byId.set(compiled.rule.id, { compiled, ...packOf(compiled.rule.file) });
-    for (const c of set.correlations) byId.set(c.id, { correlation: c, ...packOf(c.file) });
-    const activeRules = set.rules.filter((r) => !disabled.has(r.rule.id));
-    const activeCorrelations = set.correlations.filter((c) => !disabled.has(c.id));
-    const problems = [...set.problems];
-    let next: CorrelationEngine | undefined;
-    if (activeCorrelations.length) {
-      const built = createCorrelationEngine({ correlations: activeCorrelations, rules: activeRules.map((r) => r.rule), resolver: mapping.resolver });
-      next = built.engine;
-      problems.push(...built.problems);
-    }
-    const referenced = next?.referencedRules;
-    engine = createIndexedEngine({
-      rules: activeRules,
-      ...(next ? { suppressed: next.suppressedRules } : {}),
-      ...(next && referenced
-        ? {
-            onMatch: (rule: SigmaMeta, event: DetectEvent, _hits: FieldHit[]) => {
-              if (!referenced.has(rule.id) && !(rule.name && referenced.has(rule.name))) return;
-              const time = Date.parse(String(event['@timestamp']));
-              pendingCorrelationDetections.push(...next!.observe({ rule, event, timeMs: Number.isFinite(time) ? time : Date.now(), hostId: String(event['host.id'] ?? '') }));
-            },
-          }
-        : {}),
-    });
-    correlation = next;
-    compiledById = byId;
+    const set = compileRuleFiles(db, mapping);
+    compiledById = set.byId;
+    activeRuleCount = set.activeRules.length;
     report = {
       files: set.files,
       rules: set.rules.length,
       correlations: set.correlations.length,
       deprecated: set.deprecated,
       unsupported: set.unsupported,
-      errors: problems.filter((p) => p.severity === 'error').length,
-      warnings: problems.filter((p) => p.severity === 'warning').length,
-      problems,
+      errors: set.problems.filter((p) => p.severity === 'error').length,
+      warnings: set.problems.filter((p) => p.severity === 'warning').length,
+      problems: set.problems,
     };
-    log.info('rules loaded', { rules: report.rules, correlations: report.correlations, errors: report.errors, warnings: report.warnings, active: activeRules.length });
+    log.info('rules loaded', { rules: report.rules, correlations: report.correlations, errors: report.errors, warnings: report.warnings, active: activeRuleCount });
     return report;
   }
-
-  report = build();
-  const expiryTimer = setInterval(() => {
-    if (!correlation || !newestEventMs) return;
-    // Event-time watermark with slack for batches that arrive a little late from other hosts.
-    const expired = correlation.expire(newestEventMs - 30_000);
-    if (expired.length) storeDetections(expired, performance.now());
-  }, 1000);
-  expiryTimer.unref();
 
   const alertListeners = new Set<(created: readonly AlertRecord[]) => void>();
   /** Tells every listener about alerts just created, whoever stored them; a failing listener never stops the others. */
@@ -227,22 +255,139 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     }
   }
   const eventMatchers = new Set<(events: readonly DetectEvent[]) => Detection[]>();
-
-  function storeDetections(detections: Detection[], acceptedAt: number): StoredAlerts {
-    const stored = db.storeDetections(detections);
-    const latency = performance.now() - acceptedAt;
-    if (latencies.length < LATENCY_WINDOW) latencies.push(latency);
-    else latencies[latencyCursor++ % LATENCY_WINDOW] = latency;
-    observeLatency(latencyHistogram, latency);
-    counters.detections += detections.length;
-    counters.alertsCreated += stored.created.length;
-    counters.alertsGrouped += stored.updated;
-    publishAlerts(stored.created);
-    return stored;
+  function runMatchers(events: readonly DetectEvent[]): Detection[] {
+    const found: Detection[] = [];
+    for (const matcher of eventMatchers) {
+      try {
+        found.push(...matcher(events));
+      } catch (error) {
+        log.error('event matcher failed', { error: VigilError.wrap(error).message });
+      }
+    }
+    return found;
   }
 
-  function viewOf(id: string, entry: { compiled?: CompiledRule; correlation?: SigmaCorrelation; pack: string; file: string }, disabled: Set<string>): RuleView {
-    const meta: SigmaMeta = entry.compiled?.rule ?? entry.correlation!;
+  // ---- the worker ----
+
+  const stop = new SharedArrayBuffer(4);
+  let worker: Worker;
+  let closing = false;
+  let nextId = 1;
+  /** Batches handed to the worker, by message id: their event count and who waits for the result. */
+  const inflight = new Map<number, { events: number; resolve?: (stored: StoredAlerts) => void }>();
+  const admitWaiters: (() => void)[] = [];
+  const idleWaiters: (() => void)[] = [];
+  let closed: (() => void) | undefined;
+  /** Hosts handed over since start: what a restarted worker must recover. */
+  const hostsSeen = new Set<string>();
+
+  function settle(id: number, stored: StoredAlerts): void {
+    const entry = inflight.get(id);
+    if (!entry) return;
+    inflight.delete(id);
+    queue.events -= entry.events;
+    entry.resolve?.(stored);
+    if (admitWaiters.length && queue.events < maxQueuedEvents) for (const wake of admitWaiters.splice(0)) wake();
+    if (!inflight.size && idleWaiters.length) for (const wake of idleWaiters.splice(0)) wake();
+  }
+
+  function onMessage(message: FromWorker): void {
+    if (message.type === 'evaluated') {
+      counters.eventsEvaluated += message.events;
+      counters.detections += message.detections;
+      counters.alertsCreated += message.created.length;
+      counters.alertsGrouped += message.updated;
+      fromWorker.correlationState = message.correlationState;
+      if (message.latencyMs !== null) {
+        if (latencies.length < LATENCY_WINDOW) latencies.push(message.latencyMs);
+        else latencies[latencyCursor % LATENCY_WINDOW] = message.latencyMs;
+        if (message.stages) for (const stage of Object.keys(stageWindow) as (keyof LatencyStages)[]) stageWindow[stage][latencyCursor % LATENCY_WINDOW] = message.stages[stage];
+        latencyCursor++;
+        observeLatency(latencyHistogram, message.latencyMs);
+      }
+      // Stored by the worker's own connection: the listeners of this thread's DetectionDb hear of them here.
+      db.announceCreated(message.created);
+      publishAlerts(message.created);
+      settle(message.id, { created: message.created, updated: message.updated });
+    } else if (message.type === 'loaded') {
+      fromWorker.rulesActive = message.rulesActive;
+      fromWorker.index = message.index;
+    } else if (message.type === 'closed') {
+      closed?.();
+    }
+  }
+
+  function spawn(): Worker {
+    const init: WorkerInit = { dbFile: db.path, stop };
+    const started = new Worker(new URL('./detection-worker.js', import.meta.url), { workerData: init });
+    started.on('message', onMessage);
+    started.on('error', (error) => log.error('detection worker failed', { error: VigilError.wrap(error).message }));
+    started.on('exit', (code) => {
+      if (closing) return;
+      // Whatever it held is above the checkpoints: a new worker evaluates it again from the store. Batches acknowledged
+      // while that recovery reads the store may be evaluated before the recovered ones (a correlation can miss them).
+      log.error('detection worker stopped; starting a new one', { code });
+      queue.workerRestarts++;
+      for (const id of [...inflight.keys()]) settle(id, { created: [], updated: 0 });
+      worker = spawn();
+      void recover([...hostsSeen]).catch((error: unknown) => log.error('detection recovery failed', { error: VigilError.wrap(error).message }));
+    });
+    return started;
+  }
+
+  function hand(message: EvaluateMessage, events: number, transfer: ArrayBuffer[] = [], resolve?: (stored: StoredAlerts) => void): void {
+    hostsSeen.add(message.hostId);
+    inflight.set(message.id, resolve ? { events, resolve } : { events });
+    queue.events += events;
+    worker.postMessage(message satisfies ToWorker, transfer);
+  }
+
+  async function recover(hostIds: readonly string[]): Promise<number> {
+    const { initialized, hosts } = db.checkpoints();
+    const all = new Set([...hostIds, ...hosts.keys()]);
+    if (!initialized) {
+      // First start with checkpoints: what is stored already was evaluated by an earlier version (or never will be).
+      const marks = new Map<string, number>();
+      for (const hostId of all) marks.set(hostId, await store.watermark(hostId));
+      db.initializeCheckpoints(marks);
+      return 0;
+    }
+    let recovered = 0;
+    for (const hostId of all) {
+      let from = hosts.get(hostId) ?? -1;
+      const through = await store.watermark(hostId);
+      while (from < through) {
+        const rows = await store.search({
+          sql: `SELECT * FROM events WHERE "host.id" = $1 AND "event.sequence" > $2 AND "event.sequence" <= $3 ORDER BY "event.sequence" LIMIT ${RECOVERY_PAGE}`,
+          params: [hostId, from, through],
+        });
+        if (!rows.length) break;
+        const events = rows.map(storedEventForDetection);
+        const last = Number(events[events.length - 1]!['event.sequence']);
+        const wait = admit();
+        if (wait) await wait;
+        const message: EvaluateMessage = { type: 'evaluate', id: nextId++, hostId, lastSequence: last, acceptedAtMs: performance.timeOrigin + performance.now(), measure: false, events, extra: runMatchers(events) };
+        hand(message, events.length);
+        recovered += events.length;
+        from = last;
+      }
+    }
+    queue.recoveredEvents += recovered;
+    if (recovered) log.warn('evaluating events acknowledged but not evaluated before the last stop', { events: recovered });
+    return recovered;
+  }
+
+  function admit(): Promise<void> | undefined {
+    if (queue.events < maxQueuedEvents) return undefined;
+    queue.backpressureWaits++;
+    return new Promise<void>((resolve) => admitWaiters.push(resolve));
+  }
+
+  report = build();
+  worker = spawn();
+
+  function viewOf(id: string, entry: RuleEntry, disabled: Set<string>): RuleView {
+    const meta = entry.compiled?.rule ?? entry.correlation!;
     const logsource = entry.compiled?.rule.logsource;
     return {
       id,
@@ -262,43 +407,53 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
 
   return {
     onAccepted(events, acceptedAt) {
-      if (!events.length) return { created: [], updated: 0 };
-      let detections: Detection[];
-      try {
-        detections = engine.evaluate(events);
-      } catch (error) {
-        // A rule must never take ingest down; the batch is already durable and can be retro-hunted.
-        log.error('rule evaluation failed', { error: VigilError.wrap(error).message });
-        return { created: [], updated: 0 };
-      }
-      counters.eventsEvaluated += events.length;
-      for (const event of events) {
-        const time = Date.parse(String(event['@timestamp']));
-        if (time > newestEventMs) newestEventMs = time;
-      }
-      if (pendingCorrelationDetections.length) {
-        detections.push(...pendingCorrelationDetections);
-        pendingCorrelationDetections = [];
-      }
-      for (const matcher of eventMatchers) {
-        try {
-          detections.push(...matcher(events));
-        } catch (error) {
-          log.error('event matcher failed', { error: VigilError.wrap(error).message });
-        }
-      }
-      if (!detections.length) return { created: [], updated: 0 };
-      try {
-        return storeDetections(detections, acceptedAt);
-      } catch (error) {
-        // Runs after the acknowledgement: a failure here must never take the server down. The events are stored and
-        // a retro-hunt finds them again.
-        log.error('storing alerts failed', { detections: detections.length, error: VigilError.wrap(error).message });
-        return { created: [], updated: 0 };
-      }
+      if (!events.length || closing) return Promise.resolve({ created: [], updated: 0 });
+      const first = events[0]!;
+      const hostId = String(first['host.id'] ?? '');
+      const lastSequence = Number(events[events.length - 1]!['event.sequence']);
+      return new Promise<StoredAlerts>((resolve) => {
+        const message: EvaluateMessage = { type: 'evaluate', id: nextId++, hostId, lastSequence, acceptedAtMs: performance.timeOrigin + acceptedAt, measure: true, events: [...events], extra: runMatchers(events) };
+        hand(message, events.length, [], resolve);
+      });
     },
 
-    reload: build,
+    submitBatch(batch) {
+      if (closing || !batch.events.length) return;
+      // A copy the worker owns (the body's memory may be a slice of a shared pool); transferring it costs nothing more.
+      const body = Buffer.allocUnsafeSlow(batch.body.byteLength);
+      body.set(batch.body);
+      const matchersFollow = eventMatchers.size > 0;
+      const message: EvaluateMessage = {
+        type: 'evaluate',
+        id: nextId++,
+        hostId: batch.hostId,
+        lastSequence: batch.ackedThrough,
+        acceptedAtMs: performance.timeOrigin + batch.acceptedAt,
+        measure: true,
+        body,
+        accepted: batch.events.length,
+        parsesAsValidated: batch.parsesAsValidated,
+        extra: [],
+        matchersFollow,
+      };
+      hand(message, batch.events.length, [body.buffer as ArrayBuffer]);
+      // The worker evaluates the rules meanwhile; it stores the batch once these detections are in.
+      if (matchersFollow) worker.postMessage({ type: 'matched', id: message.id, detections: runMatchers(batch.events) } satisfies ToWorker);
+    },
+
+    admit,
+    recover,
+
+    idle() {
+      if (!inflight.size) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
+
+    reload() {
+      const loaded = build();
+      worker.postMessage({ type: 'reload' } satisfies ToWorker);
+      return loaded;
+    },
     lastLoad: () => report,
 
     addEventMatcher(matcher) {
@@ -328,18 +483,25 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     resetLatencyWindow() {
       latencies.length = 0;
       latencyCursor = 0;
+      for (const values of Object.values(stageWindow)) values.length = 0;
     },
 
     metrics() {
       return {
-        rulesActive: engine.ruleCount,
+        rulesActive: fromWorker.rulesActive ?? activeRuleCount,
         correlationsActive: report.correlations,
         ...counters,
         alertLatencyP50Ms: percentile(latencies, 50),
         alertLatencyP99Ms: percentile(latencies, 99),
+        alertLatencyStages: Object.fromEntries(Object.entries(stageWindow).map(([stage, values]) => [stage, { p50: percentile(values.filter((v) => v !== undefined), 50), p99: percentile(values.filter((v) => v !== undefined), 99) }])) as DetectionMetrics['alertLatencyStages'],
         alertLatencyHistogram: { ...latencyHistogram, counts: [...latencyHistogram.counts] },
-        correlationState: correlation?.stateSize() ?? 0,
-        index: engine.stats(),
+        correlationState: fromWorker.correlationState,
+        index: fromWorker.index,
+        queuedEvents: queue.events,
+        queuedBatches: inflight.size,
+        backpressureWaits: queue.backpressureWaits,
+        recoveredEvents: queue.recoveredEvents,
+        workerRestarts: queue.workerRestarts,
       };
     },
 
@@ -403,8 +565,20 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
       return { problems, rules: rules.length, matches };
     },
 
-    close() {
-      clearInterval(expiryTimer);
+    async close() {
+      if (closing) return;
+      closing = true;
+      // Queued batches are skipped (their checkpoints stay behind them: the next start evaluates them).
+      Atomics.store(new Int32Array(stop), 0, 1);
+      for (const wake of admitWaiters.splice(0)) wake();
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      const done = new Promise<void>((resolve) => (closed = resolve));
+      worker.postMessage({ type: 'close' } satisfies ToWorker);
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+      if ((await Promise.race([done, timeout])) === 'timeout') log.warn('the detection worker did not stop in 10 s; terminating it');
+      await worker.terminate();
+      await exited;
+      for (const id of [...inflight.keys()]) settle(id, { created: [], updated: 0 });
     },
   };
 }

@@ -72,7 +72,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     }
   });
 
-  app.post(paths.events, async (request): Promise<EventBatchAck> => {
+  app.post(paths.events, async (request, reply) => {
     const agentId = request.agentId!;
     if (!Buffer.isBuffer(request.body)) throw new VigilError('invalid_input', 'send the batch as application/json');
     let decoded;
@@ -83,20 +83,28 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
       log.warn('batch rejected', { agent: agentId, error: (error as Error).message });
       throw error;
     }
+    // Backpressure: while detection is behind by more than its queue limit, acknowledgements wait (agents slow down).
+    const room = deps.detection.admit();
+    if (room) await room;
     const result = await store.append(agentId, decoded.events, decoded.slices);
-    // Only the accepted events are evaluated: they are the batch's tail (duplicates are the sequence numbers at or
-    // below the host's watermark, and a batch's sequence numbers increase). Detection runs right after the reply is
-    // sent (the acknowledgement never waits for rules), in arrival order.
-    if (result.accepted) {
-      const accepted = result.accepted === decoded.events.length ? decoded.events : decoded.events.slice(decoded.events.length - result.accepted);
-      const acceptedAt = performance.now();
-      setImmediate(() => deps.detection.onAccepted(accepted as unknown as readonly DetectEvent[], acceptedAt));
-    }
+    const acceptedAt = performance.now();
     counters.batches++;
     counters.accepted += result.accepted;
     counters.duplicates += result.duplicates;
     touch(agentId, request.ip);
-    return { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
+    const ack: EventBatchAck = { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
+    // The reply goes out first; then the accepted events (the batch's tail: duplicates are the sequence numbers at or
+    // below the host's watermark, and a batch's sequence numbers increase) go to the detection worker, in
+    // acknowledgement order. Rules never run on this thread.
+    reply.send(ack);
+    if (result.accepted) {
+      const accepted = result.accepted === decoded.events.length ? decoded.events : decoded.events.slice(decoded.events.length - result.accepted);
+      const starts = decoded.slices?.starts;
+      let parsesAsValidated = starts !== undefined;
+      for (let i = decoded.events.length - result.accepted; parsesAsValidated && i < decoded.events.length; i++) parsesAsValidated = starts![i]! >= 0;
+      deps.detection.submitBatch({ hostId: agentId, body: request.body, parsesAsValidated, events: accepted as unknown as readonly DetectEvent[], ackedThrough: result.ackedThrough, acceptedAt });
+    }
+    return reply;
   });
 
   app.post(paths.heartbeat, async (request) => {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import { categories } from '@vigil/schema';
 import { issueClientCertificate } from '@vigil/pki';
-import type { EnrollResponse } from '@vigil/protocol';
+import type { EnrollResponse, IsolationReport } from '@vigil/protocol';
 import { TIMELINE_POSITION_KEY, type EventStore, type TimelinePosition } from '@vigil/store';
 import { roles, type AgentRecord, type ControlPlane } from '../control-plane/sqlite.js';
 import type { ServerConfig } from '../config.js';
@@ -50,11 +50,18 @@ const hostViewSchema = {
     uptime_s: nullable({ type: 'number' }),
     counters: nullable({ type: 'object', additionalProperties: true }),
     sources: nullable({ type: 'array', items: { type: 'object', additionalProperties: true } }),
+    isolation: nullable({
+      type: 'object',
+      description: "Network isolation as the agent checked it at its last heartbeat (null until an agent reports it); see IsolationReport in packages/protocol",
+      required: ['state', 'since', 'checked_at'],
+      properties: { state: { type: 'string', enum: ['isolated', 'released', 'unverified'] }, since: nullable(isoDate), checked_at: isoDate, problem: { type: 'string' } },
+    }),
   },
 };
 const exampleHost = {
   id: exampleHostId, hostname: 'web-01', state: 'online', enrolled_at: exampleTime, last_seen: exampleTime, address: '10.0.0.12', revoked_at: null,
   version: '0.1.0', os: { name: 'Ubuntu', version: '24.04' }, uptime_s: 86400, counters: { events_sent: 1200 }, sources: [{ name: 'auditd', state: 'running' }],
+  isolation: { state: 'released', since: null, checked_at: exampleTime },
 };
 const tokenRecordSchema = {
   type: 'object',
@@ -105,7 +112,17 @@ function hostView(agent: AgentRecord, heartbeatSeconds: number) {
     uptime_s: hb.uptime_s ?? null,
     counters: hb.counters ?? null,
     sources: hb.sources ?? null,
+    isolation: isolationReport(hb.isolation),
   };
+}
+
+/** The isolation the agent reported, when it has the documented shape (heartbeats are stored as sent). */
+function isolationReport(value: unknown): IsolationReport | null {
+  const v = value as Partial<IsolationReport> | null | undefined;
+  if (typeof v !== 'object' || v === null || !['isolated', 'released', 'unverified'].includes(String(v.state))) return null;
+  if (typeof v.checked_at !== 'string' || Number.isNaN(Date.parse(v.checked_at))) return null;
+  const since = typeof v.since === 'string' && !Number.isNaN(Date.parse(v.since)) ? v.since : null;
+  return { state: v.state!, since, checked_at: v.checked_at, ...(typeof v.problem === 'string' ? { problem: v.problem.slice(0, 500) } : {}) };
 }
 
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {

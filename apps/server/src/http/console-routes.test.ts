@@ -6,10 +6,11 @@ import { after, before, test } from 'node:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync, brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { seededRandom } from '@vigil/common';
 import { errorHandler } from './errors.js';
-import { CONSOLE_CSP, registerConsoleRoutes } from './console-routes.js';
+import { CONSOLE_CSP, acceptedEncodings, registerConsoleRoutes } from './console-routes.js';
 
 const INDEX = '<!doctype html><html><head><title>t</title><script type="module" src="/assets/index-abc.js"></script></head><body></body></html>';
 let dir: string;
@@ -29,6 +30,10 @@ before(async () => {
   writeFileSync(join(dir, 'index.html'), INDEX);
   writeFileSync(join(dir, 'assets', 'index-abc.js'), 'console.log(1)');
   writeFileSync(join(dir, 'assets', 'index-abc.css'), 'body{}');
+  const bundle = `console.log(${JSON.stringify('x'.repeat(5000))})`;
+  writeFileSync(join(dir, 'assets', 'bundle-def.js'), bundle);
+  writeFileSync(join(dir, 'assets', 'bundle-def.js.br'), brotliCompressSync(bundle));
+  writeFileSync(join(dir, 'assets', 'bundle-def.js.gz'), gzipSync(bundle));
   writeFileSync(join(dir, 'assets', 'notes.exe'), 'MZ');
   writeFileSync(join(dir, 'secret.txt'), 'top secret');
   writeFileSync(join(dir, 'favicon.svg'), '<svg/>');
@@ -92,4 +97,42 @@ test('fuzz: random request paths answer 200, 404 or 400 and never serve a file o
     assert.ok(!reply.body.includes('top secret'), url);
     if (reply.statusCode === 200) assert.ok(reply.body === INDEX.replace('</head>', '  <meta name="vigil-session" content="none">\n  </head>') || reply.body === 'console.log(1)' || reply.body === 'body{}' || reply.body === '<svg/>', url);
   }
+});
+
+test('precompressed assets: brotli preferred, gzip next, identity otherwise; Vary on every compressible asset', async () => {
+  const bundle = `console.log(${JSON.stringify('x'.repeat(5000))})`;
+  const get = (encoding?: string) => built.inject({ url: '/assets/bundle-def.js', headers: encoding === undefined ? {} : { 'accept-encoding': encoding } });
+  const br = await get('gzip, deflate, br, zstd');
+  assert.equal(br.headers['content-encoding'], 'br');
+  assert.equal(br.headers.vary, 'Accept-Encoding');
+  assert.equal(br.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.equal(br.headers['content-type'], 'text/javascript; charset=utf-8');
+  assert.equal(brotliDecompressSync(br.rawPayload).toString(), bundle);
+  assert.ok(br.rawPayload.length < bundle.length / 10, `${br.rawPayload.length} bytes`);
+  const gz = await get('gzip;q=1, br;q=0');
+  assert.equal(gz.headers['content-encoding'], 'gzip');
+  assert.equal(gunzipSync(gz.rawPayload).toString(), bundle);
+  for (const plain of [await get(), await get('identity'), await get('deflate')]) {
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.headers.vary, 'Accept-Encoding');
+    assert.equal(plain.body, bundle);
+  }
+  // An asset the build did not compress is sent as is, still marked as varying.
+  const css = await built.inject({ url: '/assets/index-abc.css', headers: { 'accept-encoding': 'br, gzip' } });
+  assert.equal(css.headers['content-encoding'], undefined);
+  assert.equal(css.body, 'body{}');
+  // Requests for the compressed files themselves are not assets.
+  assert.equal((await built.inject({ url: '/assets/bundle-def.js.br' })).statusCode, 404);
+});
+
+test('Accept-Encoding parsing: q=0 refuses, * allows the rest, case and spaces ignored', () => {
+  const accepts = acceptedEncodings('GZip ; q=0.5, br;q=0, *;q=0.1');
+  assert.equal(accepts('gzip'), true);
+  assert.equal(accepts('br'), false);
+  assert.equal(accepts('zstd'), true);
+  assert.equal(acceptedEncodings(undefined)('gzip'), false);
+  assert.equal(acceptedEncodings(['br', 'gzip'])('gzip'), true);
+  // Regression: a space before `;` kept the token from matching (only `*` made it pass).
+  assert.equal(acceptedEncodings('GZip ; q=0.5')('gzip'), true);
+  assert.equal(acceptedEncodings('gzip ;q=0, *')('gzip'), false);
 });

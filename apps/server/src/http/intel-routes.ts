@@ -166,7 +166,7 @@ const hostProgressSchema = {
   required: ['host_id', 'state'],
   additionalProperties: true,
   properties: {
-    host_id: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] }, files: { type: 'integer' }, bytes: { type: 'integer' }, skipped: { type: 'integer' },
+    host_id: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled', 'timed_out'] }, files: { type: 'integer' }, bytes: { type: 'integer' }, skipped: { type: 'integer' },
     matches: { type: 'integer' }, regions: { type: 'integer' }, ruleset_digest: nullable({ type: 'string' }), started_at: nullable(isoDate), finished_at: nullable(isoDate), updated_at: nullable(isoDate), error: nullable({ type: 'string' }),
   },
 };
@@ -178,11 +178,15 @@ const sweepSpecProperties = {
   cpu_budget: { type: 'number', minimum: 0.05, maximum: 4, default: 0.25, description: 'Share of one core the agent may spend' },
   max_file_size: { type: 'integer', minimum: 1024, maximum: 1024 * 1024 * 1024, default: 67108864 },
   one_file_system: { type: 'boolean', default: false },
+  host_timeout_s: { type: 'integer', minimum: 10, maximum: 30 * 86400, default: 4 * 3600, description: 'Per-host deadline: a host that has not started within this many seconds of the sweep\'s creation, or not finished within as many of its start, is marked timed_out with the reason' },
+  timeout_s: { type: 'integer', minimum: 10, maximum: 30 * 86400, default: 86400, description: 'Overall deadline, seconds after creation: hosts not finished by then are marked timed_out' },
 };
-const sweepView = (s: YaraSweepRecord, hits?: ReturnType<IntelService['yaraDb']['sweepHits']>) => ({
+/** The API view of a sweep (GET /api/v1/yara/sweeps/{id}). */
+export const sweepView = (s: YaraSweepRecord, hits?: ReturnType<IntelService['yaraDb']['sweepHits']>) => ({
   id: s.id, state: s.state, kind: s.spec.kind, paths: s.spec.paths, exclude: s.spec.exclude, pids: s.spec.pids, cpu_budget: s.spec.cpuBudget, max_file_size: s.spec.maxFileSize, one_file_system: s.spec.oneFileSystem,
+  host_timeout_s: s.spec.hostTimeoutS ?? null, timeout_s: s.spec.timeoutS ?? null, deadline_at: s.spec.timeoutS !== undefined ? new Date(Date.parse(s.createdAt) + s.spec.timeoutS * 1000).toISOString() : null,
   ruleset: { name: s.rulesetName, digest: s.rulesetDigest }, created_at: s.createdAt, created_by: s.createdBy, schedule_id: s.scheduleId,
-  totals: s.hosts.reduce((t, h) => ({ files: t.files + h.files, bytes: t.bytes + h.bytes, matches: t.matches + h.matches, hosts_done: t.hosts_done + (h.state === 'done' ? 1 : 0) }), { files: 0, bytes: 0, matches: 0, hosts_done: 0 }),
+  totals: s.hosts.reduce((t, h) => ({ files: t.files + h.files, bytes: t.bytes + h.bytes, matches: t.matches + h.matches, hosts_done: t.hosts_done + (h.state === 'done' ? 1 : 0), hosts_timed_out: t.hosts_timed_out + (h.state === 'timed_out' ? 1 : 0) }), { files: 0, bytes: 0, matches: 0, hosts_done: 0, hosts_timed_out: 0 }),
   hosts: s.hosts.map((h) => ({ host_id: h.hostId, state: h.state, files: h.files, bytes: h.bytes, skipped: h.skipped, matches: h.matches, regions: h.regions, ruleset_digest: h.rulesetDigest, started_at: h.startedAt, finished_at: h.finishedAt, updated_at: h.updatedAt, error: h.error })),
   ...(hits ? { hits: hits.map((h) => ({ host_id: h.hostId, time: h.time, target: h.target, path: h.path, pid: h.pid, rule: h.rule, namespace: h.namespace, sha256: h.sha256 })) } : {}),
 });
@@ -191,7 +195,7 @@ const sweepSchema = {
   required: ['id', 'state', 'kind', 'ruleset', 'hosts', 'totals'],
   additionalProperties: true,
   properties: {
-    id: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled'] }, kind: { type: 'string', enum: ['paths', 'memory'] },
+    id: { type: 'string' }, state: { type: 'string', enum: ['queued', 'running', 'done', 'failed', 'cancelled', 'timed_out'] }, kind: { type: 'string', enum: ['paths', 'memory'] },
     ruleset: { type: 'object', additionalProperties: true, properties: { name: { type: 'string' }, digest: { type: 'string' } } }, created_at: isoDate,
     totals: { type: 'object', additionalProperties: { type: 'integer' } }, hosts: { type: 'array', items: hostProgressSchema },
     hits: { type: 'array', items: { type: 'object', additionalProperties: true, properties: { host_id: { type: 'string' }, rule: { type: 'string' }, path: nullable({ type: 'string' }), pid: nullable({ type: 'integer' }), sha256: nullable({ type: 'string' }) } } },
@@ -200,7 +204,8 @@ const sweepSchema = {
 const exampleHost = '1f0c3a52-4b1e-4c3b-9a7d-6c1e2b3a4d5f';
 const exampleSweep = {
   id: '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f', state: 'done', kind: 'paths', paths: ['/tmp', '/home'], exclude: [], pids: [], cpu_budget: 0.25, max_file_size: 67108864, one_file_system: false,
-  ruleset: { name: 'baseline', digest: 'a'.repeat(64) }, created_at: exampleTime, created_by: 'admin', schedule_id: null, totals: { files: 1840, bytes: 90211234, matches: 1, hosts_done: 1 },
+  host_timeout_s: 14400, timeout_s: 86400, deadline_at: '2026-03-02T10:00:00.000Z',
+  ruleset: { name: 'baseline', digest: 'a'.repeat(64) }, created_at: exampleTime, created_by: 'admin', schedule_id: null, totals: { files: 1840, bytes: 90211234, matches: 1, hosts_done: 1, hosts_timed_out: 0 },
   hosts: [{ host_id: exampleHost, state: 'done', files: 1840, bytes: 90211234, skipped: 3, matches: 1, regions: 0, ruleset_digest: 'a'.repeat(64), started_at: exampleTime, finished_at: exampleTime, updated_at: exampleTime, error: null }],
 };
 const exampleHits = [{ host_id: exampleHost, time: exampleTime, target: 'file', path: '/tmp/.x/payload', pid: null, rule: 'vigil_example_marker', namespace: 'default', sha256: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }];
@@ -208,8 +213,8 @@ const scheduleView = (s: ScheduleRecord) => ({ id: s.id, name: s.name, kind: s.s
 const scheduleSchema = { type: 'object', required: ['id', 'name', 'kind', 'interval_s', 'next_run_at', 'enabled'], additionalProperties: true, properties: { id: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' }, interval_s: { type: 'integer' }, next_run_at: isoDate, enabled: { type: 'boolean' }, host_ids: nullable({ type: 'array', items: { type: 'string' } }) } };
 const exampleSchedule = { id: '9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a', name: 'nightly-tmp', kind: 'paths', paths: ['/tmp', '/var/tmp'], pids: [], cpu_budget: 0.2, host_ids: null, interval_s: 86400, next_run_at: exampleTime, enabled: true, last_sweep_id: null, created_by: 'admin' };
 
-function specFrom(body: { kind?: 'paths' | 'memory'; paths?: string[]; exclude?: string[]; pids?: number[]; cpu_budget?: number; max_file_size?: number; one_file_system?: boolean }): SweepSpec {
-  return { kind: body.kind ?? 'paths', paths: body.paths ?? [], exclude: body.exclude ?? [], pids: body.pids ?? [], cpuBudget: body.cpu_budget ?? 0.25, maxFileSize: body.max_file_size ?? 64 * 1024 * 1024, oneFileSystem: body.one_file_system ?? false };
+function specFrom(body: { kind?: 'paths' | 'memory'; paths?: string[]; exclude?: string[]; pids?: number[]; cpu_budget?: number; max_file_size?: number; one_file_system?: boolean; host_timeout_s?: number; timeout_s?: number }): SweepSpec {
+  return { kind: body.kind ?? 'paths', paths: body.paths ?? [], exclude: body.exclude ?? [], pids: body.pids ?? [], cpuBudget: body.cpu_budget ?? 0.25, maxFileSize: body.max_file_size ?? 64 * 1024 * 1024, oneFileSystem: body.one_file_system ?? false, hostTimeoutS: body.host_timeout_s ?? 4 * 3600, timeoutS: body.timeout_s ?? 86400 };
 }
 
 function optionsFrom(body: { scan_on_exec?: boolean; scan_on_write?: boolean; watch_paths?: string[]; quarantine_on_hit?: boolean; max_file_size?: number } | undefined): Partial<RuleSetOptions> {
@@ -614,7 +619,7 @@ export function registerIntelRoutes(app: FastifyInstance, deps: IntelRouteDeps):
     '/api/v1/yara/sweeps/:id',
     {
       config: { permission: 'alerts:read' },
-      schema: { tags: ['yara'], summary: 'One fleet YARA sweep with per-host progress and hits', description: 'State per host (queued, running, done, failed, cancelled) with files, bytes and matches so far, and every hit (at most 1,000 per host) with rule, path or pid and SHA-256.', params: idParams, response: { 200: { description: 'The sweep', ...sweepSchema, examples: [{ ...exampleSweep, hits: exampleHits }] } } },
+      schema: { tags: ['yara'], summary: 'One fleet YARA sweep with per-host progress and hits', description: 'State per host (queued, running, done, failed, cancelled, timed_out with the reason in error) with files, bytes and matches so far, and every hit (at most 1,000 per host) with rule, path or pid and SHA-256.', params: idParams, response: { 200: { description: 'The sweep', ...sweepSchema, examples: [{ ...exampleSweep, hits: exampleHits }] } } },
     },
     async (request) => {
       const { id } = request.params as { id: string };

@@ -219,6 +219,9 @@ export function serverFamilies(deps: ServerMetricsDeps, registry: MetricsRegistr
     counter('vigil_alerts_grouped_total', 'Detections folded into an open alert of the same group.', detectionMetrics.alertsGrouped),
     gauge('vigil_rules_active', 'Detection rules enabled and loaded.', detectionMetrics.rulesActive),
     gauge('vigil_correlations_active', 'Correlation rules loaded.', detectionMetrics.correlationsActive),
+    gauge('vigil_detection_queue_events', 'Events acknowledged and handed to the detection worker, not yet evaluated.', detectionMetrics.queuedEvents),
+    counter('vigil_detection_backpressure_waits_total', 'Batches whose acknowledgement waited for the detection queue to drain.', detectionMetrics.backpressureWaits),
+    counter('vigil_detection_recovered_events_total', 'Events acknowledged before a stop and evaluated after the restart.', detectionMetrics.recoveredEvents),
   );
 
   const agentStates = { online: 0, offline: 0, revoked: 0 };
@@ -253,7 +256,7 @@ export function registerMetricsRoute(app: FastifyInstance, registry: MetricsRegi
         tags: ['system'],
         summary: 'Prometheus metrics',
         description:
-          'Prometheus text exposition format 0.0.4: ingest counters and rate, store queue depths, detection alert latency histogram, alerts, rules, agents by state, exporter failures, HTTP requests by route and status, process CPU and memory. Scrape with an API token of any role as a bearer token.',
+          'Prometheus text exposition format 0.0.4: ingest counters and rate, store queue depths, detection alert latency histogram, alerts, rules, agents by state, exporter failures, HTTP requests by route and status, process CPU and memory; threat intel and YARA (indicators and stream matches by type, feed fetches and last success, sweep states and durations, agents\' YARA scan counters). Scrape with an API token of any role as a bearer token.',
         response: {
           200: {
             description: 'Metrics in Prometheus text format',

@@ -123,7 +123,7 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       limit,
       probeTruncation: true,
     });
-    const rows = await deps.store.search({ sql: compiled.sql, params: compiled.params });
+    const rows = await deps.store.search({ sql: compiled.sql, params: compiled.params, ...(compiled.indexed ? { indexed: compiled.indexed } : {}) });
     const truncated = rows.length > limit;
     return { kind: compiled.kind, columns: compiled.columns, rows: truncated ? rows.slice(0, limit) : rows, tookMs: Math.round((performance.now() - started) * 10) / 10, truncated };
   }

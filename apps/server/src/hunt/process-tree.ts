@@ -118,11 +118,15 @@ export async function processTree(store: EventStore, hostId: string, entityId: s
     for (let i = 0; i < frontier.length; i += CHUNK) {
       const chunk = frontier.slice(i, i + CHUNK);
       const placeholders = chunk.map((_, k) => `$${k + 2}`).join(', ');
-      const rows = await store.search({
-        sql: `SELECT DISTINCT "process.entity_id" AS child, "process.parent.entity_id" AS parent FROM events_process
+      // The store's edge index when it has one (a hop in memory), else SQL.
+      const indexed = await store.processChildren?.(hostId, chunk);
+      const rows = indexed
+        ? indexed.sort((a, b) => (a.child < b.child ? -1 : a.child > b.child ? 1 : 0)).slice(0, MAX_NODES + 1)
+        : await store.search({
+            sql: `SELECT DISTINCT "process.entity_id" AS child, "process.parent.entity_id" AS parent FROM events_process
               WHERE "host.id" = $1 AND "process.parent.entity_id" IN (${placeholders}) AND "process.entity_id" IS NOT NULL LIMIT ${MAX_NODES + 1}`,
-        params: [hostId, ...chunk],
-      });
+            params: [hostId, ...chunk],
+          });
       for (const row of rows) {
         const child = String(row.child);
         if (seen.has(child)) continue;

@@ -17,6 +17,8 @@ const log = createLogger('server.intel.feeds');
 
 export const MIN_FEED_INTERVAL_S = 10;
 const FETCH_TIMEOUT_MS = 60_000;
+/** Redirects a feed fetch follows (301, 302, 303, 307, 308) before it fails. */
+export const MAX_FEED_REDIRECTS = 5;
 
 export interface FeedRunResult {
   status: 'ok' | 'not_modified' | 'error';
@@ -24,9 +26,17 @@ export interface FeedRunResult {
   summary?: ImportSummary;
 }
 
+/** Fetch outcomes of one feed since the server started (metrics); `not_modified` counts as a success. */
+export interface FeedFetchCounts {
+  feedId: string;
+  successes: number;
+  failures: number;
+}
+
 export interface FeedRunner {
   /** Runs a feed now (queued behind a run in progress); resolves with its outcome. */
   runNow(feedId: string): Promise<FeedRunResult>;
+  counts(): FeedFetchCounts[];
   /** Resolves when no run is in progress or queued. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -62,40 +72,80 @@ async function fetchFile(path: string, feed: FeedRecord): Promise<Fetched> {
   return { notModified: false, text: await readFile(path, 'utf8'), etag, lastModified: info.mtime.toUTCString() };
 }
 
-function fetchHttp(url: URL, feed: FeedRecord): Promise<Fetched> {
-  const client = url.protocol === 'https:' ? https : http;
-  const headers: Record<string, string> = { 'user-agent': 'vigil-feed/1', accept: '*/*', ...feed.headers };
-  if (feed.etag) headers['if-none-match'] = feed.etag;
-  if (feed.lastModified) headers['if-modified-since'] = feed.lastModified;
-  return new Promise((resolve, reject) => {
-    const request = client.request(url, { method: 'GET', headers, timeout: FETCH_TIMEOUT_MS, ...(url.protocol === 'https:' && feed.caPem ? { ca: feed.caPem } : {}) }, (response) => {
-      const status = response.statusCode ?? 0;
-      if (status === 304) {
-        response.resume();
-        return resolve({ notModified: true });
-      }
-      if (status < 200 || status > 299) {
-        response.resume();
-        const where = status >= 300 && status < 400 && response.headers.location ? ` (redirect to ${response.headers.location}: give that URL)` : '';
-        return reject(new VigilError('unavailable', `feed answered HTTP ${status}${where}`));
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      response.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_INDICATOR_FILE_BYTES) {
-          request.destroy(new VigilError('payload_too_large', `feed larger than ${MAX_INDICATOR_FILE_BYTES / 1024 / 1024} MiB`));
-          return;
+/**
+ * Where a redirect from `from` may go: `location` resolved against `from`, with the same scheme or upgraded from http
+ * to https. Never https to http (the feed was asked for over TLS) and never another scheme. Throws `unavailable`.
+ */
+export function redirectTarget(from: URL, location: string | undefined, status: number): URL {
+  if (!location) throw new VigilError('unavailable', `feed answered HTTP ${status} without a Location header`);
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw new VigilError('unavailable', `feed answered HTTP ${status} with an invalid Location ${JSON.stringify(location)}`);
+  }
+  if (from.protocol === 'https:' && next.protocol === 'http:') throw new VigilError('unavailable', `feed redirected from https to http (${next.href}): refused, a feed fetched over TLS never continues in clear text`);
+  if (next.protocol !== from.protocol && !(from.protocol === 'http:' && next.protocol === 'https:')) throw new VigilError('unavailable', `feed redirected to ${next.protocol} (${next.href}): only http(s) redirects with the same scheme or an upgrade to https are followed`);
+  return next;
+}
+
+/**
+ * GET with the feed's conditional headers, following up to MAX_FEED_REDIRECTS redirects (redirectTarget). The feed's
+ * own headers (credentials, API keys) go only to the feed URL's origin: a redirect to another origin drops them.
+ */
+function fetchHttp(start: URL, feed: FeedRecord, maxRedirects = MAX_FEED_REDIRECTS): Promise<Fetched> {
+  const chain: string[] = [start.href];
+  const once = (url: URL): Promise<Fetched | { redirect: URL }> => {
+    const client = url.protocol === 'https:' ? https : http;
+    const headers: Record<string, string> = { 'user-agent': 'vigil-feed/1', accept: '*/*', ...(url.origin === start.origin ? feed.headers : {}) };
+    if (feed.etag) headers['if-none-match'] = feed.etag;
+    if (feed.lastModified) headers['if-modified-since'] = feed.lastModified;
+    return new Promise((resolve, reject) => {
+      const request = client.request(url, { method: 'GET', headers, timeout: FETCH_TIMEOUT_MS, ...(url.protocol === 'https:' && feed.caPem ? { ca: feed.caPem } : {}) }, (response) => {
+        const status = response.statusCode ?? 0;
+        if (status === 304) {
+          response.resume();
+          return resolve({ notModified: true });
         }
-        chunks.push(chunk);
+        if ([301, 302, 303, 307, 308].includes(status)) {
+          response.resume();
+          try {
+            return resolve({ redirect: redirectTarget(url, response.headers.location, status) });
+          } catch (error) {
+            return reject(error);
+          }
+        }
+        if (status < 200 || status > 299) {
+          response.resume();
+          return reject(new VigilError('unavailable', `feed answered HTTP ${status}${chain.length > 1 ? ` at ${url.href} (after ${chain.length - 1} redirect(s))` : ''}`));
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_INDICATOR_FILE_BYTES) {
+            request.destroy(new VigilError('payload_too_large', `feed larger than ${MAX_INDICATOR_FILE_BYTES / 1024 / 1024} MiB`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        response.on('end', () => resolve({ notModified: false, text: Buffer.concat(chunks).toString('utf8'), etag: (response.headers.etag as string | undefined) ?? null, lastModified: (response.headers['last-modified'] as string | undefined) ?? null }));
+        response.on('error', reject);
       });
-      response.on('end', () => resolve({ notModified: false, text: Buffer.concat(chunks).toString('utf8'), etag: (response.headers.etag as string | undefined) ?? null, lastModified: (response.headers['last-modified'] as string | undefined) ?? null }));
-      response.on('error', reject);
+      request.on('timeout', () => request.destroy(new VigilError('unavailable', `feed did not answer within ${FETCH_TIMEOUT_MS / 1000} s`)));
+      request.on('error', (error) => reject(VigilError.wrap(error, 'unavailable', 'fetching the feed failed')));
+      request.end();
     });
-    request.on('timeout', () => request.destroy(new VigilError('unavailable', `feed did not answer within ${FETCH_TIMEOUT_MS / 1000} s`)));
-    request.on('error', (error) => reject(VigilError.wrap(error, 'unavailable', 'fetching the feed failed')));
-    request.end();
-  });
+  };
+  const follow = async (url: URL): Promise<Fetched> => {
+    const outcome = await once(url);
+    if (!('redirect' in outcome)) return outcome;
+    if (chain.length > maxRedirects) throw new VigilError('unavailable', `feed redirected more than ${maxRedirects} times (${chain.join(' -> ')} -> ${outcome.redirect.href}): give the final URL`);
+    if (chain.includes(outcome.redirect.href)) throw new VigilError('unavailable', `feed redirects in a loop (${chain.join(' -> ')} -> ${outcome.redirect.href})`);
+    chain.push(outcome.redirect.href);
+    return follow(outcome.redirect);
+  };
+  return follow(start);
 }
 
 export function fetchFeed(feed: FeedRecord): Promise<Fetched> {
@@ -111,6 +161,12 @@ export function createFeedRunner(deps: { db: IntelDb; sweeper: Sweeper; tickMs?:
   let pending = 0;
   let closed = false;
   const queued = new Set<string>();
+  const counts = new Map<string, FeedFetchCounts>();
+  const count = (feedId: string, ok: boolean) => {
+    const entry = counts.get(feedId) ?? counts.set(feedId, { feedId, successes: 0, failures: 0 }).get(feedId)!;
+    if (ok) entry.successes++;
+    else entry.failures++;
+  };
 
   async function run(feedId: string): Promise<FeedRunResult> {
     const feed = db.getFeed(feedId);
@@ -120,6 +176,7 @@ export function createFeedRunner(deps: { db: IntelDb; sweeper: Sweeper; tickMs?:
       const fetched = await fetchFeed(feed);
       if (fetched.notModified) {
         db.recordFeedRun(feed.id, { status: 'not_modified' });
+        count(feed.id, true);
         log.info('feed not modified', { feed: feed.name });
         return { status: 'not_modified' };
       }
@@ -135,11 +192,13 @@ export function createFeedRunner(deps: { db: IntelDb; sweeper: Sweeper; tickMs?:
       });
       const counts = { format: summary.format, entries: summary.entries, indicators: summary.indicators, created: summary.created, updated: summary.updated, removed: summary.removed, by_type: summary.byType, warnings: summary.warningCount, sweep_id: summary.sweepId };
       db.recordFeedRun(feed.id, { status: 'ok', etag: fetched.etag ?? null, lastModified: fetched.lastModified ?? null, counts });
+      count(feed.id, true);
       log.info('feed imported', { feed: feed.name, ...counts, ms: Math.round(performance.now() - started) });
       return { status: 'ok', summary };
     } catch (error) {
       const message = VigilError.wrap(error).message;
       db.recordFeedRun(feed.id, { status: 'error', error: message });
+      count(feed.id, false);
       log.warn('feed run failed; its last good version stays', { feed: feed.name, error: message });
       return { status: 'error', error: message };
     }
@@ -169,6 +228,7 @@ export function createFeedRunner(deps: { db: IntelDb; sweeper: Sweeper; tickMs?:
 
   return {
     runNow: enqueue,
+    counts: () => [...counts.values()].map((c) => ({ ...c })),
     async idle() {
       while (pending > 0) await chain;
     },

@@ -83,8 +83,9 @@ export interface FeedRecord extends FeedInput {
   updatedAt: string;
 }
 
-export type SweepState = 'queued' | 'running' | 'done' | 'failed';
-export const sweepStates: readonly SweepState[] = ['queued', 'running', 'done', 'failed'];
+/** `timed_out`: the sweep passed its deadline (the reason is in `error`); its results, if any arrive later, are dropped. */
+export type SweepState = 'queued' | 'running' | 'done' | 'failed' | 'timed_out';
+export const sweepStates: readonly SweepState[] = ['queued', 'running', 'done', 'failed', 'timed_out'];
 
 export interface SweepTrigger {
   kind: 'indicators' | 'alert';
@@ -490,8 +491,8 @@ export class IntelDb {
     })();
   }
 
-  failSweep(sweepId: string, message: string): void {
-    this.#statement("UPDATE sweeps SET state = 'failed', finished_at = ?, error = ? WHERE id = ?").run(new Date().toISOString(), message, sweepId);
+  failSweep(sweepId: string, message: string, state: 'failed' | 'timed_out' = 'failed'): void {
+    this.#statement('UPDATE sweeps SET state = ?, finished_at = ?, error = ? WHERE id = ?').run(state, new Date().toISOString(), message, sweepId);
   }
 
   /** Sweeps queued or running (a running one was interrupted by a stop), oldest first. */
@@ -530,8 +531,13 @@ export class IntelDb {
     }));
   }
 
+  /** Running time in seconds of every finished sweep that started (metrics), with its final state. */
+  sweepDurations(): { state: SweepState; seconds: number }[] {
+    return this.#statement("SELECT state, (julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds FROM sweeps WHERE started_at IS NOT NULL AND finished_at IS NOT NULL AND state IN ('done', 'failed', 'timed_out')").all() as { state: SweepState; seconds: number }[];
+  }
+
   sweepCounts(): Record<SweepState, number> {
-    const counts: Record<SweepState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+    const counts: Record<SweepState, number> = { queued: 0, running: 0, done: 0, failed: 0, timed_out: 0 };
     for (const row of this.#statement('SELECT state, count(*) AS n FROM sweeps GROUP BY state').all() as { state: SweepState; n: number }[]) counts[row.state] = row.n;
     return counts;
   }

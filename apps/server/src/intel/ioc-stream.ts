@@ -23,7 +23,8 @@ interface LiveIndicator {
 export interface IocStream {
   /** Detections for the events that match indicators (one per indicator and event). */
   match(events: readonly DetectEvent[]): Detection[];
-  stats(): { indicators: number; byType: Record<IndicatorType, number>; eventsMatched: number; hits: number; loadMs: number };
+  /** `hitsByType`: stream matches (alerts) per indicator type since the server started. */
+  stats(): { indicators: number; byType: Record<IndicatorType, number>; eventsMatched: number; hits: number; hitsByType: Partial<Record<IndicatorType, number>>; loadMs: number };
   close(): void;
 }
 
@@ -49,6 +50,7 @@ export function createIocStream(deps: { db: IntelDb; expiryCheckMs?: number; now
   const loadMs = Math.round(performance.now() - started);
   log.info('indicators loaded for stream matching', { indicators: matcher.size, ms: loadMs });
   const counters = { eventsMatched: 0, hits: 0 };
+  const hitsByType: Partial<Record<IndicatorType, number>> = {};
 
   const unsubscribe = deps.db.onIndicatorsChanged((change) => {
     const at = now();
@@ -82,6 +84,7 @@ export function createIocStream(deps: { db: IntelDb; expiryCheckMs?: number; now
           // Expiry between two checks of the timer: never alert on an indicator past its expiry.
           if (indicator.expiresAt !== null && indicator.expiresAt <= at) continue;
           counters.hits++;
+          hitsByType[indicator.type] = (hitsByType[indicator.type] ?? 0) + 1;
           const pid = event['process.entity_id'] ?? event['process.pid'];
           detections.push({
             rule: { id: `ioc:${indicator.id}`, title: `IOC ${indicator.type} ${indicator.value} (${indicator.source})`, level: iocLevel(indicator.confidence), tags: ['ioc', `ioc.${indicator.type}`] },
@@ -103,7 +106,7 @@ export function createIocStream(deps: { db: IntelDb; expiryCheckMs?: number; now
       }
       return detections;
     },
-    stats: () => ({ indicators: matcher.size, byType: matcher.counts(), ...counters, loadMs }),
+    stats: () => ({ indicators: matcher.size, byType: matcher.counts(), ...counters, hitsByType: { ...hitsByType }, loadMs }),
     close() {
       clearInterval(expiryTimer);
       unsubscribe();

@@ -24,23 +24,53 @@ export async function runSweep(store: EventStore, db: IntelDb, sweepId: string):
   return hits;
 }
 
-export function createSweeper(deps: { db: IntelDb; store: EventStore }): Sweeper {
+export interface SweeperOptions {
+  /**
+   * Deadline of a sweep, from its creation (default 10 minutes): one still queued when its deadline has passed is
+   * never started, one still running when it passes is marked `timed_out` (its store queries cannot be interrupted;
+   * their results are dropped) and the queue moves on.
+   */
+  deadlineMs?: number;
+}
+
+export function createSweeper(deps: { db: IntelDb; store: EventStore } & SweeperOptions): Sweeper {
   const { db, store } = deps;
+  const deadlineMs = deps.deadlineMs ?? 10 * 60_000;
   const pending: string[] = [];
   let running: Promise<void> | undefined;
   let closed = false;
 
   async function runOne(sweepId: string): Promise<void> {
     const started = performance.now();
+    const createdAt = Date.parse(db.getSweep(sweepId)?.createdAt ?? new Date().toISOString());
+    const left = createdAt + deadlineMs - Date.now();
+    if (left <= 0) {
+      db.failSweep(sweepId, `the sweep waited in the queue past its deadline (${Math.round(deadlineMs / 1000)} s after it was requested) and was not started`, 'timed_out');
+      log.warn('sweep timed out before it started', { sweep: sweepId });
+      return;
+    }
     db.markRunning(sweepId);
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timed_out'>((resolve) => {
+      timer = setTimeout(() => resolve('timed_out'), left);
+    });
     try {
-      const hits = await runSweep(store, db, sweepId);
-      db.finishSweep(sweepId, hits);
-      log.info('sweep done', { sweep: sweepId, matched: hits.length, ms: Math.round(performance.now() - started) });
+      const work = runSweep(store, db, sweepId);
+      work.catch(() => undefined); // a query that fails after the deadline is not an unhandled rejection
+      const outcome = await Promise.race([work, deadline]);
+      if (outcome === 'timed_out') {
+        db.failSweep(sweepId, `the sweep's store queries did not finish by its deadline (${Math.round(deadlineMs / 1000)} s after it was requested)`, 'timed_out');
+        log.warn('sweep timed out', { sweep: sweepId, ms: Math.round(performance.now() - started) });
+          return;
+      }
+      db.finishSweep(sweepId, outcome);
+      log.info('sweep done', { sweep: sweepId, matched: outcome.length, ms: Math.round(performance.now() - started) });
     } catch (error) {
       const message = VigilError.wrap(error).message;
       log.error('sweep failed', { sweep: sweepId, error: message });
       db.failSweep(sweepId, message);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -54,7 +54,8 @@ export interface RuleSetRecord {
 }
 
 export type SweepKind = 'paths' | 'memory';
-export type HostSweepState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+/** `timed_out`: the host missed its deadline or the sweep's (the reason is in `error`); like `cancelled`, it is final. */
+export type HostSweepState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'timed_out';
 
 export interface SweepSpec {
   kind: SweepKind;
@@ -67,6 +68,10 @@ export interface SweepSpec {
   cpuBudget: number;
   maxFileSize: number;
   oneFileSystem: boolean;
+  /** Per-host deadline: a host must start within this many seconds of the sweep's creation and finish within as many of its start. Absent in sweeps stored before deadlines existed: none. */
+  hostTimeoutS?: number;
+  /** Overall deadline, seconds after creation: hosts not finished by then are timed out. Absent: none. */
+  timeoutS?: number;
 }
 
 export interface HostProgress {
@@ -92,8 +97,11 @@ export interface YaraSweepRecord {
   createdAt: string;
   createdBy: string;
   scheduleId: string | null;
-  /** queued until a host starts, running while any host is queued or running, then done (failed when every host failed). */
-  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  /**
+   * queued until a host starts, running while any host is queued or running, then done when a host finished;
+   * otherwise cancelled (every host cancelled), timed_out (some host timed out) or failed.
+   */
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled' | 'timed_out';
   hosts: HostProgress[];
 }
 
@@ -262,7 +270,8 @@ export class YaraDb {
       !states.length || states.every((s) => s === 'cancelled') ? 'cancelled'
         : states.some((s) => s === 'running') || (states.some((s) => s === 'queued') && states.some((s) => s !== 'queued')) ? 'running'
           : states.every((s) => s === 'queued') ? 'queued'
-            : states.every((s) => s === 'failed' || s === 'cancelled') ? 'failed' : 'done';
+            : states.some((s) => s === 'done') ? 'done'
+              : states.some((s) => s === 'timed_out') ? 'timed_out' : 'failed';
     return { id: row.id, spec: JSON.parse(row.spec) as SweepSpec, rulesetName: row.ruleset_name, rulesetDigest: row.ruleset_digest, createdAt: row.created_at, createdBy: row.created_by, scheduleId: row.schedule_id, state, hosts };
   }
 
@@ -284,7 +293,7 @@ export class YaraDb {
     return this.#file.db.transaction(() => {
       const current = this.#statement('SELECT state FROM sweep_hosts WHERE sweep_id = ? AND host_id = ?').get(sweepId, hostId) as { state: string } | undefined;
       if (!current) return false;
-      if (current.state !== 'cancelled') {
+      if (current.state !== 'cancelled' && current.state !== 'timed_out') {
         const finished = report.state === 'done' || report.state === 'failed' ? now : null;
         this.#statement(
           `UPDATE sweep_hosts SET state = ?, files = ?, bytes = ?, skipped = ?, matches = ?, regions = ?, ruleset_digest = coalesce(?, ruleset_digest), error = ?,
@@ -305,7 +314,44 @@ export class YaraDb {
 
   /** Whether the agent should stop a running sweep (cancelled on the server). */
   isCancelled(sweepId: string, hostId: string): boolean {
-    return (this.#statement('SELECT state FROM sweep_hosts WHERE sweep_id = ? AND host_id = ?').get(sweepId, hostId) as { state: string } | undefined)?.state === 'cancelled';
+    const state = (this.#statement('SELECT state FROM sweep_hosts WHERE sweep_id = ? AND host_id = ?').get(sweepId, hostId) as { state: string } | undefined)?.state;
+    return state === 'cancelled' || state === 'timed_out';
+  }
+
+  /**
+   * Marks `timed_out`, with the reason in `error`, every unfinished host past a deadline at `now`: the sweep's overall
+   * deadline (created + timeoutS), or its own (not started within hostTimeoutS of creation, or not finished within
+   * hostTimeoutS of its start). Returns the hosts marked, per sweep.
+   */
+  expireSweeps(now: Date): { sweepId: string; hostId: string; reason: string }[] {
+    const at = now.getTime();
+    const stamp = now.toISOString();
+    const rows = this.#statement("SELECT h.sweep_id, h.host_id, h.started_at, h.updated_at, s.spec, s.created_at FROM sweep_hosts h JOIN sweeps s ON s.id = h.sweep_id WHERE h.state IN ('queued', 'running')").all() as { sweep_id: string; host_id: string; started_at: string | null; updated_at: string | null; spec: string; created_at: string }[];
+    const expired: { sweepId: string; hostId: string; reason: string }[] = [];
+    for (const row of rows) {
+      const spec = JSON.parse(row.spec) as SweepSpec;
+      const created = Date.parse(row.created_at);
+      let reason: string | undefined;
+      if (spec.timeoutS !== undefined && at >= created + spec.timeoutS * 1000) reason = `the sweep's deadline passed (${spec.timeoutS} s after it was created) before this host finished`;
+      else if (spec.hostTimeoutS !== undefined && row.started_at === null && at >= created + spec.hostTimeoutS * 1000) reason = `the host did not start the sweep within ${spec.hostTimeoutS} s (offline, or no heartbeat since)`;
+      else if (spec.hostTimeoutS !== undefined && row.started_at !== null && at >= Date.parse(row.started_at) + spec.hostTimeoutS * 1000) reason = `the host did not finish within ${spec.hostTimeoutS} s of starting (last report at ${row.updated_at ?? row.started_at})`;
+      if (reason) expired.push({ sweepId: row.sweep_id, hostId: row.host_id, reason });
+    }
+    if (expired.length) {
+      const mark = this.#statement("UPDATE sweep_hosts SET state = 'timed_out', error = ?, finished_at = ?, updated_at = ? WHERE sweep_id = ? AND host_id = ? AND state IN ('queued', 'running')");
+      this.#file.db.transaction(() => {
+        for (const e of expired) mark.run(e.reason, stamp, stamp, e.sweepId, e.hostId);
+      })();
+    }
+    return expired;
+  }
+
+  /** Hosts per state over every stored sweep, and the running time of every host that finished (metrics). */
+  sweepHostStats(): { states: Record<string, number>; durations: { state: HostSweepState; seconds: number }[] } {
+    const states: Record<string, number> = { queued: 0, running: 0, done: 0, failed: 0, cancelled: 0, timed_out: 0 };
+    for (const row of this.#statement('SELECT state, count(*) AS n FROM sweep_hosts GROUP BY state').all() as { state: string; n: number }[]) states[row.state] = row.n;
+    const durations = this.#statement("SELECT state, (julianday(finished_at) - julianday(started_at)) * 86400.0 AS seconds FROM sweep_hosts WHERE started_at IS NOT NULL AND finished_at IS NOT NULL AND state IN ('done', 'failed', 'timed_out')").all() as { state: HostSweepState; seconds: number }[];
+    return { states, durations };
   }
 
   sweepHits(sweepId: string, limit = 10_000): SweepHit[] {

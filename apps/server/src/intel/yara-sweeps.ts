@@ -34,6 +34,8 @@ export interface YaraSweeps {
   heartbeat(hostId: string): HeartbeatYara;
   /** Stores an agent's report; answers whether the agent should stop (the sweep was cancelled). */
   report(sweepId: string, hostId: string, report: ProgressReport): { cancel: boolean };
+  /** Times out the hosts past their or the sweep's deadline at `now` (also run on every tick); returns how many. */
+  expire(now?: Date): number;
   close(): void;
 }
 
@@ -55,8 +57,19 @@ export function createYaraSweeps(deps: { db: YaraDb; yara: YaraService; controlP
     return sweep;
   }
 
+  function expire(now = new Date()): number {
+    const expired = db.expireSweeps(now);
+    for (const e of expired) log.warn('YARA sweep host timed out', { sweep: e.sweepId, host: e.hostId, reason: e.reason });
+    return expired.length;
+  }
+
   const timer = setInterval(() => {
     const now = new Date();
+    try {
+      expire(now);
+    } catch (error) {
+      log.error('YARA sweep deadlines not checked', { error: VigilError.wrap(error).message });
+    }
     for (const schedule of db.listSchedules()) {
       if (!schedule.enabled || Date.parse(schedule.nextRunAt) > now.getTime()) continue;
       const next = new Date(now.getTime() + schedule.intervalSeconds * 1000).toISOString();
@@ -73,6 +86,7 @@ export function createYaraSweeps(deps: { db: YaraDb; yara: YaraService; controlP
 
   return {
     create,
+    expire,
     heartbeat(hostId) {
       return {
         yara_ruleset: yara.active(),

@@ -148,7 +148,7 @@ export class NoveltyTable {
     const context = host?.contexts.get(contextKey);
     let ratePerDay: number;
     let novelCount: number;
-    let contextItems = 0;
+    let countContextItems = () => 0;
     let contextEvents = 0;
     // How often this host meets new contexts at all: the rate of an unknown context, and the prior of a young one.
     const hostNovel = host ? decayed(host.contextNovel, host.contextNovelT, now, halfLifeMs) : 0;
@@ -159,7 +159,12 @@ export class NoveltyTable {
       const exposure = exposureDays(Math.max(context.first, ctx.noveltyFromMs), now, halfLifeMs);
       // The prior never counts more than priorNovel new items, and less on a host that rarely meets anything new.
       ratePerDay = (novelCount + Math.min(tuning.priorNovel, hostRate * tuning.priorDays)) / (exposure + tuning.priorDays);
-      for (const [key, item] of context.items) if (key !== itemKey && decayed(item.w, item.t, now, halfLifeMs) >= tuning.forgetBelow) contextItems++;
+      // Only explanations read this count, and walking a full context costs more than the rest of the assessment.
+      countContextItems = () => {
+        let count = 0;
+        for (const [key, item] of context.items) if (key !== itemKey && decayed(item.w, item.t, now, halfLifeMs) >= tuning.forgetBelow) count++;
+        return count;
+      };
       contextEvents = decayed(context.n, context.nt, now, halfLifeMs);
     } else {
       novelCount = hostNovel;
@@ -170,9 +175,12 @@ export class NoveltyTable {
     const fleetShare = fleet.otherHosts > 0 ? fleet.hostsWith / fleet.otherHosts : 0;
     const roleShare = fleet.otherRoleHosts > 0 ? fleet.roleWith / fleet.otherRoleHosts : 0;
     const fleetFactor = (1 - roleShare) * (1 - 0.5 * fleetShare);
+    let contextItems: number | undefined;
     return {
       contextKnown: context !== undefined,
-      contextItems,
+      get contextItems() {
+        return (contextItems ??= countContextItems());
+      },
       contextEvents,
       ratePerDay,
       novelCount,
@@ -267,13 +275,21 @@ export class NoveltyTable {
     if (++this.#observations % 8192 === 0) this.#prune(host, now, halfLifeMs, tuning.forgetBelow);
   }
 
+  /**
+   * Makes room in a full context: forgotten items go, then the least recently seen until an eighth of the cap is free,
+   * so a context that keeps meeting new items pays one walk per MAX_ITEMS_PER_CONTEXT / 8 new items, not one per item.
+   */
   #evictItem(context: Context, now: number, halfLifeMs: number, forgetBelow: number): void {
     for (const [key, item] of context.items) if (decayed(item.w, item.t, now, halfLifeMs) < forgetBelow) context.items.delete(key);
-    if (context.items.size <= MAX_ITEMS_PER_CONTEXT) return;
-    let oldestKey: string | undefined;
-    let oldest = Infinity;
-    for (const [key, item] of context.items) if (item.last < oldest) (oldest = item.last), (oldestKey = key);
-    if (oldestKey !== undefined) context.items.delete(oldestKey);
+    const target = MAX_ITEMS_PER_CONTEXT - MAX_ITEMS_PER_CONTEXT / 8;
+    let excess = context.items.size - target;
+    if (excess <= 0) return;
+    const lasts = Float64Array.from(context.items.values(), (item) => item.last).sort();
+    const cutoff = lasts[excess - 1]!;
+    for (const [key, item] of context.items) {
+      if (excess === 0) break;
+      if (item.last <= cutoff) (context.items.delete(key), excess--);
+    }
   }
 
   #evictContext(host: HostState): void {

@@ -45,11 +45,13 @@ interface Anchor {
   end: number;
 }
 
-/** Bit table and verification lists (per hash, compressed) of one gram length. */
+/**
+ * Bit table and verification lists of one gram length. A hit's list number is its rank among set bits (lists are
+ * numbered in hash order): `rank` holds the number of bits set before each word (16 KiB, read only on a hit).
+ */
 interface GramTable {
   bits: Int32Array;
-  /** Per hash: its list number + 1, 0 when no anchor has the hash. */
-  listOf: Int32Array;
+  rank: Int32Array;
   listStart: Int32Array;
   window: Int32Array;
   back: Int32Array;
@@ -59,27 +61,40 @@ interface GramTable {
 
 function gramTable(anchors: Anchor[], patterns: readonly string[]): GramTable {
   anchors.sort((a, b) => a.hash - b.hash);
-  const bits = new Int32Array(1 << (BITS - 5));
-  // Read only after a bit hit: an empty table (no 3-unit needles) needs no list index at all.
-  const listOf = new Int32Array(anchors.length ? 1 << BITS : 0);
+  const words = 1 << (BITS - 5);
+  const bits = new Int32Array(words);
+  const rank = new Int32Array(words);
   const starts: number[] = [];
   anchors.forEach((anchor, i) => {
-    bits[anchor.hash >>> 5] = bits[anchor.hash >>> 5]! | (1 << (anchor.hash & 31));
-    if (listOf[anchor.hash] === 0) {
+    const word = anchor.hash >>> 5;
+    const bit = 1 << (anchor.hash & 31);
+    if ((bits[word]! & bit) === 0) {
       starts.push(i);
-      listOf[anchor.hash] = starts.length;
+      bits[word] = bits[word]! | bit;
     }
   });
   starts.push(anchors.length);
+  let before = 0;
+  for (let w = 0; w < words; w++) {
+    rank[w] = before;
+    before += popcount(bits[w]!);
+  }
   return {
     bits,
-    listOf,
+    rank,
     listStart: Int32Array.from(starts),
     window: Int32Array.from(anchors.map((a) => a.window)),
     back: Int32Array.from(anchors.map((a) => a.end)),
     pattern: Int32Array.from(anchors.map((a) => a.pattern)),
     text: anchors.map((a) => patterns[a.pattern]!),
   };
+}
+
+function popcount(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
 }
 
 export function buildGramMatcher(patterns: readonly string[]): MultiPatternMatcher {
@@ -137,13 +152,15 @@ export function buildGramMatcher(patterns: readonly string[]): MultiPatternMatch
     shortFound(shortIndexes[index]!);
   };
 
-  /** Reports the needles of the table's list for `hash` whose window is `w` and that start at `after - back`. */
-  function verify(table: GramTable, text: string, after: number, w: number, hash: number, found: (patternIndex: number) => void): number {
-    const list = table.listOf[hash]!;
-    if (list === 0) return 0;
+  /**
+   * Reports the needles of the list of `hash` (whose bit is set; `word` is its word of the bit table) whose window is
+   * `w` and that start at `after - back`.
+   */
+  function verify(table: GramTable, text: string, after: number, w: number, hash: number, word: number, found: (patternIndex: number) => void): number {
+    const list = table.rank[hash >>> 5]! + popcount(word & ~(-1 << (hash & 31)));
     let reported = 0;
-    const end = table.listStart[list]!;
-    for (let e = table.listStart[list - 1]!; e < end; e++) {
+    const end = table.listStart[list + 1]!;
+    for (let e = table.listStart[list]!; e < end; e++) {
       if (table.window[e] !== w) continue;
       const start = after - table.back[e]!;
       if (start < 0 || !text.startsWith(table.text[e]!, start)) continue;
@@ -164,15 +181,17 @@ export function buildGramMatcher(patterns: readonly string[]): MultiPatternMatch
       units |= unit;
       w = (w << 8) | (unit & 0xff);
       const h4 = Math.imul(w, HASH4) >>> SHIFT;
-      if ((bits4[h4 >>> 5]! & (1 << (h4 & 31))) !== 0 && i >= 3) {
-        reported += verify(t4, text, i + 1, w, h4, found);
+      const word4 = bits4[h4 >>> 5]!;
+      if ((word4 & (1 << (h4 & 31))) !== 0 && i >= 3) {
+        reported += verify(t4, text, i + 1, w, h4, word4, found);
         if (stop && reported) return reported;
       }
       if (has3 && i >= 2) {
         const w3 = w & 0xffffff;
         const h3 = Math.imul(w3, HASH3) >>> SHIFT;
-        if ((bits3[h3 >>> 5]! & (1 << (h3 & 31))) !== 0) {
-          reported += verify(t3, text, i + 1, w3, h3, found);
+        const word3 = bits3[h3 >>> 5]!;
+        if ((word3 & (1 << (h3 & 31))) !== 0) {
+          reported += verify(t3, text, i + 1, w3, h3, word3, found);
           if (stop && reported) return reported;
         }
       }

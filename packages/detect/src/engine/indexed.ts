@@ -1,12 +1,13 @@
 // The streaming engine: rules indexed by event category. Every prefiltered rule has required literal sets (CNF over
 // fields: the rule can match only when each set has a needle in its field's lower-cased text). Per category:
-// - per field, a gram filter (gram-filter.ts) over the needles of primary sets, scanned for every event, and one over
-//   the needles of the other sets, scanned only when a check needs it (a few needles: `includes` instead);
+// - per field with needles of primary sets, one gram filter (gram-filter.ts) over all its needles, scanned for every
+//   event; per other field, one over its needles, scanned only when a check needs it (a few needles: `includes`);
 // - per rule one *primary* set, chosen among its most selective sets so that primary sets use few, common fields
 //   (CommandLine, Image, OriginalFileName, ParentImage on Windows); only fields of primary sets are scanned for every event;
 // - a rule whose primary set has a hit has its other sets checked, scanning their needles only then (once per event);
 // - the rules that pass are evaluated in full, with rules without a literal requirement, in rule order.
 // Field values are lower-cased once per event in the cache that rule evaluation reads too (compile.ts).
+// A field's scan result is memoized per value (bounded), so repeated images, hashes and command lines are not rescanned.
 // It must report exactly what the naive engine reports (conformance suite); it never mutates events.
 
 import type { CompiledRule, DetectEvent, Detection, FieldAccessor } from '../core.js';
@@ -20,17 +21,28 @@ interface FieldIndex {
   /** The slot of the field's lower-cased text in the per-event cache shared with rule evaluation. */
   slot: number;
   /**
-   * Needles of primary sets (patterns 0 .. eagerCount-1), scanned for every event; undefined when no primary set uses
-   * the field. An automaton for many needles; for a few, `includes` per needle (much faster per character).
+   * Scanned for every event; undefined when no primary set uses the field. Holds the needles of primary sets (patterns
+   * 0 .. eagerCount-1) and then those of the field's other sets. A gram filter for many needles; for a few, `includes`
+   * per needle (much faster per character).
    */
   eagerMatcher: MultiPatternMatcher | undefined;
-  /** Needles of the other sets only (patterns eagerCount ..), scanned once per event when a check needs them. */
+  /**
+   * Fields without primary needles only: the needles of other sets (patterns eagerCount .., eagerCount = 0), scanned
+   * once per event when a check needs them.
+   */
   lazyMatcher: MultiPatternMatcher | undefined;
   eagerCount: number;
   /** Per eager pattern: the rules whose primary set contains it. */
   primaryOwners: Int32Array[];
   /** Per pattern: the epoch it was last reported in (a hit for the current event when equal to the epoch). */
   patternStamps: Uint32Array;
+  /**
+   * The field's matcher (eager or lazy: a field has one of them) memoized per string value: value as read (not
+   * lower-cased) -> the patterns it contains. At most MEMO_ENTRIES values; emptied when full.
+   */
+  memo: Map<string, Int32Array>;
+  /** Whether the memo is used: not for a few needles, which `includes` checks faster than a value is hashed. */
+  memoized: boolean;
 }
 
 interface CategoryIndex {
@@ -52,6 +64,13 @@ const PRIMARY_CHOICES = 4;
 /** Fields that primary sets prefer: the most used ones, at most this many. */
 const PREFERRED_FIELDS = 4;
 const PATTERN_BITS = 20;
+/**
+ * Scan results memoized per field: process images, parents, hashes, PE metadata and most command lines repeat across
+ * events, so a repeated value costs one hash lookup instead of lower-casing and scanning it. Bounded per field.
+ */
+const MEMO_ENTRIES = 4096;
+/** Longer values are scanned every time (not kept, not hashed twice). */
+const MEMO_MAX_LENGTH = 1024;
 const PATTERN_MASK = (1 << PATTERN_BITS) - 1;
 
 /** The matcher interface over a handful of needles with String.prototype.includes. */
@@ -82,8 +101,14 @@ function requiredSets(compiled: CompiledRule): (readonly Needle[])[] | undefined
   return undefined;
 }
 
-export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { stats(): IndexStats } {
+export interface IndexedEngineOptions extends RuleEngineOptions {
+  /** Values memoized per field (default MEMO_ENTRIES); 0 scans every value (the memo's own cost measured apart). */
+  memoEntries?: number;
+}
+
+export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine & { stats(): IndexStats } {
   const { rules, suppressed, onMatch } = options;
+  const memoEntries = options.memoEntries ?? MEMO_ENTRIES;
   const indexes = new Map<string, CategoryIndex>();
   const routedCategories = new Set<string>();
   for (const compiled of rules) for (const category of compiled.route?.categories ?? []) routedCategories.add(category);
@@ -141,14 +166,18 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
       const patternCount = numbering.size;
       if (patternCount > PATTERN_MASK) throw new RangeError(`more than ${PATTERN_MASK} needles for field ${key}`);
       const matcherOf = (needles: readonly string[]) => (needles.length === 0 ? undefined : needles.length <= FEW_NEEDLES ? fewNeedles(needles) : buildGramMatcher(needles));
+      // A field scanned for every event anyway scans its lazy needles in the same pass (one scan instead of two).
+      const merged = eagerNeedles.length > 0;
       return {
         accessor,
         slot: lowerTextSlot(accessor),
-        eagerMatcher: matcherOf(eagerNeedles.map(([needle]) => needle)),
-        lazyMatcher: matcherOf(lazyNeedles.map(([needle]) => needle)),
+        eagerMatcher: merged ? matcherOf([...eagerNeedles, ...lazyNeedles].map(([needle]) => needle)) : undefined,
+        lazyMatcher: merged ? undefined : matcherOf(lazyNeedles.map(([needle]) => needle)),
         eagerCount: eagerNeedles.length,
         primaryOwners: eagerNeedles.map(([, rulesOf]) => Int32Array.from(rulesOf)),
         patternStamps: new Uint32Array(patternCount),
+        memo: new Map(),
+        memoized: memoEntries > 0 && (merged ? eagerNeedles.length + lazyNeedles.length : lazyNeedles.length) > FEW_NEEDLES,
       };
     });
     const secondary: Int32Array[][] = categoryRules.map(() => []);
@@ -182,9 +211,11 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
   let currentPatternStamps: Uint32Array = new Uint32Array(0);
   let currentOwners: Int32Array[] = [];
   // Two callbacks made once (never per event): eager fields walk the primary owners, lazy fields only stamp patterns.
+  let currentEagerCount = 0;
   const onPrimaryPattern = (pattern: number) => {
     if (currentPatternStamps[pattern] === epoch) return;
     currentPatternStamps[pattern] = epoch;
+    if (pattern >= currentEagerCount) return;
     const owners = currentOwners[pattern]!;
     for (let i = 0; i < owners.length; i++) {
       const rule = owners[i]!;
@@ -198,11 +229,44 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
     currentPatternStamps[lazyOffset + pattern] = epoch;
   };
 
+  // Collects a scan's patterns for the memo (duplicates allowed, removed when stored).
+  let collected = new Int32Array(64);
+  let collectedCount = 0;
+  const collect = (pattern: number) => {
+    if (collectedCount === collected.length) {
+      const grown = new Int32Array(collected.length * 2);
+      grown.set(collected);
+      collected = grown;
+    }
+    collected[collectedCount++] = pattern;
+  };
+
+  /** The patterns of the field's matcher occurring in `text` (an un-lowered value), from the memo or scanned and memoized. */
+  function memoized(field: FieldIndex, matcher: MultiPatternMatcher, text: string): Int32Array {
+    let patterns = field.memo.get(text);
+    if (patterns !== undefined) return patterns;
+    collectedCount = 0;
+    matcher.search(text.toLowerCase(), collect);
+    const found = collected.subarray(0, collectedCount).sort();
+    let distinct = 0;
+    for (let i = 0; i < found.length; i++) if (i === 0 || found[i] !== found[i - 1]) found[distinct++] = found[i]!;
+    patterns = found.slice(0, distinct);
+    if (field.memo.size >= memoEntries) field.memo.clear();
+    field.memo.set(text, patterns);
+    return patterns;
+  }
+
   function scan(field: FieldIndex, matcher: MultiPatternMatcher, event: DetectEvent, found: (pattern: number) => void): void {
+    currentPatternStamps = field.patternStamps;
+    const raw = field.memoized ? field.accessor.get(event) : undefined;
+    if (typeof raw === 'string' && raw.length <= MEMO_MAX_LENGTH) {
+      const patterns = memoized(field, matcher, raw);
+      for (let i = 0; i < patterns.length; i++) found(patterns[i]!);
+      return;
+    }
     // Lower-cased once per event and field: rule evaluation reads the same cached text.
     const value = lowerTextAt(event, field.accessor, field.slot);
     if (value === null) return;
-    currentPatternStamps = field.patternStamps;
     if (typeof value === 'string') matcher.search(value, found);
     else for (let i = 0; i < value.length; i++) matcher.search(value[i]!, found);
   }
@@ -217,7 +281,7 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
         const fieldIndex = code >>> PATTERN_BITS;
         const pattern = code & PATTERN_MASK;
         const field = index.fields[fieldIndex]!;
-        if (pattern >= field.eagerCount && lazyStamps[fieldIndex] !== epoch) {
+        if (field.lazyMatcher !== undefined && lazyStamps[fieldIndex] !== epoch) {
           lazyStamps[fieldIndex] = epoch;
           lazyOffset = field.eagerCount;
           scan(field, field.lazyMatcher!, event, onLazyPattern);
@@ -254,6 +318,7 @@ export function createIndexedEngine(options: RuleEngineOptions): RuleEngine & { 
           const fieldIndex = eagerFields[f]!;
           const field = fields[fieldIndex]!;
           currentOwners = field.primaryOwners;
+          currentEagerCount = field.eagerCount;
           scan(field, field.eagerMatcher!, event, onPrimaryPattern);
         }
         let candidateCount = 0;

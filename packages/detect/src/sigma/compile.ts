@@ -721,6 +721,8 @@ function routeTest(route: LogsourceRoute): (event: DetectEvent) => boolean {
   return test;
 }
 
+const scratchHits: FieldHit[] = [];
+
 const silentAccessor: FieldAccessor = { key: '\u0000unsupported', get: () => undefined, sql: 'NULL' };
 const silentResolver: FieldResolver = { resolve: () => silentAccessor, keywordFields: () => [silentAccessor] };
 
@@ -743,8 +745,9 @@ export function compileSigmaRule(rule: SigmaRule, options: CompileOptions): { co
     route,
     match(event) {
       if (!inRoute(event)) return null;
-      const hits: FieldHit[] = [];
-      return root.test(event, hits) ? hits : null;
+      // Most calls do not match: hits collect in one shared array (match never re-enters) and are copied on a match.
+      scratchHits.length = 0;
+      return root.test(event, scratchHits) ? scratchHits.slice() : null;
     },
   };
   if (root.needles) compiled.anyOf = root.needles;

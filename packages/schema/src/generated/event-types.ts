@@ -3,7 +3,7 @@
 /** Process start and exit: A program was executed or a process ended. */
 export interface ProcessEvent {
   "event.category": "process";
-  "event.action": "start" | "exit" | "exec_blocked";
+  "event.action": "start" | "exit" | "exec_blocked" | "uid_change" | "gid_change" | "capabilities_change" | "namespace_create" | "namespace_enter" | "chroot" | "pivot_root" | "personality_change" | "name_change" | "crash" | "seccomp_violation" | "io_uring_setup" | "userfaultfd";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -145,7 +145,7 @@ export interface ProcessEvent {
 /** Process injection and tampering: A process wrote into, attached to or opened another process, or loaded code by a side path. */
 export interface InjectionEvent {
   "event.category": "injection";
-  "event.action": "ptrace_attach" | "ptrace_poke" | "process_vm_write" | "proc_mem_write" | "ld_preload" | "memfd_exec" | "remote_thread" | "process_access" | "process_tampering";
+  "event.action": "ptrace_attach" | "ptrace_poke" | "process_vm_write" | "proc_mem_write" | "ld_preload" | "memfd_exec" | "memfd_create" | "process_vm_read" | "fd_steal" | "remote_thread" | "process_access" | "process_tampering";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -393,7 +393,7 @@ export interface InjectionEvent {
 /** File operations: A file was created, written, deleted, renamed or had its permissions changed. */
 export interface FileEvent {
   "event.category": "file";
-  "event.action": "create" | "modify" | "delete" | "rename" | "permission_change" | "owner_change" | "attribute_change" | "link" | "stream_create" | "timestomp" | "executable_drop";
+  "event.action": "create" | "modify" | "delete" | "rename" | "permission_change" | "owner_change" | "attribute_change" | "link" | "sensitive_read" | "stream_create" | "timestomp" | "executable_drop";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -619,7 +619,7 @@ export interface FileEvent {
 /** Network activity: Outbound connections, inbound accepts and listening sockets, with the process. */
 export interface NetworkEvent {
   "event.category": "network";
-  "event.action": "connect" | "accept" | "listen" | "bind" | "close";
+  "event.action": "connect" | "accept" | "listen" | "bind" | "close" | "raw_socket" | "packet_socket";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -977,7 +977,7 @@ export interface DnsEvent {
 /** Logins and logouts: Logon success and failure for ssh, su, sudo, console and Windows logons; logoffs. */
 export interface AuthenticationEvent {
   "event.category": "authentication";
-  "event.action": "logon" | "logon_failed" | "logoff" | "privilege_switch" | "explicit_credentials" | "special_privileges" | "kerberos_ticket" | "credential_validation" | "account_locked";
+  "event.action": "logon" | "logon_failed" | "logoff" | "privilege_switch" | "account_check" | "account_check_failed" | "credentials_acquired" | "credentials_disposed" | "login_uid_set" | "explicit_credentials" | "special_privileges" | "kerberos_ticket" | "credential_validation" | "account_locked";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -1165,7 +1165,7 @@ export interface AuthenticationEvent {
 /** Operating system logs: Syslog, journal and Windows event log records not mapped to another category. */
 export interface LogEvent {
   "event.category": "log";
-  "event.action": "syslog" | "windows_event" | "audit_log_cleared" | "audit_policy_change";
+  "event.action": "syslog" | "windows_event" | "audit_log_cleared" | "audit_policy_change" | "kernel_log_cleared";
   /** When the event happened on the endpoint (kernel or log time), UTC. */
   "@timestamp": string;
   /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
@@ -2480,6 +2480,216 @@ export interface DriverEvent {
   "winlog.event_data"?: Record<string, string | number | boolean | null>;
 }
 
+/** Kernel and host configuration: Changes to host-wide kernel state with the acting process: mounts, clock, host name, swap, reboot and kexec, BPF programs, firewall, interfaces, keys. */
+export interface SystemEvent {
+  "event.category": "system";
+  "event.action": "mount" | "unmount" | "time_change" | "hostname_change" | "domainname_change" | "reboot_request" | "kexec_load" | "swap_on" | "swap_off" | "io_port_access" | "key_add" | "process_accounting" | "bpf_program_load" | "bpf_program_unload" | "firewall_change" | "promiscuous_mode" | "handle_open";
+  /** When the event happened on the endpoint (kernel or log time), UTC. */
+  "@timestamp": string;
+  /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
+  "event.id": string;
+  /** Per-host sequence number assigned by the agent, strictly increasing in the order events are sent. */
+  "event.sequence": number;
+  /** When the server stored the event; set by the server, ignored when sent by an agent. */
+  "event.ingested"?: string;
+  /** ECS event type (start, end, creation, deletion, change, connection, info, ...). */
+  "event.type"?: string;
+  /** success, failure or unknown. */
+  "event.outcome"?: string;
+  /** The source that produced the event: auditd, procfs, sysmon, evtx, ... */
+  "event.provider"?: string;
+  /** The raw record, kept only where a source is configured to keep it. */
+  "event.original"?: string;
+  /** Id of the host (the enrolled agent id); must match the sending agent certificate. */
+  "host.id": string;
+  /** Host name of the endpoint at collection time. */
+  "host.name"?: string;
+  /** Labels added by sources, filters or enrichment. */
+  "tags"?: string[];
+  /** Human-readable summary or log message. */
+  "message"?: string;
+  /** Process id. */
+  "process.pid"?: number;
+  /** Stable id of the process across pid reuse: host, pid and start time. */
+  "process.entity_id"?: string;
+  /** Executable file name without directory. */
+  "process.name"?: string;
+  /** Absolute path of the executable. */
+  "process.executable"?: string;
+  /** Full argument vector, argv[0] first. */
+  "process.args"?: string[];
+  /** Number of arguments. */
+  "process.args_count"?: number;
+  /** Arguments joined with spaces, as a shell would show them. */
+  "process.command_line"?: string;
+  /** Current working directory. */
+  "process.working_directory"?: string;
+  /** When the process started. */
+  "process.start"?: string;
+  /** When the process ended. */
+  "process.end"?: string;
+  /** Exit status. */
+  "process.exit_code"?: number;
+  /** Controlling terminal (pts/0, ...), absent for daemons. */
+  "process.tty.name"?: string;
+  /** Whether the process has a controlling terminal. */
+  "process.interactive"?: boolean;
+  /** Kernel audit session id (ses) or Windows logon session. */
+  "process.session_id"?: number;
+  /** Windows integrity level (Low, Medium, High, System). */
+  "process.integrity_level"?: string;
+  /** Effective Linux capabilities (hex mask). */
+  "process.capabilities.effective"?: string;
+  /** MD5 of the executable, lowercase hex. */
+  "process.hash.md5"?: string;
+  /** SHA-1 of the executable, lowercase hex. */
+  "process.hash.sha1"?: string;
+  /** SHA-256 of the executable, lowercase hex. */
+  "process.hash.sha256"?: string;
+  /** Original file name from the PE version resource of the executable. */
+  "process.pe.original_file_name"?: string;
+  /** File description from the PE version resource of the executable. */
+  "process.pe.description"?: string;
+  /** Product name from the PE version resource of the executable. */
+  "process.pe.product"?: string;
+  /** Company name from the PE version resource of the executable. */
+  "process.pe.company"?: string;
+  /** File version from the PE version resource of the executable. */
+  "process.pe.file_version"?: string;
+  /** Import hash of the executable. */
+  "process.pe.imphash"?: string;
+  /** Whether the executable is signed. */
+  "process.code_signature.exists"?: boolean;
+  /** Whether the signature of the executable verified. */
+  "process.code_signature.valid"?: boolean;
+  /** Signer subject of the executable. */
+  "process.code_signature.subject_name"?: string;
+  /** Parent process id. */
+  "process.parent.pid"?: number;
+  /** Stable id of the parent process. */
+  "process.parent.entity_id"?: string;
+  /** Parent executable file name. */
+  "process.parent.name"?: string;
+  /** Parent executable path. */
+  "process.parent.executable"?: string;
+  /** Parent command line. */
+  "process.parent.command_line"?: string;
+  /** Parent argument vector. */
+  "process.parent.args"?: string[];
+  /** Real user id (uid or Windows SID) of the acting process. */
+  "user.id"?: string;
+  /** Real user name of the acting process. */
+  "user.name"?: string;
+  /** Windows domain of the user. */
+  "user.domain"?: string;
+  /** Effective user id. */
+  "user.effective.id"?: string;
+  /** Effective user name. */
+  "user.effective.name"?: string;
+  /** Login (audit) user id: who logged in, unchanged by su and sudo. */
+  "user.audit.id"?: string;
+  /** Login (audit) user name. */
+  "user.audit.name"?: string;
+  /** Primary group id of the acting process. */
+  "group.id"?: string;
+  /** Primary group name of the acting process. */
+  "group.name"?: string;
+  /** User of the parent process (Sysmon ParentUser). */
+  "process.parent.user.name"?: string;
+  /** Windows logon id of the process. */
+  "process.logon_id"?: string;
+  /** Absolute path of the file (the new path for renames). */
+  "file.path"?: string;
+  /** File name without directory. */
+  "file.name"?: string;
+  /** Directory holding the file. */
+  "file.directory"?: string;
+  /** File extension without the dot. */
+  "file.extension"?: string;
+  /** file, dir, symlink, socket, fifo, device. */
+  "file.type"?: string;
+  /** Size in bytes. */
+  "file.size"?: number;
+  /** Inode number. */
+  "file.inode"?: string;
+  /** Device (major:minor) holding the file. */
+  "file.device"?: string;
+  /** Permission bits in octal (0755). */
+  "file.mode"?: string;
+  /** Owner user id. */
+  "file.uid"?: string;
+  /** Owner user name. */
+  "file.owner"?: string;
+  /** Owner group id. */
+  "file.gid"?: string;
+  /** Owner group name. */
+  "file.group"?: string;
+  /** Last modification time. */
+  "file.mtime"?: string;
+  /** Last status change time. */
+  "file.ctime"?: string;
+  /** Creation time where the file system records it. */
+  "file.created"?: string;
+  /** File attributes (immutable, append-only, hidden, ...). */
+  "file.attributes"?: string[];
+  /** Target of a symbolic or hard link. */
+  "file.target_path"?: string;
+  /** Path before a rename. */
+  "file.previous_path"?: string;
+  /** Permission bits before a permission change. */
+  "file.previous_mode"?: string;
+  /** Owner before an ownership change. */
+  "file.previous_uid"?: string;
+  /** The set-user-id bit is set. */
+  "file.setuid"?: boolean;
+  /** The set-group-id bit is set. */
+  "file.setgid"?: boolean;
+  /** The file is an executable (ELF, PE, script with shebang). */
+  "file.executable"?: boolean;
+  /** MD5 of the file content, lowercase hex. */
+  "file.hash.md5"?: string;
+  /** SHA-1 of the file content, lowercase hex. */
+  "file.hash.sha1"?: string;
+  /** SHA-256 of the file content, lowercase hex. */
+  "file.hash.sha256"?: string;
+  /** Original file name from the PE version resource of the file. */
+  "file.pe.original_file_name"?: string;
+  /** File description from the PE version resource of the file. */
+  "file.pe.description"?: string;
+  /** Product name from the PE version resource of the file. */
+  "file.pe.product"?: string;
+  /** Company name from the PE version resource of the file. */
+  "file.pe.company"?: string;
+  /** File version from the PE version resource of the file. */
+  "file.pe.file_version"?: string;
+  /** Import hash of the file. */
+  "file.pe.imphash"?: string;
+  /** Whether the file is signed. */
+  "file.code_signature.exists"?: boolean;
+  /** Whether the signature of the file verified. */
+  "file.code_signature.valid"?: boolean;
+  /** Signer subject of the file. */
+  "file.code_signature.subject_name"?: string;
+  /** ELF machine (x86_64, aarch64, ...). */
+  "file.elf.architecture"?: string;
+  /** ELF program interpreter. */
+  "file.elf.interpreter"?: string;
+  /** ELF DT_NEEDED libraries. */
+  "file.elf.needed"?: string[];
+  /** The ELF file has no symbol table. */
+  "file.elf.stripped"?: boolean;
+  /** ELF type (executable, shared, relocatable). */
+  "file.elf.type"?: string;
+  /** ELF class: ELF32 or ELF64. */
+  "file.elf.header.class"?: string;
+  /** The audited system call or kernel record behind the change (mount, sethostname, NETFILTER_CFG, ...). */
+  "system.syscall"?: string;
+  /** What was changed: mount point, host name, clock, interface, firewall table, BPF program id, key type. */
+  "system.target"?: string;
+  /** The kernel's own name for the operation where it reports one (nft_register_rule, LOAD, promiscuous on). */
+  "system.operation"?: string;
+}
+
 /** Library loads: A process loaded a shared library or DLL. */
 export interface LibraryEvent {
   "event.category": "library";
@@ -3018,8 +3228,164 @@ export interface ScanEvent {
   "yara.action"?: string;
 }
 
+/** Alerts: Alerts Vigil raised: one event when an alert is created (Sigma, correlation, IOC, YARA, scheduled hunt, anomaly, external) and one when an analyst gives feedback on it; repeats folded into an open alert add none. Not part of `any` in the hunting language (docs/query-language.md, "Alerts"). */
+export interface AlertEvent {
+  "event.category": "alert";
+  "event.action": "created" | "feedback";
+  /** When the event happened on the endpoint (kernel or log time), UTC. */
+  "@timestamp": string;
+  /** Unique id of the event (UUID), assigned by the agent; the server drops repeats. */
+  "event.id": string;
+  /** Per-host sequence number assigned by the agent, strictly increasing in the order events are sent. */
+  "event.sequence": number;
+  /** When the server stored the event; set by the server, ignored when sent by an agent. */
+  "event.ingested"?: string;
+  /** ECS event type (start, end, creation, deletion, change, connection, info, ...). */
+  "event.type"?: string;
+  /** success, failure or unknown. */
+  "event.outcome"?: string;
+  /** The source that produced the event: auditd, procfs, sysmon, evtx, ... */
+  "event.provider"?: string;
+  /** The raw record, kept only where a source is configured to keep it. */
+  "event.original"?: string;
+  /** Id of the host (the enrolled agent id); must match the sending agent certificate. */
+  "host.id": string;
+  /** Host name of the endpoint at collection time. */
+  "host.name"?: string;
+  /** Labels added by sources, filters or enrichment. */
+  "tags"?: string[];
+  /** Human-readable summary or log message. */
+  "message"?: string;
+  /** Process id. */
+  "process.pid"?: number;
+  /** Stable id of the process across pid reuse: host, pid and start time. */
+  "process.entity_id"?: string;
+  /** Executable file name without directory. */
+  "process.name"?: string;
+  /** Absolute path of the executable. */
+  "process.executable"?: string;
+  /** Full argument vector, argv[0] first. */
+  "process.args"?: string[];
+  /** Number of arguments. */
+  "process.args_count"?: number;
+  /** Arguments joined with spaces, as a shell would show them. */
+  "process.command_line"?: string;
+  /** Current working directory. */
+  "process.working_directory"?: string;
+  /** When the process started. */
+  "process.start"?: string;
+  /** When the process ended. */
+  "process.end"?: string;
+  /** Exit status. */
+  "process.exit_code"?: number;
+  /** Controlling terminal (pts/0, ...), absent for daemons. */
+  "process.tty.name"?: string;
+  /** Whether the process has a controlling terminal. */
+  "process.interactive"?: boolean;
+  /** Kernel audit session id (ses) or Windows logon session. */
+  "process.session_id"?: number;
+  /** Windows integrity level (Low, Medium, High, System). */
+  "process.integrity_level"?: string;
+  /** Effective Linux capabilities (hex mask). */
+  "process.capabilities.effective"?: string;
+  /** MD5 of the executable, lowercase hex. */
+  "process.hash.md5"?: string;
+  /** SHA-1 of the executable, lowercase hex. */
+  "process.hash.sha1"?: string;
+  /** SHA-256 of the executable, lowercase hex. */
+  "process.hash.sha256"?: string;
+  /** Original file name from the PE version resource of the executable. */
+  "process.pe.original_file_name"?: string;
+  /** File description from the PE version resource of the executable. */
+  "process.pe.description"?: string;
+  /** Product name from the PE version resource of the executable. */
+  "process.pe.product"?: string;
+  /** Company name from the PE version resource of the executable. */
+  "process.pe.company"?: string;
+  /** File version from the PE version resource of the executable. */
+  "process.pe.file_version"?: string;
+  /** Import hash of the executable. */
+  "process.pe.imphash"?: string;
+  /** Whether the executable is signed. */
+  "process.code_signature.exists"?: boolean;
+  /** Whether the signature of the executable verified. */
+  "process.code_signature.valid"?: boolean;
+  /** Signer subject of the executable. */
+  "process.code_signature.subject_name"?: string;
+  /** Parent process id. */
+  "process.parent.pid"?: number;
+  /** Stable id of the parent process. */
+  "process.parent.entity_id"?: string;
+  /** Parent executable file name. */
+  "process.parent.name"?: string;
+  /** Parent executable path. */
+  "process.parent.executable"?: string;
+  /** Parent command line. */
+  "process.parent.command_line"?: string;
+  /** Parent argument vector. */
+  "process.parent.args"?: string[];
+  /** Real user id (uid or Windows SID) of the acting process. */
+  "user.id"?: string;
+  /** Real user name of the acting process. */
+  "user.name"?: string;
+  /** Windows domain of the user. */
+  "user.domain"?: string;
+  /** Effective user id. */
+  "user.effective.id"?: string;
+  /** Effective user name. */
+  "user.effective.name"?: string;
+  /** Login (audit) user id: who logged in, unchanged by su and sudo. */
+  "user.audit.id"?: string;
+  /** Login (audit) user name. */
+  "user.audit.name"?: string;
+  /** Primary group id of the acting process. */
+  "group.id"?: string;
+  /** Primary group name of the acting process. */
+  "group.name"?: string;
+  /** User of the parent process (Sysmon ParentUser). */
+  "process.parent.user.name"?: string;
+  /** Windows logon id of the process. */
+  "process.logon_id"?: string;
+  /** ECS event kind; always alert for events of the alert category. */
+  "event.kind": string;
+  /** Id of the alert in the detection database (`GET /api/v1/alerts/<id>`); every event about one alert carries it. */
+  "alert.id": string;
+  /** Id of the rule that raised the alert: a Sigma rule id, `anomaly:<profiler>.<type>`, `ioc:<indicator id>`, `yara:<namespace>.<rule>`, `hunt:<id>`, `external:<source>`. */
+  "rule.id": string;
+  /** Title of the rule; for anomalies, what happened. */
+  "rule.name"?: string;
+  /** The engine that raised the alert. */
+  "rule.ruleset": string;
+  /** Alert level. */
+  "alert.level": string;
+  /** The alert level as a number for range comparisons: 1 informational, 2 low, 3 medium, 4 high, 5 critical. */
+  "event.severity"?: number;
+  /** Status of the alert as this event records it: new when created; the status feedback set. */
+  "alert.status"?: string;
+  /** Analyst verdict a feedback event records (expected: normal behaviour, the profile learned it). */
+  "alert.verdict"?: string;
+  /** Who gave the feedback (user or API key name). */
+  "alert.actor"?: string;
+  /** Ids of the events that made the detection, oldest first (at most 50); find them with `any where event.id == "<id>"`. */
+  "alert.event_ids"?: string[];
+  /** MITRE ATT&CK technique ids taken from the rule tags (T1059, T1059.004). */
+  "threat.technique.id"?: string[];
+  /** The detector (profiler) that found an anomaly: parent-child, command-line, outbound, listening, logins, write-exec, persistence, prevalence, command-model, host-role (docs/anomaly.md). */
+  "anomaly.profiler"?: string;
+  /** Kind of deviation: new_parent_child, new_command_template, new_listening_port, unusual_login_hour, host_outlier, ... */
+  "anomaly.type"?: string;
+  /** What was new, stable across repeats on a host; alerts group and feedback "expected" suppresses by it. */
+  "anomaly.key"?: string;
+  /** Anomaly score from 0 to 1; findings at or above the threshold (default 0.8) become alerts. */
+  "anomaly.score"?: number;
+  /** Plain sentence: what happened, what the profile knew, how common it is in the fleet. */
+  "anomaly.explanation"?: string;
+  /** Id of the finding in the baseline database (`GET /api/v1/baseline/findings/<id>`). */
+  "anomaly.finding_id"?: string;
+}
+
 /** Any event as stored and sent. */
-export type VigilEvent = ProcessEvent | InjectionEvent | FileEvent | NetworkEvent | DnsEvent | AuthenticationEvent | LogEvent | ScriptEvent | RegistryEvent | AutostartEvent | IamEvent | ServiceEvent | DriverEvent | LibraryEvent | PipeEvent | ScanEvent;
+export type VigilEvent = ProcessEvent | InjectionEvent | FileEvent | NetworkEvent | DnsEvent | AuthenticationEvent | LogEvent | ScriptEvent | RegistryEvent | AutostartEvent | IamEvent | ServiceEvent | DriverEvent | SystemEvent | LibraryEvent | PipeEvent | ScanEvent | AlertEvent;
 
 export type EventCategory = VigilEvent['event.category'];
 

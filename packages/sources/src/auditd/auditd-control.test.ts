@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VigilError } from '@vigil/common';
-import { AUDIT_RULES, createAuditdControl, parseAuditStatus, pluginConfig, RULE_KEY } from './auditd-control.js';
+import { AUDIT_RULES, createAuditdControl, parseAuditStatus, pluginConfig, RULE_KEY, withQueueDepth } from './auditd-control.js';
 
 test('parses auditctl -s output', () => {
   const status = parseAuditStatus(
@@ -19,6 +19,14 @@ test('the plugin config is the builtin af_unix plugin in string format on our so
   assert.match(text, /^type = builtin$/m);
   assert.match(text, /^args = 0600 \/run\/vigil\.sock$/m);
   assert.match(text, /^format = string$/m);
+});
+
+test('q_depth is raised in place, keeping every other byte; a deeper queue or a missing line is handled', () => {
+  const stock = '#\n# auditd.conf\n#\nlocal_events = yes\nq_depth = 2000\noverflow_action = SYSLOG\n';
+  assert.equal(withQueueDepth(stock, 65536), stock.replace('q_depth = 2000', 'q_depth = 65536'));
+  assert.equal(withQueueDepth('Q_DEPTH=500\r\nx = y', 1000), 'q_depth = 1000\r\nx = y', 'keys are case-insensitive; CRLF kept');
+  assert.equal(withQueueDepth('q_depth = 80000\n', 65536), undefined, 'never lowered');
+  assert.equal(withQueueDepth('##q_depth = 10\nflush = NONE', 4096), '##q_depth = 10\nflush = NONE\nq_depth = 4096\n', 'a commented line is not the setting');
 });
 
 test('every rule carries our key; exec rules drop failed lookups; both architectures are covered', () => {

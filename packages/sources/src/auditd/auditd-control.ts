@@ -41,6 +41,13 @@ export interface AuditdControlOptions {
    * throttles the burst and, beyond it, loses records instead (counted as serial gaps). docs/telemetry-linux.md.
    */
   backlogWaitTime?: number;
+  /** auditd's own config; its `q_depth` is raised to `queueDepth` while we run and the file restored byte for byte. */
+  auditdConfPath?: string;
+  /**
+   * auditd's plugin queue depth while we run (default 65536, auditd accepts at most 99999). auditd drops what does not
+   * fit (overflow_action), so the 2000 of a stock auditd.conf loses execs in bursts the agent reads late.
+   */
+  queueDepth?: number;
   /** How long to wait for auditd and its socket, in ms (default 10000). */
   readyTimeoutMs?: number;
   /** Where the prior state is recorded while we run, so a run after a crash can restore it (default /var/lib/vigil/auditd-source.json). */
@@ -87,6 +94,8 @@ interface Journal {
   backlogWaitTime?: number;
   /** Rules we added (auditctl arguments after -a). */
   rules: string[][];
+  /** base64 of auditd.conf before we raised q_depth; absent when we did not change it (and in older journals). */
+  auditdConf?: string;
   /** The journal's directory when the first run created it, to remove it at the end. */
   createdDir: string | null;
 }
@@ -99,7 +108,8 @@ function parseJournal(text: string): Journal | undefined {
     const rules = value.rules.filter((r): r is string[] => Array.isArray(r) && r.every((a) => typeof a === 'string'));
     const createdDir = typeof value.createdDir === 'string' ? value.createdDir : null;
     const wait = typeof value.backlogWaitTime === 'number' ? { backlogWaitTime: value.backlogWaitTime } : {};
-    return { version: 1, pluginConf: value.pluginConf, daemonRunning: value.daemonRunning, enabled: value.enabled, backlogLimit: value.backlogLimit, ...wait, rules, createdDir };
+    const conf = typeof value.auditdConf === 'string' ? { auditdConf: value.auditdConf } : {};
+    return { version: 1, pluginConf: value.pluginConf, daemonRunning: value.daemonRunning, enabled: value.enabled, backlogLimit: value.backlogLimit, ...wait, rules, createdDir, ...conf };
   } catch {
     return undefined;
   }
@@ -140,6 +150,17 @@ export function pluginConfig(socketPath: string): string {
     'format = string',
     '',
   ].join('\n');
+}
+
+/**
+ * auditd.conf text with `q_depth` raised to `depth` (the line replaced in place, or appended when absent); every
+ * other byte is kept. Undefined when q_depth is already at least `depth`: nothing to change.
+ */
+export function withQueueDepth(conf: string, depth: number): string | undefined {
+  const line = /^[ \t]*q_depth[ \t]*=[ \t]*(\d+)[ \t]*$/im;
+  const match = line.exec(conf);
+  if (match) return Number(match[1]) >= depth ? undefined : conf.replace(line, `q_depth = ${depth}`);
+  return `${conf}${conf === '' || conf.endsWith('\n') ? '' : '\n'}q_depth = ${depth}\n`;
 }
 
 const PID_FILE = '/var/run/auditd.pid';
@@ -232,6 +253,8 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
   const wantBacklog = options.backlogLimit ?? 8192;
   const wantWait = options.backlogWaitTime ?? 25;
   const journalPath = options.journalPath ?? '/var/lib/vigil/auditd-source.json';
+  const auditdConfPath = options.auditdConfPath ?? '/etc/audit/auditd.conf';
+  const wantQueueDepth = options.queueDepth ?? 65536;
   let journal: Journal | undefined;
   const warn = options.warn ?? (() => undefined);
 
@@ -428,13 +451,45 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
         throw new VigilError('system', `cannot write ${confPath}`, { cause });
       }
 
+      // auditd sizes its plugin queue when it starts: the raised q_depth needs a (re)start, and so does its restore.
+      const originalAuditdConf = leftover?.auditdConf !== undefined ? Buffer.from(leftover.auditdConf, 'base64') : await readFile(auditdConfPath).catch(() => undefined);
+      const raisedAuditdConf = originalAuditdConf && withQueueDepth(originalAuditdConf.toString('utf8'), wantQueueDepth);
+      let restoreAuditdConf = async (): Promise<void> => undefined;
+      if (!originalAuditdConf) {
+        warn(`cannot read ${auditdConfPath}; auditd's plugin queue depth is left as it is`);
+      } else if (raisedAuditdConf !== undefined) {
+        journal.auditdConf = originalAuditdConf.toString('base64');
+        await saveJournal();
+        let auditdConfDirty = true;
+        restoreAuditdConf = async () => {
+          if (!auditdConfDirty) return;
+          await writeFile(auditdConfPath, originalAuditdConf);
+          auditdConfDirty = false;
+        };
+        undo.push({ what: `restore ${auditdConfPath}`, run: () => restoreAuditdConf() });
+        try {
+          await writeFile(auditdConfPath, raisedAuditdConf);
+        } catch (cause) {
+          throw new VigilError('system', `cannot write ${auditdConfPath}`, { cause });
+        }
+      }
+      const queueRaised = raisedAuditdConf !== undefined;
+
       if (daemonRunning) {
         undo.push({
           what: 'reload auditd with the restored plugin config',
           run: async () => {
             await restoreConf();
+            await restoreAuditdConf();
             const pid = await currentDaemon();
             if (pid === 0) return;
+            if (queueRaised) {
+              warn('restarting auditd so it runs with its own q_depth again');
+              await stopDaemon(pid);
+              await startDaemon();
+              if (await isSocket(socketPath)) await unlink(socketPath);
+              return;
+            }
             signal(pid, 'SIGHUP');
             try {
               await waitFor(`auditd to close ${socketPath}`, RELOAD_TIMEOUT_MS, async () => !(await isSocket(socketPath)));
@@ -453,7 +508,9 @@ export function createAuditdControl(options: AuditdControlOptions): AuditdContro
           },
         });
       }
-      if (runningNow) {
+      if (runningNow && queueRaised) {
+        await restartDaemon(`its plugin queue depth (q_depth) is raised to ${wantQueueDepth}`);
+      } else if (runningNow) {
         // auditd 3.0 applies a changed af_unix config on SIGHUP only when the plugin's active flag changes.
         signal(current.pid, 'SIGHUP');
         try {

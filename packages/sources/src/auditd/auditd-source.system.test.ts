@@ -10,10 +10,12 @@ import { checkEvent, type CollectedEvent } from '@vigil/schema';
 import { createAuditdSource, DEFAULT_AUDITD_SOCKET } from './index.js';
 
 const AF_UNIX_CONF = '/etc/audit/plugins.d/af_unix.conf';
+const AUDITD_CONF = '/etc/audit/auditd.conf';
 
 interface MachineState {
   rules: string;
   conf: Buffer | undefined;
+  auditdConf: Buffer;
   auditdPids: number[];
   enabled: string | undefined;
   backlogLimit: string | undefined;
@@ -42,6 +44,7 @@ function machineState(): MachineState {
   return {
     rules: execFileSync('auditctl', ['-l'], { encoding: 'utf8' }),
     conf: existsSync(AF_UNIX_CONF) ? readFileSync(AF_UNIX_CONF) : undefined,
+    auditdConf: readFileSync(AUDITD_CONF),
     auditdPids: auditdPids(),
     enabled: /^enabled (\d+)/m.exec(status)?.[1],
     backlogLimit: /^backlog_limit (\d+)/m.exec(status)?.[1],
@@ -222,6 +225,7 @@ test('auditd source: real execs and exits arrive complete, and stop leaves the m
   const after = machineState();
   assert.equal(after.rules, before.rules, 'audit rules are back');
   assert.deepEqual(after.conf, before.conf, 'af_unix.conf is byte-identical');
+  assert.deepEqual(after.auditdConf, before.auditdConf, 'auditd.conf (q_depth raised while running) is byte-identical');
   // A running auditd 3.0.9 may have been restarted (new pid) when its reloaded af_unix plugin accepted no connection.
   assert.equal(after.auditdPids.length > 0, before.auditdPids.length > 0, 'auditd runs, or does not, as before');
   if (before.auditdPids.length === 0) assert.deepEqual(after.auditdPids, []);
@@ -256,6 +260,7 @@ test('after a crash (SIGKILL) the next run restores the state the crashed run re
   await new Promise((r) => child.once('exit', r));
   assert.ok(existsSync(JOURNAL), 'the crashed run left its journal');
   assert.notDeepEqual(readFileSync(AF_UNIX_CONF), before.conf, 'the crashed run left its plugin config');
+  assert.match(readFileSync(AUDITD_CONF, 'utf8'), /^q_depth = 65536$/m, 'the crashed run left its raised queue depth');
   assert.match(execFileSync('auditctl', ['-l'], { encoding: 'utf8' }), /key=vigil/);
 
   const warnings: string[] = [];
@@ -266,6 +271,7 @@ test('after a crash (SIGKILL) the next run restores the state the crashed run re
   const after = machineState();
   assert.equal(after.rules, before.rules);
   assert.deepEqual(after.conf, before.conf);
+  assert.deepEqual(after.auditdConf, before.auditdConf, 'auditd.conf is back from the journal');
   assert.equal(after.auditdPids.length > 0, before.auditdPids.length > 0);
   assert.equal(after.enabled, before.enabled);
   assert.equal(after.backlogLimit, before.backlogLimit);

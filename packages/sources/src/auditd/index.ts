@@ -1,22 +1,25 @@
 // The auditd event source: process start and exit, file operations on watched paths, script execution, injection,
-// kernel modules and logins from auditd's af_unix dispatcher socket.
+// kernel modules, logins, kernel and host changes and PAM account records from auditd's af_unix dispatcher socket.
 // Never leaves rules, plugin config or a daemon behind after stop(), and never lets one bad record stop collection.
 
 import { buildKernelModuleEvent } from './kernel-module-events.js';
 import { buildLoginEvent } from './login-events.js';
+import { buildAccountEvent } from './account-events.js';
+import { createSystemEventBuilder, SENSITIVE_READ_KEY, SENSITIVE_READ_PATHS, systemAuditRules } from './system-events.js';
 import { buildInjectionEvent, memfdExecution } from './injection-events.js';
 import { createFileEventBuilder, type FileEventBuilder } from './file-events.js';
 import { createFileInspector, type FileInspector } from './file-inspector.js';
-import { fileAuditRules, fileWatchConfigFromEnv, resolveWatchSet, type FileWatchConfig } from './file-paths.js';
+import { FILE_RULE_KEY, fileAuditRules, fileWatchConfigFromEnv, resolveWatchSet, type FileWatchConfig } from './file-paths.js';
 import { LD_SO_PRELOAD, ldPreloadEvents, ldSoPreloadEvents, parsePreloadList, preloadOfExec } from './ld-preload.js';
 import { buildScriptEvent } from './script-events.js';
 import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { VigilError } from '@vigil/common';
 import type { CollectedEvent } from '@vigil/schema';
 import type { EventSink, EventSource } from '../core.js';
 import { createAssembler, type Assembler } from './assembler.js';
-import { createAuditdControl, type AuditdControl } from './auditd-control.js';
+import { createAuditdControl, RULE_KEY, type AuditdControl } from './auditd-control.js';
 import { createHashCache, DEFAULT_HASH_MAX_BYTES, type HashCache } from './hash-cache.js';
 import { createProcessEventBuilder, readProcExecutable, type ProcessEventBuilder } from './process-events.js';
 import { parseRecord, type AuditRecord } from './record-parser.js';
@@ -53,12 +56,19 @@ export interface AuditdSourceOptions {
   scripts?: boolean;
   /** ld_preload events: LD_PRELOAD of new processes (read from /proc at exec, best-effort) and /etc/ld.so.preload (default true). */
   ldPreload?: boolean;
+  /**
+   * Kernel and host changes, process id/namespace/capability changes, raw sockets, credential-store reads, PAM account
+   * records and audit configuration changes (system-events.ts, account-events.ts; default true).
+   */
+  system?: boolean;
 }
 
 /** Parse-error warnings sent to the sink: the first few, then one per this many. */
 const WARN_EVERY = 1000;
 const WARN_FIRST = 10;
 const PROBE_PREFIX = 'vigil-probe-';
+/** Keys of the rules this source installs: CONFIG_CHANGE records about them are its own doing. */
+const OWN_KEYS = [RULE_KEY, FILE_RULE_KEY, SENSITIVE_READ_KEY];
 
 export function createAuditdSource(options: AuditdSourceOptions = {}): EventSource {
   const socketPath = options.socketPath ?? DEFAULT_AUDITD_SOCKET;
@@ -66,6 +76,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   const counts = { records: 0, events: 0, parseErrors: 0, dropped: 0, pendingDropped: 0, watchRules: 0 };
   const scripts = options.scripts !== false;
   const ldPreload = options.ldPreload !== false;
+  const system = options.system !== false;
   let files: FileEventBuilder | undefined;
   let inspector: FileInspector | undefined;
   /** Events waiting for a written file to settle: emitted when ready, out of audit order. */
@@ -125,6 +136,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   };
 
   let build: ProcessEventBuilder | undefined;
+  let systemEvents: ReturnType<typeof createSystemEventBuilder> | undefined;
 
   const onEvent = (records: AuditRecord[]) => {
     let pending: Promise<CollectedEvent | CollectedEvent[]> | undefined;
@@ -147,7 +159,8 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         const other =
           buildKernelModuleEvent(records, build.entityOf) ??
           buildInjectionEvent(records, { entityOf: build.entityOf, readExecutable: readProcExecutable }) ??
-          buildLoginEvent(records);
+          buildLoginEvent(records) ??
+          (system ? buildAccountEvent(records, { entityOf: build.entityOf, ownKeys: OWN_KEYS }) ?? systemEvents?.(records) : undefined);
         if (other) pending = Promise.resolve(other);
         else {
           const changed = files?.build(records);
@@ -262,7 +275,8 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     hashes = createHashCache({ maxBytes: options.hashMaxBytes ?? DEFAULT_HASH_MAX_BYTES });
     const users = createUserNames();
     build = createProcessEventBuilder({ hashFile: (path) => hashes!.sha256(path), users });
-    let extraRules: string[][] = [];
+    systemEvents = createSystemEventBuilder({ entityOf: build.entityOf, users });
+    let extraRules: string[][] = system ? systemAuditRules({ key: RULE_KEY, selfPid: process.pid, sensitivePaths: SENSITIVE_READ_PATHS.filter((path) => existsSync(path)) }) : [];
     if (options.files !== false) {
       const config = options.files ?? fileWatchConfigFromEnv();
       const set = resolveWatchSet(config);
@@ -270,7 +284,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         // The defaults name folders that may be missing or nested on purpose; configured paths are reported.
         if (config.paths !== undefined) warn(`file watch ${skipped.path} left out: ${skipped.reason}`);
       }
-      extraRules = fileAuditRules(set, { selfPid: process.pid, ...config });
+      extraRules.push(...fileAuditRules(set, { selfPid: process.pid, ...config }));
       counts.watchRules = set.watch.length;
       inspector = createFileInspector({ sha256: (path) => hashes!.sha256(path) });
       files = createFileEventBuilder({

@@ -11,12 +11,13 @@ export type AuthenticationCollectedEvent = Extract<CollectedEvent, { 'event.cate
 const LOGIN_RECORDS = new Set(['USER_AUTH', 'USER_LOGIN', 'USER_START', 'USER_END', 'USER_LOGOUT']);
 /** Programs whose sessions are privilege switches rather than logins. */
 const SWITCHERS = new Set(['su', 'sudo', 'runuser', 'doas', 'pkexec']);
-/** Programs whose PAM sessions are not interactive logins (scheduled jobs): not reported. */
-const NOISE = new Set(['cron', 'crond', 'atd', 'systemd']);
+/** Programs whose PAM sessions are not interactive logins (scheduled jobs): not reported (here and in account-events.ts). */
+export const NOISE: ReadonlySet<string> = new Set(['cron', 'crond', 'atd', 'systemd']);
 /** Programs that report a login with USER_LOGIN / USER_LOGOUT; their PAM session records would double them. */
 const LOGIN_PROGRAMS = new Set(['sshd', 'login', 'gdm', 'gdm-session-worker', 'lightdm', 'xrdp', 'sddm']);
 
-const known = (value: string | undefined): string | undefined => (value === undefined || value === '?' || value === '' || value === '(none)' ? undefined : value);
+/** A PAM record field's value, undefined for the placeholders auditd writes when there is none. */
+export const known = (value: string | undefined): string | undefined => (value === undefined || value === '?' || value === '' || value === '(none)' ? undefined : value);
 
 /** Undefined unless the group is one PAM login-related record this source reports. */
 export function buildLoginEvent(records: readonly AuditRecord[]): AuthenticationCollectedEvent | undefined {

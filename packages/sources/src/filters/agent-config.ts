@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { VigilError, type ErrorLocation, type VigilErrorDetail } from '@vigil/common';
-import { categoryByName, resolvedCategories } from '@vigil/schema';
+import { categoryByName, telemetryCategories } from '@vigil/schema';
 import { compileCidr } from '@vigil/detect/sigma/modifiers';
 import { compileFilters, type EventFilter, type FilterRuleSpec, type MatcherSpec } from './event-filter.js';
 import { parseLocatedYaml, type Located } from './located-yaml.js';
@@ -158,11 +158,11 @@ function parseRule(node: Located, index: number, problems: Problems): FilterRule
       categories = list;
       const items = categoryEntry.value.kind === 'seq' ? categoryEntry.value.items : [categoryEntry.value];
       list.forEach((name, i) => {
-        if (!categoryByName.has(name)) problems.add(items[i]?.at ?? categoryEntry.value.at, `unknown category "${name}"; categories: ${[...categoryByName.keys()].join(', ')}`);
+        if (categoryByName.get(name)?.origin !== 'agent') problems.add(items[i]?.at ?? categoryEntry.value.at, `unknown category "${name}"; categories: ${telemetryCategories.map((c) => c.name).join(', ')}`);
       });
     }
   }
-  const selected = categories === '*' ? resolvedCategories : categories.map((name) => categoryByName.get(name)).filter((c) => c !== undefined);
+  const selected = categories === '*' ? telemetryCategories : categories.map((name) => categoryByName.get(name)).filter((c) => c !== undefined);
   let actions: string[] | undefined;
   const actionEntry = entries.get('action');
   if (actionEntry) {
@@ -303,5 +303,5 @@ export function loadAgentConfig(path: string | undefined): AgentConfig {
 
 /** The sink filter of a configuration (without rules it only counts events per category). */
 export function createAgentFilter(config: AgentConfig): EventFilter {
-  return compileFilters(config.filters, resolvedCategories.map((c) => c.name));
+  return compileFilters(config.filters, telemetryCategories.map((c) => c.name));
 }

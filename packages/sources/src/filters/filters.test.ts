@@ -108,7 +108,7 @@ extra: 1
     const where = error.details.map((d) => `${d.location?.line}:${d.location?.column} ${d.message}`);
     assert.deepEqual(where, [
       '2:14 onmatch must be include or exclude, not "drop"',
-      '3:15 unknown category "proces"; categories: process, injection, file, network, dns, authentication, log, script, registry, autostart, iam, service, driver, library, pipe, scan',
+      '3:15 unknown category "proces"; categories: process, injection, file, network, dns, authentication, log, script, registry, autostart, iam, service, driver, system, library, pipe, scan',
       '9:28 "300.1.1.1/8" is not an IPv4 or IPv6 CIDR such as 10.0.0.0/8',
       '10:25 the condition on destination_port needs one of equals, prefix, suffix, contains, glob, cidr',
       '10:27 unknown key "between" in the condition on destination_port; expected one of equals, prefix, suffix, contains, glob, cidr',

@@ -16,6 +16,8 @@ export interface FileTailOptions {
   fromStart?: boolean;
   /** Interval between checks, in ms (default 250). */
   pollMs?: number;
+  /** Interval between checks while the file does not exist, in ms (default the larger of 2000 and pollMs). */
+  missingPollMs?: number;
   /** Longer lines are cut here and the rest up to the newline dropped (default 65536). */
   maxLineLength?: number;
 }
@@ -43,6 +45,7 @@ const CHUNK = 64 * 1024;
 
 export function createFileTail(options: FileTailOptions): FileTail {
   const pollMs = options.pollMs ?? 250;
+  const missingPollMs = options.missingPollMs ?? Math.max(2000, pollMs);
   const maxLine = options.maxLineLength ?? 65536;
   const counts = { lines: 0, bytes: 0, rotations: 0, truncations: 0, longLines: 0 };
   let handle: FileHandle | undefined;
@@ -178,7 +181,7 @@ export function createFileTail(options: FileTailOptions): FileTail {
       .catch(() => undefined)
       .finally(() => {
         running = undefined;
-        if (!stopped) timer = setTimeout(run, pollMs);
+        if (!stopped) timer = setTimeout(run, handle ? pollMs : missingPollMs);
       });
     return running;
   };
@@ -187,7 +190,7 @@ export function createFileTail(options: FileTailOptions): FileTail {
     async start() {
       await openAt(options.fromStart ?? false);
       if (options.fromStart && handle) await readToEnd();
-      timer = setTimeout(run, pollMs);
+      timer = setTimeout(run, handle ? pollMs : missingPollMs);
     },
     async poll() {
       if (running) await running;

@@ -2,13 +2,14 @@
 // Column names are the schema's dotted field names, always double-quoted; nothing here executes SQL.
 
 import type { FieldDef, FieldType } from '@vigil/schema';
-import { resolvedCategories, resolvedInventoryTables } from '@vigil/schema';
+import { resolvedCategories, resolvedInventoryTables, telemetryCategories } from '@vigil/schema';
 
 export const duckdbType: Record<FieldType, string> = {
   keyword: 'VARCHAR',
   text: 'VARCHAR',
   long: 'BIGINT',
   integer: 'INTEGER',
+  double: 'DOUBLE',
   boolean: 'BOOLEAN',
   date: 'TIMESTAMP',
   ip: 'VARCHAR',
@@ -55,8 +56,9 @@ export function readJsonColumns(spec: TableSpec): string {
   return '{' + spec.fields.map((f) => `${literal(f.name)}: ${literal(duckdbType[f.type])}`).join(', ') + '}';
 }
 
+/** The `events` view: the telemetry tables only (categories the server writes, such as alerts, stay out of it). */
 export function eventsViewSql(): string {
-  return `CREATE OR REPLACE VIEW events AS\n${eventTables.map((t) => `SELECT * FROM ${ident(t.table)}`).join('\nUNION ALL BY NAME\n')}`;
+  return `CREATE OR REPLACE VIEW events AS\n${telemetryCategories.map((c) => `SELECT * FROM ${ident(c.table)}`).join('\nUNION ALL BY NAME\n')}`;
 }
 
 export const watermarkTableSql = 'CREATE TABLE IF NOT EXISTS ingest_watermarks (host_id VARCHAR PRIMARY KEY, sequence BIGINT NOT NULL, updated TIMESTAMP NOT NULL)';

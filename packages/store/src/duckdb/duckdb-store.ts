@@ -5,10 +5,11 @@
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open as openFile, rm as rmAsync, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
-import { categoryByName, type VigilEvent } from '@vigil/schema';
-import { TIMELINE_POSITION_KEY, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore } from '../core.js';
+import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/schema';
+import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect } from '../core.js';
+import { createEventIndex, type EventIndex, type EventIndexOptions } from './event-index.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -32,6 +33,11 @@ export interface DuckDbStoreOptions {
   memoryLimit?: string;
   /** WAL size that triggers a checkpoint at commit; larger means fewer, longer pauses and a longer replay after a crash. */
   checkpointThreshold?: string;
+  /**
+   * Vigil's secondary indexes (event-index.ts), built from the tables at open and kept up after every load in the
+   * background; `false` runs every query by scan. Default: on.
+   */
+  index?: false | EventIndexOptions;
 }
 
 interface PendingAppend {
@@ -53,6 +59,10 @@ interface JournalEntry {
 
 const log = createLogger('store.duckdb');
 const MAX_JOURNALS_IN_FLIGHT = 4;
+/** Events loaded but not yet read back by the index beyond which a search scans instead of waiting for the index. */
+const MAX_INDEX_LAG = 200_000;
+/** More matching rows than this are not worth a row-id list: the query runs by scan. */
+const MAX_INDEXED_ROWS = 250_000;
 const JOURNAL_FILE = /^(\d{16})-(events_[a-z_]+)\.ndjson$/;
 
 export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
@@ -64,6 +74,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   let instance: DuckDBInstance | undefined;
   let writer: DuckDBConnection | undefined;
   let reader: DuckDBConnection | undefined;
+  /** The index reads new rows back on its own connection, beside loads and searches. */
+  let indexReader: DuckDBConnection | undefined;
   /** Watermarks of everything durable (journal mode) or committed (commit mode). */
   const watermarks = new Map<string, number>();
   /** Watermarks including groups journaled but not yet loaded; appends deduplicate against these. */
@@ -84,6 +96,13 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   let loadedThrough = 0;
   let loadFailures = 0;
   const loadWaiters: { number: number; resolve: () => void }[] = [];
+  /** Secondary indexes; undefined when off or after a failure (then every query scans until the next open). */
+  let index: EventIndex | undefined;
+  const tableIndexByCategory = new Map(eventTables.map((t, i) => [t.table, i]));
+  /** The tables of the `events` view (what `any` reads), as positions in `eventTables`. */
+  const viewTables = telemetryCategories.map((c) => tableIndexByCategory.get(c.table)!);
+  /** Searches answered through the index (for stats and the equivalence tests). */
+  let indexAnswered = 0;
 
   // read_json looks every declared column up in every row, so only the columns a load uses are declared
   // (a process row fills ~20 of ~65 columns); the rest are NULL through INSERT BY NAME.
@@ -238,6 +257,11 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       await db.run('ROLLBACK').catch(() => undefined);
       throw VigilError.wrap(error, 'unavailable', 'loading the ingest journal into DuckDB failed');
     }
+    // The index reads these rows back in the background; a search first waits for it (indexCatchUp).
+    for (const table of byTable.keys()) indexDirty.add(tableIndexByCategory.get(table)!);
+    indexPending += entries.reduce((n, entry) => n + entry.events, 0);
+    loadsIndexed = false;
+    void indexCatchUp();
     removeFiles(entries.flatMap((entry) => entry.files.map((file) => file.path)));
   }
 
@@ -351,6 +375,135 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       });
   }
 
+  /** Tables loaded into since the index last caught up; false while a load is not yet read back. */
+  const indexDirty = new Set<number>();
+  let loadsIndexed = true;
+  /** Events loaded and not yet read back by the index. */
+  let indexPending = 0;
+  let indexing: Promise<void> = Promise.resolve();
+
+  /**
+   * Brings the index up to every load committed before the call (one catch-up at a time, on `indexReader`). Loads do
+   * not wait for it (it still shares the CPU with them); a search that wants the index waits for it.
+   */
+  function indexCatchUp(): Promise<void> {
+    if (loadsIndexed || !index) return indexing;
+    indexing = indexing.then(async () => {
+      if (loadsIndexed || !index) return;
+      const tables = new Set(indexDirty);
+      const covering = indexPending;
+      indexDirty.clear();
+      loadsIndexed = true;
+      try {
+        await index.catchUp(indexReader!, tables, () => closed);
+        indexPending -= covering;
+      } catch (error) {
+        log.error('the secondary index failed; queries scan until the next open', { error: VigilError.wrap(error, 'internal').message });
+        index = undefined;
+      }
+    });
+    return indexing;
+  }
+
+  /**
+   * The indexed form of a query when the index answers every probe exactly: its SQL with each probed source replaced
+   * by the matching rows (or tables), or the rows themselves for an index-only query. Undefined: run the plain SQL.
+   */
+  function indexedPlan(indexed: IndexedSelect): { sql: string; params: DuckDBValue[] } | { rows: Record<string, unknown>[] } | undefined {
+    if (!index) return undefined;
+    const only = indexed.indexOnly;
+    if (only?.kind === 'stats' && indexed.sources.length === 1) {
+      const rows = indexOnlyStats(index, indexed.sources[0]!, only);
+      if (rows) {
+        indexAnswered++;
+        return { rows };
+      }
+    }
+    const params: DuckDBValue[] = [...indexed.params];
+    let sql = indexed.sql;
+    let matched = 0;
+    for (let i = 0; i < indexed.sources.length; i++) {
+      const { category, probe, restrict } = indexed.sources[i]!;
+      const table = category === null ? undefined : tableIndexByCategory.get(categoryByName.get(category)?.table ?? '');
+      if (category !== null && table === undefined) return undefined;
+      const scope = table === undefined ? viewTables : [table];
+      const answer = index.lookup(probe, scope);
+      if (!answer) return undefined;
+      const parts = scope.map((t) => {
+        const rowids = answer.get(t);
+        const name = ident(eventTables[t]!.table);
+        if (!rowids?.length) return `SELECT * FROM ${name} WHERE false`;
+        matched += rowids.length;
+        if (restrict === 'tables') return `SELECT * FROM ${name}`;
+        params.push(listValue(Array.from(rowids)));
+        return `SELECT * FROM ${name} WHERE rowid = ANY(CAST($${params.length} AS BIGINT[]))`;
+      });
+      const marker = indexSourceIdentifier(i + 1);
+      if (!sql.includes(marker)) return undefined;
+      sql = sql.split(marker).join(`(${parts.join(' UNION ALL BY NAME ')})`);
+    }
+    if (only?.kind === 'timechart') {
+      const table = only.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(only.category)?.table ?? '');
+      const buckets = only.category !== null && table === undefined ? undefined : index.timeBuckets(table === undefined ? viewTables : [table], only.spanMs);
+      if (buckets) {
+        indexAnswered++;
+        return {
+          rows: [...buckets.keys()]
+            .sort((a, b) => a - b)
+            .slice(0, only.limit)
+            .map((start) => ({ '@timestamp': new Date(start).toISOString(), count: buckets.get(start)! })),
+        };
+      }
+    }
+    if (only?.kind === 'count' && indexed.sources.length === 1 && indexed.sources[0]!.restrict === 'rows') {
+      indexAnswered++;
+      return { rows: [{ count: matched }] };
+    }
+    if (matched > MAX_INDEXED_ROWS) return undefined;
+    indexAnswered++;
+    return { sql, params };
+  }
+
+  /** The rows of an index-only `stats` (IndexOnly), or undefined when the index cannot answer exactly. */
+  function indexOnlyStats(
+    from: EventIndex,
+    source: IndexedSelect['sources'][number],
+    only: Extract<NonNullable<IndexedSelect['indexOnly']>, { kind: 'stats' }>,
+  ): Record<string, unknown>[] | undefined {
+    const table = source.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(source.category)?.table ?? '');
+    if (source.category !== null && table === undefined) return undefined;
+    const stats = from.valueHostStats(source.probe, table === undefined ? viewTables : [table]);
+    // Group keys are ordered as JavaScript strings, which is DuckDB's order for ASCII only.
+    if (!stats || stats.some((s) => /[^\x00-\x7f]/.test(s.host))) return undefined;
+    const groups = new Map<string, { keys: string[]; count: number; first: number; last: number }>();
+    for (const s of stats) {
+      const keys = only.by.map((b) => (b.of === 'value' ? s.value : s.host));
+      const id = keys.join('\0');
+      const group = groups.get(id);
+      if (!group) groups.set(id, { keys, count: s.count, first: s.first, last: s.last });
+      else {
+        group.count += s.count;
+        group.first = Math.min(group.first, s.first);
+        group.last = Math.max(group.last, s.last);
+      }
+    }
+    const compare = (a: string[], b: string[]) => {
+      for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+      return 0;
+    };
+    return [...groups.values()]
+      .sort((a, b) => compare(a.keys, b.keys))
+      .slice(0, only.limit)
+      .map((group) => {
+        const row: Record<string, unknown> = {};
+        only.by.forEach((b, i) => (row[b.name] = group.keys[i]));
+        for (const agg of only.aggregations) {
+          row[agg.name] = agg.fn === 'count' ? group.count : new Date(agg.fn === 'min' ? group.first : group.last).toISOString();
+        }
+        return row;
+      });
+  }
+
   /** Resolves once every append that resolved before the call is visible to reads. */
   function caughtUp(): Promise<void> {
     const target = journaledThrough;
@@ -446,6 +599,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       }
       writer = await instance.connect();
       reader = await instance.connect();
+      indexReader = await instance.connect();
       for (const spec of [...eventTables, ...inventoryTableSpecs]) {
         await writer.run(createTableSql(spec));
         const existing = new Set(
@@ -460,6 +614,14 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       if ((await writer.runAndReadAll('SELECT count(*) FROM ingest_journal')).getRows()[0]?.[0] === 0n) await writer.run('INSERT INTO ingest_journal VALUES (0)');
       await writer.run(eventsViewSql());
       await replayJournal();
+      if (options.index !== false) {
+        // Built in the background: the store serves at once; searches scan until the first build is done.
+        index = createEventIndex(options.index);
+        eventTables.forEach((_, t) => indexDirty.add(t));
+        indexPending = MAX_INDEX_LAG + 1;
+        loadsIndexed = false;
+        void indexCatchUp();
+      }
       const newest = (await writer.runAndReadAll('SELECT epoch_us(max("event.ingested")) FROM events')).getRows()[0]?.[0];
       if (typeof newest === 'bigint' || typeof newest === 'number') lastIngestMicros = Math.max(lastIngestMicros, Number(newest));
       for (const row of (await writer.runAndReadAll('SELECT host_id, sequence FROM ingest_watermarks')).getRows()) {
@@ -508,18 +670,33 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         load_queue_length: loadQueue.length,
         events_journaled_not_loaded: loadQueue.reduce((sum, entry) => sum + entry.events, 0) + loadingEvents,
         load_failures: loadFailures,
+        ...(index?.stats() ?? {}),
+        index_answered_searches: indexAnswered,
+        index_pending_events: indexPending,
       };
     },
 
     async search(query) {
       if (!/^\s*(SELECT|WITH)\b/i.test(query.sql)) throw new VigilError('invalid_input', 'only a compiled SELECT can be searched');
       await caughtUp();
+      // Waits for the index to read back what was loaded, unless ingest ran far ahead of it (then a scan is sooner).
+      const useIndex = query.indexed !== undefined && indexPending <= MAX_INDEX_LAG;
+      if (useIndex) await indexCatchUp();
+      const plan = useIndex ? indexedPlan(query.indexed!) : undefined;
+      if (plan && 'rows' in plan) return plan.rows;
       try {
-        const result = await reader!.runAndReadAll(query.sql, [...query.params]);
+        const result = await reader!.runAndReadAll(plan?.sql ?? query.sql, plan?.params ?? [...query.params]);
         return result.getRowObjectsJS().map(toPlainEvent);
       } catch (error) {
         throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
       }
+    },
+
+    async processChildren(hostId, parentEntityIds) {
+      await caughtUp();
+      if (!index || indexPending > MAX_INDEX_LAG) return undefined;
+      await indexCatchUp();
+      return index?.children(hostId, parentEntityIds);
     },
 
     async countEvents(filter, groupBy) {
@@ -541,10 +718,12 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         if (loadFailures > 3) break; // what is left stays in the journal and is replayed at the next open
       }
       while (deleting.size) await Promise.all(deleting);
+      await indexing;
       writer?.closeSync();
       reader?.closeSync();
+      indexReader?.closeSync();
       instance?.closeSync();
-      writer = reader = instance = undefined;
+      writer = reader = indexReader = instance = undefined;
     },
   };
 }

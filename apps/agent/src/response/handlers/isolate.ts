@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import { VigilError, createLogger } from '@vigil/common';
+import type { IsolationReport } from '@vigil/protocol';
 import type { ActionOutcome } from '@vigil/response';
 import type { ActionContext, ActionHandler } from '../handler.js';
 import { parseAllowEntry, type AllowEntry, type Family } from '../internal/addresses.js';
@@ -183,6 +184,24 @@ export async function restoreIsolation(context: Pick<ActionContext, 'stateDir' |
   });
 }
 
+/**
+ * The isolation in force, checked: the saved plan compared with the listed nftables table (nft runs only while an
+ * isolation is saved). Never changes the host; waits for an isolate or release in progress.
+ */
+export function isolationReport(stateDir: string, now = () => new Date()): Promise<IsolationReport> {
+  return once(async (): Promise<IsolationReport> => {
+    const state = isolationState(stateDir);
+    if (!state) return { state: 'released', since: null, checked_at: now().toISOString() };
+    let problem: string | undefined;
+    try {
+      problem = checkIsolationListing(await nftListTable(ISOLATION_TABLE), state.plan)[0];
+    } catch (error) {
+      problem = VigilError.wrap(error).message;
+    }
+    return { state: problem ? 'unverified' : 'isolated', since: state.isolated_at, checked_at: now().toISOString(), ...(problem ? { problem } : {}) };
+  });
+}
+
 export function createIsolationHandlers(): ActionHandler[] {
   const isolateHandler: ActionHandler<IsolateArgs> = {
     action: 'host.isolate',
@@ -190,6 +209,7 @@ export function createIsolationHandlers(): ActionHandler[] {
     async restore(context) {
       await restoreIsolation(context);
     },
+    report: async (context) => ({ isolation: await isolationReport(context.stateDir) }),
   };
   const releaseHandler: ActionHandler<Record<string, never>> = {
     action: 'host.release',

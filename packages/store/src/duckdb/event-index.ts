@@ -1,0 +1,557 @@
+// Vigil's secondary indexes over the embedded store's event tables, held in memory and rebuilt from the tables on
+// open: value dictionaries (exact and substring matches) and a token vocabulary (fuzzy search), keyed to row ids.
+// It answers a probe with exactly the rows the SQL condition selects, or not at all; never with fewer rows.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { IndexProbe } from '../core.js';
+import { eventTables, ident, type TableSpec } from './ddl.js';
+
+/** Row ids of one table are below 2^27; a location is `tableIndex * 2^27 + rowid` (fits a Uint32). */
+const ROWID_LIMIT = 2 ** 27;
+/** Rows read back per query while indexing, and rows indexed between two yields to the event loop. */
+const READ_CHUNK = 16_384;
+const YIELD_EVERY = 1024;
+/** Fuzzy terms are at most 64 characters and 3 edits: longer tokens can never match and are not kept. */
+const MAX_TOKEN = 67;
+
+const TEXT_TYPES = new Set(['keyword', 'text', 'ip', 'keyword[]', 'ip[]', 'object']);
+const HASH_FIELD = /\.(md5|sha1|sha256|imphash)$/;
+const NOT_SEARCHABLE = new Set(['event.id', 'host.id', 'event.category']);
+// eslint-disable-next-line no-control-regex
+const NON_ASCII = /[^\x00-\x7f]/;
+const TOKEN_SPLIT = /[^a-z0-9_]+/;
+
+export interface EventIndexOptions {
+  /**
+   * A value or token found in more than this share of a table's indexed rows (and at least `minStop` rows) stops
+   * being indexed: probes that need it are answered by the SQL path. Keeps memory for frequent values bounded.
+   */
+  stopFraction?: number;
+  minStop?: number;
+}
+
+/** Exact matching rows per table index (into `eventTables`), row ids ascending and unique. */
+export type IndexAnswer = Map<number, Float64Array>;
+
+export interface EventIndex {
+  /**
+   * Indexes every row not indexed yet of the given tables (positions in `eventTables`; all when absent); after a
+   * delete it starts over. Calls must not overlap. When `stop` turns true it returns early (the index is then only
+   * good for being thrown away: the store is closing).
+   */
+  catchUp(db: DuckDBConnection, only?: ReadonlySet<number>, stop?: () => boolean): Promise<void>;
+  /** The exact rows of the given tables that satisfy the probe, or undefined when this index cannot be sure. */
+  lookup(probe: IndexProbe, tables: readonly number[]): IndexAnswer | undefined;
+  /**
+   * Events per bucket of `spanMs` (a whole number of minutes) over the given tables, keyed by bucket start (ms since
+   * the epoch); undefined when this index cannot be sure (a span not in whole minutes, times before 1970).
+   */
+  timeBuckets(tables: readonly number[], spanMs: number): Map<number, number> | undefined;
+  /**
+   * Parent → child edges of processes (`process.parent.entity_id` → `process.entity_id` of events_process rows on the
+   * host, both present), for the given parents; undefined when the process table is not indexed.
+   */
+  children(hostId: string, parents: readonly string[]): { parent: string; child: string }[] | undefined;
+  /**
+   * For an exact `equals` probe: per value and host, the matching rows' count and first and last @timestamp (ms);
+   * undefined when this index cannot be sure.
+   */
+  valueHostStats(probe: IndexProbe, tables: readonly number[]): { value: string; host: string; count: number; first: number; last: number }[] | undefined;
+  /** Gauges for `EventStore.stats`. */
+  stats(): Record<string, number>;
+  /** Forgets everything; the next `catchUp` rebuilds from the tables. */
+  reset(): void;
+}
+
+/** Posting list of locations, growing; `n = -1` once stopped (too frequent to be worth keeping). */
+class Posting {
+  locs: Uint32Array;
+  n: number;
+  constructor(first: number, second: number) {
+    this.locs = new Uint32Array(4);
+    this.locs[0] = first;
+    this.locs[1] = second;
+    this.n = 2;
+  }
+  push(loc: number): void {
+    if (this.n === this.locs.length) {
+      const grown = new Uint32Array(this.n * 2);
+      grown.set(this.locs);
+      this.locs = grown;
+    }
+    this.locs[this.n++] = loc;
+  }
+  stop(): void {
+    this.locs = new Uint32Array(0);
+    this.n = -1;
+  }
+}
+
+type Entry = number | Posting;
+
+interface Dictionary {
+  field: string;
+  /** Keys are lower-cased (case-insensitive matching); hash fields keep their exact bytes. */
+  foldCase: boolean;
+  values: Map<string, Entry>;
+  /** Per table: rows holding a non-ASCII value, which this index does not judge (probes on them fall back). */
+  unsure: Uint32Array;
+  /** Every key in insertion order (a key's id is its position). */
+  keys: string[];
+  /**
+   * Trigram → ids of the keys holding it, for `contains`; built on the first `contains` probe of the field and kept
+   * up to date from then on (`gramsThrough` keys covered). Trigrams held by too many keys are stopped.
+   */
+  grams: Map<number, Entry> | null;
+  gramsThrough: number;
+}
+
+interface TableState {
+  spec: TableSpec;
+  /** Rows indexed, and the row id after the last one. */
+  rows: number;
+  next: number;
+  /** Searchable columns (text, lists, JSON as text), in table order; `dictionaries[i]` is set for indexed ones. */
+  columns: { name: string; type: string; dictionary: Dictionary | undefined }[];
+  /** Rows whose searchable text holds non-ASCII characters (fuzzy probes over this table fall back). */
+  unsureText: number;
+  /** Row ids beyond the location range: this table is no longer indexed. */
+  overflow: boolean;
+  /** Rows per minute of @timestamp (minutes since the epoch); `beforeEpoch` once a row is older than 1970. */
+  minutes: Map<number, number>;
+  beforeEpoch: boolean;
+  /** Per row id: @timestamp (ms since the epoch) and host (position in `hosts`), for index-only statistics. */
+  times: Float64Array;
+  hostOf: Uint32Array;
+}
+
+export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
+  const stopFraction = options.stopFraction ?? 1 / 32;
+  const minStop = options.minStop ?? 10_000;
+  const dictionaries = new Map<string, Dictionary>();
+  /** Token → ids of the dictionary keys whose text holds it (a key's text is tokenized once, when first seen). */
+  let tokenKeys = new Map<string, Entry>();
+  /** Token → rows, for text kept in no dictionary (JSON objects). */
+  let tokenRows = new Map<string, Entry>();
+  /** Global key ids: the dictionary and the key of each. */
+  let keyDictionary: Dictionary[] = [];
+  let keyText: string[] = [];
+  /** Tokens by length (1..MAX_TOKEN), for fuzzy candidate generation. */
+  let tokensByLength: string[][] = [];
+  let tables: TableState[] = [];
+  let postingsHeld = 0;
+  /** Every host.id seen, and its position. */
+  let hosts: string[] = [];
+  let hostCodes = new Map<string, number>();
+  /** `host.id \0 parent entity id` → child entity ids. */
+  let edges = new Map<string, Set<string>>();
+  let edgeCount = 0;
+  const processTable = eventTables.findIndex((t) => t.table === 'events_process');
+
+  function reset(): void {
+    dictionaries.clear();
+    tokenKeys = new Map();
+    tokenRows = new Map();
+    edges = new Map();
+    edgeCount = 0;
+    hosts = [];
+    hostCodes = new Map();
+    keyDictionary = [];
+    keyText = [];
+    tokensByLength = Array.from({ length: MAX_TOKEN + 1 }, () => []);
+    postingsHeld = 0;
+    tables = eventTables.map((spec) => ({
+      spec,
+      rows: 0,
+      next: 0,
+      unsureText: 0,
+      overflow: false,
+      minutes: new Map(),
+      times: new Float64Array(0),
+      hostOf: new Uint32Array(0),
+      beforeEpoch: false,
+      columns: spec.fields
+        .filter((f) => TEXT_TYPES.has(f.type) && !NOT_SEARCHABLE.has(f.name))
+        .map((f) => {
+          let dictionary: Dictionary | undefined;
+          if (f.type !== 'object') {
+            dictionary = dictionaries.get(f.name);
+            if (!dictionary) {
+              dictionary = {
+                field: f.name,
+                foldCase: !(f.type === 'keyword' && HASH_FIELD.test(f.name)),
+                values: new Map(),
+                unsure: new Uint32Array(eventTables.length),
+                keys: [],
+                grams: null,
+                gramsThrough: 0,
+              };
+              dictionaries.set(f.name, dictionary);
+            }
+          }
+          return { name: f.name, type: f.type, dictionary };
+        }),
+    }));
+  }
+  reset();
+
+  /** Adds `loc` to the entry of `key` (once per row: rows are added in ascending location order per table). */
+  function add(map: Map<string, Entry>, key: string, loc: number, stopAt: number): boolean {
+    const entry = map.get(key);
+    if (entry === undefined) {
+      map.set(key, loc);
+      postingsHeld++;
+      return true;
+    }
+    if (typeof entry === 'number') {
+      if (entry !== loc) {
+        map.set(key, new Posting(entry, loc));
+        postingsHeld++;
+      }
+      return false;
+    }
+    if (entry.n < 0 || entry.locs[entry.n - 1] === loc) return false;
+    entry.push(loc);
+    postingsHeld++;
+    if (entry.n > stopAt) {
+      postingsHeld -= entry.n;
+      entry.stop();
+    }
+    return false;
+  }
+
+  /** Records a token of a key (by global id) or of a row (by location) and lists new tokens by length. */
+  function addToken(map: Map<string, Entry>, other: Map<string, Entry>, token: string, id: number, stopAt: number): void {
+    if (token.length === 0 || token.length > MAX_TOKEN) return;
+    if (add(map, token, id, stopAt) && !other.has(token)) tokensByLength[token.length]!.push(token);
+  }
+
+  /**
+   * Indexes one row read back from DuckDB: `row[0]` the row id, `row[1]` @timestamp in ms since the epoch, `row[2]`
+   * host.id, then the values of `state.columns[used[i]]`; `entity` holds the positions (in `row`) of the process and
+   * parent entity ids, or -1.
+   */
+  function indexRow(table: number, state: TableState, row: unknown[], used: readonly number[], stopAt: number, entity: readonly [number, number]): void {
+    const loc = table * ROWID_LIMIT + Number(row[0]);
+    if (entity[0] >= 0 && entity[1] >= 0) {
+      const child = row[entity[0]];
+      const parent = row[entity[1]];
+      if (typeof child === 'string' && typeof parent === 'string') {
+        const key = `${String(row[2])}\0${parent}`;
+        let set = edges.get(key);
+        if (!set) edges.set(key, (set = new Set()));
+        if (!set.has(child)) {
+          set.add(child);
+          edgeCount++;
+        }
+      }
+    }
+    const ms = Number(row[1]);
+    if (!(ms >= 0)) state.beforeEpoch = true;
+    const minute = Math.floor(ms / 60_000);
+    state.minutes.set(minute, (state.minutes.get(minute) ?? 0) + 1);
+    const rowid = Number(row[0]);
+    if (rowid >= state.times.length) {
+      const size = Math.max(1024, rowid + 1, state.times.length * 2);
+      const times = new Float64Array(size);
+      times.set(state.times);
+      state.times = times;
+      const hostOf = new Uint32Array(size);
+      hostOf.set(state.hostOf);
+      state.hostOf = hostOf;
+    }
+    state.times[rowid] = ms;
+    const host = String(row[2]);
+    let code = hostCodes.get(host);
+    if (code === undefined) {
+      hostCodes.set(host, (code = hosts.length));
+      hosts.push(host);
+    }
+    state.hostOf[rowid] = code;
+    let asciiText = true;
+    for (let u = 0; u < used.length; u++) {
+      const value = row[u + 3];
+      if (value === null || value === undefined) continue;
+      const column = state.columns[used[u]!]!;
+      const dictionary = column.dictionary;
+      const many = Array.isArray(value);
+      const count = many ? value.length : 1;
+      for (let e = 0; e < count; e++) {
+        const element: unknown = many ? value[e] : value;
+        if (element === null || element === undefined) continue;
+        const text = typeof element === 'string' ? element : String(element);
+        if (NON_ASCII.test(text)) {
+          asciiText = false;
+          if (dictionary) dictionary.unsure[table]!++;
+          continue;
+        }
+        if (!dictionary) {
+          for (const token of text.toLowerCase().split(TOKEN_SPLIT)) addToken(tokenRows, tokenKeys, token, loc, stopAt);
+          continue;
+        }
+        const lower = text.toLowerCase();
+        const key = dictionary.foldCase ? lower : text;
+        if (add(dictionary.values, key, loc, stopAt)) {
+          dictionary.keys.push(key);
+          const id = keyText.length;
+          keyText.push(key);
+          keyDictionary.push(dictionary);
+          for (const token of lower.split(TOKEN_SPLIT)) addToken(tokenKeys, tokenRows, token, id, Number.MAX_SAFE_INTEGER);
+        }
+      }
+    }
+    if (!asciiText) state.unsureText++;
+  }
+
+  /**
+   * Reads the rows after the last indexed row id (row ids only grow while a table is only appended to). False when
+   * the table lost rows since (a delete): the caller starts over.
+   */
+  async function catchUpTable(db: DuckDBConnection, table: number, state: TableState, stop: () => boolean): Promise<boolean> {
+    const name = ident(state.spec.table);
+    const bounds = (await db.runAndReadAll(`SELECT count(*), max(rowid) FROM ${name}`)).getRows()[0];
+    const count = Number(bounds?.[0] ?? 0);
+    const last = bounds?.[1] === null || bounds?.[1] === undefined ? -1 : Number(bounds[1]);
+    // Beyond the location range the table is left unindexed for good (its probes scan); not an inconsistency.
+    if (last >= ROWID_LIMIT) state.overflow = true;
+    if (state.overflow) return true;
+    let read = 0;
+    if (state.next <= last) {
+      // Only the columns the new rows use are read back, as JSON text (one string per chunk crosses into JS).
+      const value = (c: TableState['columns'][number]) => (c.type === 'object' ? `CAST(${ident(c.name)} AS VARCHAR)` : ident(c.name));
+      const counts = (await db.runAndReadAll(`SELECT ${state.columns.map((c) => `count(${ident(c.name)})`).join(', ')} FROM ${name} WHERE rowid >= $1`, [state.next])).getRows()[0] ?? [];
+      const used = state.columns.flatMap((_, i) => (Number(counts[i] ?? 0) > 0 ? [i] : []));
+      const at = (name: string) => {
+        const position = used.findIndex((i) => state.columns[i]!.name === name);
+        return table === processTable && position >= 0 ? position + 3 : -1;
+      };
+      const entity: [number, number] = [at('process.entity_id'), at('process.parent.entity_id')];
+      const select = `json_array(rowid, epoch_ms("@timestamp"), "host.id"${used.map((i) => ', ' + value(state.columns[i]!)).join('')})::VARCHAR`;
+      while (state.next <= last) {
+        if (stop()) return true;
+        const from = state.next;
+        const stopAt = Math.max(minStop, Math.floor((state.rows + read) * stopFraction));
+        const text = (await db.runAndReadAll(`SELECT string_agg(${select}, ',') FROM ${name} WHERE rowid >= $1 AND rowid < $2`, [from, from + READ_CHUNK])).getRows()[0]?.[0];
+        const rows = typeof text === 'string' ? (JSON.parse(`[${text}]`) as unknown[][]) : [];
+        for (let r = 0; r < rows.length; r++) {
+          indexRow(table, state, rows[r]!, used, stopAt, entity);
+          // Indexing runs beside ingest and requests: it never holds the event loop for long.
+          if (r % YIELD_EVERY === YIELD_EVERY - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        read += rows.length;
+        state.next = from + READ_CHUNK;
+      }
+    }
+    state.next = last + 1;
+    state.rows += read;
+    return count === state.rows;
+  }
+
+  /**
+   * Ids of the keys that may contain `needle` (a superset, checked by the caller), from its rarest kept trigram; null
+   * when the needle is shorter than a trigram or all its trigrams are too frequent to be kept (a scan is faster then).
+   */
+  function containingKeys(dictionary: Dictionary, needle: string): ArrayLike<number> | null {
+    if (needle.length < 3) return null;
+    if (!dictionary.grams) dictionary.grams = new Map();
+    const grams = dictionary.grams;
+    const stopAt = Math.max(minStop, Math.floor(dictionary.keys.length * stopFraction));
+    for (; dictionary.gramsThrough < dictionary.keys.length; dictionary.gramsThrough++) {
+      const key = dictionary.keys[dictionary.gramsThrough]!;
+      for (let i = 0; i + 3 <= key.length; i++) add3(grams, trigram(key, i), dictionary.gramsThrough, stopAt);
+    }
+    let best: Entry | undefined;
+    let bestSize = Infinity;
+    for (let i = 0; i + 3 <= needle.length; i++) {
+      const entry = grams.get(trigram(needle, i));
+      if (entry === undefined) return [];
+      const size = typeof entry === 'number' ? 1 : entry.n < 0 ? Infinity : entry.n;
+      if (size < bestSize) [best, bestSize] = [entry, size];
+    }
+    if (best === undefined || bestSize === Infinity) return null;
+    return typeof best === 'number' ? [best] : best.locs.subarray(0, best.n);
+  }
+
+  /** `add` for trigram postings of key ids (numeric keys). */
+  function add3(map: Map<number, Entry>, gram: number, id: number, stopAt: number): void {
+    const entry = map.get(gram);
+    if (entry === undefined) map.set(gram, id);
+    else if (typeof entry === 'number') {
+      if (entry !== id) map.set(gram, new Posting(entry, id));
+    } else if (entry.n >= 0 && entry.locs[entry.n - 1] !== id) {
+      entry.push(id);
+      if (entry.n > stopAt) entry.stop();
+    }
+  }
+
+  function collect(out: Map<number, number[]>, entry: Entry | undefined, scope: ReadonlySet<number>): boolean {
+    if (entry === undefined) return true;
+    if (typeof entry === 'number') {
+      push(out, entry, scope);
+      return true;
+    }
+    if (entry.n < 0) return false;
+    for (let i = 0; i < entry.n; i++) push(out, entry.locs[i]!, scope);
+    return true;
+  }
+
+  return {
+    reset,
+
+    async catchUp(db, only, stop = () => false) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        let consistent = true;
+        for (let t = 0; t < tables.length && consistent && !stop(); t++) if (attempt > 0 || !only || only.has(t)) consistent = await catchUpTable(db, t, tables[t]!, stop);
+        if (consistent) return;
+        reset();
+      }
+    },
+
+    lookup(probe, scopeTables) {
+      const scope = new Set(scopeTables);
+      for (const t of scope) if (tables[t]?.overflow !== false) return undefined;
+      const found = new Map<number, number[]>();
+      if (probe.kind === 'equals' || probe.kind === 'contains') {
+        const dictionary = dictionaries.get(probe.field);
+        if (!dictionary) return undefined;
+        for (const t of scope) if (dictionary.unsure[t]! > 0) return undefined;
+        if (probe.kind === 'equals') {
+          if (dictionary.foldCase !== probe.ignoreCase) return undefined;
+          for (const value of probe.values) {
+            if (NON_ASCII.test(value) || (probe.ignoreCase && value !== value.toLowerCase())) return undefined;
+            if (!collect(found, dictionary.values.get(value), scope)) return undefined;
+          }
+        } else {
+          const needle = probe.needle;
+          if (!dictionary.foldCase || needle.length === 0 || NON_ASCII.test(needle) || needle !== needle.toLowerCase()) return undefined;
+          const candidates = containingKeys(dictionary, needle);
+          if (!candidates) return undefined;
+          for (let c = 0; c < candidates.length; c++) {
+            const key = dictionary.keys[candidates[c]!]!;
+            if (key.includes(needle) && !collect(found, dictionary.values.get(key), scope)) return undefined;
+          }
+        }
+      } else {
+        const { term, distance } = probe;
+        if (term.length <= distance || NON_ASCII.test(term)) return undefined;
+        for (const t of scope) if (tables[t]!.unsureText > 0) return undefined;
+        for (let length = Math.max(1, term.length - distance); length <= Math.min(MAX_TOKEN, term.length + distance); length++) {
+          for (const token of tokensByLength[length]!) {
+            if (!withinDistance(token, term, distance)) continue;
+            if (!collect(found, tokenRows.get(token), scope)) return undefined;
+            const keys = tokenKeys.get(token);
+            if (keys === undefined) continue;
+            if (typeof keys !== 'number' && keys.n < 0) return undefined;
+            const count = typeof keys === 'number' ? 1 : keys.n;
+            for (let k = 0; k < count; k++) {
+              const id = typeof keys === 'number' ? keys : keys.locs[k]!;
+              if (!collect(found, keyDictionary[id]!.values.get(keyText[id]!), scope)) return undefined;
+            }
+          }
+        }
+      }
+      const answer: IndexAnswer = new Map();
+      for (const [t, rowids] of found) {
+        const sorted = Float64Array.from(rowids).sort();
+        let unique = 0;
+        for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i]!;
+        answer.set(t, sorted.subarray(0, unique));
+      }
+      return answer;
+    },
+
+    valueHostStats(probe, scopeTables) {
+      if (probe.kind !== 'equals' || probe.ignoreCase) return undefined;
+      const dictionary = dictionaries.get(probe.field);
+      if (!dictionary || dictionary.foldCase) return undefined;
+      for (const t of scopeTables) if (tables[t]?.overflow !== false || tables[t]!.beforeEpoch || dictionary.unsure[t]! > 0) return undefined;
+      const out: { value: string; host: string; count: number; first: number; last: number }[] = [];
+      for (const value of new Set(probe.values)) {
+        if (NON_ASCII.test(value)) return undefined;
+        const rows = new Map<number, number[]>();
+        if (!collect(rows, dictionary.values.get(value), new Set(scopeTables))) return undefined;
+        const byHost = new Map<number, { count: number; first: number; last: number }>();
+        for (const [t, rowids] of rows) {
+          const state = tables[t]!;
+          for (const rowid of new Set(rowids)) {
+            const host = state.hostOf[rowid]!;
+            const time = state.times[rowid]!;
+            const group = byHost.get(host);
+            if (!group) byHost.set(host, { count: 1, first: time, last: time });
+            else {
+              group.count++;
+              if (time < group.first) group.first = time;
+              if (time > group.last) group.last = time;
+            }
+          }
+        }
+        for (const [host, group] of byHost) out.push({ value, host: hosts[host]!, ...group });
+      }
+      return out;
+    },
+
+    children(hostId, parents) {
+      if (tables[processTable]?.overflow !== false) return undefined;
+      const out: { parent: string; child: string }[] = [];
+      for (const parent of new Set(parents)) {
+        for (const child of edges.get(`${hostId}\0${parent}`) ?? []) out.push({ parent, child });
+      }
+      return out;
+    },
+
+    timeBuckets(scopeTables, spanMs) {
+      if (!Number.isInteger(spanMs) || spanMs <= 0 || spanMs % 60_000 !== 0) return undefined;
+      const perBucket = spanMs / 60_000;
+      const buckets = new Map<number, number>();
+      for (const t of scopeTables) {
+        const state = tables[t];
+        if (!state || state.overflow || state.beforeEpoch) return undefined;
+        for (const [minute, count] of state.minutes) {
+          const start = Math.floor(minute / perBucket) * spanMs;
+          buckets.set(start, (buckets.get(start) ?? 0) + count);
+        }
+      }
+      return buckets;
+    },
+
+    stats() {
+      let values = 0;
+      for (const d of dictionaries.values()) values += d.values.size;
+      return { index_rows: tables.reduce((n, t) => n + t.rows, 0), index_values: values, index_tokens: tokenKeys.size + tokenRows.size,
+        index_process_edges: edgeCount, index_postings: postingsHeld };
+    },
+  };
+}
+
+function trigram(text: string, at: number): number {
+  return (text.charCodeAt(at) << 14) | (text.charCodeAt(at + 1) << 7) | text.charCodeAt(at + 2);
+}
+
+function push(out: Map<number, number[]>, loc: number, scope: ReadonlySet<number>): void {
+  const table = Math.floor(loc / ROWID_LIMIT);
+  if (!scope.has(table)) return;
+  let list = out.get(table);
+  if (!list) out.set(table, (list = []));
+  list.push(loc - table * ROWID_LIMIT);
+}
+
+/** Levenshtein distance of `a` and `b` is at most `max` (two-row dynamic programming with an early exit). */
+export function withinDistance(a: string, b: string, max: number): boolean {
+  if (Math.abs(a.length - b.length) > max) return false;
+  let previous = new Array<number>(b.length + 1);
+  let current = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) previous[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    current[0] = i;
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      current[j] = value;
+      if (value < best) best = value;
+    }
+    if (best > max) return false;
+    [previous, current] = [current, previous];
+  }
+  return previous[b.length]! <= max;
+}
