@@ -131,7 +131,21 @@ export interface HttpReply {
 
 export function request(
   url: string,
-  options: { method?: string; body?: unknown; raw?: Buffer | string; token?: string; ca: string; key?: string; cert?: string; contentType?: string },
+  options: {
+    method?: string;
+    body?: unknown;
+    raw?: Buffer | string;
+    token?: string;
+    ca: string;
+    key?: string;
+    cert?: string;
+    contentType?: string;
+    /**
+     * For a body over 1 MiB: send the headers, give the server 2 s to refuse from the declared length alone (413),
+     * and upload only if it did not. Without it, an upload racing the server's close can lose the answer (EPIPE).
+     */
+    awaitEarlyRefusal?: boolean;
+  },
 ): Promise<HttpReply> {
   const target = new URL(url);
   const payload = options.raw !== undefined ? Buffer.from(options.raw) : options.body !== undefined ? Buffer.from(JSON.stringify(options.body)) : undefined;
@@ -172,9 +186,12 @@ export function request(
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') return reject(error);
       if (answered) return;
-      setTimeout(() => (answered ? undefined : reject(error)), 1000);
+      setTimeout(() => (answered ? undefined : reject(error)), 5000);
     });
-    req.end(payload);
+    if (!options.awaitEarlyRefusal || !payload || payload.length <= 1024 * 1024) return void req.end(payload);
+    req.flushHeaders();
+    const upload = setTimeout(() => (answered || req.destroyed ? undefined : req.end(payload)), 2000);
+    req.once('response', () => clearTimeout(upload));
   });
 }
 

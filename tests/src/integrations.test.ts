@@ -62,12 +62,13 @@ async function post(events: Record<string, unknown>[]): Promise<number> {
   return latency;
 }
 
+/** The alert raised for an event; detection runs after the acknowledgement (in the detection worker), so it polls. */
 async function alertFor(eventId: string): Promise<any> {
-  const reply = await api.get(`/api/v1/alerts?host_id=${agent.agentId}&limit=10000`);
-  assert.equal(reply.status, 200);
-  const found = (reply.body as any[]).find((a) => a.eventIds.includes(eventId));
-  assert.ok(found, `no alert for event ${eventId}`);
-  return found;
+  return waitFor(`an alert for event ${eventId}`, async () => {
+    const reply = await api.get(`/api/v1/alerts?host_id=${agent.agentId}&limit=10000`);
+    assert.equal(reply.status, 200);
+    return (reply.body as any[]).find((a) => a.eventIds.includes(eventId));
+  });
 }
 
 async function createDestination(body: Record<string, unknown>): Promise<any> {

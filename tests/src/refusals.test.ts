@@ -79,7 +79,7 @@ test('a used single-use token and an expired token cannot enroll', async () => {
 
 test('bad batches get a 4xx with a clear message and store nothing', async () => {
   const before = await storedCount();
-  const post = (raw: string | Buffer) => request(eventsUrl(), { raw, ca: server.caPem, key: agent.key, cert: agent.cert });
+  const post = (raw: string | Buffer) => request(eventsUrl(), { raw, ca: server.caPem, key: agent.key, cert: agent.cert, awaitEarlyRefusal: true });
   const cases: [string, string | Buffer, number, RegExp][] = [
     ['wrong schema', batchBody(agent.agentId, [{ ...processEvent(agent.agentId, 10, 'a'), 'process.pid': 'abc' }]), 400, /process\.pid must be an integer/],
     ['unknown field', batchBody(agent.agentId, [{ ...processEvent(agent.agentId, 10, 'a'), 'process.nonsense': 1 }]), 400, /unknown field "process.nonsense"/],
