@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import type { CollectedEvent } from '@vigil/schema';
 import { known, NOISE } from './login-events.js';
 import type { AuditRecord } from './record-parser.js';
+import { actingProcess } from './system-events.js';
 
 type AccountEvent = Extract<CollectedEvent, { 'event.category': 'authentication' | 'log' }>;
 
@@ -19,31 +20,15 @@ export interface AccountEventOptions {
 }
 
 function base(record: AuditRecord, category: 'authentication' | 'log', action: string, type: string, success: boolean, options: AccountEventOptions): Record<string, unknown> {
-  const f = record.fields;
-  const event: Record<string, unknown> = {
+  return {
     '@timestamp': new Date(record.timeMs).toISOString(),
     'event.category': category,
     'event.action': action,
     'event.type': type,
     'event.provider': 'auditd',
     'event.outcome': success ? 'success' : 'failure',
+    ...actingProcess(record, options),
   };
-  const pid = digits(f.pid);
-  if (pid !== undefined) {
-    event['process.pid'] = pid;
-    const entity = options.entityOf?.(pid);
-    if (entity) event['process.entity_id'] = entity;
-  }
-  const exe = known(f.exe);
-  if (exe) {
-    event['process.executable'] = exe;
-    event['process.name'] = posix.basename(exe);
-  } else if (known(f.comm)) event['process.name'] = f.comm;
-  if (known(f.uid)) event['user.id'] = f.uid;
-  if (known(f.auid) && f.auid !== UNSET) event['user.audit.id'] = f.auid;
-  const ses = digits(f.ses);
-  if (ses !== undefined && f.ses !== UNSET) event['process.session_id'] = ses;
-  return event;
 }
 
 const PAM_ACTIONS: Readonly<Record<string, (success: boolean) => [string, string]>> = {

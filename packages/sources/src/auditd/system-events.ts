@@ -4,6 +4,7 @@
 
 import { posix } from 'node:path';
 import type { CollectedEvent } from '@vigil/schema';
+import { known } from './login-events.js';
 import { actorFields } from './process-events.js';
 import type { AuditRecord } from './record-parser.js';
 import type { UserNames } from './user-names.js';
@@ -157,8 +158,11 @@ const REBOOT_COMMANDS: Readonly<Record<string, string>> = {
   '1234567': 'restart', cdef0123: 'halt', '4321fedc': 'power_off', a1b2c3d4: 'restart2', '45584543': 'kexec', d000fce2: 'software_suspend', '89abcdef': 'cad_on', '0': 'cad_off',
 };
 
-/** Common fields of an event caused by the process of a SYSCALL record (or of a standalone record's pid=/exe=). */
-function actingProcess(record: AuditRecord, options: SystemEventOptions): Record<string, unknown> {
+/**
+ * Common fields of an event caused by the process of a SYSCALL record (or of a standalone record's pid=/exe=); unset
+ * values (`?`, `(none)`, the unset audit uid) are left out. Shared by the account records (account-events.ts).
+ */
+export function actingProcess(record: AuditRecord, options: Pick<SystemEventOptions, 'entityOf' | 'users'>): Record<string, unknown> {
   const f = record.fields;
   const out: Record<string, unknown> = {};
   const pid = digits(f.pid);
@@ -169,15 +173,16 @@ function actingProcess(record: AuditRecord, options: SystemEventOptions): Record
   }
   const ppid = digits(f.ppid);
   if (ppid !== undefined) out['process.parent.pid'] = ppid;
-  if (f.exe && f.exe !== '(null)') {
-    out['process.executable'] = clip(f.exe);
-    out['process.name'] = clip(posix.basename(f.exe));
-  } else if (f.comm) out['process.name'] = clip(f.comm);
+  const exe = known(f.exe);
+  if (exe && exe !== '(null)') {
+    out['process.executable'] = clip(exe);
+    out['process.name'] = clip(posix.basename(exe));
+  } else if (known(f.comm)) out['process.name'] = clip(f.comm!);
   if (record.type === 'SYSCALL') Object.assign(out, actorFields(record, options.users));
   else {
-    if (f.uid !== undefined) out['user.id'] = f.uid;
-    if (f.gid !== undefined) out['group.id'] = f.gid;
-    if (f.auid !== undefined && f.auid !== UNSET) out['user.audit.id'] = f.auid;
+    if (known(f.uid)) out['user.id'] = f.uid;
+    if (known(f.gid)) out['group.id'] = f.gid;
+    if (known(f.auid) && f.auid !== UNSET) out['user.audit.id'] = f.auid;
     const ses = digits(f.ses);
     if (ses !== undefined && f.ses !== UNSET) out['process.session_id'] = ses;
   }
