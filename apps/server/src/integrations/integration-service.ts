@@ -1,6 +1,8 @@
 // Delivers alerts and raw events to the configured destinations: alerts through the durable outbox with retries,
 // backoff and dead letters; raw events by keyset paging over the event store behind a per-destination cursor.
-// Never blocks ingest: `enqueueAlerts` only buffers in memory, and all network I/O runs in the background worker.
+// Never blocks ingest: `enqueueAlerts` only writes the deliveries to the outbox (one SQLite transaction, before it
+// returns, so a crash right after an alert was stored does not lose its deliveries), and all network I/O runs in the
+// background worker.
 
 import { randomUUID } from 'node:crypto';
 import { VigilError, createLogger } from '@vigil/common';
@@ -27,7 +29,7 @@ export interface TestDelivery {
 export interface IntegrationService {
   /** Starts the background worker. */
   start(): void;
-  /** Buffers new alerts for every matching alert destination; the outbox write happens on the next turn of the event loop. */
+  /** Writes a delivery of each new alert to the outbox of every matching alert destination before returning (kept in memory and retried only if the outbox write fails). */
   enqueueAlerts(alerts: readonly AlertRecord[]): void;
   /** Re-reads destinations after a change through the API (closes exporters of changed or removed ones). */
   reload(): void;
@@ -104,6 +106,7 @@ export function createIntegrationService(options: IntegrationServiceOptions): In
   let running = false;
   let closing = false;
 
+  /** Writes buffered deliveries to the outbox; on failure they stay buffered and the write is retried in a second. */
   function flush(): void {
     flushScheduled = false;
     if (!buffered.length) return;
@@ -112,7 +115,12 @@ export function createIntegrationService(options: IntegrationServiceOptions): In
     try {
       db.enqueue(entries);
     } catch (error) {
-      log.error('could not write alerts to the outbox', { error: String(error), deliveries: entries.length });
+      buffered = entries.concat(buffered);
+      log.error('could not write alerts to the outbox; retrying', { error: String(error), deliveries: entries.length });
+      if (!flushScheduled && !closing) {
+        flushScheduled = true;
+        setTimeout(flush, 1000).unref();
+      }
       return;
     }
     wake();
@@ -220,10 +228,7 @@ export function createIntegrationService(options: IntegrationServiceOptions): In
           if (alertPasses(destination.filters, alert)) buffered.push({ destinationId: destination.id, record: { type: 'alert', alert: toExportAlert(alert) } });
         }
       }
-      if (buffered.length && !flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
+      if (buffered.length && !flushScheduled) flush();
     },
 
     reload() {
