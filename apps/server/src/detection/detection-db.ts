@@ -426,6 +426,13 @@ export class DetectionDb {
     return row ? alertFromRow(row) : undefined;
   }
 
+  /** The alerts with these ids that exist, in no particular order, read with one query. */
+  getAlerts(ids: readonly string[]): AlertRecord[] {
+    if (!ids.length) return [];
+    const rows = this.#statement('SELECT * FROM alerts WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(ids)) as AlertRow[];
+    return rows.map(alertFromRow);
+  }
+
   updateAlert(id: string, change: { status?: AlertStatus; assignee?: string | null }): AlertRecord {
     const current = this.getAlert(id);
     if (!current) throw new VigilError('not_found', `no alert ${id}`);

@@ -273,9 +273,8 @@ export function createIncidentService(options: { db: DetectionDb; lineage: Linea
   }
 
   function view(row: IncidentRow): IncidentView {
-    const alerts = alertIdsOf(row.id)
-      .map((id) => db.getAlert(id))
-      .filter((a): a is AlertRecord => a !== undefined)
+    const alerts = db
+      .getAlerts(alertIdsOf(row.id))
       .sort((a, b) => (a.firstSeen < b.firstSeen ? -1 : a.firstSeen > b.firstSeen ? 1 : a.id.localeCompare(b.id)));
     const level = alerts.reduce((best, a) => (levelRank(a.level) > levelRank(best) ? a.level : best), alerts[0]?.level ?? 'informational');
     return {
