@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { categories } from '@vigil/schema';
 import { ADMIN_PASSWORD, ApiClient, cleanup, request, waitFor, type ServerHandle } from '../harness.js';
 import { activity, launchBrowser, login, openTab, processStart, screenshotPath, startConsoleServer, startInjectedAgent, uniqueId, visit, type ConsoleTab, type InjectedAgent } from './browser.js';
 
@@ -217,6 +218,11 @@ test('the hosts page lists the enrolled agent; its host page shows the timeline 
   await timeline.focus();
   await page.keyboard.press('End');
   await timeline.getByText('/var/log/app-0.log').waitFor();
+  // The category filter offers every category of the schema (from the server's field list), not a list of its own.
+  const categorySelect = page.getByLabel('Category');
+  await categorySelect.locator('option[value="system"]').waitFor({ state: 'attached' });
+  const offered = await categorySelect.locator('option').evaluateAll((options) => options.map((o) => (o as unknown as { value: string }).value));
+  assert.deepEqual(offered, ['', ...categories.map((c) => c.name).sort()]);
   await page.getByRole('tab', { name: 'Processes' }).click();
   await page.getByRole('grid', { name: 'Processes' }).getByText(`ls -la /srv/25 ${marker}`).first().waitFor();
   await shot(page, 'host');

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { api, query } from '../api/client.js';
 import { useResource } from '../api/use-resource.js';
 import { isIsolated } from '../api/hosts.js';
-import type { Alert, EventPage, Host, HuntEvent, HuntResult } from '../api/types.js';
+import type { Alert, EventPage, Host, HuntEvent, HuntFieldInfo, HuntResult } from '../api/types.js';
 import { Card, ConfirmDialog, Empty, ErrorBox, LevelBadge, Loading, Mono, Page, StateBadge, StatusBadge, TabPanel, Clip, UrlTabs } from '../components/ui.js';
 import { EventDetails } from '../components/event-details.js';
 import { ResponsePanel } from '../components/response-panel.js';
@@ -18,7 +18,11 @@ import { hostHealth } from '../lib/health.js';
 import { useCan, useSession } from '../session.js';
 import type { PageProps } from '../nav.js';
 
-const categories = ['process', 'network', 'file', 'dns', 'authentication', 'injection', 'log', 'script', 'registry', 'autostart', 'iam', 'service', 'driver', 'library', 'pipe', 'system', 'scan'];
+/** The event categories the server knows, from its field list (the schema), sorted by name. */
+function useEventCategories(): string[] {
+  const fields = useResource<HuntFieldInfo[]>('/api/v1/hunt/fields');
+  return useMemo(() => [...new Set((fields.data ?? []).flatMap((field) => field.categories))].sort(), [fields.data]);
+}
 
 export default function HostPage({ params }: PageProps) {
   const id = params.id ?? '';
@@ -116,6 +120,7 @@ export default function HostPage({ params }: PageProps) {
 }
 
 function Timeline({ hostId }: { hostId: string }) {
+  const categories = useEventCategories();
   const [category, setCategory] = useState('');
   const [action, setAction] = useState('');
   const [since, setSince] = useState('');
@@ -153,7 +158,7 @@ function Timeline({ hostId }: { hostId: string }) {
           <select value={category} onChange={(e) => setCategory(e.target.value)}>
             <option value="">all</option>
             {categories.map((c) => (
-              <option key={c}>{c}</option>
+              <option key={c} value={c}>{c}</option>
             ))}
           </select>
         </label>
