@@ -1,5 +1,6 @@
 // `vigil evtx scan` on small written inputs (rendered XML and evtx_dump JSON): detections and the timeline, --min-level,
-// correlations across files given in any order, bad files reported without stopping the scan, and CSV quoting.
+// correlations across files given in any order, raw-field rules on events kept as log records, the summary tables,
+// rule pack selection, bad files reported without stopping the scan, and CSV quoting.
 // The corpus run with the SigmaHQ rules is tests/src/evtx-scan.test.ts.
 
 import { test, after } from 'node:test';
@@ -8,7 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot, VigilError } from '@vigil/common';
-import { collectInputs, csvField, scanEvtx, type ScanInput } from './evtx-command.js';
+import { collectInputs, csvField, formatScanReport, scanEvtx, scanRuleSources, type ScanInput } from './evtx-command.js';
 
 const work = mkdtempSync(join(tmpdir(), 'vigil-evtx-cmd-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -100,6 +101,57 @@ test('a correlation counts matches from every file in event-time order, whatever
   // Only two within the window: no correlation.
   const two = await scanEvtx({ inputs: [file('two.xml', `${preauth('2026-11-03T08:00:00Z', 5)}\n${preauth('2026-11-03T10:40:00Z', 6)}`), early], rules });
   assert.equal(two.report.detections, 0);
+});
+
+test('events kept as log records (no table, or no category for the id) match Sigma rules on their raw EventData fields', async () => {
+  // A Sysmon 9 (raw disk read) is written here; the other two are recorded events of a channel without a table (Task
+  // Scheduler) and of a Security id kept as a log record (5145). The last event is of a channel Vigil knows nothing of.
+  const rawRead = recorded('sysmon-1.xml')
+    .replace(/<EventID>1<\/EventID>/, '<EventID>9</EventID>')
+    .replace(/<EventData>[\s\S]*<\/EventData>/, "<EventData><Data Name='RuleName'>-</Data><Data Name='UtcTime'>2026-11-03 09:14:22.529</Data><Data Name='ProcessGuid'>{G}</Data><Data Name='ProcessId'>4242</Data><Data Name='Image'>C:\\Temp\\ninja.exe</Data><Data Name='Device'>\\Device\\HarddiskVolume2</Data><Data Name='User'>LAB\\bob</Data></EventData>");
+  const bits =
+    "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Bits-Client'/><EventID>59</EventID><TimeCreated SystemTime='2026-11-03T11:00:00.0000000Z'/><EventRecordID>31</EventRecordID><Channel>Microsoft-Windows-Bits-Client/Operational</Channel><Computer>WKS-0042.vigil-lab.example</Computer></System><EventData><Data Name='transferId'>{T}</Data><Data Name='name'>job</Data><Data Name='url'>http://203.0.113.9/payload.exe</Data></EventData></Event>";
+  const input = file('kept-as-log.xml', [recorded('taskscheduler-106.xml'), recorded('security-5145.xml'), rawRead, bits].join('\n'));
+  const rules = [
+    rule('0b3c2a8e-0000-4000-8000-000000000011', 'Task ran', 'low', "logsource:\n  product: windows\n  service: taskscheduler\ndetection:\n  selection:\n    EventID: 106\n    TaskName: '\\Updater'\n    UserContext|endswith: '\\mlopez'\n  condition: selection"),
+    rule('0b3c2a8e-0000-4000-8000-000000000012', 'PsExec service binary written to ADMIN$', 'high', "logsource:\n  product: windows\n  service: security\ndetection:\n  selection:\n    EventID: 5145\n    ShareName: '\\\\*\\ADMIN$'\n    RelativeTargetName|endswith: 'PSEXESVC.exe'\n  condition: selection"),
+    rule('0b3c2a8e-0000-4000-8000-000000000013', 'Raw disk read', 'medium', "logsource:\n  product: windows\n  category: raw_access_thread\ndetection:\n  selection:\n    Device|contains: HarddiskVolume\n    Image|endswith: '\\ninja.exe'\n  condition: selection"),
+    rule('0b3c2a8e-0000-4000-8000-000000000014', 'BITS download from an address', 'medium', "logsource:\n  product: windows\ndetection:\n  selection:\n    Provider_Name: Microsoft-Windows-Bits-Client\n    EventID: 59\n    url|re: '^https?://\\d+\\.\\d+\\.\\d+\\.\\d+/'\n  condition: selection"),
+    // the same raw field with another value must not match
+    rule('0b3c2a8e-0000-4000-8000-000000000015', 'Other task ran', 'low', "logsource:\n  product: windows\n  service: taskscheduler\ndetection:\n  selection:\n    TaskName: '\\Other'\n  condition: selection"),
+  ].map((text, i) => ({ file: `r${i}.yml`, text }));
+  const { report, timeline } = await scanEvtx({ inputs: [input], rules });
+  assert.equal(report.rules.errors, 0, report.ruleErrors.join('\n'));
+  assert.equal(report.events, 4);
+  assert.deepEqual(
+    timeline.map((row) => [row.rule_title, row.channel, row.event_id]),
+    [
+      ['Raw disk read', 'Microsoft-Windows-Sysmon/Operational', 9],
+      ['Task ran', 'Microsoft-Windows-TaskScheduler/Operational', 106],
+      ['PsExec service binary written to ADMIN$', 'Security', 5145],
+      ['BITS download from an address', 'Microsoft-Windows-Bits-Client/Operational', 59],
+    ],
+  );
+});
+
+test('the summary shows detections by level, rule and computer; --rules and --no-builtin-rules choose the packs', async () => {
+  const input = file('summary.xml', `${recorded('sysmon-1.xml')}\n${preauth('2026-11-03T10:30:44.9000000Z', 1)}`);
+  const { report } = await scanEvtx({ inputs: [input], rules: [{ file: 'a.yml', text: certutilRule }, { file: 'b.yml', text: preauthRule }] });
+  const text = formatScanReport(report);
+  assert.match(text, /^level\s+detections\n-+\s+-+\ncritical\s+0\nhigh\s+1\nmedium\s+0\nlow\s+1\ninformational\s+0$/m);
+  assert.match(text, /^detections\s+level\s+rule\n-+\s+-+\s+-+\n\s*1\s+high\s+Certutil download\n\s*1\s+low\s+Kerberos pre-authentication failed$/m);
+  assert.match(text, /^computer\s+events\s+detections\n-+\s+-+\s+-+\n(WKS-0042\.vigil-lab\.example\s+1\s+1\nDC01\.vigil-lab\.example\s+1\s+1|DC01\.vigil-lab\.example\s+1\s+1\nWKS-0042\.vigil-lab\.example\s+1\s+1)$/m);
+
+  const pack = join(work, 'pack');
+  mkdirSync(join(pack, 'windows'), { recursive: true });
+  writeFileSync(join(pack, 'windows', 'certutil.yml'), certutilRule);
+  const only = scanRuleSources([pack], false);
+  assert.deepEqual(only.map((s) => s.file), [`${pack}/windows/certutil.yml`], 'without the built-in packs only the named pack is loaded');
+  const both = scanRuleSources([pack], true);
+  assert.ok(both.length > only.length && both.some((s) => s.file.startsWith('content/rules/')), 'the shipped packs come first unless turned off');
+  assert.ok(both.every((s) => !s.file.split('/').includes('tests')), "the packs' example events are not rules");
+  const { report: packReport } = await scanEvtx({ inputs: [input], rules: only });
+  assert.deepEqual(packReport.byRule.map((r) => r.title), ['Certutil download']);
 });
 
 test('unreadable and damaged files are reported and the scan goes on', async () => {

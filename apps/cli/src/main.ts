@@ -293,7 +293,7 @@ const commands: Record<string, Command> = {
       '--json': 'print the report as JSON instead of tables',
       '--quiet': 'no progress bar',
       '--batch N': 'import: events per request (default 1000)',
-      '--server URL, --token TOKEN, --ca-file FILE': 'import: the server, an API token with the inbound:write permission (admin or integration role; env VIGIL_SERVER, VIGIL_API_TOKEN) and its CA',
+      '--server URL, --token TOKEN, --ca-file FILE': 'import: the server, an API token with the events:import permission (admin or analyst role; env VIGIL_SERVER, VIGIL_API_TOKEN) and its CA',
     },
     async run(values, positionals) {
       const [action, ...paths] = positionals;

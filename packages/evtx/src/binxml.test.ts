@@ -86,6 +86,7 @@ const cases: Case[] = [
   { name: 'Hex64', value: { type: 0x15, bytes: uint(0x1f4c65f, 8) }, expected: '0x1f4c65f' },
   { name: 'Hex64Zero', value: { type: 0x15, bytes: uint(0, 8) }, expected: '0x0' },
   { name: 'EvtHandle', value: { type: 0x20, bytes: uint(0xabcd, 4) }, expected: 'CDAB0000' },
+  { name: 'EvtXml', value: { type: 0x23, bytes: wide('<Rendered a="1">x &amp; y</Rendered>\0') }, expected: '<Rendered a="1">x &amp; y</Rendered>' },
   { name: 'StringArray', value: { type: 0x81, bytes: wide('one\0two\0') }, expected: ['one', 'two'] },
   { name: 'AnsiArray', value: { type: 0x82, bytes: Buffer.from('a\0bc\0', 'latin1') }, expected: ['a', 'bc'] },
   { name: 'Int8Array', value: { type: 0x83, bytes: Buffer.concat([int(-1, 1), int(2, 1)]) }, expected: ['-1', '2'] },

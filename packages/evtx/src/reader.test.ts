@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { VigilError } from '@vigil/common';
 import { readEvtxFile, type EvtxFileSummary, type EvtxProgress, type EvtxReadOptions, type EvtxRecord } from './index.js';
 import { buildChunk, buildFile, FILETIME_2024, type SyntheticRecord } from './internal/synthetic.js';
@@ -156,6 +158,31 @@ test('files longer than one read block: order across blocks, and stopping early 
     }
     assert.equal(seen.length, stopAt);
   }
+});
+
+test('constant memory per file: a 16 MiB file is read with a few MiB live, however far into it the reader is', async () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  // one chunk filled with records, repeated 256 times: a quarter of a million records
+  const chunk = buildChunk(records(1, 1000));
+  const path = write(buildFile(Array.from({ length: 256 }, () => chunk)));
+  const live = () => {
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
+  const before = live();
+  const samples: number[] = [];
+  let count = 0;
+  for await (const record of readEvtxFile(path, { onProgress: (p) => p.bytesRead % (32 * 65536) === 4096 && samples.push(live() - before) })) {
+    if (record.recordId > 0) count++;
+  }
+  assert.equal(count, 256 * 1000);
+  assert.ok(samples.length >= 7, `${samples.length} samples`);
+  // Two 1 MiB read buffers and one chunk's records are live at a time; a reader that kept records or chunks would hold
+  // some 200 MiB by the last sample (about 3 MiB are live here).
+  const MiB = 1024 * 1024;
+  assert.ok(Math.max(...samples) < 8 * MiB, `live memory grew by ${samples.map((s) => (s / MiB).toFixed(1)).join(', ')} MiB`);
 });
 
 test('a record whose chunk lost its template definition is rendered with the same template from an earlier chunk', async () => {

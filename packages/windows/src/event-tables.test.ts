@@ -62,7 +62,8 @@ test('the agreed table: spot checks of channel, event id, category and action', 
   assert.equal(lookup(sysmon, 12), 'registry/key_create|key_delete|value_delete');
   assert.equal(lookup(sysmon, 25), 'injection/process_tampering');
   assert.equal(lookup(sysmon, 29), 'file/executable_drop');
-  for (const id of [4, 9, 16, 19, 20, 21, 24, 255]) assert.equal(lookup(sysmon, id), 'log/windows_event', `Sysmon ${id}`);
+  for (const id of [4, 9, 16, 24, 255]) assert.equal(lookup(sysmon, id), 'log/windows_event', `Sysmon ${id}`);
+  for (const id of [19, 20, 21]) assert.equal(lookup(sysmon, id), 'autostart/created|modified|deleted', `Sysmon ${id}`);
   assert.equal(lookup('Security', 4624), 'authentication/logon');
   assert.equal(lookup('Security', 4719), 'log/audit_policy_change');
   assert.equal(lookup('Security', 4756), 'iam/group_member_added');

@@ -59,6 +59,12 @@ const versionInfo = (p: string) => ({
   FileVersion: `${p}.pe.file_version`,
 });
 
+/**
+ * A permanent WMI event subscription (Sysmon 19 filter, 20 consumer, 21 binding) is a persistence point: its Operation
+ * decides the action; any other Operation text leaves the event a log record.
+ */
+const wmiOperation = { source: 'Operation', values: { created: 'created', modified: 'modified', deleted: 'deleted' } } as const;
+
 const sysmon: ChannelTable = {
   channel: 'Microsoft-Windows-Sysmon/Operational',
   eventProvider: 'sysmon',
@@ -161,9 +167,9 @@ const sysmon: ChannelTable = {
     16: log,
     17: { category: 'pipe', action: 'created', fields: { PipeName: 'pipe.name' } },
     18: { category: 'pipe', action: 'connected', fields: { PipeName: 'pipe.name' } },
-    19: log,
-    20: log,
-    21: log,
+    19: { category: 'autostart', action: wmiOperation, fields: { Name: convert('unquote', 'autostart.name'), Query: convert('unquote', 'change.after') }, constants: { 'autostart.location': 'wmi' } },
+    20: { category: 'autostart', action: wmiOperation, fields: { Name: convert('unquote', 'autostart.name'), Destination: convert('unquote', 'autostart.command') }, constants: { 'autostart.location': 'wmi' } },
+    21: { category: 'autostart', action: wmiOperation, fields: { Consumer: convert('unquote', 'autostart.name'), Filter: convert('unquote', 'change.after') }, constants: { 'autostart.location': 'wmi' } },
     22: {
       category: 'dns',
       action: 'query',
@@ -174,8 +180,9 @@ const sysmon: ChannelTable = {
     24: log,
     25: { category: 'injection', action: 'process_tampering' },
     26: { category: 'file', action: 'delete', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file'), IsExecutable: 'file.executable' } },
-    27: { category: 'file', action: 'executable_drop', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file') } },
-    28: { category: 'file', action: 'delete', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file'), IsExecutable: 'file.executable' } },
+    /** Sysmon blocked the write (27) or the shredding (28): the attempt, with outcome failure. */
+    27: { category: 'file', action: 'executable_drop', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file') }, constants: { 'event.outcome': 'failure' } },
+    28: { category: 'file', action: 'delete', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file'), IsExecutable: 'file.executable' }, constants: { 'event.outcome': 'failure' } },
     29: { category: 'file', action: 'executable_drop', fields: { TargetFilename: convert('path', 'file'), Hashes: convert('hashes', 'file') } },
     255: log,
   },

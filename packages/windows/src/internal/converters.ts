@@ -405,6 +405,12 @@ export const converters = {
       context.put(target, text);
     },
   },
+  /** Sysmon WMI values (19-21) are written as ` "text"`: the text without the surrounding blanks and one pair of quotes. */
+  unquote: single((text) => {
+    const trimmed = text.trim();
+    const inner = trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+    return inner === '' ? undefined : inner;
+  }),
   /** Sysmon SignatureStatus: `Valid` is true, anything else false. */
   signatureValid: single((text) => text.trim().toLowerCase() === 'valid'),
   /**
