@@ -95,13 +95,18 @@ function findPid(test: (name: string, ppid: number) => boolean): number | undefi
   return undefined;
 }
 
-const rssMiB = (pid: number | undefined): number => {
-  if (!pid) return Number.NaN;
+/**
+ * Resident memory of one process (all its threads) from /proc/<pid>/status, in MiB: VmRSS, and its anonymous part
+ * RssAnon (heap, stacks, V8 pages; VmRSS minus the mapped files of the node binary and shared libraries).
+ */
+const rssMiB = (pid: number | undefined): { rss: number; anon: number } => {
+  if (!pid) return { rss: Number.NaN, anon: Number.NaN };
   try {
-    const kb = /^VmRSS:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : Number.NaN;
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s*(\\d+) kB$`, 'm').exec(status)?.[1] ?? Number.NaN) / 1024;
+    return { rss: field('VmRSS'), anon: field('RssAnon') };
   } catch {
-    return Number.NaN;
+    return { rss: Number.NaN, anon: Number.NaN };
   }
 };
 
@@ -122,7 +127,10 @@ async function auditdQueueState(pid: number | undefined): Promise<{ max_depth: n
 
 interface Measure {
   cpu_pct: Record<string, number>;
+  /** Peak VmRSS of each process. */
   rss_max_mb: Record<string, number>;
+  /** Peak RssAnon of each process. */
+  rss_anon_max_mb: Record<string, number>;
 }
 
 /** CPU (% of one core) of each process over `run()`, and its peak RSS sampled every 500 ms. */
@@ -130,7 +138,14 @@ async function measure(procs: Proc[], run: () => Promise<void>): Promise<Measure
   const pids = procs.map((p) => p.pid());
   const before = pids.map((pid) => (pid ? processCpuSeconds(pid) : Number.NaN));
   const rssMax = procs.map(() => 0);
-  const sampler = setInterval(() => pids.forEach((pid, i) => (rssMax[i] = Math.max(rssMax[i]!, rssMiB(pid) || 0))), 500);
+  const anonMax = procs.map(() => 0);
+  const sample = () =>
+    pids.forEach((pid, i) => {
+      const { rss, anon } = rssMiB(pid);
+      rssMax[i] = Math.max(rssMax[i]!, rss || 0);
+      anonMax[i] = Math.max(anonMax[i]!, anon || 0);
+    });
+  const sampler = setInterval(sample, 500);
   const started = Date.now();
   try {
     await run();
@@ -138,15 +153,17 @@ async function measure(procs: Proc[], run: () => Promise<void>): Promise<Measure
     clearInterval(sampler);
   }
   const wall = (Date.now() - started) / 1000;
-  pids.forEach((pid, i) => (rssMax[i] = Math.max(rssMax[i]!, rssMiB(pid) || 0)));
+  sample();
   const cpu: Record<string, number> = {};
   const rss: Record<string, number> = {};
+  const anon: Record<string, number> = {};
   procs.forEach((p, i) => {
     const pid = pids[i];
     cpu[p.name] = pid ? round(((processCpuSeconds(pid) - before[i]!) / wall) * 100, 2) : Number.NaN;
     rss[p.name] = round(rssMax[i]!, 1);
+    anon[p.name] = round(anonMax[i]!, 1);
   });
-  return { cpu_pct: cpu, rss_max_mb: rss };
+  return { cpu_pct: cpu, rss_max_mb: rss, rss_anon_max_mb: anon };
 }
 
 function runCli(args: string[], env: Record<string, string> = {}): ChildProcess {
@@ -295,6 +312,16 @@ async function main(): Promise<void> {
     await sleep(5000);
   }
 
+  // The agent's own queue high-water marks since it started, from its last heartbeat (auditd source: events open in
+  // assembly, converted events waiting for a hash or an earlier event; the disk spool is the only other queue).
+  await sleep(11_000);
+  const hosts = await requestJson<{ id: string; sources?: Record<string, Record<string, number>> | null }[]>(`${apiUrl}/api/v1/hosts`, { method: 'GET', ca, headers: { authorization: auth.authorization } }).catch(() => undefined);
+  const auditdStats = hosts?.body.find((h) => h.id === agentId)?.sources?.auditd;
+  if (auditdStats) {
+    result.auditd_source_open_peak = auditdStats.openEventsPeak;
+    result.auditd_source_pending_peak = auditdStats.pendingEventsPeak;
+    result.auditd_source_dropped = auditdStats.dropped;
+  }
   const combined = (m: Measure) => round(['agent', 'auditd', 'bpftrace'].reduce((n, k) => n + (m.cpu_pct[k] || 0), 0), 2);
   const rssAll = [idle, ...loads.map((l) => l.m)];
   Object.assign(result, {
@@ -308,7 +335,9 @@ async function main(): Promise<void> {
     idle_auditd_cpu_pct: idle.cpu_pct.auditd,
     idle_bpftrace_cpu_pct: idle.cpu_pct.bpftrace,
     idle_combined_cpu_pct: combined(idle),
+    rss_measured: 'VmRSS of the vigil agent process (every thread: main, libuv pool, V8 helpers, worker threads); bpftrace and auditd are separate processes (bpftrace_rss_mb, auditd_rss_mb)',
     rss_mb: Math.max(...rssAll.map((m) => m.rss_max_mb.agent ?? 0)),
+    rss_anon_mb: Math.max(...rssAll.map((m) => m.rss_anon_max_mb.agent ?? 0)),
     idle_rss_mb: idle.rss_max_mb.agent,
     auditd_rss_mb: Math.max(...rssAll.map((m) => m.rss_max_mb.auditd ?? 0)),
     bpftrace_rss_mb: Math.max(...rssAll.map((m) => m.rss_max_mb.bpftrace ?? 0)),
@@ -327,12 +356,13 @@ async function main(): Promise<void> {
     result[`combined_cpu_pct_${l.rate}`] = combined(l.m);
     result[`server_cpu_pct_${l.rate}`] = l.m.cpu_pct.server;
     result[`rss_mb_${l.rate}`] = l.m.rss_max_mb.agent;
+    result[`rss_anon_mb_${l.rate}`] = l.m.rss_anon_max_mb.agent;
   }
 
-  const header = ['phase', 'exec/s achieved', 'launched', 'stored', 'lost', 'agent CPU %', 'auditd CPU %', 'bpftrace CPU %', 'combined CPU %', 'server CPU %', 'agent RSS MiB'];
+  const header = ['phase', 'exec/s achieved', 'launched', 'stored', 'lost', 'agent CPU %', 'auditd CPU %', 'bpftrace CPU %', 'combined CPU %', 'server CPU %', 'agent RSS MiB', 'agent RssAnon MiB'];
   const row = (phase: string, m: Measure, l?: (typeof loads)[number]) => [
     phase, l ? String(l.achieved) : '0', l ? formatInt(l.launched) : '-', l ? formatInt(l.stored) : '-', l ? formatInt(l.lost) : '-',
-    String(m.cpu_pct.agent), String(m.cpu_pct.auditd), String(m.cpu_pct.bpftrace), String(combined(m)), String(m.cpu_pct.server), String(m.rss_max_mb.agent),
+    String(m.cpu_pct.agent), String(m.cpu_pct.auditd), String(m.cpu_pct.bpftrace), String(combined(m)), String(m.cpu_pct.server), String(m.rss_max_mb.agent), String(m.rss_anon_max_mb.agent),
   ];
   const rows = [row('idle', idle), ...loads.map((l) => row(`${l.rate} exec/s`, l.m, l))];
   process.stdout.write(`${textTable(header, rows)}\n`);
@@ -350,12 +380,13 @@ async function main(): Promise<void> {
       `\`npm run bench -- agent\` (2026-12-05; ${mi.cpu_model}, ${mi.cores} cores, ${mi.memory_gib} GiB, Node ${mi.node}, kernel ${mi.kernel}; shared machine, load average ${uptimeBefore} before and ${String(result.loadavg_after)} after).`,
       `A real \`vigil agent\` (every Linux source of \`apps/cli/src/wiring.ts\`) reports to a real \`vigil server\` on loopback. Idle: ${options.idle} s after a ${options.warmup} s warm-up.`,
       `Load: ${options.workers} generator processes (C, posix_spawn) spawn \`/bin/true <unique marker>\` at the rate for ${options.duration} s (achieved rate measured); lost = markers launched minus distinct markers stored`,
-      '(counted with the hunt API after the agent drained). CPU is user + system time over the phase in % of one core; RSS is the peak sampled every 500 ms.',
+      '(counted with the hunt API after the agent drained). CPU is user + system time over the phase in % of one core. Agent RSS is the peak VmRSS of the `vigil agent` process sampled every 500 ms',
+      '(all its threads, worker threads included; RssAnon is its anonymous part, without the mapped node binary and libraries); bpftrace and auditd are separate processes, reported separately.',
       'The server runs on the same 2 cores and competes with the agent for CPU.',
       '',
       markdownTable(header, rows),
       '',
-      `During the idle phase the agent still collected ${String(result.idle_events_per_s)} events/s from other users of this shared machine.`,
+      `During the idle phase the agent still collected ${String(result.idle_events_per_s)} events/s from other users of this shared machine. Peak RSS of the other processes: bpftrace ${String(result.bpftrace_rss_mb)} MiB, auditd ${String(result.auditd_rss_mb)} MiB.`,
       `Targets: idle agent CPU ≤ 2% of one core (measured ${String(result.idle_cpu_pct)}%), agent RSS ≤ 150 MB (peak ${String(result.rss_mb)} MiB), 0 lost at 1,000 exec/s (${lost1000 === undefined ? 'not run' : String(lost1000)}).`,
       '',
     ].join('\n');

@@ -11,7 +11,7 @@ import { limits, paths, type EventBatchAck, type HeartbeatBody } from '@vigil/pr
 import type { EventFilter, EventSource, InventoryCollector } from '@vigil/sources';
 import { inventoryPaths, type InventoryReply } from '@vigil/protocol/inventory';
 import { loadIdentity } from './identity.js';
-import { Spool } from './spool.js';
+import { Spool, createBatchEncoder } from './spool.js';
 import { AgentChannel, errorText } from './transport.js';
 import type { ActionHandler } from './response/handler.js';
 import { agentHandlers } from './response/handlers/index.js';
@@ -93,6 +93,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const batchMaxEvents = Math.min(options.batchMaxEvents ?? 2000, limits.maxBatchEvents);
   const batchMaxBytes = Math.floor(limits.maxBatchBytes / 2);
   const flushMs = options.flushMs ?? 200;
+  const encodeBatch = createBatchEncoder(Buffer.from(`{"host_id":${JSON.stringify(identity.agentId)},"events":[`));
   let heartbeatSeconds = options.heartbeatSeconds ?? 10;
   const host = hostname();
   const startedAt = Date.now();
@@ -146,8 +147,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   async function sendOnce(): Promise<boolean> {
     const batch = spool.readBatch(batchMaxEvents, batchMaxBytes);
     if (!batch) return false;
-    const body = `{"host_id":${JSON.stringify(identity.agentId)},"events":[${batch.lines.join(',')}]}`;
-    const result = await channel.post(paths.events, body);
+    // One batch at a time: the spool's read buffer and the encoder's body are reused once this request is finished.
+    const result = await channel.post(paths.events, encodeBatch(batch));
     if (result.status === 200) {
       const ack = result.body as EventBatchAck;
       spool.ack(Math.min(ack.acked_through, batch.lastSeq));
@@ -157,7 +158,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       return true;
     }
     if (result.status === 400 || result.status === 413) {
-      counters.rejected += batch.lines.length;
+      counters.rejected += batch.count;
       log.error('server refused a batch as invalid; moved to spool/rejected.ndjson', { first: batch.firstSeq, last: batch.lastSeq, error: errorText(result) });
       spool.reject(batch, errorText(result));
       return true;
@@ -194,7 +195,8 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       os,
       uptime_s: Math.round(uptime()),
       agent_uptime_s: Math.round((Date.now() - startedAt) / 1000),
-      counters: { ...snapshot(), ...options.filter?.counters() },
+      // The agent's own resident memory (all its threads), so a fleet can watch the footprint without a shell.
+      counters: { ...snapshot(), ...options.filter?.counters(), rss_bytes: process.memoryUsage.rss() },
       sources: Object.fromEntries([
         ...options.sources.map((s) => [s.name, failedSources.has(s.name) ? { ...s.stats(), start_failed: 1 } : s.stats()]),
         ...(options.inventory ? [[options.inventory.name, options.inventory.stats()]] : []),

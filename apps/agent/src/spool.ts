@@ -20,10 +20,16 @@ interface Segment {
 }
 
 export interface SpoolBatch {
-  /** Serialized events, one JSON object each, in sequence order. */
-  lines: string[];
+  /**
+   * The events as spooled: one JSON object per line, each line ending in a newline, in sequence order. A newline
+   * byte occurs only at the end of a line (JSON text escapes it). Valid until the spool's next `readBatch`.
+   */
+  data: Buffer;
+  /** Events in `data`. */
+  count: number;
   firstSeq: number;
   lastSeq: number;
+  /** `data.length`. */
   bytes: number;
 }
 
@@ -47,6 +53,24 @@ function sequenceOf(line: string): number {
   return Number(match[1]);
 }
 
+const SEQUENCE_KEY = Buffer.from('"event.sequence":');
+/** Smallest read of a segment; a read is sized from the segment's average line so a batch is mostly one read. */
+const MIN_READ = 64 * 1024;
+/** The read buffer doubles up to this, then grows only by what a read needs. */
+const MAX_READ_BUFFER = 8 * 1024 * 1024;
+
+/** The sequence of the spooled line `buffer[start, end)`, read from its bytes. */
+function sequenceIn(buffer: Buffer, start: number, end: number): number {
+  const key = buffer.indexOf(SEQUENCE_KEY, start);
+  let pos = key + SEQUENCE_KEY.length;
+  if (key < 0 || pos >= end) throw new VigilError('internal', 'spooled line has no event.sequence');
+  let value = 0;
+  const first = pos;
+  for (let c = buffer[pos]!; c >= 48 && c <= 57 && pos < end; c = buffer[++pos]!) value = value * 10 + (c - 48);
+  if (pos === first) throw new VigilError('internal', 'spooled line has no event.sequence');
+  return value;
+}
+
 /**
  * Single-threaded contract: `append`, `readBatch` and `ack` are synchronous and must be called from one thread.
  * Sequence numbers are assigned here, so they are strictly increasing across restarts.
@@ -59,6 +83,8 @@ export class Spool {
   #fd: number | undefined;
   #state = { ackedThrough: -1, dropped: 0, nextSequence: 1 };
   #readCursor: { file: string; seq: number; offset: number } = { file: '', seq: 0, offset: 0 };
+  /** Reused by every `readBatch`: grows to the largest batch read, so reading allocates nothing per batch. */
+  #readBuffer: Buffer = Buffer.allocUnsafeSlow(0);
   #dirty = false;
   /** An acknowledgement not yet written to state.json (written by `sync` and `close`). */
   #ackDirty = false;
@@ -187,45 +213,86 @@ export class Spool {
     this.#readCursor = { file: '', seq: this.#state.ackedThrough + 1, offset: 0 };
   }
 
-  /** The next unacknowledged events, oldest first, at most `maxEvents` and about `maxBytes`; does not consume them. */
+  /**
+   * The next unacknowledged events, oldest first, at most `maxEvents` and `maxBytes` (one event over `maxBytes` comes
+   * alone); does not consume them. `data` is a view of the spool's read buffer, reused by the next `readBatch`: the
+   * sender keeps no copy of a batch, and reading makes neither per-event objects nor a new buffer per batch.
+   */
   readBatch(maxEvents: number, maxBytes: number): SpoolBatch | undefined {
-    const lines: string[] = [];
+    let count = 0;
+    /** Bytes of taken events at the start of the read buffer. */
     let bytes = 0;
     let firstSeq = -1;
     let want = this.#state.ackedThrough + 1;
+    let full = false;
     for (const segment of this.#segments) {
-      if (lines.length >= maxEvents || bytes >= maxBytes) break;
+      if (full || count >= maxEvents || bytes >= maxBytes) break;
       if (segment.lastSeq < want) continue;
-      const start = this.#readCursor.file === segment.file && this.#readCursor.seq === want ? this.#readCursor.offset : 0;
-      const length = Math.min(segment.bytes - start, maxBytes + 1024 * 1024);
-      if (length <= 0) continue;
-      const buffer = Buffer.alloc(length);
+      let offset = this.#readCursor.file === segment.file && this.#readCursor.seq === want ? this.#readCursor.offset : 0;
+      const averageLine = segment.bytes / Math.max(1, segment.lastSeq - segment.firstSeq + 1);
       const fd = openSync(segment.file, 'r');
-      let read: number;
       try {
-        read = readSync(fd, buffer, 0, length, start);
+        while (!full && count < maxEvents && offset < segment.bytes) {
+          // Enough for the events still wanted (lines vary, hence the margin), never past the byte budget's next line.
+          const estimate = Math.ceil(averageLine * (maxEvents - count) * 1.25) + MIN_READ;
+          let size = Math.min(segment.bytes - offset, Math.max(MIN_READ, Math.min(estimate, maxBytes - bytes + 1)));
+          let read = readSync(fd, this.#readRoom(bytes, size), bytes, size, offset);
+          if (read <= 0) break;
+          // A line longer than the read: read it whole (the first event of a batch may exceed the budget).
+          while (count === 0 && read === size && offset + size < segment.bytes && this.#readBuffer.lastIndexOf(10, bytes + read - 1) < bytes) {
+            size = Math.min(segment.bytes - offset, size * 2);
+            read = readSync(fd, this.#readRoom(bytes, size), bytes, size, offset);
+          }
+          const buffer = this.#readBuffer;
+          const chunkEnd = bytes + read;
+          let pos = bytes;
+          let taken = -1;
+          let takenEnd = -1;
+          while (count < maxEvents) {
+            const newline = buffer.indexOf(10, pos);
+            if (newline < 0 || newline >= chunkEnd) break;
+            const lineBytes = newline + 1 - pos;
+            const seq = sequenceIn(buffer, pos, newline);
+            if (seq >= want) {
+              if (bytes + (takenEnd < 0 ? 0 : takenEnd - taken) + lineBytes > maxBytes && count > 0) {
+                full = true;
+                break;
+              }
+              if (taken < 0) taken = pos;
+              takenEnd = newline + 1;
+              if (firstSeq < 0) firstSeq = seq;
+              count++;
+              want = seq + 1;
+            }
+            pos = newline + 1;
+          }
+          const consumed = pos - bytes;
+          if (taken >= 0) {
+            // Acknowledged lines before the first taken one are skipped: taken events stay contiguous from 0.
+            if (taken > bytes) buffer.copyWithin(bytes, taken, takenEnd);
+            this.#readCursor = { file: segment.file, seq: want, offset: offset + takenEnd - bytes };
+            bytes += takenEnd - taken;
+          }
+          // No whole line fitted: the next one is over what is left of the byte budget.
+          if (consumed === 0) full = true;
+          offset += consumed;
+        }
       } finally {
         closeSync(fd);
       }
-      let pos = 0;
-      while (lines.length < maxEvents) {
-        const newline = buffer.indexOf(10, pos);
-        if (newline < 0 || newline >= read) break;
-        const line = buffer.toString('utf8', pos, newline);
-        const lineBytes = newline + 1 - pos;
-        const seq = sequenceOf(line);
-        if (seq >= want) {
-          if (bytes + lineBytes > maxBytes && lines.length > 0) return { lines, firstSeq, lastSeq: want - 1, bytes };
-          if (firstSeq < 0) firstSeq = seq;
-          lines.push(line);
-          bytes += lineBytes;
-          want = seq + 1;
-          this.#readCursor = { file: segment.file, seq: want, offset: start + newline + 1 };
-        }
-        pos = newline + 1;
-      }
     }
-    return lines.length ? { lines, firstSeq, lastSeq: want - 1, bytes } : undefined;
+    if (count === 0) return undefined;
+    return { data: this.#readBuffer.subarray(0, bytes), count, firstSeq, lastSeq: want - 1, bytes };
+  }
+
+  /** The read buffer with room for `size` bytes after the first `keep` (kept when it grows). */
+  #readRoom(keep: number, size: number): Buffer {
+    if (this.#readBuffer.length < keep + size) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(keep + size, Math.min(2 * this.#readBuffer.length, MAX_READ_BUFFER)));
+      this.#readBuffer.copy(grown, 0, 0, keep);
+      this.#readBuffer = grown;
+    }
+    return this.#readBuffer;
   }
 
   /**
@@ -242,7 +309,8 @@ export class Spool {
 
   /** Moves events up to `sequence` out of the way after the server refused them as invalid. */
   reject(batch: SpoolBatch, reason: string): void {
-    appendFileSync(join(this.#dir, 'rejected.ndjson'), JSON.stringify({ time: new Date().toISOString(), reason, first: batch.firstSeq, last: batch.lastSeq }) + '\n' + batch.lines.join('\n') + '\n', { mode: 0o600 });
+    const header = JSON.stringify({ time: new Date().toISOString(), reason, first: batch.firstSeq, last: batch.lastSeq }) + '\n';
+    appendFileSync(join(this.#dir, 'rejected.ndjson'), Buffer.concat([Buffer.from(header), batch.data]), { mode: 0o600 });
     this.ack(batch.lastSeq);
   }
 
@@ -263,6 +331,30 @@ export class Spool {
     this.#fd = undefined;
     this.#saveState();
   }
+}
+
+const BATCH_TAIL = Buffer.from(']}');
+
+/**
+ * Makes request bodies of spooled batches: `head` (JSON text up to the events array's `[`, without a newline), the
+ * events joined by commas, `]}`. Every newline byte of spooled NDJSON ends an event (JSON text escapes newlines inside
+ * strings; UTF-8 uses the byte for nothing else), so each becomes a comma. The body is a view of the encoder's own
+ * buffer, reused by its next call: encode the next batch only once the previous request is finished.
+ */
+export function createBatchEncoder(head: Buffer): (batch: SpoolBatch) => Buffer {
+  if (head.includes(10)) throw new VigilError('internal', 'a batch head must not contain a newline');
+  let buffer = Buffer.allocUnsafeSlow(0);
+  return (batch) => {
+    const events = batch.data.length - 1;
+    const size = head.length + events + BATCH_TAIL.length;
+    if (buffer.length < size) buffer = Buffer.allocUnsafeSlow(Math.max(size, Math.min(2 * buffer.length, 16 * 1024 * 1024)));
+    head.copy(buffer, 0);
+    batch.data.copy(buffer, head.length, 0, events);
+    BATCH_TAIL.copy(buffer, head.length + events);
+    const end = head.length + events;
+    for (let at = buffer.indexOf(10, head.length); at >= 0 && at < end; at = buffer.indexOf(10, at + 1)) buffer[at] = 44;
+    return buffer.subarray(0, size);
+  };
 }
 
 /** Spool size from a human string such as 512MiB; throws invalid_config otherwise. */

@@ -73,6 +73,7 @@ test('open events are bounded: the oldest is dropped and counted, memory stays f
   assert.equal(drops[0]![0]!.serial, 1);
   assembler.push(rec(10000, 'EOE'));
   assert.equal(events[0]![0]!.serial, 10000);
+  assert.deepEqual([assembler.stats().open, assembler.stats().openPeak], [99, 100], 'the peak outlives the queue');
 });
 
 test('records per event are bounded', () => {

@@ -27,6 +27,8 @@ export interface AssemblerStats {
   truncatedRecords: number;
   /** Events open now. */
   open: number;
+  /** Most events open at once since the assembler was created. */
+  openPeak: number;
 }
 
 export interface Assembler {
@@ -55,7 +57,7 @@ export function createAssembler(options: AssemblerOptions): Assembler {
   const open = new Map<string, OpenEvent>();
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  const counts = { events: 0, dropped: 0, truncatedRecords: 0 };
+  const counts = { events: 0, dropped: 0, truncatedRecords: 0, openPeak: 0 };
 
   const emit = (key: string, event: OpenEvent) => {
     open.delete(key);
@@ -109,6 +111,7 @@ export function createAssembler(options: AssemblerOptions): Assembler {
         }
       }
       open.set(key, { records: [record], deadline: now() + flushMs });
+      if (open.size > counts.openPeak) counts.openPeak = open.size;
       arm();
     },
     flushExpired,

@@ -73,7 +73,7 @@ const OWN_KEYS = [RULE_KEY, FILE_RULE_KEY, SENSITIVE_READ_KEY];
 export function createAuditdSource(options: AuditdSourceOptions = {}): EventSource {
   const socketPath = options.socketPath ?? DEFAULT_AUDITD_SOCKET;
   const maxPending = options.maxPendingEvents ?? 10000;
-  const counts = { records: 0, events: 0, parseErrors: 0, dropped: 0, pendingDropped: 0, watchRules: 0 };
+  const counts = { records: 0, events: 0, parseErrors: 0, dropped: 0, pendingDropped: 0, watchRules: 0, pendingPeak: 0 };
   const scripts = options.scripts !== false;
   const ldPreload = options.ldPreload !== false;
   const system = options.system !== false;
@@ -133,6 +133,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         drain();
       });
     unordered.add(done);
+    if (queue.length + unordered.size > counts.pendingPeak) counts.pendingPeak = queue.length + unordered.size;
   };
 
   let build: ProcessEventBuilder | undefined;
@@ -180,6 +181,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     }
     const slot: { events: CollectedEvent[]; ready: boolean } = { events: [], ready: false };
     queue.push(slot);
+    if (queue.length + unordered.size > counts.pendingPeak) counts.pendingPeak = queue.length + unordered.size;
     pending.then(
       (result) => {
         slot.events = Array.isArray(result) ? result : [result];
@@ -362,7 +364,10 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         dropped: counts.dropped + counts.pendingDropped,
         truncatedRecords: a?.truncatedRecords ?? 0,
         openEvents: a?.open ?? 0,
+        openEventsPeak: a?.openPeak ?? 0,
         pendingEvents: queue.length,
+        /** Most converted events waiting at once (for a hash, a file to settle, or an earlier event) since start. */
+        pendingEventsPeak: counts.pendingPeak,
         reconnects: r ? Math.max(0, r.connects - 1) : 0,
         serialGaps: serials.gaps(),
         oversizeLines: r?.oversizeLines ?? 0,
