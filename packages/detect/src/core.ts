@@ -177,6 +177,17 @@ export interface CompiledRule {
    * empty: fall back to `anyOf`.
    */
   allOf?: readonly (readonly { accessor: FieldAccessor; needle: string }[])[];
+  /**
+   * Necessary conditions that each read one field only: the rule can only match when every guard's `test` is true.
+   * A guard's verdict is a function of `accessor.get(event)` alone (so it may be memoized per value) and ignores the
+   * route. One guard per field (the conjunction of the rule's top-level conditions on it). Undefined when none.
+   */
+  guards?: readonly FieldGuard[];
+}
+
+export interface FieldGuard {
+  accessor: FieldAccessor;
+  test(event: DetectEvent): boolean;
 }
 
 export interface LoadResult<T> {

@@ -54,3 +54,95 @@ test('memoized scans: repeated, re-cased, long and more-than-memo-size distinct 
   }
   assert.ok(detections > 5000, `the events must exercise the rules (${detections} detections)`);
 });
+
+// Guards the field guards of rules without literal sets (CompiledRule.guards): each guard is a pattern of its field,
+// memoized per value with the needles' hits, so its verdict must depend on that field's value alone.
+const GUARDED_RULES = `title: Not-only on one field
+id: 10000000-0000-4000-8000-000000000001
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  filter_main:
+    Image|contains: /usr/
+  condition: not 1 of filter_*
+---
+title: Short regex and a fieldref
+id: 10000000-0000-4000-8000-000000000002
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  selection:
+    CommandLine|re: '\\^\\^|,;'
+  same:
+    Image|fieldref: ParentImage
+  condition: selection and not same
+---
+title: Fieldref with filters on several fields
+id: 10000000-0000-4000-8000-000000000003
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  selection:
+    Image|fieldref: ParentImage
+  filter_path:
+    Image|startswith: /opt/
+  filter_user:
+    User: [root, daemon]
+  filter_null:
+    CommandLine: null
+  condition: selection and not 1 of filter_*
+---
+title: Long command line
+id: 10000000-0000-4000-8000-000000000004
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  selection:
+    CommandLine|re: '.{40,}'
+  condition: selection
+---
+title: Literal set with guards on two fields (verdicts memoized per value)
+id: 10000000-0000-4000-8000-000000000005
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  selection:
+    CommandLine|contains: ['^^ b', 'plain', 'tool']
+  filter_opt:
+    Image|startswith: /opt/
+  filter_user:
+    User: root
+  condition: selection and not 1 of filter_*
+`;
+
+test('guarded rules (no literal set): repeated values with varying other fields match as the naive engine does', () => {
+  const mapping = defaultSigmaMapping();
+  const set = loadSigmaRules([{ file: 'guards.yml', text: GUARDED_RULES + '---\n' + MEMO_RULES }], { resolver: mapping.resolver, router: mapping.router });
+  assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
+  assert.ok(set.rules.slice(0, 4).every((rule) => rule.anyOf === undefined && rule.guards?.length), 'the four rules have guards and no literal set');
+  assert.deepEqual(set.rules[4]!.guards?.map((guard) => guard.accessor.key.split(' | ')[0]), ['process.command_line', 'process.executable', 'user.name'], 'guards of a prefiltered rule');
+  const indexed = createIndexedEngine({ rules: set.rules });
+  assert.equal(indexed.stats().guardedRules, 4);
+  assert.equal(indexed.stats().alwaysEvaluatedRules, 0);
+  const naive = createNaiveEngine({ rules: set.rules });
+  const random = seededRandom(78);
+  const images = ['/usr/bin/bash', '/opt/x/tool', '/tmp/run', '/bin/sh', '/USR/bin/x'];
+  const lines = ['a ^^ b', 'x ,; y', 'plain', 'c^^md ,; z'.repeat(3), 'powershell -x certutil', `tool ${'y'.repeat(50)}`];
+  const one = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]!;
+  let detections = 0;
+  for (let n = 0; n < 6000; n += 200) {
+    const events: DetectEvent[] = Array.from({ length: 200 }, (_, i) => {
+      const image = one(images);
+      const event: Record<string, unknown> = {
+        '@timestamp': '2026-12-04T10:00:00.000Z', 'event.id': randomUUID(), 'event.sequence': n + i, 'event.category': 'process', 'event.action': 'start', 'host.id': 'h1',
+        'process.pid': n + i, 'process.executable': image, 'process.parent.executable': random() < 0.5 ? image : one(images), 'user.name': one(['root', 'alice', 'daemon']),
+      };
+      if (random() < 0.9) event['process.command_line'] = random() < 0.1 ? `${one(lines)} ${n + i}` : one(lines);
+      return event as DetectEvent;
+    });
+    const expected = naive.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`);
+    assert.deepEqual(indexed.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`), expected);
+    detections += expected.length;
+  }
+  assert.ok(detections > 3000, `the events must exercise the rules (${detections} detections)`);
+});

@@ -5,14 +5,21 @@
 // - per rule one *primary* set, chosen among its most selective sets so that primary sets use few, common fields
 //   (CommandLine, Image, OriginalFileName, ParentImage on Windows); only fields of primary sets are scanned for every event;
 // - a rule whose primary set has a hit has its other sets checked, scanning their needles only then (once per event);
-// - the rules that pass are evaluated in full, with rules without a literal requirement, in rule order.
+// - a rule without literal sets but with field guards (CompiledRule.guards: necessary conditions on one field each) has
+//   one guard as its primary set and its guards on other eagerly scanned fields as further sets: each guard is a
+//   pattern of its field, evaluated when the field is scanned (and memoized with the needles' hits per value);
+// - a rule with literal sets that passes them has its field guards checked, verdicts memoized per field value (one
+//   bounded memo per field shared by its guards), so a rule whose needles hit often but whose other conditions fail on
+//   the same values is not re-evaluated;
+// - the rules that pass are evaluated in full, with rules without any requirement, in rule order.
 // Field values are lower-cased once per event in the cache that rule evaluation reads too (compile.ts).
 // A field's scan result is memoized per value (bounded), so repeated images, hashes and command lines are not rescanned.
 // It must report exactly what the naive engine reports (conformance suite); it never mutates events.
 
-import type { CompiledRule, DetectEvent, Detection, FieldAccessor } from '../core.js';
+import type { CompiledRule, DetectEvent, Detection, FieldAccessor, FieldGuard } from '../core.js';
 import { lowerTextAt, lowerTextSlot } from '../sigma/compile.js';
 import type { MultiPatternMatcher } from './aho-corasick.js';
+import { anyCaseNeedles, anyCaseSearchable } from './any-case-needles.js';
 import { buildGramMatcher } from './gram-filter.js';
 import { detectionOf, routesCategory, type RuleEngine, type RuleEngineOptions } from './rule-engine.js';
 
@@ -26,14 +33,19 @@ interface FieldIndex {
    * per needle (much faster per character).
    */
   eagerMatcher: MultiPatternMatcher | undefined;
+  /** Whether the field is scanned for every event (it has primary needles or guards). */
+  eager: boolean;
   /**
    * Fields without primary needles only: the needles of other sets (patterns eagerCount .., eagerCount = 0), scanned
    * once per event when a check needs them.
    */
   lazyMatcher: MultiPatternMatcher | undefined;
   eagerCount: number;
-  /** Per eager pattern: the rules whose primary set contains it. */
+  /** Per pattern (needles, then guards): the rules whose primary set contains it (empty for lazy needles). */
   primaryOwners: Int32Array[];
+  /** Eager fields only: guards of rules, pattern `guardBase + i` for guard i, evaluated whenever the field is scanned. */
+  guards: FieldGuard[];
+  guardBase: number;
   /** Per pattern: the epoch it was last reported in (a hit for the current event when equal to the epoch). */
   patternStamps: Uint32Array;
   /**
@@ -41,12 +53,33 @@ interface FieldIndex {
    * lower-cased) -> the patterns it contains. At most MEMO_ENTRIES values; emptied when full.
    */
   memo: Map<string, Int32Array>;
-  /** Whether the memo is used: not for a few needles, which `includes` checks faster than a value is hashed. */
+  /** Whether the memo is used: not for a few needles (and no guard), which `includes` checks faster than a value is hashed. */
   memoized: boolean;
+  /** Whether the matcher takes the value as read (a few ASCII needles, `any-case-needles.ts`): it is not lower-cased. */
+  anyCase: boolean;
+}
+
+/**
+ * The guards of prefiltered rules on one field and their verdicts per field value (as read): per value one byte per
+ * guard, 0 not known yet, 1 holds, 2 fails. At most MEMO_ENTRIES values; emptied when full.
+ */
+interface GuardField {
+  guardCount: number;
+  verdicts: Map<string, Uint8Array>;
+}
+
+/** A guard of a prefiltered rule: its field's shared verdict memo and its byte there. */
+interface GuardMemo {
+  guard: FieldGuard;
+  field: GuardField;
+  slot: number;
 }
 
 interface CategoryIndex {
   rules: CompiledRule[];
+  guarded: number;
+  /** Per rule with literal sets: its guards, checked after its sets hold; undefined when it has none. */
+  ruleGuards: (GuardMemo[] | undefined)[];
   /** Rules without a literal requirement: evaluated for every event of the category. */
   always: Int32Array;
   fields: FieldIndex[];
@@ -85,10 +118,32 @@ function fewNeedles(patterns: readonly string[]): MultiPatternMatcher {
   };
 }
 
+/** Searches a value as read: the texts `lowerTextAt` would give, without lower-casing (strings, numbers, booleans, their arrays). */
+function searchAsRead(matcher: MultiPatternMatcher, value: unknown, found: (pattern: number) => void): void {
+  switch (typeof value) {
+    case 'string':
+      matcher.search(value, found);
+      return;
+    case 'number':
+    case 'bigint':
+    case 'boolean':
+      matcher.search(String(value), found);
+      return;
+    case 'object':
+      if (!Array.isArray(value)) return;
+      for (const element of value) {
+        if (typeof element === 'string') matcher.search(element, found);
+        else if (typeof element === 'number' || typeof element === 'bigint' || typeof element === 'boolean') matcher.search(String(element), found);
+      }
+  }
+}
+
 export interface IndexStats {
   categories: number;
   prefilteredRules: number;
   alwaysEvaluatedRules: number;
+  /** Of the prefiltered rules, those without literal sets, indexed by their field guards only. */
+  guardedRules: number;
   automatonStates: number;
 }
 
@@ -137,9 +192,11 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
       return owners;
     };
     const primaryOf = new Int32Array(categoryRules.length).fill(-1);
+    const guardRules: number[] = [];
     ruleSets.forEach((sets, ruleIndex) => {
       if (!sets) {
-        always.push(ruleIndex);
+        if (categoryRules[ruleIndex]!.guards?.length) guardRules.push(ruleIndex);
+        else always.push(ruleIndex);
         return;
       }
       if (sets.some((set) => set.length === 0)) return;
@@ -153,7 +210,27 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
         }
       });
     });
-    // Pattern numbering per field: needles of primary sets first (the eager automaton), the others after (the lazy one).
+    // Guarded rules: the primary guard on a field scanned eagerly anyway if there is one; then their guards on all eager
+    // fields (primary or not) are patterns of those fields.
+    const eagerKeys = new Set([...perField].flatMap(([key, field]) => ([...field.owners.values()].some((rulesOf) => rulesOf.size > 0) ? [key] : [])));
+    const fieldGuards = new Map<string, { accessor: FieldAccessor; guards: FieldGuard[]; owners: number[] }>();
+    const guardSets: { rule: number; key: string; guard: number; primary: boolean }[] = [];
+    for (const ruleIndex of guardRules) {
+      const guards = categoryRules[ruleIndex]!.guards!;
+      const primary = guards.find((guard) => eagerKeys.has(guard.accessor.key)) ?? guards[0]!;
+      eagerKeys.add(primary.accessor.key);
+      for (const guard of guards) {
+        if (guard !== primary && !eagerKeys.has(guard.accessor.key)) continue;
+        let field = fieldGuards.get(guard.accessor.key);
+        if (!field) fieldGuards.set(guard.accessor.key, (field = { accessor: guard.accessor, guards: [], owners: [] }));
+        if (!perField.has(guard.accessor.key)) perField.set(guard.accessor.key, { accessor: guard.accessor, owners: new Map() });
+        guardSets.push({ rule: ruleIndex, key: guard.accessor.key, guard: field.guards.length, primary: guard === primary });
+        field.guards.push(guard);
+        field.owners.push(guard === primary ? ruleIndex : -1);
+      }
+    }
+    // Pattern numbering per field: needles of primary sets first (the eager automaton), the others after (the lazy
+    // one), then guards.
     const fieldKeys = [...perField.keys()];
     const patternIndex = new Map<string, Map<string, number>>();
     const fields: FieldIndex[] = fieldKeys.map((key) => {
@@ -163,21 +240,36 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
       const numbering = new Map<string, number>();
       [...eagerNeedles, ...lazyNeedles].forEach(([needle], i) => numbering.set(needle, i));
       patternIndex.set(key, numbering);
-      const patternCount = numbering.size;
+      const guarded = fieldGuards.get(key);
+      const guards = guarded?.guards ?? [];
+      const patternCount = numbering.size + guards.length;
       if (patternCount > PATTERN_MASK) throw new RangeError(`more than ${PATTERN_MASK} needles for field ${key}`);
-      const matcherOf = (needles: readonly string[]) => (needles.length === 0 ? undefined : needles.length <= FEW_NEEDLES ? fewNeedles(needles) : buildGramMatcher(needles));
       // A field scanned for every event anyway scans its lazy needles in the same pass (one scan instead of two).
-      const merged = eagerNeedles.length > 0;
+      const merged = eagerNeedles.length > 0 || guards.length > 0;
+      const scanned = (merged ? [...eagerNeedles, ...lazyNeedles] : lazyNeedles).map(([needle]) => needle);
+      // A few ASCII needles on a field without guards are searched in the value as read (no lower-cased copy).
+      const anyCase = guards.length === 0 && scanned.length <= FEW_NEEDLES && anyCaseSearchable(scanned);
+      const matcherOf = (needles: readonly string[]) =>
+        needles.length === 0 ? undefined : anyCase ? anyCaseNeedles(needles) : needles.length <= FEW_NEEDLES ? fewNeedles(needles) : buildGramMatcher(needles);
+      const none = new Int32Array(0);
       return {
         accessor,
         slot: lowerTextSlot(accessor),
         eagerMatcher: merged ? matcherOf([...eagerNeedles, ...lazyNeedles].map(([needle]) => needle)) : undefined,
+        eager: merged,
         lazyMatcher: merged ? undefined : matcherOf(lazyNeedles.map(([needle]) => needle)),
         eagerCount: eagerNeedles.length,
-        primaryOwners: eagerNeedles.map(([, rulesOf]) => Int32Array.from(rulesOf)),
+        primaryOwners: [
+          ...eagerNeedles.map(([, rulesOf]) => Int32Array.from(rulesOf)),
+          ...lazyNeedles.map(() => none),
+          ...(guarded?.owners ?? []).map((rule) => (rule < 0 ? none : Int32Array.of(rule))),
+        ],
+        guards,
+        guardBase: numbering.size,
         patternStamps: new Uint32Array(patternCount),
         memo: new Map(),
-        memoized: memoEntries > 0 && (merged ? eagerNeedles.length + lazyNeedles.length : lazyNeedles.length) > FEW_NEEDLES,
+        memoized: memoEntries > 0 && (scanned.length > FEW_NEEDLES || guards.length > 0),
+        anyCase,
       };
     });
     const secondary: Int32Array[][] = categoryRules.map(() => []);
@@ -189,8 +281,23 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
         secondary[ruleIndex]!.push(Int32Array.from(new Set(codes)));
       });
     });
-    const eagerFields = Int32Array.from(fields.flatMap((field, i) => (field.eagerMatcher ? [i] : [])));
-    return { rules: categoryRules, always: Int32Array.from(always), fields, eagerFields, secondary };
+    for (const set of guardSets) {
+      if (set.primary) continue;
+      const fieldIndex = fieldKeys.indexOf(set.key);
+      secondary[set.rule]!.push(Int32Array.of((fieldIndex << PATTERN_BITS) | (fields[fieldIndex]!.guardBase + set.guard)));
+    }
+    const eagerFields = Int32Array.from(fields.flatMap((field, i) => (field.eager ? [i] : [])));
+    const guardFields = new Map<string, GuardField>();
+    const ruleGuards = categoryRules.map((compiled, ruleIndex) =>
+      primaryOf[ruleIndex]! >= 0 && compiled.guards?.length
+        ? compiled.guards.map((guard) => {
+            let field = guardFields.get(guard.accessor.key);
+            if (!field) guardFields.set(guard.accessor.key, (field = { guardCount: 0, verdicts: new Map() }));
+            return { guard, field, slot: field.guardCount++ };
+          })
+        : undefined,
+    );
+    return { rules: categoryRules, guarded: guardRules.length, ruleGuards, always: Int32Array.from(always), fields, eagerFields, secondary };
   }
 
   function indexFor(category: string): CategoryIndex {
@@ -211,11 +318,9 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
   let currentPatternStamps: Uint32Array = new Uint32Array(0);
   let currentOwners: Int32Array[] = [];
   // Two callbacks made once (never per event): eager fields walk the primary owners, lazy fields only stamp patterns.
-  let currentEagerCount = 0;
   const onPrimaryPattern = (pattern: number) => {
     if (currentPatternStamps[pattern] === epoch) return;
     currentPatternStamps[pattern] = epoch;
-    if (pattern >= currentEagerCount) return;
     const owners = currentOwners[pattern]!;
     for (let i = 0; i < owners.length; i++) {
       const rule = owners[i]!;
@@ -241,12 +346,22 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
     collected[collectedCount++] = pattern;
   };
 
-  /** The patterns of the field's matcher occurring in `text` (an un-lowered value), from the memo or scanned and memoized. */
-  function memoized(field: FieldIndex, matcher: MultiPatternMatcher, text: string): Int32Array {
+  /** Reports pattern `guardBase + i` for every guard i of the field that holds for the event. */
+  function scanGuards(field: FieldIndex, event: DetectEvent, found: (pattern: number) => void): void {
+    const { guards, guardBase } = field;
+    for (let g = 0; g < guards.length; g++) if (guards[g]!.test(event)) found(guardBase + g);
+  }
+
+  /**
+   * The patterns of the field's matcher and guards for the event's value `text` (as read, not lowered), from the memo
+   * or scanned and memoized (a guard's verdict depends on the field's value only).
+   */
+  function memoized(field: FieldIndex, matcher: MultiPatternMatcher | undefined, text: string, event: DetectEvent): Int32Array {
     let patterns = field.memo.get(text);
     if (patterns !== undefined) return patterns;
     collectedCount = 0;
-    matcher.search(text.toLowerCase(), collect);
+    if (matcher !== undefined) matcher.search(lowerTextAt(event, field.accessor, field.slot) as string, collect);
+    scanGuards(field, event, collect);
     const found = collected.subarray(0, collectedCount).sort();
     let distinct = 0;
     for (let i = 0; i < found.length; i++) if (i === 0 || found[i] !== found[i - 1]) found[distinct++] = found[i]!;
@@ -256,19 +371,23 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
     return patterns;
   }
 
-  function scan(field: FieldIndex, matcher: MultiPatternMatcher, event: DetectEvent, found: (pattern: number) => void): void {
+  function scan(field: FieldIndex, matcher: MultiPatternMatcher | undefined, event: DetectEvent, found: (pattern: number) => void): void {
     currentPatternStamps = field.patternStamps;
     const raw = field.memoized ? field.accessor.get(event) : undefined;
     if (typeof raw === 'string' && raw.length <= MEMO_MAX_LENGTH) {
-      const patterns = memoized(field, matcher, raw);
+      const patterns = memoized(field, matcher, raw, event);
       for (let i = 0; i < patterns.length; i++) found(patterns[i]!);
       return;
     }
-    // Lower-cased once per event and field: rule evaluation reads the same cached text.
-    const value = lowerTextAt(event, field.accessor, field.slot);
-    if (value === null) return;
-    if (typeof value === 'string') matcher.search(value, found);
-    else for (let i = 0; i < value.length; i++) matcher.search(value[i]!, found);
+    if (field.anyCase) {
+      if (matcher !== undefined) searchAsRead(matcher, field.accessor.get(event), found);
+    } else if (matcher !== undefined) {
+      // Lower-cased once per event and field: rule evaluation reads the same cached text.
+      const value = lowerTextAt(event, field.accessor, field.slot);
+      if (typeof value === 'string') matcher.search(value, found);
+      else if (value !== null) for (let i = 0; i < value.length; i++) matcher.search(value[i]!, found);
+    }
+    if (field.guards.length > 0) scanGuards(field, event, found);
   }
 
   /** Whether every secondary set of the rule has a hit, scanning lazy needles not scanned for this event yet. */
@@ -284,11 +403,32 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
         if (field.lazyMatcher !== undefined && lazyStamps[fieldIndex] !== epoch) {
           lazyStamps[fieldIndex] = epoch;
           lazyOffset = field.eagerCount;
-          scan(field, field.lazyMatcher!, event, onLazyPattern);
+          scan(field, field.lazyMatcher, event, onLazyPattern);
         }
         hit = field.patternStamps[pattern] === epoch;
       }
       if (!hit) return false;
+    }
+    return true;
+  }
+
+  /** Whether every guard holds, from its field's verdict memo when the field's value is a string the memo keeps. */
+  function guardsHold(memos: readonly GuardMemo[], event: DetectEvent): boolean {
+    for (let g = 0; g < memos.length; g++) {
+      const { guard, field, slot } = memos[g]!;
+      const value = memoEntries > 0 ? guard.accessor.get(event) : undefined;
+      if (typeof value !== 'string' || value.length > MEMO_MAX_LENGTH) {
+        if (!guard.test(event)) return false;
+        continue;
+      }
+      let verdicts = field.verdicts.get(value);
+      if (verdicts === undefined) {
+        if (field.verdicts.size >= memoEntries) field.verdicts.clear();
+        field.verdicts.set(value, (verdicts = new Uint8Array(field.guardCount)));
+      }
+      let verdict = verdicts[slot]!;
+      if (verdict === 0) verdicts[slot] = verdict = guard.test(event) ? 1 : 2;
+      if (verdict === 2) return false;
     }
     return true;
   }
@@ -318,14 +458,15 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
           const fieldIndex = eagerFields[f]!;
           const field = fields[fieldIndex]!;
           currentOwners = field.primaryOwners;
-          currentEagerCount = field.eagerCount;
-          scan(field, field.eagerMatcher!, event, onPrimaryPattern);
+          scan(field, field.eagerMatcher, event, onPrimaryPattern);
         }
         let candidateCount = 0;
         for (let i = 0; i < primaryHitCount; i++) {
           const rule = primaryHits[i]!;
           const sets = index.secondary[rule]!;
-          if (sets.length === 0 || secondaryHolds(index, sets, event)) candidates[candidateCount++] = rule;
+          if (sets.length > 0 && !secondaryHolds(index, sets, event)) continue;
+          const guards = index.ruleGuards[rule];
+          if (guards === undefined || guardsHold(guards, event)) candidates[candidateCount++] = rule;
         }
         for (let i = 0; i < index.always.length; i++) candidates[candidateCount++] = index.always[i]!;
         // Rule order (= the naive engine's order), so both engines report identically. Insertion sort in place: a
@@ -352,14 +493,16 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
     stats(): IndexStats {
       let prefiltered = 0;
       let alwaysEvaluated = 0;
+      let guarded = 0;
       let states = 0;
       for (const category of routedCategories) indexFor(category);
       for (const index of indexes.values()) {
         alwaysEvaluated += index.always.length;
+        guarded += index.guarded;
         prefiltered += index.rules.length - index.always.length;
         for (const field of index.fields) states += (field.eagerMatcher?.stateCount ?? 0) + (field.lazyMatcher?.stateCount ?? 0);
       }
-      return { categories: indexes.size, prefilteredRules: prefiltered, alwaysEvaluatedRules: alwaysEvaluated, automatonStates: states };
+      return { categories: indexes.size, prefilteredRules: prefiltered, alwaysEvaluatedRules: alwaysEvaluated, guardedRules: guarded, automatonStates: states };
     },
   };
 }

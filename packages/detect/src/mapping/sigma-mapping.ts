@@ -500,7 +500,10 @@ function readRaw(event: DetectEvent, name: string, lower: string): unknown {
   const data = event['winlog.event_data'];
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
   const record = data as Record<string, unknown>;
-  if (Object.hasOwn(record, name)) return record[name];
+  const value = record[name];
+  // A primitive is an own value: everything Object.prototype holds is a function or an object.
+  if (value !== undefined && value !== null && typeof value !== 'object' && typeof value !== 'function') return value;
+  if (Object.hasOwn(record, name)) return value;
   return lowerIndex(record).get(lower);
 }
 
@@ -607,7 +610,8 @@ function rawValuesAccessor(): FieldAccessor {
     get: (event) => {
       const data = event['winlog.event_data'];
       if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
-      const values = Object.values(data as Record<string, unknown>).filter((value) => typeof value === 'string');
+      const values: string[] = [];
+      for (const value of Object.values(data as Record<string, unknown>)) if (typeof value === 'string') values.push(value);
       return values.length > 0 ? values : undefined;
     },
     sql: `json_extract_string(${quoteIdentifier('winlog.event_data')}, '$.*')`,

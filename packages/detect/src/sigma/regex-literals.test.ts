@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { seededRandom } from '@vigil/common';
-import { requiredRegexLiteral } from './regex-literals.js';
+import { minimumRegexLength, requiredRegexLiteral } from './regex-literals.js';
 
 test('literal runs that every match must contain', () => {
   const cases: [string, string | undefined][] = [
@@ -78,4 +78,43 @@ test('property: every string a random regex matches contains its required litera
     }
   }
   assert.ok(withLiteral > 1000, `only ${withLiteral} regexes had a literal`);
+});
+
+test('shortest match lengths of regexes (0 when unsure)', () => {
+  const cases: [string, string, number][] = [
+    ['.{1000,}', '', 1000],
+    ['\\s[a-fA-F0-9]{64}\\s[a-fA-F0-9]{16}', '', 82],
+    ['a|bc', '', 1],
+    ['(?:ab)*c', '', 1],
+    ['(?:ab)+c', '', 3],
+    ['\\x41\\u0042\\012', '', 3],
+    ['[]]x', '', 3], // an empty class, then ']' and 'x'
+    ['a[^]]b', '', 4],
+    ['(?=abc)d(?<!x)', '', 1],
+    ['(?<name>ab)\\k<name>', '', 2],
+    ['a{', '', 2],
+    ['a{2,}?b', '', 3],
+    ['(a)\\1', '', 1],
+    ['\\u{1F600}', 'u', 1],
+    ['\\p{L}{3}', 'u', 3],
+    ['^$', '', 0],
+    ['[a-z', '', 0],
+  ];
+  for (const [source, flags, expected] of cases) assert.equal(minimumRegexLength(source, flags), expected, `/${source}/${flags}`);
+  for (const [source, flags] of cases.slice(0, -1)) assert.doesNotThrow(() => new RegExp(source, flags), source);
+});
+
+test('property: no string a random regex matches is shorter than its minimum length (seeded, 3,000 regexes)', () => {
+  const random = seededRandom(12);
+  let bounded = 0;
+  for (let n = 0; n < 3000; n++) {
+    const piece = sequence(random, 0);
+    const min = minimumRegexLength(piece.source, '');
+    if (min > 0) bounded++;
+    for (let k = 0; k < 10; k++) {
+      const text = piece.sample(random);
+      assert.ok(text.length >= min, `regex ${piece.source} matched ${JSON.stringify(text)}, shorter than ${min}`);
+    }
+  }
+  assert.ok(bounded > 2000, `only ${bounded} regexes had a bound`);
 });

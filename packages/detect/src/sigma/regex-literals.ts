@@ -129,3 +129,158 @@ function quantifyBreak(body: string, i: number): number {
   }
   return i;
 }
+
+/**
+ * A lower bound on the length (UTF-16 code units) of every string that a JavaScript regex with these flags matches;
+ * 0 when the pattern uses syntax this reader does not know (then no length check is made). Never more than the
+ * shortest match: a text shorter than this bound cannot contain a match.
+ */
+export function minimumRegexLength(source: string, flags: string): number {
+  if (flags.includes('v')) return 0;
+  const reader: RegexReader = { source, at: 0, unicode: flags.includes('u') };
+  const length = alternationLength(reader);
+  return length === undefined || reader.at !== source.length ? 0 : length;
+}
+
+interface RegexReader {
+  source: string;
+  at: number;
+  unicode: boolean;
+}
+
+function alternationLength(reader: RegexReader): number | undefined {
+  let shortest = Infinity;
+  for (;;) {
+    const length = sequenceLength(reader);
+    if (length === undefined) return undefined;
+    shortest = Math.min(shortest, length);
+    if (reader.source[reader.at] !== '|') return shortest;
+    reader.at++;
+  }
+}
+
+function sequenceLength(reader: RegexReader): number | undefined {
+  const { source } = reader;
+  let total = 0;
+  while (reader.at < source.length && source[reader.at] !== '|' && source[reader.at] !== ')') {
+    const atom = atomLength(reader);
+    if (atom === undefined) return undefined;
+    total += atom * minimumRepeat(reader);
+  }
+  return total;
+}
+
+const QUANTIFIER = /^\{(\d+)(?:,\d*)?\}/;
+const isHex = (char: string | undefined): boolean => char !== undefined && /^[0-9a-fA-F]$/.test(char);
+
+/** The shortest length of the atom at `reader.at`, which it consumes (a quantifier after it is left). */
+function atomLength(reader: RegexReader): number | undefined {
+  const { source } = reader;
+  const char = source[reader.at]!;
+  if (char === '(') {
+    reader.at++;
+    let zeroWidth = false;
+    if (source.startsWith('?:', reader.at)) reader.at += 2;
+    else if (source.startsWith('?=', reader.at) || source.startsWith('?!', reader.at)) {
+      reader.at += 2;
+      zeroWidth = true;
+    } else if (source.startsWith('?<=', reader.at) || source.startsWith('?<!', reader.at)) {
+      reader.at += 3;
+      zeroWidth = true;
+    } else if (source.startsWith('?<', reader.at)) {
+      const close = source.indexOf('>', reader.at);
+      if (close < 0) return undefined;
+      reader.at = close + 1;
+    } else if (source[reader.at] === '?') return undefined;
+    const inner = alternationLength(reader);
+    if (inner === undefined || source[reader.at] !== ')') return undefined;
+    reader.at++;
+    return zeroWidth ? 0 : inner;
+  }
+  if (char === '[') {
+    // The first unescaped ']' closes a class in JavaScript, even right after '[' or '[^' (then it matches nothing or anything).
+    let i = reader.at + 1;
+    while (i < source.length && source[i] !== ']') i += source[i] === '\\' ? 2 : 1;
+    if (i >= source.length) return undefined;
+    reader.at = i + 1;
+    return 1;
+  }
+  if (char === '\\') return escapeLength(reader);
+  if (char === '^' || char === '$') {
+    reader.at++;
+    return 0;
+  }
+  if (char === '*' || char === '+' || char === '?') return undefined;
+  if (char === '{' && QUANTIFIER.test(source.slice(reader.at))) return undefined;
+  reader.at++;
+  return 1;
+}
+
+function escapeLength(reader: RegexReader): number | undefined {
+  const { source } = reader;
+  const next = source[reader.at + 1];
+  if (next === undefined) return undefined;
+  reader.at += 2;
+  if (next === 'b' || next === 'B') return 0;
+  if (next >= '1' && next <= '9') {
+    // A back-reference (may be empty) or, without such a group, an octal escape: 0 is a bound for both.
+    while (/^[0-9]$/.test(source[reader.at] ?? '')) reader.at++;
+    return 0;
+  }
+  if (next === 'k') {
+    if (source[reader.at] === '<') {
+      const close = source.indexOf('>', reader.at);
+      if (close < 0) return undefined;
+      reader.at = close + 1;
+    }
+    return 0;
+  }
+  if (next === '0') {
+    for (let n = 0; n < 2 && /^[0-7]$/.test(source[reader.at] ?? ''); n++) reader.at++;
+    return 1;
+  }
+  if (next === 'x') {
+    if (isHex(source[reader.at]) && isHex(source[reader.at + 1])) reader.at += 2;
+    return 1;
+  }
+  if (next === 'u') {
+    if (reader.unicode && source[reader.at] === '{') {
+      const close = source.indexOf('}', reader.at);
+      if (close < 0) return undefined;
+      reader.at = close + 1;
+    } else if ([0, 1, 2, 3].every((k) => isHex(source[reader.at + k]))) reader.at += 4;
+    return 1;
+  }
+  if (next === 'c') {
+    if (/^[A-Za-z]$/.test(source[reader.at] ?? '')) reader.at++;
+    return 1;
+  }
+  if ((next === 'p' || next === 'P') && reader.unicode) {
+    if (source[reader.at] === '{') {
+      const close = source.indexOf('}', reader.at);
+      if (close < 0) return undefined;
+      reader.at = close + 1;
+    }
+    return 1;
+  }
+  return 1;
+}
+
+/** The minimum repeat count of a quantifier at `reader.at` (consumed with a lazy `?`); 1 when there is none. */
+function minimumRepeat(reader: RegexReader): number {
+  const { source } = reader;
+  const char = source[reader.at];
+  let min = 1;
+  if (char === '*' || char === '?') {
+    min = 0;
+    reader.at++;
+  } else if (char === '+') reader.at++;
+  else if (char === '{') {
+    const quantifier = QUANTIFIER.exec(source.slice(reader.at));
+    if (!quantifier) return 1;
+    min = Number(quantifier[1]);
+    reader.at += quantifier[0].length;
+  } else return 1;
+  if (source[reader.at] === '?') reader.at++;
+  return min;
+}
