@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { ApiClient, cleanup, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle } from './harness.js';
 import { createLan, leftovers, type Lan } from './netns.js';
 import { listen, longConnection, ping, runTask, tcpProbe } from './network-test-support.js';
@@ -16,6 +17,8 @@ let api: ApiClient;
 let agent: AgentHandle;
 const PEER_PORT = 4444;
 const ENDPOINT_PORT = 2222;
+/** The endpoint's configured resolver is the peer (resolv.conf below): isolation keeps its port 53 open, nothing else. */
+const DNS_PORT = 53;
 let S: string;
 let E: string;
 let P: string;
@@ -51,10 +54,14 @@ before(async () => {
   S = lan.hosts.server!.address;
   E = lan.hosts.endpoint!.address;
   P = lan.hosts.peer!.address;
+  // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf for the agent it starts; the LAN
+  // removes the folder. Names still resolve from the LAN's hosts file first.
+  writeFileSync(`/etc/netns/${lan.hosts.endpoint!.ns}/resolv.conf`, `nameserver ${P}\n`);
   server = await startServer({ VIGIL_API_RATE_BURST: '1000' }, { wrap: lan.hosts.server!.wrap, host: S });
   api = await new ApiClient(server).login();
   agent = await startAgent(server, api, { wrap: lan.hosts.endpoint!.wrap });
   await listen(lan, 'peer', PEER_PORT);
+  await listen(lan, 'peer', DNS_PORT);
   await listen(lan, 'endpoint', ENDPOINT_PORT);
 });
 
@@ -78,6 +85,8 @@ test('isolate: only the server stays reachable, open connections are cut, tasks 
 
   assert.equal(tcpProbe(lan, 'endpoint', S, server.agentPort), 'ok', 'the server agent port stays reachable');
   assert.notEqual(tcpProbe(lan, 'endpoint', P, PEER_PORT), 'ok', 'the peer is cut off');
+  assert.deepEqual(isolated.outcome?.details?.dns, [P], 'the resolver of resolv.conf is kept');
+  assert.equal(tcpProbe(lan, 'endpoint', P, DNS_PORT), 'ok', 'the configured resolver stays reachable on port 53');
   assert.notEqual(tcpProbe(lan, 'endpoint', S, server.apiPort), 'ok', 'other ports of the server are cut off too');
   assert.notEqual(tcpProbe(lan, 'peer', E, ENDPOINT_PORT), 'ok', 'the peer cannot reach the endpoint');
   assert.equal(ping(lan, 'endpoint', P), false, 'ping fails');
@@ -121,6 +130,7 @@ test('isolate with allow: an allowed address:port stays reachable, the same host
     assert.equal(tcpProbe(lan, 'endpoint', P, PEER_PORT), 'ok', 'allowed service reachable');
     assert.notEqual(tcpProbe(lan, 'peer', E, ENDPOINT_PORT), 'ok', 'an address:port entry does not open inbound connections');
     assert.equal(ping(lan, 'endpoint', P), false, 'only the allowed port, not the whole host');
+    assert.notEqual(tcpProbe(lan, 'endpoint', P, DNS_PORT), 'ok', 'allow_dns: false closes the resolver too');
   } finally {
     assert.equal((await runTask(api, agent.agentId, 'host.release', {})).state, 'succeeded');
   }

@@ -80,7 +80,7 @@ test('reverse shell → alert from Vigil rules → policy isolates the host → 
 
   const alert = await waitFor('an alert from the reverse shell rule', async () => {
     const reply = await api.get(`/api/v1/alerts?host_id=${agent.agentId}&rule_id=${REVERSE_SHELL_RULE}&limit=10`);
-    return (reply.body as { id: string; created_at?: string }[])[0];
+    return (reply.body as { id: string; createdAt: string }[])[0];
   }, 15_000, 100);
   await waitFor('the reverse shell connection to be cut', () => shellExitedAt, 15_000, 10);
 
@@ -103,8 +103,12 @@ test('reverse shell → alert from Vigil rules → policy isolates the host → 
   const tasks = (await api.get(`/api/v1/response/tasks?host_id=${agent.agentId}&action=host.isolate`)).body as { created_at: string; finished_at: string | null; state: string; outcome: { details?: Record<string, unknown> } | null }[];
   const isolation = tasks[0];
   assert.equal(isolation?.state, 'succeeded', JSON.stringify(isolation));
+  // Where the time goes: kernel → stored by the server (auditd, agent batch, upload) → alert (detection worker) →
+  // policy task → isolated and cut (long-poll, pre-flight, nft, verification, ss -K).
   const timings = {
     exec_to_cut_ms: shellExitedAt! - execAt,
+    exec_to_ingested_ms: Date.parse(String(exec['event.ingested'])) - execAt,
+    exec_to_alert_ms: Date.parse(alert.createdAt) - execAt,
     exec_to_task_created_ms: Date.parse(isolation.created_at) - execAt,
     task_created_to_finished_ms: Date.parse(isolation.finished_at!) - Date.parse(isolation.created_at),
     isolation_apply_ms: isolation.outcome?.details?.apply_ms,

@@ -18,6 +18,11 @@ export interface ActionSpec {
   /** What it does and how the agent verifies that it took effect, in one or two sentences for operators. */
   readonly description: string;
   readonly permission: ResponsePermission;
+  /**
+   * How the agent checks that the action took effect before it reports `verified` (or, when the host cannot check
+   * itself, what proves it later). Required: an action that cannot say how it is verified is not registered.
+   */
+  readonly verification: string;
   /** Arguments; `additionalProperties: false` always. Validated on the server before signing and again on the agent. */
   readonly args: JsonSchema;
   /** The action that undoes this one (`host.isolate` → `host.release`); absent when it cannot be undone. */

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { VigilError } from '@vigil/common';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { VigilError, repoRoot } from '@vigil/common';
 import { actionCatalog, actionModules } from './catalog.js';
 import type { ActionSpec } from './core.js';
 import { createActionRegistry } from './registry.js';
@@ -10,6 +12,7 @@ const spec = (extra: Partial<ActionSpec> = {}): ActionSpec => ({
   title: 'Kill process',
   description: 'Kills a process.',
   permission: 'response:remediate',
+  verification: 'The process is gone from /proc.',
   args: { type: 'object', additionalProperties: false, required: ['pid'], properties: { pid: { type: 'integer', minimum: 1 }, tree: { type: 'boolean', default: false }, ip: { type: 'string', format: 'ipv4' } } },
   destructive: false,
   platforms: ['linux'],
@@ -25,6 +28,8 @@ test('registering a name twice, an open argument schema or a bad spec is a hard 
   invalidConfig(() => createActionRegistry([spec({ permission: 'response:everything' as never })]), /permission/);
   invalidConfig(() => createActionRegistry([spec({ reversedBy: 'process.unkill' })]), /reversedBy/);
   invalidConfig(() => createActionRegistry([spec({ platforms: [] })]), /platforms/);
+  invalidConfig(() => createActionRegistry([spec({ verification: ' ' })]), /verification/);
+  invalidConfig(() => createActionRegistry([spec({ verification: undefined as never })]), /verification/);
   invalidConfig(() => createActionRegistry([spec({ timeoutSeconds: 0 })]), /timeoutSeconds/);
   // Ajv strict mode: a misspelt keyword is caught at registration, not ignored at run time.
   invalidConfig(() => createActionRegistry([spec({ args: { type: 'object', additionalProperties: false, properties: { pid: { type: 'integer', minimun: 1 } } } })]), /not a valid JSON Schema/);
@@ -56,4 +61,26 @@ test('the catalog lists every action module and builds without errors', () => {
   const names = catalog.list().map((s) => s.name);
   assert.deepEqual(names, [...names].sort(), 'sorted by name');
   for (const action of catalog.list()) if (action.reversedBy) assert.ok(catalog.get(action.reversedBy), `${action.name} is reversed by a registered action`);
+});
+
+test('docs/response-actions.md states the permission, reverse action and destructive flag the catalog declares', () => {
+  const catalog = actionCatalog();
+  const text = readFileSync(join(repoRoot(), 'docs', 'response-actions.md'), 'utf8');
+  const lines = text.split('\n');
+  const header = lines.indexOf('| action | permission | reversed by | destructive | verified by |');
+  assert.ok(header >= 0, 'the summary table of docs/response-actions.md');
+  const rows: string[][] = [];
+  for (const line of lines.slice(header + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim().replace(/`|\*/g, '')));
+  }
+  assert.ok(rows.length >= 16, `${rows.length} action rows`);
+  for (const [name, permission, reversedBy, destructive, verifiedBy] of rows) {
+    const spec = catalog.get(name!);
+    assert.ok(spec, `${name} is in the catalog`);
+    assert.equal(permission, spec.permission, `${name} permission`);
+    assert.equal(reversedBy, spec.reversedBy ?? '—', `${name} reversed by`);
+    assert.equal(destructive, spec.destructive ? 'yes' : 'no', `${name} destructive`);
+    assert.ok(verifiedBy, `${name} says how it is verified`);
+  }
 });

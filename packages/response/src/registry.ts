@@ -24,6 +24,7 @@ function checkSpec(spec: ActionSpec): void {
   if (typeof spec?.name !== 'string' || !new RegExp(actionNamePattern).test(spec.name)) throw new VigilError('invalid_config', `${where}: name must look like noun.verb (lower case)`);
   if (!responsePermissions.includes(spec.permission)) throw new VigilError('invalid_config', `${where}: permission must be one of ${responsePermissions.join(', ')}`);
   if (!spec.title || !spec.description) throw new VigilError('invalid_config', `${where}: title and description are required`);
+  if (typeof spec.verification !== 'string' || !spec.verification.trim()) throw new VigilError('invalid_config', `${where}: verification must say how the agent checks that the action took effect`);
   if (spec.args?.type !== 'object' || spec.args.additionalProperties !== false) throw new VigilError('invalid_config', `${where}: args must be an object schema with additionalProperties: false`);
   if (!Array.isArray(spec.platforms) || !spec.platforms.length) throw new VigilError('invalid_config', `${where}: platforms must list at least one platform`);
   if (spec.timeoutSeconds !== undefined && !(Number.isInteger(spec.timeoutSeconds) && spec.timeoutSeconds > 0 && spec.timeoutSeconds <= 86_400)) {

@@ -21,6 +21,7 @@ const sleepSpec = (name: string, timeoutSeconds: number): ActionSpec => ({
   title: name,
   description: 'test action that waits for its abort signal',
   permission: 'response:collect',
+  verification: 'none: it only waits',
   args: { type: 'object', additionalProperties: false, properties: {} },
   destructive: false,
   platforms: [process.platform],

@@ -46,12 +46,13 @@ const tag = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$' };
 
 const actionSchema = {
   type: 'object',
-  required: ['name', 'title', 'description', 'permission', 'args', 'reversed_by', 'destructive', 'platforms', 'timeout_s'],
+  required: ['name', 'title', 'description', 'permission', 'verification', 'args', 'reversed_by', 'destructive', 'platforms', 'timeout_s'],
   properties: {
     name: { type: 'string' },
     title: { type: 'string' },
     description: { type: 'string' },
     permission: { type: 'string', enum: ['response:collect', 'response:contain', 'response:remediate', 'response:power'] },
+    verification: { type: 'string', description: 'How the agent checks that the action took effect before it reports it verified' },
     args: { type: 'object', additionalProperties: true, description: 'JSON Schema of the arguments' },
     reversed_by: { type: ['string', 'null'] },
     destructive: { type: 'boolean', description: 'Needs a two-step confirmation (and, when a policy says so, a second person)' },
@@ -64,6 +65,7 @@ const examplePing = {
   title: 'Ping agent',
   description: 'Checks that the agent receives and runs tasks.',
   permission: 'response:collect',
+  verification: 'By construction: the answer (host name, agent id, process id) comes from the running agent.',
   args: { type: 'object', additionalProperties: false, properties: { echo: { type: 'string', maxLength: 200 } } },
   reversed_by: null,
   destructive: false,
@@ -388,7 +390,7 @@ export function registerResponseRoutes(app: FastifyInstance, deps: ResponseRoute
       schema: {
         tags,
         summary: 'The action catalog with argument schemas',
-        description: 'Every response action the server can sign: its permission, JSON Schema of its arguments, whether it is destructive (two-step confirmation), which action reverses it, platforms and timeout.',
+        description: 'Every response action the server can sign: its permission, how the agent verifies its effect, JSON Schema of its arguments, whether it is destructive (two-step confirmation), which action reverses it, platforms and timeout.',
         response: { 200: { description: 'Actions, by name', type: 'array', items: actionSchema, examples: [[examplePing]] } },
       },
     },
@@ -398,6 +400,7 @@ export function registerResponseRoutes(app: FastifyInstance, deps: ResponseRoute
         title: spec.title,
         description: spec.description,
         permission: spec.permission,
+        verification: spec.verification,
         args: spec.args,
         reversed_by: spec.reversedBy ?? null,
         destructive: spec.destructive,

@@ -116,6 +116,14 @@ function templatedPaths(value: unknown, path: string, out: string[] = []): strin
   return out;
 }
 
+/** Field names the templates of `value` refer to (`{{process.pid}}` → `process.pid`). */
+export function templateFields(value: unknown, out = new Set<string>()): Set<string> {
+  if (typeof value === 'string') for (const match of value.matchAll(TEMPLATE)) out.add(match[1]!);
+  else if (Array.isArray(value)) value.forEach((item) => templateFields(item, out));
+  else if (value && typeof value === 'object') Object.values(value).forEach((item) => templateFields(item, out));
+  return out;
+}
+
 /** Replaces templates with values from `lookup`; a whole-value template keeps the value's type. Throws for a missing field. */
 export function renderArgs(value: unknown, lookup: (field: string) => unknown, path = 'args'): unknown {
   if (typeof value === 'string') {
@@ -135,6 +143,28 @@ export function renderArgs(value: unknown, lookup: (field: string) => unknown, p
   if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, renderArgs(item, lookup, `${path}.${key}`)]));
   return value;
 }
+
+/**
+ * Whether `alert` fires a policy with this match: every given criterion holds (rule id, rule title, one of the tags,
+ * at least the level) and, when the policy is scoped, the alert's host is listed or has one of the host tags.
+ * An alert without a host never matches (there is nothing to act on).
+ */
+export function policyMatches(m: PolicyMatch, alert: Pick<AlertRecord, 'hostId' | 'ruleId' | 'ruleTitle' | 'tags' | 'level'>, hostTags: (hostId: string) => readonly string[]): boolean {
+  if (!alert.hostId) return false;
+  if (m.rule_ids?.length && !m.rule_ids.includes(alert.ruleId)) return false;
+  if (m.rule_names?.length && !m.rule_names.includes(alert.ruleTitle)) return false;
+  if (m.tags?.length && !alert.tags.some((tag) => m.tags!.includes(tag))) return false;
+  if (m.min_level && levels.indexOf(alert.level as Level) < levels.indexOf(m.min_level)) return false;
+  if (m.host_ids?.length || m.host_tags?.length) {
+    const byId = m.host_ids?.includes(alert.hostId) ?? false;
+    const byTag = m.host_tags?.length ? hostTags(alert.hostId).some((tag) => m.host_tags!.includes(tag)) : false;
+    if (!byId && !byTag) return false;
+  }
+  return true;
+}
+
+/** Whether a policy's task of an action waits for a second person's approval. */
+export const policyNeedsApproval = (mode: ApprovalMode, destructive: boolean): boolean => mode === 'always' || (mode === 'destructive' && destructive);
 
 export function createPolicyEngine(deps: {
   db: ResponseDb;
@@ -208,23 +238,13 @@ export function createPolicyEngine(deps: {
     };
   }
 
-  function matches(row: PolicyRow, alert: AlertRecord): boolean {
-    const m = JSON.parse(row.match) as PolicyMatch;
-    if (!alert.hostId) return false;
-    if (m.rule_ids?.length && !m.rule_ids.includes(alert.ruleId)) return false;
-    if (m.rule_names?.length && !m.rule_names.includes(alert.ruleTitle)) return false;
-    if (m.tags?.length && !alert.tags.some((tag) => m.tags!.includes(tag))) return false;
-    if (m.min_level && levels.indexOf(alert.level as Level) < levels.indexOf(m.min_level)) return false;
-    const scoped = Boolean(m.host_ids?.length || m.host_tags?.length);
-    if (scoped) {
-      const byId = m.host_ids?.includes(alert.hostId) ?? false;
-      const byTag = m.host_tags?.length ? db.hostTags(alert.hostId).some((tag) => m.host_tags!.includes(tag)) : false;
-      if (!byId && !byTag) return false;
-    }
-    return true;
-  }
+  const matches = (row: PolicyRow, alert: AlertRecord): boolean => policyMatches(JSON.parse(row.match) as PolicyMatch, alert, (hostId) => db.hostTags(hostId));
 
-  async function lookupFor(alert: AlertRecord): Promise<(field: string) => unknown> {
+  /**
+   * Template values for `alert`: its own fields, and the fields of its first event, which is read from the event store
+   * only when a template of `actions` names a field the alert does not carry (the read costs time before acting).
+   */
+  async function lookupFor(alert: AlertRecord, actions: readonly PolicyAction[]): Promise<(field: string) => unknown> {
     const fixed: Record<string, unknown> = {
       'alert.id': alert.id,
       'alert.rule_id': alert.ruleId,
@@ -236,7 +256,8 @@ export function createPolicyEngine(deps: {
     for (const hit of alert.fields) if (!(hit.field in fixed)) fixed[hit.field] = hit.value;
     let event: Record<string, unknown> | undefined;
     const id = alert.eventIds[0];
-    if (id) {
+    const needsEvent = [...templateFields(actions.map((entry) => entry.args))].some((field) => fixed[field] === undefined || fixed[field] === null);
+    if (id && needsEvent) {
       try {
         event = (await deps.store.search({ sql: 'SELECT * FROM events WHERE "host.id" = $1 AND "event.id" = $2 LIMIT 1', params: [alert.hostId, id] }))[0];
       } catch (error) {
@@ -293,8 +314,8 @@ export function createPolicyEngine(deps: {
         continue;
       }
       db.recordPolicyHit(row.id, alert.hostId, alert.id, row.dry_run === 1);
-      const lookup = await lookupFor(alert);
       const actions = JSON.parse(row.actions) as PolicyAction[];
+      const lookup = await lookupFor(alert, actions);
       const label = `policy:${row.name}`;
       for (const [index, entry] of actions.entries()) {
         try {
@@ -316,7 +337,7 @@ export function createPolicyEngine(deps: {
             requestedBy: row.updated_by,
             policyId: row.id,
             alertId: alert.id,
-            needsApproval: approval === 'always' || (approval === 'destructive' && spec.destructive),
+            needsApproval: policyNeedsApproval(approval, spec.destructive),
             ttlSeconds: row.task_ttl_s,
             approvalTimeoutSeconds: row.approval_timeout_s,
           });

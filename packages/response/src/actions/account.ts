@@ -13,6 +13,7 @@ export const specs: ActionSpec[] = [
     description:
       'Locks the password (usermod -L), expires the account so key-based logins fail too, and (unless `end_sessions` is false) kills every process of the user, which ends its SSH and console sessions. Refuses root and the account the agent runs as. Verified when `passwd -S` reports L, the account is expired and none of its processes is left.',
     permission: 'response:contain',
+    verification: '`passwd -S` reports L, the shadow expiry is in the past and no process of the user is left.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -30,6 +31,7 @@ export const specs: ActionSpec[] = [
     description:
       'Restores the password lock state and the expiry date the account had before account.lock (or, without a record, unlocks it and clears the expiry). Verified with `passwd -S` and the shadow expiry field.',
     permission: 'response:contain',
+    verification: '`passwd -S` and the shadow expiry equal the state recorded before the lock.',
     args: { type: 'object', additionalProperties: false, required: ['user'], properties: { user: userName } },
     destructive: false,
     platforms: ['linux'],

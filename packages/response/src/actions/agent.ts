@@ -10,6 +10,7 @@ export const specs: ActionSpec[] = [
     description:
       'Checks that the agent receives and runs tasks: it answers with its host name, agent version, process id, uptimes, platform and clock, and echoes `echo`. Changes nothing. Verified by construction: the answer comes from the running agent.',
     permission: 'response:collect',
+    verification: 'By construction: the answer (host name, agent id, process id) comes from the running agent.',
     args: {
       type: 'object',
       additionalProperties: false,

@@ -42,6 +42,7 @@ export const specs: ActionSpec[] = [
     description:
       'Streams a regular file to the server\'s evidence store over the agent\'s mutual-TLS channel with its sha256; refuses files larger than `max_bytes`. Verified by the server: it stores the file only when the size and the sha256 it computed match what the agent declared.',
     permission: 'response:collect',
+    verification: 'By the server: it stores the upload only when the size and the sha256 it computed equal what the agent declared.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -61,6 +62,7 @@ export const specs: ActionSpec[] = [
     description:
       'Reads /proc now and returns one row per process in `details.rows`: pid, ppid, user, exe, cmdline, state, start time and start_ticks/entity_id (usable to pin a later process action). Verified by construction: the rows are what /proc showed.',
     permission: 'response:collect',
+    verification: 'By construction: the rows are what /proc showed at the time of the query.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -80,6 +82,7 @@ export const specs: ActionSpec[] = [
     description:
       'Reads /proc/net/{tcp,tcp6,udp,udp6} and maps each socket inode to its process through /proc/<pid>/fd; returns one row per socket in `details.rows` (protocol, local and remote address and port, state, pid, process).',
     permission: 'response:collect',
+    verification: 'By construction: the rows are what /proc/net/{tcp,tcp6,udp,udp6} and /proc/<pid>/fd showed at the time of the query.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -98,6 +101,7 @@ export const specs: ActionSpec[] = [
     title: 'Live query: listening ports',
     description: 'TCP sockets in LISTEN state and bound UDP sockets without a peer, with the owning process, in `details.rows`.',
     permission: 'response:collect',
+    verification: 'By construction: the rows are what /proc/net and /proc/<pid>/fd showed at the time of the query.',
     args: { type: 'object', additionalProperties: false, properties: { limit: limit(50_000, 10_000), protocol: { type: 'string', enum: ['tcp', 'udp'] } } },
     destructive: false,
     platforms: ['linux'],

@@ -10,6 +10,7 @@ export const specs: ActionSpec[] = [
     description:
       'Makes the agent fetch the exec blocklist from the server at once (instead of waiting for its long-poll) and report the version it enforces, how many entries it enforces in the kernel and in user space, and whether the exec monitor runs. Verified: the enforced version equals the server version.',
     permission: 'response:collect',
+    verification: 'The version the agent enforces equals the server version and the exec monitor is not failed.',
     args: { type: 'object', additionalProperties: false, properties: {}, examples: [{}] },
     destructive: false,
     platforms: ['linux'],

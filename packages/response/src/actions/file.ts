@@ -16,6 +16,7 @@ export const specs: ActionSpec[] = [
     description:
       'Moves a regular file into the agent\'s locked vault (folder 0700, file mode 0000, immutable when the file system allows) and records its original path, owner, mode, timestamps, attribute flags, size and sha256. Verified when the path is gone and the vault copy hashes the same as the file did.',
     permission: 'response:remediate',
+    verification: 'The original path is gone and the vault copy hashes to the sha256 the file had.',
     args: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: absolutePath } },
     reversedBy: 'file.restore',
     destructive: false,
@@ -28,6 +29,7 @@ export const specs: ActionSpec[] = [
     description:
       'Puts a quarantined file back at its original path with its content, owner, group, mode, timestamps and immutable/append-only flags. Refuses when something exists at that path. Verified by sha256, owner, mode and modification time of the restored file.',
     permission: 'response:remediate',
+    verification: 'The restored file has the recorded sha256, owner, group, mode, modification time and flags.',
     args: { type: 'object', additionalProperties: false, required: ['vault_id'], properties: { vault_id: vaultId } },
     destructive: false,
     platforms: ['linux'],
@@ -39,6 +41,7 @@ export const specs: ActionSpec[] = [
     description:
       'Deletes a file (or, with `recursive`, a directory tree that does not cross a mount point) after recording the sha256 and size of what it removes. Refuses /, system folders and the agent\'s own files. Verified when the path no longer exists. Cannot be undone: quarantine instead when in doubt.',
     permission: 'response:remediate',
+    verification: 'The path no longer exists (its sha256 and size were recorded before).',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -55,6 +58,7 @@ export const specs: ActionSpec[] = [
     description:
       'Sets the permission bits of a file or directory and/or makes it immutable (chattr +i), after recording the previous mode and flags. Verified by reading the mode and the flags back.',
     permission: 'response:contain',
+    verification: 'The mode and the immutable flag are read back and equal the requested ones.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -78,6 +82,7 @@ export const specs: ActionSpec[] = [
     description:
       'Restores the mode and the immutable/append-only flags a path had before its first path.restrict. Verified by reading them back.',
     permission: 'response:contain',
+    verification: 'The mode and flags are read back and equal those recorded before the first restriction.',
     args: { type: 'object', additionalProperties: false, required: ['path'], properties: { path: absolutePath } },
     destructive: false,
     platforms: ['linux'],

@@ -58,6 +58,7 @@ export const specs: ActionSpec[] = [
     description:
       'Cuts the host off the network with the nftables table `inet vigil_isolation`: only loopback, the Vigil server address and agent port, the resolvers (allow_dns), DHCP (allow_dhcp) and the `allow` entries stay reachable; open connections to anything else are cut. Refused when the server is not reachable beforehand; verified by listing the table and connecting to the server again, rolled back automatically when the server became unreachable. Survives agent restarts until released.',
     permission: 'response:contain',
+    verification: 'Lists table inet vigil_isolation and compares its set elements, chains, hooks, policies and rule counts with the plan, then connects to the server again; rolls back and fails when either check fails.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -77,6 +78,7 @@ export const specs: ActionSpec[] = [
     title: 'Release host isolation',
     description: 'Removes the isolation table and its saved state; verified by checking that the table is gone.',
     permission: 'response:contain',
+    verification: 'Lists the tables again: inet vigil_isolation must be gone.',
     args: { type: 'object', additionalProperties: false, properties: {}, examples: [{}] },
     destructive: false,
     platforms: ['linux'],
@@ -87,6 +89,7 @@ export const specs: ActionSpec[] = [
     description:
       'Adds an IP or CIDR (IPv4 or IPv6), a destination port (tcp, udp or both) or the addresses of a domain to the named sets of the nftables table `inet vigil_block`; traffic with them is dropped in both directions (outgoing connections are refused at once). Verified by listing the set. Domains are resolved again every 5 minutes. Survives agent restarts.',
     permission: 'response:contain',
+    verification: 'Lists table inet vigil_block and compares its sets with every blocked entry; rolls back and fails on a difference.',
     args: blockTarget,
     reversedBy: 'net.unblock',
     destructive: false,
@@ -97,6 +100,7 @@ export const specs: ActionSpec[] = [
     title: 'Unblock address, port or domain',
     description: 'Removes a block added by net.block (same arguments); verified by listing the set. Addresses still blocked by another entry stay blocked.',
     permission: 'response:contain',
+    verification: 'Lists table inet vigil_block again (or checks it is gone when nothing stays blocked) and says whether the address is still covered by another entry.',
     args: blockTarget,
     destructive: false,
     platforms: ['linux'],

@@ -19,6 +19,7 @@ export const specs: ActionSpec[] = [
     description:
       'Reports success, then after `delay_seconds` powers the host off without init (poweroff -f, i.e. reboot(2)). The agent cannot check its own power-off: the result says scheduled; the host goes offline, and the boot id changes when it comes back.',
     permission: 'response:power',
+    verification: 'Not on the host (it powers off after reporting): the result says scheduled; the host goes offline and has a new boot id when it comes back.',
     args: powerArgs,
     destructive: true,
     platforms: ['linux'],
@@ -30,6 +31,7 @@ export const specs: ActionSpec[] = [
     description:
       'Reports success, then after `delay_seconds` reboots the host without init (reboot -f, i.e. reboot(2)). Verified after the fact: the agent logs the changed boot id at its next start.',
     permission: 'response:power',
+    verification: 'After the fact: the agent logs the changed boot id at its next start; the result itself says scheduled.',
     args: powerArgs,
     destructive: true,
     platforms: ['linux'],

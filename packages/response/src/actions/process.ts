@@ -33,6 +33,7 @@ export const specs: ActionSpec[] = [
     description:
       'Sends SIGKILL to a process, or with `tree` freezes the process and all its descendants and kills them bottom-up. Verified when every targeted process is gone (or a zombie). Refuses pid 1, the agent itself, kernel threads and a pid whose start time does not match.',
     permission: 'response:remediate',
+    verification: 'Every targeted process (pid and start time) is gone from /proc or a zombie.',
     args: target(),
     destructive: false,
     platforms: ['linux'],
@@ -43,6 +44,7 @@ export const specs: ActionSpec[] = [
     title: 'Suspend process',
     description: 'Sends SIGSTOP to a process (with `tree`: to its descendants too). Verified when /proc/<pid>/stat shows state T for each.',
     permission: 'response:contain',
+    verification: 'Every targeted process shows state T in /proc/<pid>/stat.',
     args: target(),
     reversedBy: 'process.resume',
     destructive: false,
@@ -54,6 +56,7 @@ export const specs: ActionSpec[] = [
     title: 'Resume process',
     description: 'Sends SIGCONT to a suspended process (with `tree`: to its descendants too). Verified when none of them is in state T any more.',
     permission: 'response:contain',
+    verification: 'No targeted process is in state T any more.',
     args: target(),
     destructive: false,
     platforms: ['linux'],

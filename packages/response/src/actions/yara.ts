@@ -13,6 +13,7 @@ export const specs: ActionSpec[] = [
     description:
       'Scans the files below the given paths (recursively, symbolic links not followed, /proc /sys /dev /run left out) with the rule set the server pushed, within a CPU budget. Every match is reported in the result and sent as an event (alert kind yara); the rule set\'s quarantine policy applies. Verified by the count of files read.',
     permission: 'response:collect',
+    verification: 'The count of files read is reported; a scan that read no file is not verified.',
     args: {
       type: 'object',
       additionalProperties: false,
@@ -34,6 +35,7 @@ export const specs: ActionSpec[] = [
     description:
       'Reads the readable memory regions of the given processes (default: every process) through /proc/<pid>/mem in bounded, overlapping chunks and scans them with the pushed rule set, within a CPU budget; file-backed read-only mappings are left out (they are files). Matches are reported and sent as events. Verified by the count of processes read.',
     permission: 'response:collect',
+    verification: 'The count of processes read is reported; a scan that read no process is not verified.',
     args: {
       type: 'object',
       additionalProperties: false,
