@@ -504,6 +504,8 @@ test('the host page isolates and releases the host with a reason and live progre
   await page.getByRole('button', { name: 'Isolate host…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Isolate host' });
   await dialog.getByTestId('action-hosts').getByText(host).waitFor();
+  // The catalog's verification statement is shown with the action.
+  assert.match((await dialog.getByTestId('action-verification').textContent()) ?? '', /^Verified by: .*vigil_isolation/);
   await dialog.getByLabel('Reason *').fill(`console test ${marker}`);
   await dialog.getByRole('button', { name: 'Run on 1 host' }).click();
   await dialog.locator('[data-testid="task-progress"] [data-state="succeeded"]').waitFor({ timeout: 20_000 });

@@ -22,6 +22,8 @@ export interface ResponseAction {
   title: string;
   description: string;
   permission: string;
+  /** How the agent checks that the action took effect before it reports it verified. */
+  verification: string;
   args: JsonSchema;
   reversed_by: string | null;
   destructive: boolean;

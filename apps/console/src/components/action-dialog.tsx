@@ -145,6 +145,9 @@ export function ActionDialog({ hostIds, action: fixed, initialArgs, onClose, onD
               <span className="small muted">
                 {action.description}
                 {action.reversed_by ? ` Undo with ${action.reversed_by}.` : ''}
+                <span className="action-verification" data-testid="action-verification">
+                  Verified by: {action.verification}
+                </span>
               </span>
             </>
           ) : fixed && actions.data ? (
