@@ -145,7 +145,11 @@ test('property: random rule sets give the same matches partitioned and whole, on
       const data = Buffer.concat([head, body]).subarray(0, random() < 0.1 ? 1 : undefined);
       const vars = { filetype: pick(['EXE', 'ELF', '']) };
       const expected = toMatches(full.rules.scan(data, vars));
+      const before = parted.counters();
       assert.deepEqual(toMatches(parted.scan(data, vars)), expected, `round ${round}, file ${f}`);
+      // setKey names the set the scan used, from the first two bytes and the size alone.
+      const used = Object.entries(parted.counters()).filter(([key, count]) => count !== before[key]).map(([key]) => key);
+      assert.deepEqual(used, [parted.setKey(data.subarray(0, 2), data.length)], `round ${round}, file ${f}: set used`);
       compared++;
       matched += expected.length;
     }
