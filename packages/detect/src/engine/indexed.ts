@@ -50,9 +50,12 @@ interface FieldIndex {
   patternStamps: Uint32Array;
   /**
    * The field's matcher (eager or lazy: a field has one of them) memoized per string value: value as read (not
-   * lower-cased) -> the patterns it contains. At most MEMO_ENTRIES values; emptied when full.
+   * lower-cased) -> the patterns it contains. At most MEMO_ENTRIES values and MEMO_CHARS characters of keys; emptied
+   * when either is reached.
    */
   memo: Map<string, Int32Array>;
+  /** Characters of the memo's keys. */
+  memoChars: number;
   /** Whether the memo is used: not for a few needles (and no guard), which `includes` checks faster than a value is hashed. */
   memoized: boolean;
   /** Whether the matcher takes the value as read (a few ASCII needles, `any-case-needles.ts`): it is not lower-cased. */
@@ -61,11 +64,14 @@ interface FieldIndex {
 
 /**
  * The guards of prefiltered rules on one field and their verdicts per field value (as read): per value one byte per
- * guard, 0 not known yet, 1 holds, 2 fails. At most MEMO_ENTRIES values; emptied when full.
+ * guard, 0 not known yet, 1 holds, 2 fails. At most MEMO_ENTRIES values and MEMO_CHARS characters of keys; emptied
+ * when either is reached.
  */
 interface GuardField {
   guardCount: number;
   verdicts: Map<string, Uint8Array>;
+  /** Characters of the verdict memo's keys. */
+  verdictChars: number;
 }
 
 /** A guard of a prefiltered rule: its field's shared verdict memo and its byte there. */
@@ -101,7 +107,12 @@ const PATTERN_BITS = 20;
  * Scan results memoized per field: process images, parents, hashes, PE metadata and most command lines repeat across
  * events, so a repeated value costs one hash lookup instead of lower-casing and scanning it. Bounded per field.
  */
-const MEMO_ENTRIES = 4096;
+const MEMO_ENTRIES = 16_384;
+/**
+ * Characters of memoized values kept per field (~2 MB of one-byte strings): bounds the memory of a field whose values
+ * are long (command lines) whatever their number; MEMO_ENTRIES bounds fields of short values.
+ */
+const MEMO_CHARS = 2 * 1024 * 1024;
 /** Longer values are scanned every time (not kept, not hashed twice). */
 const MEMO_MAX_LENGTH = 1024;
 const PATTERN_MASK = (1 << PATTERN_BITS) - 1;
@@ -268,6 +279,7 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
         guardBase: numbering.size,
         patternStamps: new Uint32Array(patternCount),
         memo: new Map(),
+        memoChars: 0,
         memoized: memoEntries > 0 && (scanned.length > FEW_NEEDLES || guards.length > 0),
         anyCase,
       };
@@ -292,7 +304,7 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
       primaryOf[ruleIndex]! >= 0 && compiled.guards?.length
         ? compiled.guards.map((guard) => {
             let field = guardFields.get(guard.accessor.key);
-            if (!field) guardFields.set(guard.accessor.key, (field = { guardCount: 0, verdicts: new Map() }));
+            if (!field) guardFields.set(guard.accessor.key, (field = { guardCount: 0, verdicts: new Map(), verdictChars: 0 }));
             return { guard, field, slot: field.guardCount++ };
           })
         : undefined,
@@ -366,8 +378,12 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
     let distinct = 0;
     for (let i = 0; i < found.length; i++) if (i === 0 || found[i] !== found[i - 1]) found[distinct++] = found[i]!;
     patterns = found.slice(0, distinct);
-    if (field.memo.size >= memoEntries) field.memo.clear();
+    if (field.memo.size >= memoEntries || field.memoChars + text.length > MEMO_CHARS) {
+      field.memo.clear();
+      field.memoChars = 0;
+    }
     field.memo.set(text, patterns);
+    field.memoChars += text.length;
     return patterns;
   }
 
@@ -423,8 +439,12 @@ export function createIndexedEngine(options: IndexedEngineOptions): RuleEngine &
       }
       let verdicts = field.verdicts.get(value);
       if (verdicts === undefined) {
-        if (field.verdicts.size >= memoEntries) field.verdicts.clear();
+        if (field.verdicts.size >= memoEntries || field.verdictChars + value.length > MEMO_CHARS) {
+          field.verdicts.clear();
+          field.verdictChars = 0;
+        }
         field.verdicts.set(value, (verdicts = new Uint8Array(field.guardCount)));
+        field.verdictChars += value.length;
       }
       let verdict = verdicts[slot]!;
       if (verdict === 0) verdicts[slot] = verdict = guard.test(event) ? 1 : 2;
