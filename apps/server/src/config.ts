@@ -34,6 +34,11 @@ export interface ServerConfig {
    * leaves every hunt to DuckDB's scans.
    */
   storeIndex: boolean;
+  /**
+   * With the index, a row cache beside it (`rows.cache`, ~1.1 KB of disk per event, rebuilt at each start) that makes
+   * event lists and sequences the index answers read rows by position: `VIGIL_STORE_ROW_CACHE=on`. Default off.
+   */
+  storeRowCache: boolean;
   /** Password for the first admin user; generated and printed once when unset. */
   adminPassword: string | undefined;
   /** Alerts of one host and process tree whose activity lies within this many minutes form one incident. */
@@ -54,6 +59,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     storeAck: storeAck(env.VIGIL_STORE_ACK),
     storeThreads: positive(env.VIGIL_STORE_THREADS, Math.max(1, availableParallelism() - 1), 'VIGIL_STORE_THREADS'),
     storeIndex: onOff(env.VIGIL_STORE_INDEX, true, 'VIGIL_STORE_INDEX'),
+    storeRowCache: onOff(env.VIGIL_STORE_ROW_CACHE, false, 'VIGIL_STORE_ROW_CACHE'),
     adminPassword: env.VIGIL_ADMIN_PASSWORD,
     incidentWindowMinutes: positive(env.VIGIL_INCIDENT_WINDOW_MINUTES, 30, 'VIGIL_INCIDENT_WINDOW_MINUTES'),
     ...stripUndefined(overrides),

@@ -48,7 +48,8 @@ import { IntegrationsDb } from './integrations/integrations-db.js';
 import { InventoryDb } from './inventory/inventory-db.js';
 import { registerInventoryAgentRoutes, registerInventoryRoutes } from './http/inventory-routes.js';
 import { createIntegrationService, type IntegrationService } from './integrations/integration-service.js';
-import { createBaselineService, type BaselineService } from './baseline/baseline-service.js';
+import type { BaselineService } from './baseline/baseline-service.js';
+import { startBaselineThread } from './baseline/baseline-thread.js';
 import { createAlertEventWriter } from './detection/alert-events.js';
 import { registerBaselineRoutes } from './http/baseline-routes.js';
 
@@ -106,7 +107,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     if (!config.adminPassword) generatedAdminPassword = password;
   }
   mkdirSync(join(config.dataDir, 'events'), { recursive: true });
-  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck, threads: config.storeThreads, ...(config.storeIndex ? {} : { index: false as const }) });
+  const store = createDuckDbStore({ dataDir: join(config.dataDir, 'events'), ack: config.storeAck, threads: config.storeThreads, ...(config.storeIndex ? { rowCache: config.storeRowCache } : { index: false as const }) });
   await store.open();
   const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
   const alertEvents = createAlertEventWriter({ store });
@@ -124,8 +125,8 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const response = createResponseService({ db: responseDb, signer: loadOrCreateTaskSigner(config.dataDir), controlPlane });
   const responsePolicies = createPolicyEngine({ db: responseDb, service: response, registry: response.registry, store, detectionDb, controlPlane, onAlertRaised: (alerts) => integrations.enqueueAlerts(alerts) });
   detection.onAlerts((created) => responsePolicies.onAlerts(created));
-  const baseline = createBaselineService({ dataDir: config.dataDir, detectionDb, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)), onFeedback: (alerts, feedback) => alertEvents.feedback(alerts, feedback) });
-  detection.addEventMatcher((events) => baseline.match(events));
+  const baseline = startBaselineThread({ dataDir: config.dataDir, detectionDb, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)), onFeedback: (alerts, feedback) => alertEvents.feedback(alerts, feedback) });
+  detection.addBatchMatcher(baseline);
   detection.onAlerts((created) => baseline.onAlerts(created));
   const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));
   const evidence = new EvidenceStore(config.dataDir, evidenceSettingsFromEnv());

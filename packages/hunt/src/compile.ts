@@ -39,8 +39,21 @@ export interface IndexedHunt {
   /** Mirrors `IndexOnly` of @vigil/store. */
   indexOnly?:
     | { kind: 'count' }
+    | { kind: 'rows'; columns: string[]; limit: number }
+    | { kind: 'sequence'; steps: SequenceStep[]; maxspanMs: number | null; by: string[]; output: 'rows' | 'count'; limit: number }
     | { kind: 'timechart'; category: string | null; spanMs: number; limit: number }
     | { kind: 'stats'; by: { name: string; of: 'value' | 'host' }[]; aggregations: { name: string; fn: 'count' | 'min' | 'max' }[]; limit: number };
+}
+
+/** Mirrors `SequenceStep` of @vigil/store. */
+export interface SequenceStep {
+  category: string | null;
+  keys: string[];
+  probe: IndexProbe | null;
+  sql: string;
+  /** The WHERE condition of `sql` alone ('' for none), same parameters. */
+  where: string;
+  params: (string | number | boolean)[];
 }
 
 export interface HuntOptions {
@@ -51,6 +64,8 @@ export interface HuntOptions {
   end?: string;
   /** Only events of these hosts. */
   hostIds?: readonly string[];
+  /** Alert events (category `alert`) raised by these rule ids are left out: a scheduled hunt over alerts never counts its own. */
+  excludeAlertRuleIds?: readonly string[];
   /** Most rows returned (default 1000, at most 100000), applied as the outermost LIMIT. */
   limit?: number;
   /** Fetch one row beyond `limit` (beyond the query's own `| limit` never) so the caller can tell the answer was cut. */
@@ -95,8 +110,8 @@ interface Context {
   ctes: string[];
   variables: number;
   searchText: Map<string, string>;
-  /** Set when compiling the indexed form: the probed sources found so far. */
-  index: { sources: IndexedHunt['sources']; indexOnly: IndexedHunt['indexOnly'] } | null;
+  /** Set when compiling the indexed form: the probed sources found so far, and the steps of a sequence. */
+  index: { sources: IndexedHunt['sources']; indexOnly: IndexedHunt['indexOnly']; steps?: SequenceStep[] } | null;
 }
 
 const TEXT_TYPES = new Set(['keyword', 'text', 'ip']);
@@ -131,8 +146,10 @@ function compileAst(text: string, ast: QueryAst, options: HuntOptions, index: Co
   let builder: Builder;
   let kind: CompiledHunt['kind'];
   let valueHostStats: Omit<Extract<NonNullable<IndexedHunt['indexOnly']>, { kind: 'stats' }>, 'limit'> | null = null;
+  /** The query is one probe on raw events and nothing else: its rows may come straight from the index's row ids. */
+  let probeAlone = false;
   if (ast.kind === 'sequence') {
-    builder = compileSequence(ctx, ast, filters);
+    builder = compileSequence(ctx, ast, filters, (c) => optionFilters(c, options));
     kind = 'sequence';
   } else {
     const scope = eventScope(ctx, ast.category);
@@ -154,6 +171,7 @@ function compileAst(text: string, ast: QueryAst, options: HuntOptions, index: Co
       const countOnly =
         restrict === 'rows' && where.length === 0 && conjuncts.length === 1 && ast.pipes.length === 1 && pipe?.kind === 'stats' && pipe.by.length === 0 &&
         pipe.aggregations.length === 1 && agg?.fn === 'count' && agg.field === null && agg.alias === null;
+      probeAlone = where.length === 0 && conjuncts.length === 1;
       if (countOnly) ctx.index.indexOnly = { kind: 'count' };
       else if (probe.kind === 'equals' && !probe.ignoreCase && where.length === 0 && conjuncts.length === 1) valueHostStats = valueHostShape(ast.pipes, probe.field);
       conjuncts.forEach((c, i) => {
@@ -173,8 +191,22 @@ function compileAst(text: string, ast: QueryAst, options: HuntOptions, index: Co
     if (result.kind) kind = result.kind;
   }
   const finalLimit = Math.min(builder.limit ?? Infinity, limit + (options.probeTruncation ? 1 : 0));
-  const unfiltered = options.start === undefined && options.end === undefined && options.hostIds === undefined;
+  const unfiltered = options.start === undefined && options.end === undefined && options.hostIds === undefined && !options.excludeAlertRuleIds?.length;
   if (ctx.index && valueHostStats) ctx.index.indexOnly = { ...valueHostStats, limit: finalLimit };
+  if (ctx.index?.steps && ast.kind === 'sequence') {
+    // Sequences an index may join in memory: listed as compiled, or counted (`| stats count()`).
+    const pipe = ast.pipes[0];
+    const agg = pipe?.kind === 'stats' ? pipe.aggregations[0] : undefined;
+    const counted = ast.pipes.length === 1 && pipe?.kind === 'stats' && pipe.by.length === 0 && pipe.aggregations.length === 1 && agg?.fn === 'count' && agg.field === null && agg.alias === null;
+    if (ast.pipes.length === 0 || counted) {
+      ctx.index.indexOnly = { kind: 'sequence', steps: ctx.index.steps, maxspanMs: ast.maxspanMs, by: ast.by.map((f) => f.name), output: counted ? 'count' : 'rows', limit: finalLimit };
+    }
+  }
+  if (ctx.index && probeAlone && !ctx.index.indexOnly && ast.pipes.every((p) => p.kind === 'limit' || p.kind === 'fields')) {
+    // Events in the default order (newest first), optionally cut and projected: the matching rows fetched by row id.
+    const columns = outputColumns(builder);
+    if (columns.every((c) => c.sql === q(ctx, c.name))) ctx.index.indexOnly = { kind: 'rows', columns: columns.map((c) => c.name), limit: finalLimit };
+  }
   if (ctx.index && ast.kind === 'search' && !ast.condition && unfiltered && ast.pipes.length === 1) {
     // `<category> | timechart span=S count()` over all events: per-bucket counts an index can keep.
     const pipe = ast.pipes[0]!;
@@ -213,6 +245,8 @@ function optionFilters(ctx: Context, options: HuntOptions): (scope: Scope) => st
   const end = checkTime(options.end, 'end');
   const hosts = options.hostIds;
   if (hosts !== undefined && (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string'))) throw new VigilError('invalid_input', 'hostIds must be a list of strings', { location: { path: 'hostIds' } });
+  const excludedRules = options.excludeAlertRuleIds;
+  if (excludedRules !== undefined && (!Array.isArray(excludedRules) || excludedRules.some((r) => typeof r !== 'string'))) throw new VigilError('invalid_input', 'excludeAlertRuleIds must be a list of strings', { location: { path: 'excludeAlertRuleIds' } });
   return (scope) => {
     const where: string[] = [];
     const ts = scope.lookup({ name: '@timestamp', at: 0 }).sql;
@@ -221,6 +255,10 @@ function optionFilters(ctx: Context, options: HuntOptions): (scope: Scope) => st
     if (hosts !== undefined) {
       const host = scope.lookup({ name: 'host.id', at: 0 }).sql;
       where.push(hosts.length ? `${host} IN (${hosts.map((h) => bind(ctx, h)).join(', ')})` : 'FALSE');
+    }
+    if (excludedRules?.length && scope.category?.name === 'alert') {
+      const rule = scope.lookup({ name: 'rule.id', at: 0 }).sql;
+      where.push(`(${rule} IS NULL OR ${rule} NOT IN (${excludedRules.map((r) => bind(ctx, r)).join(', ')}))`);
     }
     return where;
   };
@@ -649,7 +687,8 @@ function top(ctx: Context, input: Builder, pipe: Extract<Pipe, { kind: 'top' }>)
 
 // ---- sequences ----
 
-function compileSequence(ctx: Context, ast: Extract<QueryAst, { kind: 'sequence' }>, filters: (scope: Scope) => string[]): Builder {
+function compileSequence(ctx: Context, ast: Extract<QueryAst, { kind: 'sequence' }>, filters: (scope: Scope) => string[], filtersFor: (c: Context) => (scope: Scope) => string[]): Builder {
+  const steps: SequenceStep[] = [];
   const id = (n: string) => q(ctx, n);
   const keyCount = ast.by.length + (ast.steps[0]?.by.length ?? 0);
   let keyTypes: string[] = [];
@@ -678,7 +717,31 @@ function compileSequence(ctx: Context, ast: Extract<QueryAst, { kind: 'sequence'
       ...keys.map((k, i) => `${k.sql} AS ${id(`k${i + 1}`)}`),
     ];
     ctx.ctes.push(`${id(`s${index + 1}`)} AS (SELECT ${select.join(', ')}\nFROM ${ctx.dialect.eventSource(step.category?.name ?? null)}${where.length ? `\nWHERE ${where.join('\n  AND ')}` : ''})`);
+    if (ctx.index) {
+      // The step alone, with its own parameters, and its probe when the step's condition is that probe and nothing else.
+      const own: Context = { ...ctx, params: [], ctes: [], searchText: new Map(), index: null };
+      const ownScope = eventScope(own, step.category);
+      const ownWhere = [...filtersFor(own)(ownScope)];
+      const probed = ownWhere.length === 0 && step.condition ? probeOf(own, step.condition, ownScope) : null;
+      if (step.condition) ownWhere.push(compileCondition(own, step.condition, ownScope));
+      const ownKeys = keyRefs.map((ref) => ownScope.lookup(ref));
+      const ownSelect = [
+        `${ownScope.lookup({ name: 'event.id', at: 0 }).sql} AS ${id('id')}`,
+        `${ownScope.lookup({ name: '@timestamp', at: 0 }).sql} AS ${id('ts')}`,
+        `${ownScope.lookup({ name: 'event.sequence', at: 0 }).sql} AS ${id('sq')}`,
+        ...ownKeys.map((k, i) => `${k.sql} AS ${id(`k${i + 1}`)}`),
+      ];
+      steps.push({
+        category: step.category?.name ?? null,
+        keys: keyRefs.map((ref) => ref.name),
+        probe: probed?.probe ?? null,
+        sql: `SELECT ${ownSelect.join(', ')}\nFROM ${own.dialect.eventSource(step.category?.name ?? null)}${ownWhere.length ? `\nWHERE ${ownWhere.join('\n  AND ')}` : ''}`,
+        where: ownWhere.join('\n  AND '),
+        params: own.params,
+      });
+    }
   });
+  if (ctx.index) ctx.index.steps = steps;
   const keyCols = Array.from({ length: keyCount }, (_, i) => id(`k${i + 1}`));
   ctx.ctes.push(`${id('c1')} AS (SELECT ${[...keyCols, `${id('id')} AS ${id('id1')}`, `${id('ts')} AS ${id('ts1')}`, `${id('sq')} AS ${id('sq1')}`].join(', ')} FROM ${id('s1')})`);
   for (let step = 2; step <= ast.steps.length; step++) {

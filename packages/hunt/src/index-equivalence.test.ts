@@ -97,15 +97,30 @@ function randomQuery(random: () => number): string {
     ' | stats count(), min(@timestamp) as first_seen by process.hash.sha256, host.id', ' | stats max(@timestamp), count() by host.id, process.hash.sha256',
     ' | stats count() by process.hash.sha256', ' | stats count(), min(@timestamp) by file.hash.sha256'];
   if (random() < 0.1) return `${pick(['process', 'network', 'any', 'dns'])} | timechart span=${pick(['1m', '5m', '1h', '30s', '1d'])} count()`;
+  if (random() < 0.12) {
+    const step = () =>
+      pick([
+        () => `process where process.name == ${q(mutate(random, pick(NAMES)))}`,
+        () => `process where process.command_line contains ${q(mutate(random, pick(WORDS)))}`,
+        () => `process where process.name == ${q(pick(NAMES))} and user.name == "root"`,
+        () => 'network where destination.port == 4444',
+        () => `network where destination.ip == ${q(pick(IPS))}`,
+        () => `any where process.hash.sha256 == ${q(pick(HASHES))}`,
+        () => `file where file.path contains ${q(mutate(random, pick(PATHS)))}`,
+        () => `dns where dns.resolved_ip == ${q(pick(IPS))}`,
+      ])();
+    const steps = Array.from({ length: 2 + Math.floor(random() * 2) }, () => `[${step()}]`).join(' ');
+    return `sequence by host.id${pick(['', ' maxspan=30s', ' maxspan=5m', ' maxspan=1h'])} ${steps}${pick(['', '', ' | stats count()', ' | limit 5'])}`;
+  }
   const head = pick(['process', 'network', 'file', 'dns', 'any', '']);
   const condition = pick(probes)() + (random() < 0.3 ? pick(extras) : '');
   return `${head ? head + ' where ' : ''}${condition}${pick(pipes)}`;
 }
 
-test('indexed and plain searches return the same rows on random data and queries (after appends and a reopen)', async () => {
+for (const rowCache of [false, true]) test(`indexed and plain searches return the same rows on random data and queries (after appends and a reopen; row cache ${rowCache ? 'on' : 'off'})`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-index-eq-'));
   const random = seededRandom(20261205);
-  let store = createDuckDbStore({ dataDir: dir, index: { minStop: 50 } });
+  let store = createDuckDbStore({ dataDir: dir, index: { minStop: 50 }, rowCache });
   const sequences = new Map(HOSTS.map((h) => [h, 1]));
   const appendAll = async (count: number, unicode: boolean) => {
     for (const host of HOSTS) {
@@ -161,7 +176,7 @@ test('indexed and plain searches return the same rows on random data and queries
     await appendAll(300, true);
     await phase('after appending non-ASCII text', 300);
     await store.close();
-    store = createDuckDbStore({ dataDir: dir, index: { minStop: 50 } });
+    store = createDuckDbStore({ dataDir: dir, index: { minStop: 50 }, rowCache });
     await store.open();
     await phase('after a reopen (index rebuilt from the tables)', 300);
   } finally {

@@ -91,11 +91,35 @@ export interface IndexedSelect {
  * - `stats`: for the one probed source, whose probe is an exact `equals`: one row per group of the matching rows by
  *   the probed value and/or host.id (`by`, in output order), with `count` (rows) and `min`/`max` of @timestamp (ISO
  *   8601) under their names; ordered by the group keys ascending, at most `limit` rows.
+ * - `rows`: the matching rows of the one probed source (no other condition), each with the listed `columns` (schema
+ *   fields of the source) that are not null, in that key order, ordered by @timestamp then event.sequence, both
+ *   descending, at most `limit` rows: what the plain `sql` returns.
+ * - `sequence`: the plain `sql` is a sequence (hunting language) over `steps`; each step's `sql` (own `params`) selects
+ *   its events as `id` (event.id), `ts` (@timestamp), `sq` (event.sequence) and the join keys `k1..kn` (the fields
+ *   `keys`); when `probe` is set, the step's events are exactly the rows of its category (all when null) matching it.
+ *   A step's event follows the previous step's by time, or in the same instant by a higher sequence, on equal keys
+ *   (all non-null), at most `maxspanMs` after the first step's; each earlier partial sequence takes the earliest such
+ *   event (by ts, sq, id); of the sequences ending on one event, the one whose first event is latest (by ts, then id)
+ *   is kept. `output: 'rows'` gives the `by` keys, sequence.start, sequence.end and stepN.event.id / stepN.@timestamp
+ *   per sequence, by sequence.start ascending, at most `limit`; `count` gives one row `{ count }`.
  */
 export type IndexOnly =
   | { kind: 'count' }
+  | { kind: 'rows'; columns: readonly string[]; limit: number }
+  | { kind: 'sequence'; steps: readonly SequenceStep[]; maxspanMs: number | null; by: readonly string[]; output: 'rows' | 'count'; limit: number }
   | { kind: 'timechart'; category: string | null; spanMs: number; limit: number }
   | { kind: 'stats'; by: { name: string; of: 'value' | 'host' }[]; aggregations: { name: string; fn: 'count' | 'min' | 'max' }[]; limit: number };
+
+/** One step of an indexed sequence (see `IndexOnly`). */
+export interface SequenceStep {
+  category: string | null;
+  keys: readonly string[];
+  probe: IndexProbe | null;
+  sql: string;
+  /** The WHERE condition of `sql` alone ('' for none), on the category's columns, same parameters. */
+  where: string;
+  params: readonly (string | number | boolean)[];
+}
 
 /** The identifier standing for the n-th probed source in `IndexedSelect.sql`. */
 export function indexSourceIdentifier(n: number): string {

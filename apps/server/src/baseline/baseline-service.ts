@@ -1,5 +1,5 @@
-// Behaviour profiles on the server: runs the baseline engine over every accepted batch (an event matcher of the
-// detection service, so anomalies become alerts of kind `anomaly` with the rules' grouping), persists profiles in
+// Behaviour profiles on the server: runs the baseline engine over every accepted batch (on the baseline worker thread,
+// baseline-worker.ts, its detections stored with the rules', so anomalies become alerts of kind `anomaly` with the rules' grouping), persists profiles in
 // baseline.sqlite, clusters hosts into roles, and applies analyst feedback. Never throws into the ingest path.
 
 import { join } from 'node:path';

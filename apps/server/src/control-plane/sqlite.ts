@@ -278,6 +278,16 @@ export class ControlPlane {
     }
   }
 
+  /** Sets last_seen (now) and address of several agents in one transaction: one fsync for all. */
+  touchAgents(entries: readonly { id: string; address: string | undefined }[]): void {
+    if (!entries.length) return;
+    const statement = this.#stmt('UPDATE agents SET last_seen = ?, address = coalesce(?, address) WHERE id = ?');
+    const at = now();
+    this.#db.transaction(() => {
+      for (const entry of entries) statement.run(at, entry.address ?? null, entry.id);
+    })();
+  }
+
   listAgents(): AgentRecord[] {
     return (this.#stmt('SELECT * FROM agents ORDER BY hostname, enrolled_at').all() as Record<string, unknown>[]).map(agentFromRow);
   }

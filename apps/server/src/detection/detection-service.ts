@@ -103,6 +103,27 @@ export interface AcceptedBatch {
   acceptedAt: number;
 }
 
+/** An acknowledged batch as a matcher on another thread gets it: the body (shared memory) or, for imports and recovery, the events. */
+export interface MatchJob {
+  /** The detection worker's message id of the batch. */
+  id: number;
+  hostId: string;
+  /** The batch body; its last `accepted` events are the ones to match (see acceptedEventsOf). */
+  body?: Uint8Array;
+  accepted?: number;
+  parsesAsValidated?: boolean;
+  events?: readonly DetectEvent[];
+}
+
+/**
+ * A matcher that runs on its own thread (behaviour profiles): gets every batch the detection worker gets, in the same
+ * order, and calls `done` exactly once per job with its detections (none when it failed). The batch's checkpoint
+ * waits for them; ingest backpressure counts the batch until they are stored.
+ */
+export interface BatchMatcher {
+  submit(job: MatchJob, done: (detections: Detection[]) => void): void;
+}
+
 /**
  * Lifecycle: created with the store open; `recover` once before agents are accepted; `close` once (waits for the
  * worker to write its checkpoints; batches still queued are skipped and evaluated by `recover` at the next start).
@@ -134,6 +155,8 @@ export interface DetectionService {
   publishAlerts(created: readonly AlertRecord[]): void;
   /** Adds a matcher run over every accepted batch after the rules (IOC matching, YARA hits); its detections are stored with theirs. */
   addEventMatcher(matcher: (events: readonly DetectEvent[]) => Detection[]): () => void;
+  /** Adds a matcher on another thread, given every batch after the rules (behaviour profiles); its detections are stored with theirs. */
+  addBatchMatcher(matcher: BatchMatcher): () => void;
   retroHunt(request: { ruleIds?: readonly string[]; pack?: string; text?: string; start?: string; end?: string; hostIds?: readonly string[]; limit?: number }): Promise<{ problems: LoadProblem[]; rules: number; matches: RetroHuntMatch[] }>;
   close(): Promise<void>;
 }
@@ -267,6 +290,18 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     return found;
   }
 
+  const batchMatchers = new Set<BatchMatcher>();
+  /** Gives a batch to the matchers on other threads; returns how many answers the detection worker must wait for. */
+  function submitToBatchMatchers(job: MatchJob): number {
+    for (const matcher of batchMatchers) {
+      matcher.submit(job, (detections) => {
+        // A batch settled meanwhile (worker restarted) is evaluated again by recovery: its answer has no taker.
+        if (inflight.has(job.id)) worker.postMessage({ type: 'matched', id: job.id, detections } satisfies ToWorker);
+      });
+    }
+    return batchMatchers.size;
+  }
+
   // ---- the worker ----
 
   const stop = new SharedArrayBuffer(4);
@@ -366,8 +401,9 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         const last = Number(events[events.length - 1]!['event.sequence']);
         const wait = admit();
         if (wait) await wait;
-        const message: EvaluateMessage = { type: 'evaluate', id: nextId++, hostId, lastSequence: last, acceptedAtMs: performance.timeOrigin + performance.now(), measure: false, events, extra: runMatchers(events) };
+        const message: EvaluateMessage = { type: 'evaluate', id: nextId++, hostId, lastSequence: last, acceptedAtMs: performance.timeOrigin + performance.now(), measure: false, events, extra: runMatchers(events), matchersFollow: batchMatchers.size };
         hand(message, events.length);
+        submitToBatchMatchers({ id: message.id, hostId, events });
         recovered += events.length;
         from = last;
       }
@@ -412,17 +448,18 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
       const hostId = String(first['host.id'] ?? '');
       const lastSequence = Number(events[events.length - 1]!['event.sequence']);
       return new Promise<StoredAlerts>((resolve) => {
-        const message: EvaluateMessage = { type: 'evaluate', id: nextId++, hostId, lastSequence, acceptedAtMs: performance.timeOrigin + acceptedAt, measure: true, events: [...events], extra: runMatchers(events) };
+        const message: EvaluateMessage = { type: 'evaluate', id: nextId++, hostId, lastSequence, acceptedAtMs: performance.timeOrigin + acceptedAt, measure: true, events: [...events], extra: runMatchers(events), matchersFollow: batchMatchers.size };
         hand(message, events.length, [], resolve);
+        submitToBatchMatchers({ id: message.id, hostId, events });
       });
     },
 
     submitBatch(batch) {
       if (closing || !batch.events.length) return;
-      // A copy the worker owns (the body's memory may be a slice of a shared pool); transferring it costs nothing more.
-      const body = Buffer.allocUnsafeSlow(batch.body.byteLength);
+      // One copy the worker threads share (the body's memory may be a slice of a pool this thread reuses).
+      const body = new Uint8Array(new SharedArrayBuffer(batch.body.byteLength));
       body.set(batch.body);
-      const matchersFollow = eventMatchers.size > 0;
+      const serverMatchers = eventMatchers.size > 0;
       const message: EvaluateMessage = {
         type: 'evaluate',
         id: nextId++,
@@ -434,11 +471,12 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         accepted: batch.events.length,
         parsesAsValidated: batch.parsesAsValidated,
         extra: [],
-        matchersFollow,
+        matchersFollow: (serverMatchers ? 1 : 0) + batchMatchers.size,
       };
-      hand(message, batch.events.length, [body.buffer as ArrayBuffer]);
-      // The worker evaluates the rules meanwhile; it stores the batch once these detections are in.
-      if (matchersFollow) worker.postMessage({ type: 'matched', id: message.id, detections: runMatchers(batch.events) } satisfies ToWorker);
+      hand(message, batch.events.length);
+      submitToBatchMatchers({ id: message.id, hostId: batch.hostId, body, accepted: batch.events.length, parsesAsValidated: batch.parsesAsValidated });
+      // The workers evaluate meanwhile; the detection worker stores the batch once these detections are in.
+      if (serverMatchers) worker.postMessage({ type: 'matched', id: message.id, detections: runMatchers(batch.events) } satisfies ToWorker);
     },
 
     admit,
@@ -459,6 +497,11 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     addEventMatcher(matcher) {
       eventMatchers.add(matcher);
       return () => eventMatchers.delete(matcher);
+    },
+
+    addBatchMatcher(matcher) {
+      batchMatchers.add(matcher);
+      return () => batchMatchers.delete(matcher);
     },
 
     publishAlerts,

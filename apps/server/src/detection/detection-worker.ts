@@ -9,9 +9,9 @@ import { createIndexedEngine, type IndexStats } from '@vigil/detect/engine/index
 import type { RuleEngine } from '@vigil/detect/engine/rule-engine';
 import type { CorrelationEngine } from '@vigil/detect/sigma/correlation-engine';
 import { defaultSigmaMapping } from '@vigil/detect/mapping/index';
-import { decodeEventBatch } from '@vigil/protocol';
 import { DetectionDb, type AlertRecord } from './detection-db.js';
 import { compileRuleFiles } from './compile-rules.js';
+import { acceptedEventsOf } from './batch-body.js';
 
 export interface WorkerInit {
   dbFile: string;
@@ -30,7 +30,7 @@ export interface EvaluateMessage {
   acceptedAtMs: number;
   /** Whether the batch counts in the alert latency figures (not for recovery after a restart). */
   measure: boolean;
-  /** The received batch body: the worker decodes it and evaluates its last `accepted` events. */
+  /** The received batch body (a copy the workers share): the worker decodes it and evaluates its last `accepted` events. */
   body?: Uint8Array;
   accepted?: number;
   /** The accepted events' bytes parse to exactly the validated events: JSON.parse is enough (no second validation). */
@@ -39,13 +39,14 @@ export interface EvaluateMessage {
   /** Detections the server's own matchers (IOC, YARA, baselines) found in these events, stored with the rules'. */
   extra: Detection[];
   /**
-   * The matchers' detections come in the next message (`matched`, same id): the request thread runs them while this
-   * thread evaluates the rules; the batch's alerts and checkpoint are stored once both are in.
+   * How many `matched` messages (same id) follow with the detections of the server's own matchers: the request
+   * thread's (IOC, YARA) and other threads' (baselines) run while this thread evaluates the rules; the batch's
+   * remaining alerts and its checkpoint are stored once all are in. Checkpoints are written in the order batches came.
    */
-  matchersFollow?: boolean;
+  matchersFollow?: number;
 }
 
-/** The server's own matchers' detections for the batch `id` (sent right after it when `matchersFollow`). */
+/** Detections of one of the server's own matchers for the batch `id` (one per `matchersFollow`, after the batch). */
 export interface MatchedMessage {
   type: 'matched';
   id: number;
@@ -153,6 +154,8 @@ interface Evaluated {
   result: EvaluatedMessage;
   detections: Detection[];
   times: { started: number; decoded: number; evaluated: number };
+  /** `matched` messages still to come. */
+  matchersLeft: number;
 }
 
 /** Decodes and evaluates one batch; undefined when there is nothing more to do (skipped or failed: already answered). */
@@ -163,10 +166,7 @@ function evaluate(message: EvaluateMessage): Evaluated | undefined {
   let events: readonly DetectEvent[];
   if (message.body) {
     try {
-      const text = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('utf8');
-      const decoded = (message.parsesAsValidated ? (JSON.parse(text) as { events: unknown[] }).events : decodeEventBatch(text, { expectedHostId: message.hostId }).events) as unknown as DetectEvent[];
-      const accepted = message.accepted ?? decoded.length;
-      events = accepted === decoded.length ? decoded : decoded.slice(decoded.length - accepted);
+      events = acceptedEventsOf(message.body, message.hostId, message.accepted, message.parsesAsValidated);
     } catch (error) {
       // The request thread decoded the same bytes before acknowledging them: this is a bug, never a bad batch.
       log.error('decoding an acknowledged batch failed', { host: message.hostId, error: VigilError.wrap(error).message });
@@ -194,7 +194,7 @@ function evaluate(message: EvaluateMessage): Evaluated | undefined {
   }
   detections.push(...message.extra);
   result.correlationState = correlation?.stateSize() ?? 0;
-  return { message, result, detections, times: { started, decoded, evaluated: nowMs() } };
+  return { message, result, detections, times: { started, decoded, evaluated: nowMs() }, matchersLeft: message.matchersFollow ?? 0 };
 }
 
 /**
@@ -242,8 +242,12 @@ function finish(evaluated: Evaluated): void {
   post(result);
 }
 
-/** The batch waiting for its matchers' message (messages come in order: at most one waits). */
-let awaiting: Evaluated | undefined;
+/** Evaluated batches in arrival order, the first still waiting for matchers' detections: finished from the front. */
+const waiting: Evaluated[] = [];
+
+function finishReady(): void {
+  while (waiting.length && waiting[0]!.matchersLeft <= 0) finish(waiting.shift()!);
+}
 
 // Event-time watermark with slack for batches that arrive a little late from other hosts.
 setInterval(() => {
@@ -261,21 +265,20 @@ setInterval(() => {
 port.on('message', (message: ToWorker) => {
   if (message.type === 'evaluate') {
     const evaluated = evaluate(message);
-    if (evaluated && message.matchersFollow) {
+    if (evaluated && (evaluated.matchersLeft > 0 || waiting.length)) {
       storeRulesEarly(evaluated);
-      awaiting = evaluated;
-    }
-    else if (evaluated) finish(evaluated);
+      waiting.push(evaluated);
+      finishReady();
+    } else if (evaluated) finish(evaluated);
   } else if (message.type === 'matched') {
-    const evaluated = awaiting;
-    awaiting = undefined;
-    if (evaluated?.message.id === message.id) {
+    const evaluated = waiting.find((w) => w.message.id === message.id);
+    if (evaluated) {
       evaluated.detections.push(...message.detections);
-      finish(evaluated);
-    } else if (evaluated) {
-      log.error('matcher detections for another batch; storing both with the waiting one', { expected: evaluated.message.id, got: message.id });
-      evaluated.detections.push(...message.detections);
-      finish(evaluated);
+      evaluated.matchersLeft--;
+      finishReady();
+    } else if (!Atomics.load(stopping, 0)) {
+      // Only a batch this thread skipped or failed to decode (logged then) has no entry.
+      log.error('matcher detections for a batch that is not waiting; dropped', { id: message.id, detections: message.detections.length });
     }
   } else if (message.type === 'reload') load();
   else if (message.type === 'close') {

@@ -51,13 +51,34 @@ function agentIdentity(request: FastifyRequest, controlPlane: ControlPlane): str
 
 export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps): void {
   const { controlPlane, store, counters } = deps;
-  // last_seen is written at most once a second per agent: a synchronous SQLite write per batch would stall ingest.
+  // last_seen is written at once for an agent not seen for a minute (it shows online at once), otherwise once a second
+  // for all agents together: every control-plane commit is an fsync on this thread, and one per agent and second
+  // stalls ingest.
   const lastTouched = new Map<string, number>();
+  const dueTouches = new Map<string, string>();
+  const flushTouches = () => {
+    if (!dueTouches.size) return;
+    const entries = [...dueTouches].map(([id, address]) => ({ id, address }));
+    dueTouches.clear();
+    try {
+      controlPlane.touchAgents(entries);
+    } catch (error) {
+      log.warn('recording agents as seen failed', { agents: entries.length, error: VigilError.wrap(error).message });
+    }
+  };
+  const touchTimer = setInterval(flushTouches, 1000);
+  touchTimer.unref();
+  app.addHook('onClose', async () => {
+    clearInterval(touchTimer);
+    flushTouches();
+  });
   const touch = (agentId: string, address: string) => {
     const now = Date.now();
-    if (now - (lastTouched.get(agentId) ?? 0) < 1000) return;
+    const last = lastTouched.get(agentId) ?? 0;
+    if (now - last < 1000) return;
     lastTouched.set(agentId, now);
-    controlPlane.touchAgent(agentId, address);
+    if (now - last >= 60_000) controlPlane.touchAgent(agentId, address);
+    else dueTouches.set(agentId, address);
   };
 
   app.removeAllContentTypeParsers();

@@ -18,6 +18,8 @@ export interface HuntRequest {
   end?: string;
   hostIds?: readonly string[];
   limit?: number;
+  /** Alert events raised by these rules are left out (see HuntOptions.excludeAlertRuleIds). */
+  excludeAlertRuleIds?: readonly string[];
 }
 
 export interface HuntResult {
@@ -102,6 +104,11 @@ export interface HuntService {
   close(): void;
 }
 
+/** The rule id of the alerts a saved hunt raises. */
+function alertRuleId(hunt: Pick<SavedHunt, 'id'>): string {
+  return `hunt:${hunt.id}`;
+}
+
 /** Compiles and checks a query without running it; throws the compiler's located VigilError. */
 export function checkHuntQuery(query: string): CompiledHunt {
   return compileHunt(query, { limit: 1 });
@@ -120,6 +127,7 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       ...(request.start ? { start: request.start } : {}),
       ...(request.end ? { end: request.end } : {}),
       ...(request.hostIds ? { hostIds: request.hostIds } : {}),
+      ...(request.excludeAlertRuleIds ? { excludeAlertRuleIds: request.excludeAlertRuleIds } : {}),
       limit,
       probeTruncation: true,
     });
@@ -139,7 +147,8 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
     const now = new Date().toISOString();
     const start = since ?? hunt.lastRunAt ?? new Date(Date.now() - (hunt.intervalSeconds ?? 3600) * 1000).toISOString();
     try {
-      const result = await run({ query: hunt.query, start, end: now, limit: 10_000 });
+      // A hunt over alert events never counts the alerts it raised itself (they would feed the next run).
+      const result = await run({ query: hunt.query, start, end: now, limit: 10_000, excludeAlertRuleIds: [alertRuleId(hunt)] });
       const alerted = result.rows.length >= hunt.threshold;
       if (alerted) raise(hunt, result, now);
       file.statement('UPDATE saved_hunts SET last_run_at = ?, last_rows = ?, last_error = NULL WHERE id = ?').run(now, result.rows.length, id);
@@ -161,7 +170,7 @@ export function createHuntService(deps: { file: string; store: EventStore; detec
       byHost.set(host, ids);
     }
     const detections: Detection[] = [...byHost].map(([hostId, eventIds]) => ({
-      rule: { id: `hunt:${hunt.id}`, title: hunt.name, level: hunt.level, tags: hunt.tags },
+      rule: { id: alertRuleId(hunt), title: hunt.name, level: hunt.level, tags: hunt.tags },
       kind: 'hunt',
       hostId,
       eventIds,

@@ -67,3 +67,39 @@ test('journal numbers continue after a restart with an empty journal, so a crash
   assert.equal((await store.countEvents({ hostId: 'h' }, 'none'))[0]?.count, 4);
   await store.close();
 });
+
+// Guards the index's ingest path: rows are indexed from the loaded events (not read back), and that index is the one a
+// full read-back at the next open builds.
+test('the index fed from loaded events equals the index read back from the tables at open', async () => {
+  const dir = makeDir();
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await store.open();
+  const names = ['bash', 'curl', 'python3', 'Ünïcode', 'sshd'];
+  let sequence = 0;
+  for (let batch = 0; batch < 6; batch++) {
+    const events = Array.from({ length: 120 }, () => {
+      sequence++;
+      const name = names[sequence % names.length]!;
+      return sampleEvent('index-host', sequence, {
+        'process.name': name,
+        'process.executable': `/usr/bin/${name}`,
+        'process.args': [name, `--run=${sequence % 17}`],
+        'process.entity_id': `e-${sequence}`,
+        'process.parent.entity_id': `e-${sequence - (sequence % 7)}`,
+      });
+    });
+    await store.append('index-host', events);
+  }
+  const gauges = ['index_rows', 'index_values', 'index_tokens', 'index_process_edges', 'index_postings'];
+  const pick = (stats: Record<string, number>) => Object.fromEntries(gauges.map((g) => [g, stats[g]]));
+  while ((store.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setImmediate(resolve));
+  const fed = store.stats!();
+  assert.equal(fed['index_rows_from_loads'], sequence, 'every loaded row was indexed from its event');
+  await store.close();
+  const reopened = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await reopened.open();
+  while ((reopened.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(reopened.stats!()['index_rows_from_loads'], 0, 'the reopened index read the rows back');
+  assert.deepEqual(pick(reopened.stats!()), pick(fed));
+  await reopened.close();
+});

@@ -4,12 +4,14 @@
 
 import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { open as openFile, rm as rmAsync, type FileHandle } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/schema';
-import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect } from '../core.js';
+import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect, type IndexOnly, type SequenceStep } from '../core.js';
 import { createEventIndex, type EventIndex, type EventIndexOptions } from './event-index.js';
+import { ROW_TIME_KEY, createRowStore, type RowStore } from './row-store.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -38,6 +40,12 @@ export interface DuckDbStoreOptions {
    * background; `false` runs every query by scan. Default: on.
    */
   index?: false | EventIndexOptions;
+  /**
+   * With the index: a copy of every row's search answer in `rows.cache` (row-store.ts) so event lists and sequence
+   * steps the index answers read their rows by position instead of through DuckDB. Costs ~1.1 KB of disk per event
+   * and a read-back of every loaded row; rebuilt at each open, removed at close. Default: off.
+   */
+  rowCache?: boolean;
 }
 
 interface PendingAppend {
@@ -55,6 +63,8 @@ interface JournalEntry {
   next: Map<string, number>;
   waiting: { pending: PendingAppend; result: AppendResult }[];
   events: number;
+  /** The events of each file in line order (the rows its load appends), for the index; absent for replayed files. */
+  rows?: Map<string, VigilEvent[]>;
 }
 
 const log = createLogger('store.duckdb');
@@ -63,6 +73,8 @@ const MAX_JOURNALS_IN_FLIGHT = 4;
 const MAX_INDEX_LAG = 200_000;
 /** More matching rows than this are not worth a row-id list: the query runs by scan. */
 const MAX_INDEXED_ROWS = 250_000;
+/** Most rows an index-only `rows` answer fetches by row id; beyond this the query runs as SQL. */
+const MAX_FETCHED_ROWS = 10_000;
 const JOURNAL_FILE = /^(\d{16})-(events_[a-z_]+)\.ndjson$/;
 
 export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
@@ -76,6 +88,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   let reader: DuckDBConnection | undefined;
   /** The index reads new rows back on its own connection, beside loads and searches. */
   let indexReader: DuckDBConnection | undefined;
+  /** The row store copies new rows on its own connection and chain, so the index never waits for it. */
+  let rowReader: DuckDBConnection | undefined;
   /** Watermarks of everything durable (journal mode) or committed (commit mode). */
   const watermarks = new Map<string, number>();
   /** Watermarks including groups journaled but not yet loaded; appends deduplicate against these. */
@@ -98,11 +112,14 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   const loadWaiters: { number: number; resolve: () => void }[] = [];
   /** Secondary indexes; undefined when off or after a failure (then every query scans until the next open). */
   let index: EventIndex | undefined;
+  /** Row copies for point lookups beside the index (same lifecycle); undefined when off or after a failure. */
+  let rowStore: RowStore | undefined;
   const tableIndexByCategory = new Map(eventTables.map((t, i) => [t.table, i]));
   /** The tables of the `events` view (what `any` reads), as positions in `eventTables`. */
   const viewTables = telemetryCategories.map((c) => tableIndexByCategory.get(c.table)!);
-  /** Searches answered through the index (for stats and the equivalence tests). */
+  /** Searches answered through the index (for stats and the equivalence tests), and of those, from the row store. */
   let indexAnswered = 0;
+  let rowStoreAnswered = 0;
 
   // read_json looks every declared column up in every row, so only the columns a load uses are declared
   // (a process row fills ~20 of ~65 columns); the rest are NULL through INSERT BY NAME.
@@ -150,6 +167,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     const next = new Map<string, number>();
     const lines = new Map<string, Uint8Array[]>();
     const keysByTable = new Map<string, Set<string>>();
+    const rowsByTable = new Map<string, VigilEvent[]>();
     const waiting: JournalEntry['waiting'] = [];
     const ingested = nextIngestTime();
     // A line from received bytes: the server's ingest time first, then the event's own members as received.
@@ -171,10 +189,13 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         const table = categoryByName.get(event['event.category'])!.table;
         let bucket = lines.get(table);
         let keys = keysByTable.get(table);
-        if (!bucket || !keys) {
+        let tableRows = rowsByTable.get(table);
+        if (!bucket || !keys || !tableRows) {
           lines.set(table, (bucket = []));
           keysByTable.set(table, (keys = new Set(['event.ingested'])));
+          rowsByTable.set(table, (tableRows = []));
         }
+        tableRows.push(event);
         for (const key in event) keys.add(key);
         const start = raw ? raw.starts[index]! : -1;
         // The received bytes are used unless the event already carries an ingest time (it would appear twice).
@@ -219,7 +240,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     } finally {
       await Promise.all(handles.map((handle) => handle.close().catch(() => undefined)));
     }
-    return { number, files, next, waiting, events };
+    return { number, files, next, waiting, events, rows: rowsByTable };
   }
 
   /** Loads journal entries into DuckDB in one transaction with their watermarks; deletes their files after COMMIT. */
@@ -236,11 +257,31 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       }
       for (const [hostId, sequence] of entry.next) next.set(hostId, Math.max(sequence, next.get(hostId) ?? -1));
     }
+    /** Rows whose row ids are checked inside the transaction: the index takes them from memory (indexAppended). */
+    const appended: { table: number; first: number; events: VigilEvent[] }[] = [];
+    const withRows = index !== undefined && entries.every((entry) => entry.rows !== undefined);
     try {
       await db.run('BEGIN TRANSACTION');
       for (const [table, { paths, keys }] of byTable) {
         const list = `[${paths.map(literal).join(', ')}]`;
+        const events = withRows ? entries.flatMap((entry) => entry.rows!.get(table) ?? []) : [];
+        const before = events.length ? Number((await db.runAndReadAll(`SELECT count(*) FROM ${ident(table)}`)).getRows()[0]?.[0] ?? -1) : -1;
         await db.run(`INSERT INTO ${ident(table)} BY NAME SELECT * FROM read_json(${list}, format = 'newline_delimited', columns = ${columnsFor(tableByName.get(table)!, keys)})`);
+        if (before >= 0) {
+          // The new rows are the events in journal order when the rows from `before` on are as many and carry their ids
+          // in that order. A load of several files may insert them in another order (insertion order is not kept, for
+          // speed): then the row ids' event ids put the events in row order. Otherwise the index reads them back.
+          const [count, digest] = (await db.runAndReadAll(`SELECT count(*), md5(string_agg("event.id", ',' ORDER BY rowid)) FROM ${ident(table)} WHERE rowid >= $1`, [before])).getRows()[0] ?? [];
+          const expected = createHash('md5').update(events.map((event) => event['event.id']).join(',')).digest('hex');
+          const position = tableIndexByCategory.get(table)!;
+          if (Number(count) === events.length && digest === expected) appended.push({ table: position, first: before, events });
+          else if (Number(count) === events.length && paths.length > 1) {
+            const byId = new Map(events.map((event) => [event['event.id'], event]));
+            const ids = (await db.runAndReadAll(`SELECT "event.id" FROM ${ident(table)} WHERE rowid >= $1 ORDER BY rowid`, [before])).getRows();
+            const inRowOrder = ids.map((row) => byId.get(row[0] as string));
+            if (byId.size === events.length && inRowOrder.every((event) => event !== undefined)) appended.push({ table: position, first: before, events: inRowOrder as VigilEvent[] });
+          }
+        }
       }
       const rows = [...next];
       if (rows.length) {
@@ -252,16 +293,32 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         );
       }
       await db.run('UPDATE ingest_journal SET loaded_through = $1', [entries[entries.length - 1]!.number]);
+      // Reserved before the rows can be seen: a catch-up reads a table only below its first reserved row id.
+      for (const rows of appended) reserve(rows.table, rows.first);
       await db.run('COMMIT');
     } catch (error) {
+      for (const rows of appended) release(rows.table, rows.first);
       await db.run('ROLLBACK').catch(() => undefined);
       throw VigilError.wrap(error, 'unavailable', 'loading the ingest journal into DuckDB failed');
     }
-    // The index reads these rows back in the background; a search first waits for it (indexCatchUp).
-    for (const table of byTable.keys()) indexDirty.add(tableIndexByCategory.get(table)!);
-    indexPending += entries.reduce((n, entry) => n + entry.events, 0);
-    loadsIndexed = false;
-    void indexCatchUp();
+    // Tables whose new rows the index takes from memory (`indexAppended`) are not read back: a catch-up of such a table
+    // would read rows whose append is still queued, which then refuses them. The other tables are read back in the
+    // background (the row store reads every row back); a search first waits for both (indexCatchUp).
+    const fedTables = new Set(appended.map((rows) => rows.table));
+    const fedEvents = appended.reduce((n, rows) => n + rows.events.length, 0);
+    if (appended.length) indexAppended(appended);
+    let readBack = false;
+    for (const table of byTable.keys()) {
+      const position = tableIndexByCategory.get(table)!;
+      if (!fedTables.has(position)) (indexDirty.add(position), (readBack = true));
+    }
+    indexPending += entries.reduce((n, entry) => n + entry.events, 0) - fedEvents;
+    if (readBack) {
+      loadsIndexed = false;
+      void indexCatchUp();
+    }
+    for (const table of byTable.keys()) rowsDirty.add(tableIndexByCategory.get(table)!);
+    void rowStoreCatchUp();
     removeFiles(entries.flatMap((entry) => entry.files.map((file) => file.path)));
   }
 
@@ -378,9 +435,47 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   /** Tables loaded into since the index last caught up; false while a load is not yet read back. */
   const indexDirty = new Set<number>();
   let loadsIndexed = true;
-  /** Events loaded and not yet read back by the index. */
+  /** Events loaded and not yet read back by the index, and (`fedPending`) loaded and waiting for `indexAppended`. */
   let indexPending = 0;
+  let fedPending = 0;
+  /** Per table, the first row ids of loads the index will take from memory, in load order (see `indexAppended`). */
+  const reserved = new Map<number, number[]>();
+  const reserve = (table: number, first: number) => {
+    const list = reserved.get(table);
+    if (list) list.push(first);
+    else reserved.set(table, [first]);
+  };
+  const release = (table: number, first: number) => {
+    const list = reserved.get(table);
+    const at = list?.indexOf(first) ?? -1;
+    if (at >= 0) list!.splice(at, 1);
+  };
   let indexing: Promise<void> = Promise.resolve();
+
+  /**
+   * Indexes loaded rows from memory, in load order with the catch-ups (`indexing`); a table the index cannot take this
+   * way is read back by the catch-up that follows.
+   */
+  function indexAppended(appended: readonly { table: number; first: number; events: readonly VigilEvent[] }[]): void {
+    for (const rows of appended) fedPending += rows.events.length;
+    indexing = indexing.then(() => {
+      try {
+        for (const rows of appended) {
+          fedPending -= rows.events.length;
+          release(rows.table, rows.first);
+          if (!index || index.append(rows.table, rows.first, rows.events as unknown as readonly Record<string, unknown>[])) continue;
+          // Refused (the rows are not next in the index's order, or not plain enough): read back instead.
+          indexDirty.add(rows.table);
+          indexPending += rows.events.length;
+          loadsIndexed = false;
+        }
+      } catch (error) {
+        log.error('the secondary index failed; queries scan until the next open', { error: VigilError.wrap(error, 'internal').message });
+        index = undefined;
+      }
+      if (!loadsIndexed) void indexCatchUp();
+    });
+  }
 
   /**
    * Brings the index up to every load committed before the call (one catch-up at a time, on `indexReader`). Loads do
@@ -395,7 +490,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       indexDirty.clear();
       loadsIndexed = true;
       try {
-        await index.catchUp(indexReader!, tables, () => closed);
+        await index.catchUp(indexReader!, tables, () => closed, (table) => reserved.get(table)?.[0]);
         indexPending -= covering;
       } catch (error) {
         log.error('the secondary index failed; queries scan until the next open', { error: VigilError.wrap(error, 'internal').message });
@@ -405,6 +500,28 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     return indexing;
   }
 
+  /** Tables loaded into since the row store last caught up. */
+  const rowsDirty = new Set<number>();
+  let rowCopying: Promise<void> = Promise.resolve();
+
+  /** Brings the row store up to every load committed before the call (one catch-up at a time, on `rowReader`). */
+  function rowStoreCatchUp(): Promise<void> {
+    if (!rowsDirty.size || !rowStore) return rowCopying;
+    rowCopying = rowCopying.then(async () => {
+      if (!rowsDirty.size || !rowStore) return;
+      const tables = new Set(rowsDirty);
+      rowsDirty.clear();
+      try {
+        await rowStore.catchUp(rowReader!, tables, () => closed);
+      } catch (error) {
+        log.error('the row store failed; rows are read by SQL until the next open', { error: VigilError.wrap(error, 'internal').message });
+        rowStore?.close();
+        rowStore = undefined;
+      }
+    });
+    return rowCopying;
+  }
+
   /**
    * The indexed form of a query when the index answers every probe exactly: its SQL with each probed source replaced
    * by the matching rows (or tables), or the rows themselves for an index-only query. Undefined: run the plain SQL.
@@ -412,10 +529,19 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   function indexedPlan(indexed: IndexedSelect): { sql: string; params: DuckDBValue[] } | { rows: Record<string, unknown>[] } | undefined {
     if (!index) return undefined;
     const only = indexed.indexOnly;
+    if (only?.kind === 'sequence') return undefined;
     if (only?.kind === 'stats' && indexed.sources.length === 1) {
       const rows = indexOnlyStats(index, indexed.sources[0]!, only);
       if (rows) {
         indexAnswered++;
+        return { rows };
+      }
+    }
+    if (only?.kind === 'rows' && indexed.sources.length === 1) {
+      const rows = indexOnlyRows(index, indexed.sources[0]!, only);
+      if (rows) {
+        indexAnswered++;
+        rowStoreAnswered++;
         return { rows };
       }
     }
@@ -462,6 +588,151 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     if (matched > MAX_INDEXED_ROWS) return undefined;
     indexAnswered++;
     return { sql, params };
+  }
+
+  /**
+   * The rows of an index-only `rows` (IndexOnly): the newest matching rows by the index's millisecond times (with every
+   * row sharing the cut-off millisecond), read by row id from the row store and put in the exact order here.
+   * Undefined when the index cannot answer exactly or too many rows would be fetched.
+   */
+  function indexOnlyRows(
+    from: EventIndex,
+    source: IndexedSelect['sources'][number],
+    only: Extract<NonNullable<IndexedSelect['indexOnly']>, { kind: 'rows' }>,
+  ): Record<string, unknown>[] | undefined {
+    if (!rowStore) return undefined;
+    const table = source.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(source.category)?.table ?? '');
+    if (source.category !== null && table === undefined) return undefined;
+    const answer = from.lookup(source.probe, table === undefined ? viewTables : [table]);
+    if (!answer) return undefined;
+    let total = 0;
+    for (const rowids of answer.values()) total += rowids.length;
+    const tables = new Uint8Array(total);
+    const rowids = new Float64Array(total);
+    const times = new Float64Array(total);
+    let n = 0;
+    for (const [t, ids] of answer) {
+      for (let i = 0; i < ids.length; i++, n++) {
+        tables[n] = t;
+        rowids[n] = ids[i]!;
+        times[n] = from.rowTime(t, ids[i]!);
+        // Before 1970 a date's text and its JavaScript conversion round differently: left to SQL.
+        if (!(times[n]! >= 0)) return undefined;
+      }
+    }
+    let take = total;
+    let cutoff = -Infinity;
+    if (total > only.limit) {
+      cutoff = Float64Array.from(times).sort()[total - only.limit]!;
+      take = 0;
+      for (let i = 0; i < total; i++) if (times[i]! >= cutoff) take++;
+    }
+    if (take > MAX_FETCHED_ROWS) return undefined;
+    const byTable = new Map<number, number[]>();
+    for (let i = 0; i < total; i++) {
+      if (times[i]! < cutoff) continue;
+      let list = byTable.get(tables[i]!);
+      if (!list) byTable.set(tables[i]!, (list = []));
+      list.push(rowids[i]!);
+    }
+    const fetched: { us: number; sequence: number; row: Record<string, unknown> }[] = [];
+    for (const [t, ids] of byTable) {
+      const rows = rowStore?.read(t, ids);
+      if (!rows) return undefined;
+      for (const stored of rows) {
+        const row: Record<string, unknown> = {};
+        for (const column of only.columns) if (stored[column] !== undefined) row[column] = stored[column];
+        fetched.push({ us: Number(stored[ROW_TIME_KEY]), sequence: Number(stored['event.sequence']), row });
+      }
+    }
+    fetched.sort((a, b) => b.us - a.us || b.sequence - a.sequence);
+    return fetched.slice(0, only.limit).map((f) => f.row);
+  }
+
+  /**
+   * An indexed sequence (IndexOnly `sequence`) joined in memory: each step's events from the index and the row store
+   * when its probe is all of it, else from its own SQL; undefined when this cannot be exact (see `joinSequence`).
+   */
+  async function indexedSequence(only: Extract<IndexOnly, { kind: 'sequence' }>): Promise<Record<string, unknown>[] | undefined> {
+    const steps: StepEvent[][] = [];
+    for (const step of only.steps) {
+      let events = stepFromIndex(step) ?? (await stepByRowids(step));
+      if (!events) {
+        let rows: unknown[][];
+        try {
+          const sql = `SELECT "id", epoch_us("ts"), "sq"${step.keys.map((_, i) => `, "k${i + 1}"`).join('')} FROM (${step.sql}) AS step LIMIT ${MAX_SEQUENCE_STEP_EVENTS + 1}`;
+          rows = (await reader!.runAndReadAll(sql, [...step.params])).getRowsJS() as unknown[][];
+        } catch (error) {
+          throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
+        }
+        if (rows.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
+        events = rows.map((r) => ({ id: r[0], us: Number(r[1]), sq: Number(r[2]), keys: r.slice(3).map(plain), idHash: 0, table: -1, rowid: -1 }));
+      }
+      steps.push(events);
+    }
+    try {
+      return joinSequence(steps, only, resolveStepId);
+    } catch (error) {
+      if (error === NOT_EXACT) return undefined;
+      throw error;
+    }
+  }
+
+  /** A step's events from the index and the row store, when its probe is the whole step and it joins by host.id only. */
+  function stepFromIndex(step: SequenceStep): StepEvent[] | undefined {
+    if (!index || !rowStore || !step.probe || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
+    const table = step.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(step.category)?.table ?? '');
+    if (step.category !== null && table === undefined) return undefined;
+    const answer = index.lookup(step.probe, table === undefined ? viewTables : [table]);
+    if (!answer) return undefined;
+    let total = 0;
+    for (const ids of answer.values()) total += ids.length;
+    if (total > MAX_SEQUENCE_STEP_EVENTS) return undefined;
+    const events: StepEvent[] = [];
+    for (const [t, ids] of answer) {
+      for (let i = 0; i < ids.length; i++) {
+        const head = rowStore.head(t, ids[i]!);
+        const host = index.rowHost(t, ids[i]!);
+        if (!head || host === undefined) return undefined;
+        events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: [host], idHash: head.idHash, table: t, rowid: ids[i]! });
+      }
+    }
+    return events;
+  }
+
+  /**
+   * A step's events as row ids selected by its condition, with their time, sequence and id hash from the row store and
+   * host from the index: for a step on one category that joins by host.id only.
+   */
+  async function stepByRowids(step: SequenceStep): Promise<StepEvent[] | undefined> {
+    if (!index || !rowStore || step.category === null || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
+    const table = tableIndexByCategory.get(categoryByName.get(step.category)?.table ?? '');
+    if (table === undefined) return undefined;
+    let text: unknown;
+    try {
+      const sql = `SELECT string_agg(rowid::VARCHAR, ',') FROM ${ident(eventTables[table]!.table)}${step.where ? ` WHERE ${step.where}` : ''}`;
+      text = (await reader!.runAndReadAll(sql, [...step.params])).getRows()[0]?.[0];
+    } catch (error) {
+      throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
+    }
+    if (typeof text !== 'string') return [];
+    const rowids = text.split(',');
+    if (rowids.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
+    const events: StepEvent[] = [];
+    for (const id of rowids) {
+      const rowid = Number(id);
+      const head = rowStore.head(table, rowid);
+      const host = index.rowHost(table, rowid);
+      if (!head || host === undefined) return undefined;
+      events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: [host], idHash: head.idHash, table, rowid });
+    }
+    return events;
+  }
+
+  /** event.id of a step event from the index (read from the row store once), or undefined when it cannot be read. */
+  function resolveStepId(event: StepEvent): unknown {
+    if (event.id === undefined && event.table >= 0) event.id = rowStore?.read(event.table, [event.rowid])?.[0]?.['event.id'];
+    return event.id;
   }
 
   /** The rows of an index-only `stats` (IndexOnly), or undefined when the index cannot answer exactly. */
@@ -600,6 +871,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       writer = await instance.connect();
       reader = await instance.connect();
       indexReader = await instance.connect();
+      rowReader = await instance.connect();
       for (const spec of [...eventTables, ...inventoryTableSpecs]) {
         await writer.run(createTableSql(spec));
         const existing = new Set(
@@ -617,6 +889,11 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       if (options.index !== false) {
         // Built in the background: the store serves at once; searches scan until the first build is done.
         index = createEventIndex(options.index);
+        if (options.rowCache) {
+          rowStore = createRowStore(join(options.dataDir, 'rows.cache'));
+          eventTables.forEach((_, t) => rowsDirty.add(t));
+          void rowStoreCatchUp();
+        }
         eventTables.forEach((_, t) => indexDirty.add(t));
         indexPending = MAX_INDEX_LAG + 1;
         loadsIndexed = false;
@@ -671,8 +948,10 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         events_journaled_not_loaded: loadQueue.reduce((sum, entry) => sum + entry.events, 0) + loadingEvents,
         load_failures: loadFailures,
         ...(index?.stats() ?? {}),
+        ...(rowStore?.stats() ?? {}),
         index_answered_searches: indexAnswered,
-        index_pending_events: indexPending,
+        index_row_store_searches: rowStoreAnswered,
+        index_pending_events: indexPending + fedPending,
       };
     },
 
@@ -680,8 +959,18 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       if (!/^\s*(SELECT|WITH)\b/i.test(query.sql)) throw new VigilError('invalid_input', 'only a compiled SELECT can be searched');
       await caughtUp();
       // Waits for the index to read back what was loaded, unless ingest ran far ahead of it (then a scan is sooner).
-      const useIndex = query.indexed !== undefined && indexPending <= MAX_INDEX_LAG;
+      const useIndex = query.indexed !== undefined && indexPending + fedPending <= MAX_INDEX_LAG;
       if (useIndex) await indexCatchUp();
+      const only = query.indexed?.indexOnly;
+      // Event lists and sequences read the row store: it catches up too (rows it lacks send the query to SQL).
+      if (useIndex && (only?.kind === 'rows' || only?.kind === 'sequence')) await rowStoreCatchUp();
+      if (useIndex && only?.kind === 'sequence') {
+        const rows = await indexedSequence(only);
+        if (rows) {
+          indexAnswered++;
+          return rows;
+        }
+      }
       const plan = useIndex ? indexedPlan(query.indexed!) : undefined;
       if (plan && 'rows' in plan) return plan.rows;
       try {
@@ -694,7 +983,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 
     async processChildren(hostId, parentEntityIds) {
       await caughtUp();
-      if (!index || indexPending > MAX_INDEX_LAG) return undefined;
+      if (!index || indexPending + fedPending > MAX_INDEX_LAG) return undefined;
       await indexCatchUp();
       return index?.children(hostId, parentEntityIds);
     },
@@ -719,16 +1008,158 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       }
       while (deleting.size) await Promise.all(deleting);
       await indexing;
+      await rowCopying;
+      rowStore?.close();
+      rowStore = undefined;
       writer?.closeSync();
       reader?.closeSync();
       indexReader?.closeSync();
+      rowReader?.closeSync();
       instance?.closeSync();
-      writer = reader = indexReader = instance = undefined;
+      writer = reader = indexReader = rowReader = instance = undefined;
     },
   };
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** Most events one step of an indexed sequence may have; beyond, the sequence runs as SQL. */
+const MAX_SEQUENCE_STEP_EVENTS = 200_000;
+
+/**
+ * One event of a sequence step: event.id (undefined until read, for events from the index), @timestamp in
+ * microseconds, event.sequence, join key values (wire shape); for events from the index a 31-bit hash of event.id and
+ * the row (table position, row id), else table -1.
+ */
+interface StepEvent {
+  id: unknown;
+  us: number;
+  sq: number;
+  keys: unknown[];
+  idHash: number;
+  table: number;
+  rowid: number;
+}
+
+/** Thrown inside `joinSequence` when JavaScript could not decide exactly as DuckDB does. */
+const NOT_EXACT = new Error('not exact');
+
+/**
+ * The sequences of IndexOnly `sequence` from its steps' events, exactly as the compiled SQL finds them; throws
+ * NOT_EXACT where a JavaScript comparison could differ from DuckDB's (times before 1970, non-ASCII ids, repeated
+ * first-step ids, keys that are not plain scalars). Ids of events from the index are read (`resolve`) only where
+ * the SQL would compare them: hash collisions, ties in time and sequence, and the output.
+ */
+function joinSequence(steps: readonly StepEvent[][], only: Extract<IndexOnly, { kind: 'sequence' }>, resolve: (event: StepEvent) => unknown): Record<string, unknown>[] {
+  const ASCII = /^[\x00-\x7f]*$/;
+  const idOf = (event: StepEvent): string => {
+    const id = resolve(event);
+    if (typeof id !== 'string' || !ASCII.test(id)) throw NOT_EXACT;
+    return id;
+  };
+  const sameEvent = (a: StepEvent, b: StepEvent) => (a.table >= 0 && a.table === b.table && a.rowid === b.rowid) || idOf(a) === idOf(b);
+  /** Groups by event.id: the known id, or for events from the index the hash, then the id within a hash. */
+  const idGroup = (event: StepEvent) => (event.table >= 0 ? event.idHash : idOf(event));
+  // A join key as a Map key: one plain scalar is its own key (Map equality is SQL equality for these), several are joined.
+  const keyOf = (event: StepEvent): unknown => {
+    const keys = event.keys;
+    if (keys.length === 1) {
+      const value = keys[0];
+      if (value === null || value === undefined) return null;
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw NOT_EXACT;
+      return value;
+    }
+    let key = '';
+    for (const value of keys) {
+      if (value === null || value === undefined) return null;
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw NOT_EXACT;
+      key += `${typeof value}:${String(value)}\0`;
+    }
+    return key;
+  };
+  // The SQL orders a step's candidates by (ts, sq, id); JavaScript compares ASCII strings as DuckDB does.
+  const compare = (a: StepEvent, b: StepEvent) => {
+    if (a.us !== b.us || a.sq !== b.sq) return a.us - b.us || a.sq - b.sq;
+    const x = idOf(a);
+    const y = idOf(b);
+    return x === y ? 0 : x < y ? -1 : 1;
+  };
+  for (const events of steps) for (const e of events) if (!(e.us >= 0)) throw NOT_EXACT;
+  const maxspanUs = only.maxspanMs === null ? Infinity : only.maxspanMs * 1000;
+  /** Partial sequences: the events so far, and their join key (null: never joins a later step). */
+  let partial: { key: unknown; chain: StepEvent[] }[] = [];
+  // The SQL keeps one extension per first-step event.id: repeated first-step ids are left to it.
+  const firstIds = new Map<unknown, StepEvent[]>();
+  for (const event of steps[0] ?? []) {
+    const group = idGroup(event);
+    const same = firstIds.get(group);
+    if (same?.some((other) => sameEvent(other, event))) throw NOT_EXACT;
+    if (same) same.push(event);
+    else firstIds.set(group, [event]);
+    partial.push({ key: keyOf(event), chain: [event] });
+  }
+  for (let s = 1; s < steps.length; s++) {
+    const byKey = new Map<unknown, StepEvent[]>();
+    for (const event of steps[s]!) {
+      const key = keyOf(event);
+      if (key === null) continue;
+      let list = byKey.get(key);
+      if (!list) byKey.set(key, (list = []));
+      list.push(event);
+    }
+    for (const list of byKey.values()) list.sort(compare);
+    const next: typeof partial = [];
+    for (const { key, chain } of partial) {
+      const list = key === null ? undefined : byKey.get(key);
+      if (!list) continue;
+      const previous = chain[chain.length - 1]!;
+      // First event strictly after the previous one by (ts, sq).
+      let low = 0;
+      let high = list.length;
+      while (low < high) {
+        const mid = (low + high) >> 1;
+        const e = list[mid]!;
+        if (e.us > previous.us || (e.us === previous.us && e.sq > previous.sq)) high = mid;
+        else low = mid + 1;
+      }
+      const found = list[low];
+      if (found && found.us <= chain[0]!.us + maxspanUs) next.push({ key, chain: [...chain, found] });
+    }
+    partial = next;
+  }
+  // Of the sequences ending on one event (by event.id), the one whose first event is latest (ts, then id) stays.
+  const byLast = new Map<unknown, StepEvent[][]>();
+  let sequences = 0;
+  for (const { chain } of partial) {
+    const last = chain[chain.length - 1]!;
+    const group = idGroup(last);
+    let kept = byLast.get(group);
+    if (!kept) byLast.set(group, (kept = []));
+    const at = kept.findIndex((other) => sameEvent(other[other.length - 1]!, last));
+    if (at < 0) {
+      kept.push(chain);
+      sequences++;
+      continue;
+    }
+    const a = chain[0]!;
+    const b = kept[at]![0]!;
+    if (a.us > b.us || (a.us === b.us && idOf(a) > idOf(b))) kept[at] = chain;
+  }
+  if (only.output === 'count') return [{ count: sequences }];
+  const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
+  const chains = [...byLast.values()].flat().sort((a, b) => a[0]!.us - b[0]!.us);
+  return chains.slice(0, only.limit).map((chain) => {
+    const row: Record<string, unknown> = {};
+    only.by.forEach((name, i) => (row[name] = chain[0]!.keys[i]));
+    row['sequence.start'] = iso(chain[0]!.us);
+    row['sequence.end'] = iso(chain[chain.length - 1]!.us);
+    chain.forEach((event, i) => {
+      row[`step${i + 1}.event.id`] = idOf(event);
+      row[`step${i + 1}.@timestamp`] = iso(event.us);
+    });
+    return row;
+  });
+}
 
 /**
  * JSON text of an event that DuckDB's reader accepts: JSON.stringify writes a lone UTF-16 surrogate (possible in

@@ -37,9 +37,17 @@ export interface EventIndex {
   /**
    * Indexes every row not indexed yet of the given tables (positions in `eventTables`; all when absent); after a
    * delete it starts over. Calls must not overlap. When `stop` turns true it returns early (the index is then only
-   * good for being thrown away: the store is closing).
+   * good for being thrown away: the store is closing). `limitOf(table)`, asked after the table's bounds are read,
+   * is a row id from which rows are left to a later `append` (they are not read).
    */
-  catchUp(db: DuckDBConnection, only?: ReadonlySet<number>, stop?: () => boolean): Promise<void>;
+  catchUp(db: DuckDBConnection, only?: ReadonlySet<number>, stop?: () => boolean, limitOf?: (table: number) => number | undefined): Promise<void>;
+  /**
+   * Indexes rows just appended to one table from the events the store loaded, without reading them back: `events[i]`
+   * is row id `first + i`, exactly as stored (the caller checked the row ids). Indexes nothing and returns false when
+   * the index is not exactly at `first` or an event holds a value whose stored text it cannot know (a JSON object, a
+   * non-string text value, a time not in UTC): `catchUp` then reads the rows back. Must not overlap `catchUp`.
+   */
+  append(table: number, first: number, events: readonly Readonly<Record<string, unknown>>[]): boolean;
   /** The exact rows of the given tables that satisfy the probe, or undefined when this index cannot be sure. */
   lookup(probe: IndexProbe, tables: readonly number[]): IndexAnswer | undefined;
   /**
@@ -57,6 +65,9 @@ export interface EventIndex {
    * undefined when this index cannot be sure.
    */
   valueHostStats(probe: IndexProbe, tables: readonly number[]): { value: string; host: string; count: number; first: number; last: number }[] | undefined;
+  /** @timestamp (ms since the epoch, floored) of a row id from `lookup`, and host.id of a row (undefined: not indexed). */
+  rowTime(table: number, rowid: number): number;
+  rowHost(table: number, rowid: number): string | undefined;
   /** Gauges for `EventStore.stats`. */
   stats(): Record<string, number>;
   /** Forgets everything; the next `catchUp` rebuilds from the tables. */
@@ -147,6 +158,8 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
   let edges = new Map<string, Set<string>>();
   let edgeCount = 0;
   const processTable = eventTables.findIndex((t) => t.table === 'events_process');
+  /** Rows indexed by `append` (from the loaded events, not read back), since creation. */
+  let rowsFromLoads = 0;
 
   function reset(): void {
     dictionaries.clear();
@@ -307,11 +320,17 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
    * Reads the rows after the last indexed row id (row ids only grow while a table is only appended to). False when
    * the table lost rows since (a delete): the caller starts over.
    */
-  async function catchUpTable(db: DuckDBConnection, table: number, state: TableState, stop: () => boolean): Promise<boolean> {
+  async function catchUpTable(db: DuckDBConnection, table: number, state: TableState, stop: () => boolean, limitOf?: (table: number) => number | undefined): Promise<boolean> {
     const name = ident(state.spec.table);
     const bounds = (await db.runAndReadAll(`SELECT count(*), max(rowid) FROM ${name}`)).getRows()[0];
-    const count = Number(bounds?.[0] ?? 0);
-    const last = bounds?.[1] === null || bounds?.[1] === undefined ? -1 : Number(bounds[1]);
+    let count = Number(bounds?.[0] ?? 0);
+    let last = bounds?.[1] === null || bounds?.[1] === undefined ? -1 : Number(bounds[1]);
+    // Rows from `limit` on are appended from memory later (asked after the bounds: a reservation precedes its rows).
+    const limit = limitOf?.(table);
+    if (limit !== undefined && last >= limit) {
+      last = limit - 1;
+      count = Number((await db.runAndReadAll(`SELECT count(*) FROM ${name} WHERE rowid < $1`, [limit])).getRows()[0]?.[0] ?? 0);
+    }
     // Beyond the location range the table is left unindexed for good (its probes scan); not an inconsistency.
     if (last >= ROWID_LIMIT) state.overflow = true;
     if (state.overflow) return true;
@@ -384,6 +403,20 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     }
   }
 
+  /** Character masks (`charMask`) of a `tokensByLength` list, extended as the list grows; a reset makes new lists. */
+  const masksOf = new WeakMap<string[], { masks: Int32Array; counted: number }>();
+  function tokenMasks(tokens: string[]): Int32Array {
+    let cache = masksOf.get(tokens);
+    if (!cache) masksOf.set(tokens, (cache = { masks: new Int32Array(16), counted: 0 }));
+    if (cache.masks.length < tokens.length) {
+      const grown = new Int32Array(tokens.length * 2);
+      grown.set(cache.masks.subarray(0, cache.counted));
+      cache.masks = grown;
+    }
+    for (; cache.counted < tokens.length; cache.counted++) cache.masks[cache.counted] = charMask(tokens[cache.counted]!);
+    return cache.masks;
+  }
+
   function collect(out: Map<number, number[]>, entry: Entry | undefined, scope: ReadonlySet<number>): boolean {
     if (entry === undefined) return true;
     if (typeof entry === 'number') {
@@ -398,10 +431,46 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
   return {
     reset,
 
-    async catchUp(db, only, stop = () => false) {
+    append(table, first, events) {
+      const state = tables[table];
+      if (!state || state.overflow || state.next !== first || first + events.length > ROWID_LIMIT) return false;
+      const used: number[] = [];
+      for (let i = 0; i < state.columns.length; i++) if (state.columns[i]!.type !== 'object') used.push(i);
+      const objects = state.columns.filter((c) => c.type === 'object').map((c) => c.name);
+      const entityAt = (name: string) => {
+        const position = used.findIndex((i) => state.columns[i]!.name === name);
+        return table === processTable && position >= 0 ? position + 3 : -1;
+      };
+      const entity: [number, number] = [entityAt('process.entity_id'), entityAt('process.parent.entity_id')];
+      const rows: unknown[][] = new Array(events.length);
+      for (let r = 0; r < events.length; r++) {
+        const event = events[r]!;
+        for (const name of objects) if (event[name] !== undefined && event[name] !== null) return false;
+        const time = event['@timestamp'];
+        const host = event['host.id'];
+        if (typeof time !== 'string' || !time.endsWith('Z') || typeof host !== 'string') return false;
+        const ms = Date.parse(time);
+        if (!(ms >= 0)) return false;
+        const row: unknown[] = [first + r, ms, host];
+        for (const i of used) {
+          const value = event[state.columns[i]!.name];
+          if (value !== undefined && value !== null && typeof value !== 'string' && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) return false;
+          row.push(value);
+        }
+        rows[r] = row;
+      }
+      const stopAt = Math.max(minStop, Math.floor(state.rows * stopFraction));
+      for (const row of rows) indexRow(table, state, row, used, stopAt, entity);
+      state.next = first + events.length;
+      state.rows += events.length;
+      rowsFromLoads += events.length;
+      return true;
+    },
+
+    async catchUp(db, only, stop = () => false, limitOf) {
       for (let attempt = 0; attempt < 2; attempt++) {
         let consistent = true;
-        for (let t = 0; t < tables.length && consistent && !stop(); t++) if (attempt > 0 || !only || only.has(t)) consistent = await catchUpTable(db, t, tables[t]!, stop);
+        for (let t = 0; t < tables.length && consistent && !stop(); t++) if (attempt > 0 || !only || only.has(t)) consistent = await catchUpTable(db, t, tables[t]!, stop, limitOf);
         if (consistent) return;
         reset();
       }
@@ -435,9 +504,15 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         const { term, distance } = probe;
         if (term.length <= distance || NON_ASCII.test(term)) return undefined;
         for (const t of scope) if (tables[t]!.unsureText > 0) return undefined;
+        const termMask = charMask(term);
         for (let length = Math.max(1, term.length - distance); length <= Math.min(MAX_TOKEN, term.length + distance); length++) {
-          for (const token of tokensByLength[length]!) {
-            if (!withinDistance(token, term, distance)) continue;
+          const tokens = tokensByLength[length]!;
+          const masks = tokenMasks(tokens);
+          for (let k = 0; k < tokens.length; k++) {
+            const token = tokens[k]!;
+            // Characters of one and not the other each cost an edit: a cheap lower bound before the exact distance.
+            const mask = masks[k]!;
+            if (popcount(termMask & ~mask) > distance || popcount(mask & ~termMask) > distance || !withinDistance(token, term, distance)) continue;
             if (!collect(found, tokenRows.get(token), scope)) return undefined;
             const keys = tokenKeys.get(token);
             if (keys === undefined) continue;
@@ -466,26 +541,43 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       if (!dictionary || dictionary.foldCase) return undefined;
       for (const t of scopeTables) if (tables[t]?.overflow !== false || tables[t]!.beforeEpoch || dictionary.unsure[t]! > 0) return undefined;
       const out: { value: string; host: string; count: number; first: number; last: number }[] = [];
+      const inScope = new Uint8Array(tables.length);
+      for (const t of scopeTables) inScope[t] = 1;
+      // Per host code, reset after each value: a posting holds each row once (rows are added once, in order).
+      const count = new Float64Array(hosts.length);
+      const first = new Float64Array(hosts.length);
+      const last = new Float64Array(hosts.length);
+      const touched: number[] = [];
       for (const value of new Set(probe.values)) {
         if (NON_ASCII.test(value)) return undefined;
-        const rows = new Map<number, number[]>();
-        if (!collect(rows, dictionary.values.get(value), new Set(scopeTables))) return undefined;
-        const byHost = new Map<number, { count: number; first: number; last: number }>();
-        for (const [t, rowids] of rows) {
+        const entry: Entry | undefined = dictionary.values.get(value);
+        if (entry === undefined) continue;
+        if (typeof entry !== 'number' && entry.n < 0) return undefined;
+        const n = typeof entry === 'number' ? 1 : entry.n;
+        for (let i = 0; i < n; i++) {
+          const loc: number = typeof entry === 'number' ? entry : entry.locs[i]!;
+          const t = Math.floor(loc / ROWID_LIMIT);
+          if (!inScope[t]) continue;
           const state = tables[t]!;
-          for (const rowid of new Set(rowids)) {
-            const host = state.hostOf[rowid]!;
-            const time = state.times[rowid]!;
-            const group = byHost.get(host);
-            if (!group) byHost.set(host, { count: 1, first: time, last: time });
-            else {
-              group.count++;
-              if (time < group.first) group.first = time;
-              if (time > group.last) group.last = time;
-            }
+          const rowid: number = loc - t * ROWID_LIMIT;
+          const host = state.hostOf[rowid]!;
+          const time = state.times[rowid]!;
+          if (count[host] === 0) {
+            touched.push(host);
+            count[host] = 1;
+            first[host] = time;
+            last[host] = time;
+          } else {
+            count[host]!++;
+            if (time < first[host]!) first[host] = time;
+            if (time > last[host]!) last[host] = time;
           }
         }
-        for (const [host, group] of byHost) out.push({ value, host: hosts[host]!, ...group });
+        for (const host of touched) {
+          out.push({ value, host: hosts[host]!, count: count[host]!, first: first[host]!, last: last[host]! });
+          count[host] = 0;
+        }
+        touched.length = 0;
       }
       return out;
     },
@@ -514,13 +606,43 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       return buckets;
     },
 
+    rowTime(table, rowid) {
+      return tables[table]!.times[rowid]!;
+    },
+
+    rowHost(table, rowid) {
+      const state = tables[table];
+      if (!state || state.overflow || !(rowid < state.next)) return undefined;
+      return hosts[state.hostOf[rowid]!];
+    },
+
     stats() {
       let values = 0;
       for (const d of dictionaries.values()) values += d.values.size;
       return { index_rows: tables.reduce((n, t) => n + t.rows, 0), index_values: values, index_tokens: tokenKeys.size + tokenRows.size,
-        index_process_edges: edgeCount, index_postings: postingsHeld };
+        index_process_edges: edgeCount, index_postings: postingsHeld, index_rows_from_loads: rowsFromLoads };
     },
   };
+}
+
+/**
+ * A 32-bit set of the characters of a text: a-z one bit each, digits four bits (by value mod 4), `_` one, every other
+ * character one. Equal characters always share a bit, so a character whose bit the other text lacks is missing there.
+ */
+function charMask(text: string): number {
+  let mask = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const bit = c >= 97 && c <= 122 ? c - 97 : c >= 48 && c <= 57 ? 26 + ((c - 48) % 4) : c === 95 ? 30 : 31;
+    mask |= 1 << bit;
+  }
+  return mask;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 function trigram(text: string, at: number): number {

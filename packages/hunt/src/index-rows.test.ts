@@ -1,0 +1,81 @@
+// Events listed straight from the embedded store's index and row store (IndexOnly `rows`) are exactly what the plain
+// SQL returns, in the same order: newest first by @timestamp to the microsecond, then event.sequence, also when the
+// limit cuts through rows sharing one millisecond, with lists, numbers and projections. Sequences joined in memory
+// (IndexOnly `sequence`) find the same sequences as SQL on the same ties.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { VigilEvent } from '@vigil/schema';
+import { createDuckDbStore } from '@vigil/store';
+import { compileHunt } from './compile.js';
+
+const HASH = 'ab'.repeat(32);
+
+function events(host: string, offset: number): VigilEvent[] {
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < 40; i++) {
+    // Groups of four rows share a millisecond; two of them share the microsecond too (ordered by event.sequence).
+    const micros = String([123001, 123456, 123456, 123999][i % 4]).padStart(6, '0');
+    const second = String(Math.floor(i / 4)).padStart(2, '0');
+    const base = { '@timestamp': `2026-03-01T10:00:${second}.${micros}Z`, 'event.id': `${host}-${i}`, 'event.sequence': offset + i, 'host.id': host };
+    if (i % 3 === 2) {
+      out.push({ ...base, 'event.category': 'network', 'event.action': 'connect', 'process.name': 'curl', 'process.hash.sha256': HASH, 'destination.ip': '203.0.113.7', 'destination.port': 4444 });
+    } else {
+      const args = ['curl', '-s', `http://203.0.113.7/${i}`];
+      out.push({ ...base, 'event.category': 'process', 'event.action': 'start', 'process.pid': 100 + i, 'process.name': i % 2 ? 'curl' : 'CURL', 'process.args': args,
+        'process.command_line': args.join(' '), 'process.hash.sha256': i % 5 ? HASH : 'cd'.repeat(32) });
+    }
+  }
+  return out as unknown as VigilEvent[];
+}
+
+test('index-only event lists and in-memory sequences equal the plain SQL results', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-index-rows-'));
+  const store = createDuckDbStore({ dataDir: dir, rowCache: true });
+  try {
+    await store.open();
+    await store.append('h1', events('h1', 1));
+    await store.append('h2', events('h2', 1000));
+    const queries = [
+      `any where process.hash.sha256 == "${HASH}"`,
+      `any where process.hash.sha256 == "${HASH}" | limit 5`,
+      `any where process.hash.sha256 == "${HASH}" | limit 6`,
+      `process where process.name == "curl" | limit 9`,
+      `network where destination.ip == "203.0.113.7" | fields event.id, destination.port, @timestamp`,
+      `any where process.args == "-S" | fields process.args, event.sequence | limit 13`,
+    ];
+    for (const text of queries) {
+      const compiled = compileHunt(text, { limit: 1000 });
+      assert.equal(compiled.indexed?.indexOnly?.kind, 'rows', text);
+      const before = store.stats?.()['index_row_store_searches'] ?? 0;
+      const viaIndex = await store.search({ sql: compiled.sql, params: compiled.params, indexed: compiled.indexed! });
+      assert.equal(store.stats?.()['index_row_store_searches'], before + 1, `${text}: answered from the row store`);
+      const plain = await store.search({ sql: compiled.sql, params: compiled.params });
+      assert.ok(plain.length > 0, text);
+      assert.deepEqual(viaIndex.map((r) => JSON.stringify(r)), plain.map((r) => JSON.stringify(r)), text);
+    }
+    const sequences = [
+      'sequence by host.id maxspan=1m [process where process.name == "curl"] [network where destination.port == 4444]',
+      'sequence by host.id maxspan=1m [process where process.name == "curl"] [network where destination.port == 4444] | stats count()',
+      `sequence by host.id [any where process.hash.sha256 == "${HASH}"] [any where process.hash.sha256 == "${HASH}"] [process where process.name == "curl"]`,
+      'sequence by host.id maxspan=2s [network where destination.port == 4444] [network where destination.port == 4444]',
+    ];
+    for (const text of sequences) {
+      const compiled = compileHunt(text, { limit: 1000 });
+      assert.equal(compiled.indexed?.indexOnly?.kind, 'sequence', text);
+      const before = store.stats?.()['index_answered_searches'] ?? 0;
+      const viaIndex = await store.search({ sql: compiled.sql, params: compiled.params, indexed: compiled.indexed! });
+      assert.equal(store.stats?.()['index_answered_searches'], before + 1, `${text}: joined in memory`);
+      const plain = await store.search({ sql: compiled.sql, params: compiled.params });
+      assert.ok(plain.length > 0 && (plain[0]!['count'] ?? 1) !== 0, `${text}: finds sequences`);
+      const canon = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+      assert.deepEqual(canon(viaIndex), canon(plain), text);
+    }
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

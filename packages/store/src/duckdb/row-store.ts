@@ -1,0 +1,177 @@
+// A point-lookup copy of the event tables: each row's wire-shape JSON (what a search returns for it) in an append-only
+// file, found by row id through in-memory tables that also hold each row's sequence, exact time and id hash.
+// Derived data, rebuilt from the tables on open; it never answers for a row it has not copied (callers fall back to SQL).
+
+import { closeSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { eventTables, ident, literal, type TableSpec } from './ddl.js';
+
+/** Key of each read row holding @timestamp in microseconds since the epoch (not a column). */
+export const ROW_TIME_KEY = 'vigil.time_us';
+/** Rows copied per query. */
+const READ_CHUNK = 16_384;
+
+export interface RowStore {
+  /**
+   * Copies every row not copied yet of the given tables (positions in `eventTables`; all when absent); after a delete
+   * it starts over. Calls must not overlap. Returns early when `stop` turns true.
+   */
+  catchUp(db: DuckDBConnection, only?: ReadonlySet<number>, stop?: () => boolean): Promise<void>;
+  /**
+   * The wire shape of each row (non-null columns, keys in table order, dates as ISO 8601 with milliseconds, JSON
+   * objects as text) plus `ROW_TIME_KEY`, in the order asked; undefined when a row was not copied.
+   */
+  read(table: number, rowids: ArrayLike<number>): Record<string, unknown>[] | undefined;
+  /**
+   * event.sequence, @timestamp in microseconds and a 31-bit hash of event.id of a copied row, from memory (no read);
+   * undefined when the row was not copied.
+   */
+  head(table: number, rowid: number): { sequence: number; timeUs: number; idHash: number } | undefined;
+  stats(): Record<string, number>;
+  /** Removes the file. */
+  close(): void;
+}
+
+interface TableCopy {
+  /** Row id after the last copied one, and rows copied. */
+  next: number;
+  rows: number;
+  /** Per row id: byte offset in the file and length (0: no such row). */
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  /** Per row id: event.sequence, @timestamp (µs since the epoch) and hash of event.id (see `head`). */
+  sequences: Float64Array;
+  timesUs: Float64Array;
+  idHashes: Int32Array;
+}
+
+/**
+ * One row as JSON text with only its non-null columns, each rendered as the search path renders it: lists and scalars
+ * as JSON, dates as `toISOString()` does (milliseconds, Z), JSON columns as their text.
+ */
+function rowJsonSql(spec: TableSpec): string {
+  const members = spec.fields.map((f) => {
+    const column = ident(f.name);
+    const value = f.type === 'date' ? `to_json(strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ'))` : f.type === 'object' ? `to_json(CAST(${column} AS VARCHAR))` : `to_json(${column})`;
+    return `CASE WHEN ${column} IS NULL THEN NULL ELSE ${literal(JSON.stringify(f.name) + ':')} || ${value} END`;
+  });
+  // The exact @timestamp (microseconds) goes first, for ordering; it is not a column and never returned.
+  return `'{"${ROW_TIME_KEY}":' || epoch_us("@timestamp") || ',' || concat_ws(',', ${members.join(', ')}) || '}'`;
+}
+
+export function createRowStore(path: string): RowStore {
+  let fd = openSync(path, 'w+', 0o600);
+  let size = 0;
+  let copies: TableCopy[] = [];
+  const sql = eventTables.map(rowJsonSql);
+
+  function reset(): void {
+    ftruncateSync(fd, 0);
+    size = 0;
+    copies = eventTables.map(() => ({
+      next: 0, rows: 0, offsets: new Float64Array(0), lengths: new Uint32Array(0), sequences: new Float64Array(0), timesUs: new Float64Array(0), idHashes: new Int32Array(0),
+    }));
+  }
+  reset();
+
+  /** False when the table lost rows since the last copy (a delete): the caller starts over. */
+  async function catchUpTable(db: DuckDBConnection, table: number, stop: () => boolean): Promise<boolean> {
+    const copy = copies[table]!;
+    const name = ident(eventTables[table]!.table);
+    const bounds = (await db.runAndReadAll(`SELECT count(*), max(rowid) FROM ${name}`)).getRows()[0];
+    const count = Number(bounds?.[0] ?? 0);
+    const last = bounds?.[1] === null || bounds?.[1] === undefined ? -1 : Number(bounds[1]);
+    while (copy.next <= last) {
+      if (stop()) return true;
+      const from = copy.next;
+      const text = (
+        await db.runAndReadAll(
+          `SELECT string_agg(rowid || ' ' || "event.sequence" || ' ' || epoch_us("@timestamp") || ' ' || (hash("event.id") % 2147483648) || ' ' || ${sql[table]!}, '\n') FROM ${name} WHERE rowid >= $1 AND rowid < $2`,
+          [from, from + READ_CHUNK],
+        )
+      ).getRows()[0]?.[0];
+      if (typeof text === 'string') {
+        const buffer = Buffer.from(text + '\n', 'utf8');
+        if (last >= copy.offsets.length) {
+          const grown = Math.max(1024, last + 1, copy.offsets.length * 2);
+          const grow = <T extends Float64Array | Uint32Array | Int32Array>(old: T, made: T): T => (made.set(old), made);
+          copy.offsets = grow(copy.offsets, new Float64Array(grown));
+          copy.lengths = grow(copy.lengths, new Uint32Array(grown));
+          copy.sequences = grow(copy.sequences, new Float64Array(grown));
+          copy.timesUs = grow(copy.timesUs, new Float64Array(grown));
+          copy.idHashes = grow(copy.idHashes, new Int32Array(grown));
+        }
+        for (let start = 0; start < buffer.length; ) {
+          // rowid, event.sequence, µs time, id hash, then the row's JSON (which holds no raw newline).
+          const end = buffer.indexOf(10, start);
+          const s1 = buffer.indexOf(32, start);
+          const s2 = buffer.indexOf(32, s1 + 1);
+          const s3 = buffer.indexOf(32, s2 + 1);
+          const s4 = buffer.indexOf(32, s3 + 1);
+          const rowid = Number(buffer.toString('latin1', start, s1));
+          copy.sequences[rowid] = Number(buffer.toString('latin1', s1 + 1, s2));
+          copy.timesUs[rowid] = Number(buffer.toString('latin1', s2 + 1, s3));
+          copy.idHashes[rowid] = Number(buffer.toString('latin1', s3 + 1, s4));
+          copy.offsets[rowid] = size + s4 + 1;
+          copy.lengths[rowid] = end - s4 - 1;
+          copy.rows++;
+          start = end + 1;
+        }
+        for (let written = 0; written < buffer.length; ) written += writeSync(fd, buffer, written, buffer.length - written, size + written);
+        size += buffer.length;
+      }
+      copy.next = from + READ_CHUNK;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    copy.next = last + 1;
+    return count === copy.rows;
+  }
+
+  return {
+    async catchUp(db, only, stop = () => false) {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        let consistent = true;
+        for (let t = 0; t < eventTables.length && consistent && !stop(); t++) if (attempt > 0 || !only || only.has(t)) consistent = await catchUpTable(db, t, stop);
+        if (consistent) return;
+        reset();
+      }
+    },
+
+    read(table, rowids) {
+      const copy = copies[table];
+      if (!copy) return undefined;
+      const out: Record<string, unknown>[] = [];
+      let buffer = Buffer.allocUnsafe(4096);
+      for (let i = 0; i < rowids.length; i++) {
+        const rowid = rowids[i]!;
+        const length = copy.lengths[rowid] ?? 0;
+        if (length === 0) return undefined;
+        if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+        let got = 0;
+        while (got < length) {
+          const n = readSync(fd, buffer, got, length - got, copy.offsets[rowid]! + got);
+          if (n === 0) return undefined;
+          got += n;
+        }
+        out.push(JSON.parse(buffer.toString('utf8', 0, length)) as Record<string, unknown>);
+      }
+      return out;
+    },
+
+    head(table, rowid) {
+      const copy = copies[table];
+      if (!copy || !(copy.lengths[rowid]! > 0)) return undefined;
+      return { sequence: copy.sequences[rowid]!, timeUs: copy.timesUs[rowid]!, idHash: copy.idHashes[rowid]! };
+    },
+
+    stats() {
+      return { row_store_rows: copies.reduce((n, c) => n + c.rows, 0), row_store_bytes: size };
+    },
+
+    close() {
+      closeSync(fd);
+      fd = -1;
+      rmSync(path, { force: true });
+    },
+  };
+}
