@@ -1,13 +1,13 @@
 // Intel benchmark: (a) stream IOC matching in events/s with 1M indicators loaded (the @vigil/intel matcher the server
 // runs after Sigma), against a naive matcher in the same run (one Set per type for exact values, linear scans over
 // every CIDR range and every domain for ranges and subdomains); (b) YARA scan MB/s and files/s of YARA-X
-// (@litko/yara-x, as the agent scans: read, per-file externals, scan) against Debian's `yara` 4.2.3 CLI on the same
+// (@litko/yara-x, as the agent sweeps: sweepFiles, files grouped by scan set; read, per-file externals, scan) against Debian's `yara` 4.2.3 CLI on the same
 // signature-base rules and the same file list, one thread each (the headline) and, threads-equal, N worker threads
 // each with its own compiled rule set taking files from one shared counter against `yara -p N`. This file is also
 // the entry of those worker threads (see yaraWorker). Temp folders are removed on success, failure and interrupt.
 
 import { spawnSync } from 'node:child_process';
-import { closeSync, fstatSync, lstatSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { corpusPath, seededRandom } from '@vigil/common';
 import { createIocMatcher, formatCidr, indicatorFields, parseAddress, parseCidr, type IndicatorType, type MatchableIndicator } from '@vigil/intel';
-import { compilePartitioned, compileRuleSet, createFileScanner, DEFAULT_EXTERNALS } from '@vigil/yara';
+import { compilePartitioned, compileRuleSet, createFileScanner, DEFAULT_EXTERNALS, sweepFiles, type FileScanner } from '@vigil/yara';
 import { signatureBase } from '@vigil/yara/internal/test-support';
 import { createCleanupRegistry } from './internal/cleanup.js';
 import { updateBenchmarkDocs } from './internal/docs-section.js';
@@ -256,7 +256,7 @@ interface YaraFigures {
   /** Same run, the whole set in one scanner (what partitioning is measured against); equal matches required. */
   yaraxFullSeconds: number;
   yaraxFullMatches: number;
-  /** Same run, scan sets, files ordered by set first (2-byte head read and fstat per file, counted): not the agent's order. */
+  /** Same run, scan sets, files in list order one at a time (batches of one: the sweep order before issue 8's grouping). */
   yaraxGroupedSeconds: number;
   yaraxGroupedCpuSeconds: number;
   yaraxGroupedMatches: number;
@@ -426,31 +426,14 @@ async function yaraBenchmark(): Promise<YaraFigures> {
     return { seconds: (performance.now() - t) / 1000, cpuSeconds: ownCpuSeconds() - cpu, matches };
   };
 
-  // Files ordered by the scan set that scans them (stable: walk order within a set), the head read counted in the run:
-  // measures what switching between compiled sets costs in walk order (docs/yara.md, Performance).
-  const yaraxGroupedRun = (list: readonly string[]): Run => {
+  // The headline: the agent's sweep (sweepFiles: batches of files in list order, each ordered by the scan set that
+  // scans it, the 2-byte head read and fstat per file counted). `batchFiles: 1` keeps list order (the A/B row).
+  const yaraxSweepRun = async (list: readonly string[], batchFiles?: number, with_: FileScanner = scanner): Promise<Run> => {
+    let matches = 0;
     const cpu = ownCpuSeconds();
     const t = performance.now();
-    const head = Buffer.alloc(2);
-    const keyed = list.map((path) => {
-      let size = 0;
-      let n = 0;
-      try {
-        const fd = openSync(path, 'r');
-        try {
-          size = fstatSync(fd).size;
-          n = readSync(fd, head, 0, 2, 0);
-        } finally {
-          closeSync(fd);
-        }
-      } catch {
-        // unreadable: the scan reports it
-      }
-      return { path, key: parted.setKey(head.subarray(0, n), size) };
-    });
-    keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    let matches = 0;
-    for (const { path } of keyed) matches += scanner.scan(path).matches.length;
+    const summary = await sweepFiles(list, { scanner: with_, ...(batchFiles ? { batchFiles } : {}), onMatch: (r) => void (matches += r.matches.length) });
+    if (summary.files !== list.length) throw new Error(`the sweep scanned ${summary.files} of ${list.length} files`);
     return { seconds: (performance.now() - t) / 1000, cpuSeconds: ownCpuSeconds() - cpu, matches };
   };
 
@@ -484,9 +467,9 @@ async function yaraBenchmark(): Promise<YaraFigures> {
   const cliLarge: Run[] = [];
   for (let round = 0; round < options.rounds; round++) {
     cliRuns.push(cliRun(['--scan-list', list]));
-    yaraxRuns.push(yaraxRun(files));
+    yaraxRuns.push(await yaraxSweepRun(files));
     yaraxFullRuns.push(yaraxRun(files, fullScanner));
-    if (!options['yara-full-set']) yaraxGroupedRuns.push(yaraxGroupedRun(files));
+    if (!options['yara-full-set']) yaraxGroupedRuns.push(await yaraxSweepRun(files, 1));
     if (large) {
       cliLarge.push(cliRun([large]));
       yaraxLarge.push(yaraxRun([large]));
@@ -497,9 +480,9 @@ async function yaraBenchmark(): Promise<YaraFigures> {
   const yaraxSeconds = ours.seconds;
   const yaraxMatches = ours.matches;
   const setsBefore = parted.counters();
-  yaraxRun(files);
+  await yaraxSweepRun(files);
   const yaraxSets = Object.fromEntries(Object.entries(parted.counters()).map(([k, v]) => [k, v - (setsBefore[k] ?? 0)]));
-  if (yaraxGroupedRuns.length && best(yaraxGroupedRuns).matches !== yaraxMatches) throw new Error(`files ordered by set found ${best(yaraxGroupedRuns).matches} matches, walk order ${yaraxMatches}`);
+  if (yaraxGroupedRuns.length && best(yaraxGroupedRuns).matches !== yaraxMatches) throw new Error(`list order found ${best(yaraxGroupedRuns).matches} matches, the sweep's order ${yaraxMatches}`);
   if (best(yaraxFullRuns).matches !== yaraxMatches) throw new Error(`scan sets found ${yaraxMatches} matches, the whole set ${best(yaraxFullRuns).matches}`);
   const threaded = cliRun(['--scan-list', list], []);
   // Threads-equal: N YARA-X worker threads (as many scanners, each with its own compiled rules) against `yara -p N`.
@@ -550,9 +533,9 @@ async function main(): Promise<void> {
   if (!options['skip-yara']) {
     yara = await yaraBenchmark();
     const rows = [
-      [`YARA-X 1.x via @litko/yara-x 0.3.0 (read + per-file externals + scan${options['yara-full-set'] ? ', whole set' : ', scan set per file type'})`, yara.yaraxCompileSeconds.toFixed(1), yara.yaraxSeconds.toFixed(1), round(yara.yaraxMBs, 1).toString(), round(yara.yaraxFilesPerSecond, 1).toString(), String(yara.yaraxMatches)],
+      [`YARA-X 1.x via @litko/yara-x 0.3.0 (the agent's sweep: read + per-file externals + scan${options['yara-full-set'] ? ', whole set' : ', scan set per file type, files grouped by set'})`, yara.yaraxCompileSeconds.toFixed(1), yara.yaraxSeconds.toFixed(1), round(yara.yaraxMBs, 1).toString(), round(yara.yaraxFilesPerSecond, 1).toString(), String(yara.yaraxMatches)],
       ['YARA-X, whole set in one scanner (same run)', '-', yara.yaraxFullSeconds.toFixed(1), round(yara.megabytes / yara.yaraxFullSeconds, 1).toString(), round(yara.files / yara.yaraxFullSeconds, 1).toString(), String(yara.yaraxFullMatches)],
-      ...(yara.yaraxGroupedSeconds ? [['YARA-X, scan sets, files ordered by set first (not the agent\'s order)', '-', yara.yaraxGroupedSeconds.toFixed(1), round(yara.megabytes / yara.yaraxGroupedSeconds, 1).toString(), round(yara.files / yara.yaraxGroupedSeconds, 1).toString(), String(yara.yaraxGroupedMatches)]] : []),
+      ...(yara.yaraxGroupedSeconds ? [['YARA-X, scan sets, list order (sweep batches of one file)', '-', yara.yaraxGroupedSeconds.toFixed(1), round(yara.megabytes / yara.yaraxGroupedSeconds, 1).toString(), round(yara.files / yara.yaraxGroupedSeconds, 1).toString(), String(yara.yaraxGroupedMatches)]] : []),
       ['yara 4.2.3 CLI, -p 1 (yarac-compiled rules, --scan-list)', yara.cliCompileSeconds.toFixed(1), yara.cliSeconds.toFixed(1), round(yara.cliMBs, 1).toString(), round(yara.cliFilesPerSecond, 1).toString(), String(yara.cliMatches)],
     ];
     if (yara.threads > 0) {
@@ -565,7 +548,7 @@ async function main(): Promise<void> {
     console.log(`\nYARA, signature-base (${yara.ruleFiles} files, ${formatInt(yara.rules)} rules) over ${formatInt(yara.files)} files, ${yara.megabytes.toFixed(0)} MB (${options['yara-paths']}); yara CLI with its default threads: ${yara.cliThreadsDefaultSeconds.toFixed(1)} s\n`);
     console.log(textTable(header, rows));
     console.log(`\nYARA-X / yara CLI (one thread each): ${round(yara.yaraxMBs / yara.cliMBs, 2)}x; scan sets / whole set: ${round(yara.yaraxFullSeconds / yara.yaraxSeconds, 2)}x (files per set: ${JSON.stringify(yara.yaraxSets)}); YARA-X fixed cost per scan, whole set: ${yara.yaraxEmptyScanMs.toFixed(2)} ms`);
-    if (yara.yaraxGroupedSeconds) console.log(`files ordered by scan set first (not the agent's order): YARA-X / yara CLI ${round(yara.cliSeconds / yara.yaraxGroupedSeconds, 2)}x, CPU ${yara.yaraxGroupedCpuSeconds.toFixed(2)} s (CLI / YARA-X ${round(yara.cliCpuSeconds / yara.yaraxGroupedCpuSeconds, 2)}x)`);
+    if (yara.yaraxGroupedSeconds) console.log(`list order (batches of one): sweep order / list order ${round(yara.yaraxGroupedSeconds / yara.yaraxSeconds, 2)}x; list order: YARA-X / yara CLI ${round(yara.cliSeconds / yara.yaraxGroupedSeconds, 2)}x, CPU ${yara.yaraxGroupedCpuSeconds.toFixed(2)} s (CLI / YARA-X ${round(yara.cliCpuSeconds / yara.yaraxGroupedCpuSeconds, 2)}x)`);
     if (yara.threads > 0) console.log(`YARA-X / yara CLI (${yara.threads} threads each): ${round(yara.cliThreadedSeconds / yara.yaraxThreadedSeconds, 2)}x`);
     console.log(`CPU seconds (user + system, least of the rounds): YARA-X ${yara.yaraxCpuSeconds.toFixed(2)}, yara CLI ${yara.cliCpuSeconds.toFixed(2)} (CLI / YARA-X ${round(yara.cliCpuSeconds / yara.yaraxCpuSeconds, 2)}x)` + (yara.threads > 0 ? `; ${yara.threads} threads: YARA-X ${yara.yaraxThreadedCpuSeconds.toFixed(2)}, CLI ${yara.cliThreadedCpuSeconds.toFixed(2)} (${round(yara.cliThreadedCpuSeconds / yara.yaraxThreadedCpuSeconds, 2)}x)` : ''));
     if (yara.largeFile) console.log(`one large file (${yara.largeFile}, ${yara.largeMB.toFixed(0)} MB): YARA-X ${round(yara.yaraxLargeMBs, 1)} MB/s, yara CLI ${round(yara.cliLargeMBs, 1)} MB/s (${round(yara.yaraxLargeMBs / yara.cliLargeMBs, 2)}x)`);
@@ -600,7 +583,7 @@ async function main(): Promise<void> {
           yara_scan_sets: !options['yara-full-set'],
           yara_files_per_set: yara.yaraxSets,
           yara_full_set_mb_per_s: round(yara.megabytes / yara.yaraxFullSeconds, 1),
-          ...(yara.yaraxGroupedSeconds ? { yara_grouped_mb_per_s: round(yara.megabytes / yara.yaraxGroupedSeconds, 1), yara_grouped_cpu_s: round(yara.yaraxGroupedCpuSeconds, 2), yara_grouped_vs_cli: round(yara.cliSeconds / yara.yaraxGroupedSeconds, 2) } : {}),
+          ...(yara.yaraxGroupedSeconds ? { yara_list_order_mb_per_s: round(yara.megabytes / yara.yaraxGroupedSeconds, 1), yara_list_order_cpu_s: round(yara.yaraxGroupedCpuSeconds, 2), yara_list_order_vs_cli: round(yara.cliSeconds / yara.yaraxGroupedSeconds, 2), yara_sweep_vs_list_order: round(yara.yaraxGroupedSeconds / yara.yaraxSeconds, 2) } : {}),
           yara_sets_vs_full_set: round(yara.yaraxFullSeconds / yara.yaraxSeconds, 2),
           yara_cli_matches: yara.cliMatches,
           yara_empty_scan_ms: round(yara.yaraxEmptyScanMs, 3),
@@ -640,12 +623,12 @@ async function main(): Promise<void> {
     if (yara) {
       lines.push(
         '',
-        `**YARA** with signature-base (${yara.ruleFiles} files, ${formatInt(yara.rules)} rules, externals defined) over the ${formatInt(yara.files)} regular files of ${options['yara-paths']} (${yara.megabytes.toFixed(0)} MB, page cache warm), one thread each: YARA-X as the agent scans (read the file, set filename/filepath/extension/filetype/owner per file, scan) against \`yara -C -p 1 --scan-list\` with \`yarac\`-compiled rules (constant externals). With its default threads the CLI took ${yara.cliThreadsDefaultSeconds.toFixed(1)} s.`,
+        `**YARA** with signature-base (${yara.ruleFiles} files, ${formatInt(yara.rules)} rules, externals defined) over the ${formatInt(yara.files)} regular files of ${options['yara-paths']} (${yara.megabytes.toFixed(0)} MB, page cache warm), one thread each: YARA-X as the agent sweeps (sweepFiles: batches of 1,024 files in list order, each ordered by scan set; per file read, set filename/filepath/extension/filetype/owner, scan) against \`yara -C -p 1 --scan-list\` with \`yarac\`-compiled rules (constant externals). With its default threads the CLI took ${yara.cliThreadsDefaultSeconds.toFixed(1)} s.`,
         '',
         markdownTable(['engine', 'compile s', 'scan s', 'MB/s', 'files/s', 'matches'], [
-          [`YARA-X (@litko/yara-x 0.3.0)${options['yara-full-set'] ? ', whole set' : ', scan set per file type'}`, yara.yaraxCompileSeconds.toFixed(1), yara.yaraxSeconds.toFixed(1), round(yara.yaraxMBs, 1).toString(), round(yara.yaraxFilesPerSecond, 1).toString(), String(yara.yaraxMatches)],
+          [`YARA-X (@litko/yara-x 0.3.0), the agent's sweep${options['yara-full-set'] ? ', whole set' : ', scan set per file type, files grouped by set'}`, yara.yaraxCompileSeconds.toFixed(1), yara.yaraxSeconds.toFixed(1), round(yara.yaraxMBs, 1).toString(), round(yara.yaraxFilesPerSecond, 1).toString(), String(yara.yaraxMatches)],
           ['YARA-X, whole set in one scanner (same run)', '', yara.yaraxFullSeconds.toFixed(1), round(yara.megabytes / yara.yaraxFullSeconds, 1).toString(), round(yara.files / yara.yaraxFullSeconds, 1).toString(), String(yara.yaraxFullMatches)],
-          ...(yara.yaraxGroupedSeconds ? [['YARA-X, scan sets, files ordered by set first (not the agent\'s order)', '', yara.yaraxGroupedSeconds.toFixed(1), round(yara.megabytes / yara.yaraxGroupedSeconds, 1).toString(), round(yara.files / yara.yaraxGroupedSeconds, 1).toString(), String(yara.yaraxGroupedMatches)]] : []),
+          ...(yara.yaraxGroupedSeconds ? [['YARA-X, scan sets, list order (sweep batches of one file)', '', yara.yaraxGroupedSeconds.toFixed(1), round(yara.megabytes / yara.yaraxGroupedSeconds, 1).toString(), round(yara.files / yara.yaraxGroupedSeconds, 1).toString(), String(yara.yaraxGroupedMatches)]] : []),
           ['yara 4.2.3 CLI, `-p 1`', yara.cliCompileSeconds.toFixed(1), yara.cliSeconds.toFixed(1), round(yara.cliMBs, 1).toString(), round(yara.cliFilesPerSecond, 1).toString(), String(yara.cliMatches)],
           ...(yara.threads > 0
             ? [
@@ -657,7 +640,7 @@ async function main(): Promise<void> {
         '',
         `Headline (\`yara_mb_per_s\` / \`yara_cli_mb_per_s\`, one thread each): YARA-X / CLI on this file mix **${round(yara.yaraxMBs / yara.cliMBs, 2)}x** (target: parity).` +
           (yara.threads > 0 ? ` Threads-equal with ${yara.threads} threads each (\`yara_threaded_*\`: ${yara.threads} worker threads, each with its own compiled rules, taking files from one shared counter, against \`yara -p ${yara.threads}\`): **${round(yara.cliThreadedSeconds / yara.yaraxThreadedSeconds, 2)}x** (on 2 cores shared with other work).` : '') +
-          ` **Scan sets** (packages/yara/src/partition.ts, docs/yara.md): the rules are split by the file head their top-level conditions require (\`uint16(0) == 0x5a4d\`, \`pe.\` tests: MZ; ELF) and by file size at 1 MiB (top-level \`filesize < N\`), and each file is scanned once with the set of its head and size (${Object.entries(yara.yaraxSets).map(([k, v]) => `${k}: ${formatInt(v)} files`).join(', ')}); results equal the whole set's (${yara.yaraxFullMatches} matches both, and the corpus test compares them match for match). Same run, one thread: scan sets / whole set in one scanner = **${round(yara.yaraxFullSeconds / yara.yaraxSeconds, 2)}x**. The whole set pays a fixed ${yara.yaraxEmptyScanMs.toFixed(2)} ms per scan (an empty buffer) inside the engine; beyond that, YARA-X's time is its pattern search per byte (docs/yara.md, Performance).` +
+          ` **Scan sets** (packages/yara/src/partition.ts, docs/yara.md): the rules are split by the file head their top-level conditions require (\`uint16(0) == 0x5a4d\`, \`pe.\` tests: MZ; ELF) and by file size at 1 MiB (top-level \`filesize < N\`), and each file is scanned once with the set of its head and size (${Object.entries(yara.yaraxSets).map(([k, v]) => `${k}: ${formatInt(v)} files`).join(', ')}); results equal the whole set's (${yara.yaraxFullMatches} matches both, and the corpus test compares them match for match). Same run, one thread: scan sets in sweep order / whole set in one scanner = **${round(yara.yaraxFullSeconds / yara.yaraxSeconds, 2)}x**` + (yara.yaraxGroupedSeconds ? `; sweep order / list order (batches of one file, same scan sets) = **${round(yara.yaraxGroupedSeconds / yara.yaraxSeconds, 2)}x** wall, ${round(yara.yaraxGroupedCpuSeconds / yara.yaraxCpuSeconds, 2)}x CPU.` : '.') + ` The whole set pays a fixed ${yara.yaraxEmptyScanMs.toFixed(2)} ms per scan (an empty buffer) inside the engine; beyond that, YARA-X's time is its pattern search per byte (docs/yara.md, Performance).` +
           (yara.largeFile ? ` On one large file (${yara.largeFile}, ${yara.largeMB.toFixed(0)} MB) YARA-X scans ${round(yara.yaraxLargeMBs, 1)} MB/s against the CLI's ${round(yara.cliLargeMBs, 1)} MB/s (**${round(yara.yaraxLargeMBs / yara.cliLargeMBs, 2)}x**).` : '') +
           ` **CPU time** (user + system of every thread, the least of the rounds; less disturbed by other work than wall time): YARA-X ${yara.yaraxCpuSeconds.toFixed(2)} s, the CLI ${yara.cliCpuSeconds.toFixed(2)} s (CLI / YARA-X **${round(yara.cliCpuSeconds / yara.yaraxCpuSeconds, 2)}x**)` +
           (yara.threads > 0 ? `; ${yara.threads} threads each: ${yara.yaraxThreadedCpuSeconds.toFixed(2)} s against ${yara.cliThreadedCpuSeconds.toFixed(2)} s (${round(yara.cliThreadedCpuSeconds / yara.yaraxThreadedCpuSeconds, 2)}x).` : '.') +

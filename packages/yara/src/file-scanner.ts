@@ -24,6 +24,11 @@ export interface FileScannerOptions {
 
 export interface FileScanner {
   scan(path: string): FileScanResult;
+  /**
+   * The scan set that would scan this file now (its first two bytes and size), '' for a whole-set engine or a file
+   * that cannot be opened (its scan reports why). Sweeps order files by it; it never changes a scan's result.
+   */
+  setKey(path: string): string;
   /** SHA-256 of a file (for hits), streamed in 1 MiB blocks; undefined when unreadable. */
   sha256(path: string): string | undefined;
   stats(): { scanned: number; cached: number; skipped: number; bytes: number; cacheSize: number };
@@ -48,6 +53,7 @@ export function createFileScanner(options: FileScannerOptions): FileScanner {
   const counters = { scanned: 0, cached: 0, skipped: 0, bytes: 0 };
   const extra = Object.fromEntries(Object.entries(options.externals ?? {}).map(([k, v]) => [k, safeExternal(v)]));
   let scratch = Buffer.allocUnsafe(1024 * 1024);
+  const head = Buffer.alloc(2);
 
   function remember(inode: string, entry: CacheEntry): void {
     if (!capacity) return;
@@ -112,6 +118,21 @@ export function createFileScanner(options: FileScannerOptions): FileScanner {
         return { path, size: 0, skipped: 'unreadable', cached: false, matches: [], error: (error as Error).message };
       } finally {
         closeSync(fd);
+      }
+    },
+    setKey(path) {
+      const setKey = options.rules.setKey;
+      if (!setKey) return '';
+      let fd: number | undefined;
+      try {
+        fd = openSync(path, 'r');
+        const size = fstatSync(fd).size;
+        const n = size > 0 ? readSync(fd, head, 0, 2, 0) : 0;
+        return setKey.call(options.rules, head.subarray(0, n), Math.min(size, maxFileSize));
+      } catch {
+        return '';
+      } finally {
+        if (fd !== undefined) closeSync(fd);
       }
     },
     sha256(path) {

@@ -25,6 +25,8 @@ export type RawMatch = RuleMatch;
 /** What scanners need of compiled rules: the full set and a partitioned set both satisfy it. */
 export interface RuleEngine {
   scan(data: Buffer, variables?: Record<string, string | number>): RawMatch[];
+  /** Scan sets only: the key of the set that scans data of this size starting with `head` (see PartitionedRules). */
+  setKey?(head: Uint8Array, size: number): string;
 }
 
 /**

@@ -12,7 +12,8 @@ import { compileRuleSet } from './compile.js';
 import { createFileScanner } from './file-scanner.js';
 import { fileType } from './externals.js';
 import { listPids, parseProcMaps, scannableRegions, scanProcessMemory } from './memory.js';
-import { sweepPaths } from './sweep.js';
+import { compilePartitioned } from './partition.js';
+import { sweepFiles, sweepPaths } from './sweep.js';
 import { createCpuThrottle } from './throttle.js';
 import { walkFiles } from './walk.js';
 
@@ -85,6 +86,64 @@ test('walks never follow symbolic links nor enter excluded trees; sweeps find wh
   const controller = new AbortController();
   controller.abort();
   assert.equal((await sweepPaths({ roots: [tree], scanner: createFileScanner({ rules, rulesId: 'r3' }), signal: controller.signal })).aborted, true);
+});
+
+test('sweeps scan each batch grouped by scan set, with the same result per file as source order (issue 8)', async () => {
+  const parted = compilePartitioned([{ name: 'sets.yar', text: `
+rule mz_marker { strings: $m = "SET-MARKER" condition: uint16(0) == 0x5a4d and $m }
+rule elf_marker { strings: $m = "SET-MARKER" condition: uint32(0) == 0x464c457f and $m }
+rule any_marker { strings: $m = "SET-MARKER" condition: $m }
+` }], { minClassRules: 1 });
+  const folder = join(dir, 'grouped');
+  mkdirSync(folder, { recursive: true });
+  const heads = [Buffer.from('MZ'), Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from('#!'), Buffer.alloc(0)];
+  const random = seededRandom(11);
+  const paths: string[] = [];
+  for (let i = 0; i < 40; i++) {
+    const path = join(folder, `f${String(i).padStart(2, '0')}`);
+    const marked = random() < 0.5;
+    writeFileSync(path, Buffer.concat([heads[Math.floor(random() * heads.length)]!, Buffer.from(marked ? ' xx SET-MARKER xx' : ' clean')]));
+    paths.push(path);
+  }
+  paths.push(join(folder, 'missing'));
+  const sweep = async (batchFiles: number, signal?: AbortSignal) => {
+    const scanner = createFileScanner({ rules: parted, rulesId: `grouped-${batchFiles}`, cacheEntries: 0 });
+    const order: string[] = [];
+    const results = new Map<string, string[]>();
+    const recording = { ...scanner, scan: (path: string) => (order.push(path), scanner.scan(path)) };
+    const summary = await sweepFiles(paths, { scanner: recording, batchFiles, ...(signal ? { signal } : {}), onMatch: (r) => void results.set(r.path, r.matches.map((m) => m.rule)) });
+    return { summary, order, results, keys: order.map((path) => scanner.setKey(path)) };
+  };
+  const plain = await sweep(1);
+  assert.deepEqual(plain.order, paths, 'batches of one keep source order');
+  for (const batchFiles of [7, 1024]) {
+    const grouped = await sweep(batchFiles);
+    assert.deepEqual(grouped.summary, plain.summary, `batch ${batchFiles}: same totals`);
+    assert.deepEqual(new Map([...grouped.results].sort()), new Map([...plain.results].sort()), `batch ${batchFiles}: same matches per file`);
+    assert.deepEqual([...grouped.order].sort(), [...paths].sort(), `batch ${batchFiles}: every file once`);
+    for (let start = 0; start < paths.length; start += batchFiles) {
+      const keys = grouped.keys.slice(start, start + batchFiles);
+      assert.deepEqual(keys, [...keys].sort(), `batch ${batchFiles} at ${start}: ordered by set`);
+      assert.deepEqual([...grouped.order.slice(start, start + batchFiles)].sort(), paths.slice(start, start + batchFiles).sort(), `batch ${batchFiles} at ${start}: the source's next files`);
+    }
+  }
+  assert.ok(new Set(plain.keys).size >= 3, `the files fall into several sets: ${[...new Set(plain.keys)]}`);
+  assert.equal(plain.results.get(paths.find((p) => readFileSync(p).subarray(0, 2).toString() === 'MZ' && readFileSync(p).includes('SET-MARKER'))!)?.join(), 'mz_marker,any_marker');
+  const controller = new AbortController();
+  controller.abort();
+  const aborted = await sweep(8, controller.signal);
+  assert.equal(aborted.summary.aborted, true);
+  assert.equal(aborted.order.length, 0);
+  const midway = new AbortController();
+  let scanned = 0;
+  const partial = await sweepFiles(paths, { scanner: createFileScanner({ rules: parted, rulesId: 'mid', cacheEntries: 0 }), batchFiles: 16, onMatch: () => void (++scanned === 3 && midway.abort()), signal: midway.signal });
+  assert.equal(partial.aborted, true);
+  assert.ok(scanned === 3 && partial.files < paths.length, `stopped after the third file with matches: ${scanned}, ${JSON.stringify(partial)}`);
+  const late = new AbortController();
+  const complete = await sweepFiles(paths.slice(0, 5), { scanner: { ...createFileScanner({ rules: parted, rulesId: 'late', cacheEntries: 0 }) }, batchFiles: 16, onProgress: (p) => void (p.files === 5 && late.abort()), progressEveryMs: 0, signal: late.signal });
+  assert.deepEqual([complete.files, complete.aborted], [5, false], 'a cancel after the last file is not an abort');
+  await assert.rejects(sweepFiles(paths, { scanner: createFileScanner({ rules: parted, rulesId: 'x' }), batchFiles: 0 }), RangeError);
+  assert.equal(createFileScanner({ rules, rulesId: 'whole' }).setKey(paths[0]!), '', 'a whole-set engine has no set keys');
 });
 
 test('the CPU throttle sleeps exactly enough to hold the budget (simulated clocks)', async () => {

@@ -107,6 +107,7 @@ async function handle(message: ToWorker): Promise<void> {
       const throttle = createCpuThrottle({ budget: request.cpuBudget });
       const controller = controllerFor(id);
       try {
+        // Batches of walked files, each scanned grouped by scan set (sweep.ts); results per file as in walk order.
         const summary = await sweepPaths({
           roots: request.roots,
           exclude: [...DEFAULT_WALK_EXCLUDES, ...request.exclude],
