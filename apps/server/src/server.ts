@@ -142,6 +142,12 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       type: 'gauge',
       samples: Object.entries(intel.sweepCounts()).map(([state, value]) => ({ labels: { state }, value })),
     },
+    {
+      name: 'vigil_alert_events_total',
+      help: 'Alert events (category alert) by outcome: written, failed (refused by the store or the validator), dropped (queue full or closed), without_context (written at stop without the process context of their event).',
+      type: 'counter',
+      samples: Object.entries(alertEvents.stats()).map(([outcome, value]) => ({ labels: { outcome: outcome === 'withoutContext' ? 'without_context' : outcome }, value })),
+    },
     ...httpMetrics.families(),
   ]);
   metrics.register('intel', () => intelFamilies(intelService, controlPlane));
@@ -153,38 +159,43 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
    * earlier one failed (so nothing stays open); the first failure is thrown at the end.
    */
   const shutdown = async (): Promise<void> => {
-    const steps: (() => unknown)[] = [
-      () => response.close(), // answers held task polls, so the agent listener can close
-      () => blocklist.wakeAll(), // same for held blocklist polls
-      () => agents?.close(),
-      () => api?.close(),
-      () => ingestRate.stop(),
-      () => integrations.close(),
-      () => integrationsDb.close(),
-      () => intelService.close(),
-      () => sweeper.close(),
-      () => intel.close(),
-      () => hunts.close(),
-      () => detection.close(),
-      () => baseline.close(),
-      () => detectionDb.close(),
-      () => responsePolicies.close(),
-      () => responsePolicies.idle(),
-      () => responseDb.close(),
-      () => blocklist.close(),
-      () => evidence.close(),
-      () => inventory.close(),
-      () => alertEvents.close(),
-      () => store.close(),
-      () => controlPlane.close(),
+    const steps: [string, () => unknown][] = [
+      ['response.close', () => response.close()], // answers held task polls, so the agent listener can close
+      ['blocklist.wakeAll', () => blocklist.wakeAll()], // same for held blocklist polls
+      ['agents.close', () => agents?.close()],
+      ['api.close', () => api?.close()],
+      ['ingestRate.stop', () => ingestRate.stop()],
+      ['integrations.close', () => integrations.close()],
+      ['integrationsDb.close', () => integrationsDb.close()],
+      ['intelService.close', () => intelService.close()],
+      ['sweeper.close', () => sweeper.close()],
+      ['intel.close', () => intel.close()],
+      ['hunts.close', () => hunts.close()],
+      // Profiling first: the detection worker's checkpoints wait for the profiler's answer on each batch, and a closed
+      // profiler answers the batches it still holds at once (unprofiled) instead of working through its backlog.
+      ['baseline.close', () => baseline.close()],
+      ['detection.close', () => detection.close()],
+      ['detectionDb.close', () => detectionDb.close()],
+      ['responsePolicies.close', () => responsePolicies.close()],
+      ['responsePolicies.idle', () => responsePolicies.idle()],
+      ['responseDb.close', () => responseDb.close()],
+      ['blocklist.close', () => blocklist.close()],
+      ['evidence.close', () => evidence.close()],
+      ['inventory.close', () => inventory.close()],
+      ['alertEvents.close', () => alertEvents.close()],
+      ['store.close', () => store.close()],
+      ['controlPlane.close', () => controlPlane.close()],
     ];
     let failure: unknown;
-    for (const step of steps) {
+    for (const [name, step] of steps) {
+      const started = performance.now();
       try {
         await step();
       } catch (error) {
         failure ??= error;
       }
+      const took = performance.now() - started;
+      if (took >= 1000) log.info('a shutdown step took long', { step: name, ms: Math.round(took) });
     }
     if (failure !== undefined) throw failure;
   };

@@ -161,7 +161,7 @@ test('feedback "expected" on an anomaly alert is a later alert event with the ve
   assert.equal(rows[0]!['alert.actor'], 'alice');
   assert.equal(rows[0]!['anomaly.key'], finding.key);
   assert.match(String(rows[0]!['message']), /marked expected by alice: deploy script/);
-  assert.deepEqual(writer.stats(), { written: 4, failed: 0, dropped: 0 });
+  assert.deepEqual(writer.stats(), { written: 4, failed: 0, dropped: 0, withoutContext: 0 });
 });
 
 test('a context value the schema refuses is left out; the alert event is still written', () => {

@@ -50,6 +50,8 @@ export interface AlertEventStats {
   failed: number;
   /** Alert events not queued because the queue was full or the writer closed. */
   dropped: number;
+  /** Alert events written at close without the process context of their event (the store is not searched then). */
+  withoutContext: number;
 }
 
 export interface AlertEventWriter {
@@ -133,7 +135,7 @@ export function checkAlertEvent(event: Record<string, unknown>): VigilEvent | un
 
 export function createAlertEventWriter(deps: { store: EventStore }): AlertEventWriter {
   const { store } = deps;
-  const stats: AlertEventStats = { written: 0, failed: 0, dropped: 0 };
+  const stats: AlertEventStats = { written: 0, failed: 0, dropped: 0, withoutContext: 0 };
   let queue: AlertEventJob[] = [];
   let draining: Promise<void> | null = null;
   let closed = false;
@@ -175,7 +177,7 @@ export function createAlertEventWriter(deps: { store: EventStore }): AlertEventW
   async function sources(jobs: readonly AlertEventJob[]): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
     const wanted = jobs.filter((j) => j.alert.hostId && EVENT_ID.test(j.alert.eventIds[0] ?? ''));
-    for (let i = 0; i < wanted.length; i += LOOKUP_CHUNK) {
+    for (let i = 0; i < wanted.length && !closed; i += LOOKUP_CHUNK) {
       const chunk = wanted.slice(i, i + LOOKUP_CHUNK);
       const ids = [...new Set(chunk.map((j) => j.alert.eventIds[0]!))];
       const first = Math.min(...chunk.map((j) => Date.parse(j.alert.firstSeen) - (j.alert.kind === 'correlation' ? CORRELATION_SLACK_MS : LOOKUP_SLACK_MS)));
@@ -193,11 +195,16 @@ export function createAlertEventWriter(deps: { store: EventStore }): AlertEventW
 
   async function write(jobs: readonly AlertEventJob[]): Promise<void> {
     let context = new Map<string, Record<string, unknown>>();
-    try {
-      context = await sources(jobs);
-    } catch (error) {
-      log.warn('cannot read the events behind alerts; alert events go without process context', { error: VigilError.wrap(error).message });
+    // Once closing, what is queued is written at once without searching the store for its events' context: a backlog
+    // of searches would hold the server's stop for minutes.
+    if (!closed) {
+      try {
+        context = await sources(jobs);
+      } catch (error) {
+        log.warn('cannot read the events behind alerts; alert events go without process context', { error: VigilError.wrap(error).message });
+      }
     }
+    if (closed) stats.withoutContext += jobs.filter((job) => !context.has(job.alert.eventIds[0] ?? '')).length;
     const events: VigilEvent[] = [];
     for (const job of jobs) {
       const event = checkAlertEvent(alertEvent(job, context.get(job.alert.eventIds[0] ?? '')));
@@ -232,6 +239,7 @@ export function createAlertEventWriter(deps: { store: EventStore }): AlertEventW
     async close() {
       closed = true;
       await flush();
+      if (stats.withoutContext) log.info('alert events written at close without process context', { events: stats.withoutContext });
     },
   };
 }
