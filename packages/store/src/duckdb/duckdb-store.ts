@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/schema';
-import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect, type IndexOnly, type SequenceStep } from '../core.js';
-import { createEventIndex, type EventIndex, type EventIndexOptions } from './event-index.js';
+import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect, type IndexOnly, type IndexProbe, type SequenceStep } from '../core.js';
+import { createEventIndex, type EventIndex, type EventIndexOptions, type IndexAnswer } from './event-index.js';
 import { ROW_TIME_KEY, createRowStore, type RowStore } from './row-store.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
@@ -595,18 +595,26 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
    * row sharing the cut-off millisecond), read by row id from the row store and put in the exact order here.
    * Undefined when the index cannot answer exactly or too many rows would be fetched.
    */
+  /** The rows of one category (or of the `events` view's tables) that satisfy the probe, and how many; undefined when the index cannot say. */
+  function probeRows(from: EventIndex, category: string | null, probe: IndexProbe): { answer: IndexAnswer; total: number } | undefined {
+    const table = category === null ? undefined : tableIndexByCategory.get(categoryByName.get(category)?.table ?? '');
+    if (category !== null && table === undefined) return undefined;
+    const answer = from.lookup(probe, table === undefined ? viewTables : [table]);
+    if (!answer) return undefined;
+    let total = 0;
+    for (const rowids of answer.values()) total += rowids.length;
+    return { answer, total };
+  }
+
   function indexOnlyRows(
     from: EventIndex,
     source: IndexedSelect['sources'][number],
     only: Extract<NonNullable<IndexedSelect['indexOnly']>, { kind: 'rows' }>,
   ): Record<string, unknown>[] | undefined {
     if (!rowStore) return undefined;
-    const table = source.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(source.category)?.table ?? '');
-    if (source.category !== null && table === undefined) return undefined;
-    const answer = from.lookup(source.probe, table === undefined ? viewTables : [table]);
-    if (!answer) return undefined;
-    let total = 0;
-    for (const rowids of answer.values()) total += rowids.length;
+    const found = probeRows(from, source.category, source.probe);
+    if (!found) return undefined;
+    const { answer, total } = found;
     const tables = new Uint8Array(total);
     const rowids = new Float64Array(total);
     const times = new Float64Array(total);
@@ -681,12 +689,9 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   /** A step's events from the index and the row store, when its probe is the whole step and it joins by host.id only. */
   function stepFromIndex(step: SequenceStep): StepEvent[] | undefined {
     if (!index || !rowStore || !step.probe || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
-    const table = step.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(step.category)?.table ?? '');
-    if (step.category !== null && table === undefined) return undefined;
-    const answer = index.lookup(step.probe, table === undefined ? viewTables : [table]);
-    if (!answer) return undefined;
-    let total = 0;
-    for (const ids of answer.values()) total += ids.length;
+    const found = probeRows(index, step.category, step.probe);
+    if (!found) return undefined;
+    const { answer, total } = found;
     if (total > MAX_SEQUENCE_STEP_EVENTS) return undefined;
     const events: StepEvent[] = [];
     for (const [t, ids] of answer) {
