@@ -82,3 +82,26 @@ test('batches are profiled on the worker in order; calls, errors and raised aler
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a call is answered ahead of a backlog of batches (the calling thread never waits behind it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-baseline-backlog-'));
+  const detectionDb = new DetectionDb(join(dir, 'detection.sqlite'));
+  const thread = startBaselineThread({ dataDir: dir, detectionDb, clusterEveryMs: 0 });
+  try {
+    const batches = 300;
+    const perBatch = 200;
+    const answered: Promise<void>[] = [];
+    for (let b = 0; b < batches; b++) {
+      const events = Array.from({ length: perBatch }, (_, i) => start('backlog', T0 + b * 1000 + i, '/usr/bin/bash', `/usr/bin/tool-${(b * perBatch + i) % 997}`));
+      answered.push(new Promise((resolve) => thread.submit({ id: b + 1, hostId: 'backlog', body: body(events), accepted: events.length, parsesAsValidated: true }, () => resolve())));
+    }
+    const profiledAtCall = thread.status().eventsProfiled;
+    assert.ok(profiledAtCall < batches * perBatch, `the call waited for the whole backlog (${profiledAtCall} events profiled)`);
+    await Promise.all(answered);
+    assert.equal(thread.status().eventsProfiled, batches * perBatch);
+  } finally {
+    thread.close();
+    detectionDb.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,7 @@
 // The baseline worker thread: hosts the baseline service (behaviour profiles, findings, baseline.sqlite) off the request
 // thread. Profiles every acknowledged batch in arrival order and answers the server's calls; never touches the event store.
 
-import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger, VigilError, type ErrorLocation, type VigilErrorCode, type VigilErrorDetail } from '@vigil/common';
 import type { Detection } from '@vigil/detect';
 import { DetectionDb, type AlertRecord } from '../detection/detection-db.js';
@@ -55,8 +55,8 @@ export interface AlertsMessage {
 export type FromBaselineWorker = { type: 'matched'; id: number; detections: Detection[] } | { type: 'effect'; effect: BaselineEffect };
 
 const log = createLogger('server.baseline.worker');
-const port = parentPort;
-if (!port) throw new VigilError('internal', 'baseline-worker.js runs only as a worker thread');
+if (!parentPort) throw new VigilError('internal', 'baseline-worker.js runs only as a worker thread');
+const port: MessagePort = parentPort;
 const init = workerData as BaselineWorkerInit;
 const answered = new Int32Array(init.answered);
 const stopping = new Int32Array(init.stop);
@@ -99,7 +99,8 @@ try {
   detectionDb?.close();
 }
 
-init.calls.on('message', (call: BaselineCall | AlertsMessage) => {
+/** Runs one call of the server's thread (which waits for the answer) or takes alerts it announced. */
+function handleCall(call: BaselineCall | AlertsMessage): void {
   if ('type' in call) {
     if (service && !closed) service.onAlerts(call.created);
     return;
@@ -124,9 +125,13 @@ init.calls.on('message', (call: BaselineCall | AlertsMessage) => {
     init.calls.close();
     port.close();
   }
-});
+}
+
+init.calls.on('message', handleCall);
 
 port.on('message', (message: ToBaselineWorker) => {
+  // Calls go first: the server's thread waits for their answer, and must not wait behind a backlog of batches.
+  for (let waiting = receiveMessageOnPort(init.calls); waiting && !closed; waiting = receiveMessageOnPort(init.calls)) handleCall(waiting.message as BaselineCall | AlertsMessage);
   const { job } = message;
   let detections: Detection[] = [];
   if (service && !closed && !Atomics.load(stopping, 0)) {
