@@ -116,7 +116,8 @@ interface VigilFigures {
   profile?: ProfileSummary | undefined;
   profileFile?: string | undefined;
   /** The detection worker thread's profile (the server evaluates rules there, off the request thread). */
-  workerProfile?: ProfileSummary | undefined;
+  /** One per worker thread, named after the package that takes most of its busy time. */
+  workerProfiles?: { name: string; profile: ProfileSummary }[] | undefined;
   /** GET /api/v1/metrics/detection after the run: what the detection worker did with the ingested events. */
   detection: { eventsEvaluated: number; detections: number; alertsCreated: number; alertLatencyP50Ms: number | null; alertLatencyP99Ms: number | null; queuedEvents: number; backpressureWaits: number; alertLatencyStages?: Record<string, { p50: number | null; p99: number | null }> };
 }
@@ -201,13 +202,16 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
 
   let profile: ProfileSummary | undefined;
   let profileFile: string | undefined;
-  let workerProfile: ProfileSummary | undefined;
+  const workerProfiles: { name: string; profile: ProfileSummary }[] = [];
   if (profileDir && existsSync(profileDir)) {
     // --cpu-prof writes one file per thread: CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile; thread 0 is the main one.
     const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
     const file = files.find((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)) ?? files[0];
-    const worker = files.find((f) => f !== file);
-    if (worker) workerProfile = summariseCpuProfile(join(profileDir, worker));
+    for (const worker of files.filter((f) => f !== file)) {
+      const summary = summariseCpuProfile(join(profileDir, worker));
+      const busiest = summary.packages.find((p) => !p.name.startsWith('('));
+      workerProfiles.push({ name: `worker thread (mostly ${busiest?.name ?? 'idle'})`, profile: summary });
+    }
     if (file) {
       profile = summariseCpuProfile(join(profileDir, file));
       mkdirSync(resultsDir, { recursive: true });
@@ -229,7 +233,7 @@ async function runVigil(): Promise<{ figures: VigilFigures; agents: SimAgent[] }
       eventJsonBytes: poolBytes / poolEvents,
       profile,
       profileFile,
-      workerProfile,
+      workerProfiles,
       detection,
     },
   };
@@ -327,9 +331,9 @@ async function main(): Promise<void> {
     process.stdout.write(textTable(['self time by package', 'ms', '%'], vigil.profile.packages.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n\n');
     process.stdout.write(textTable(['self time by function', 'ms', '%'], vigil.profile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
   }
-  if (vigil.workerProfile) {
-    process.stdout.write(`\ndetection worker CPU profile (${formatInt(vigil.workerProfile.totalMs)} ms sampled)\n`);
-    process.stdout.write(textTable(['self time by function', 'ms', '%'], vigil.workerProfile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
+  for (const worker of vigil.workerProfiles ?? []) {
+    process.stdout.write(`\n${worker.name} CPU profile (${formatInt(worker.profile.totalMs)} ms sampled)\n`);
+    process.stdout.write(textTable(['self time by function', 'ms', '%'], worker.profile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
   }
   process.stdout.write(`load average (1 min) at start ${loadAtStart}, now ${loadavg()[0]!.toFixed(2)} on ${machine.cores} cores\n`);
 
@@ -389,7 +393,7 @@ async function main(): Promise<void> {
     },
     profiled: options.profile,
     server_profile: vigil.profile ?? null,
-    worker_profile: vigil.workerProfile ?? null,
+    worker_profiles: vigil.workerProfiles ?? [],
   };
   mkdirSync(resultsDir, { recursive: true });
   const out = join(resultsDir, options.profile ? 'ingest-profile.json' : 'ingest.json');

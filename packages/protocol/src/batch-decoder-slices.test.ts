@@ -92,15 +92,20 @@ test('an object nested below a member value, or an object in a list, loses the s
   assert.ok(locateEvents(Buffer.from(JSON.stringify({ host_id: HOST, events: [event] })), 1)!.starts[0]! >= 0);
 });
 
-test('no slices for string bodies, invalid UTF-8 or \\u escapes; the locator refuses element counts that do not match', () => {
+test('no slices for string bodies or invalid UTF-8, none for an event with a \\u escape; the locator refuses element counts that do not match', () => {
   const random = seededRandom(7);
   const event = processEvent(random, 1);
   const body = JSON.stringify({ host_id: HOST, events: [event] });
   assert.equal(decodeEventBatch(body, { expectedHostId: HOST }).slices, undefined);
   assert.ok(decodeEventBatch(Buffer.from(body), { expectedHostId: HOST }).slices);
-  const escaped = JSON.stringify({ host_id: HOST, events: [{ ...event, 'process.command_line': 'bell \u0007' }] });
-  assert.ok(escaped.includes('\\u0007'));
-  assert.equal(decodeEventBatch(Buffer.from(escaped), { expectedHostId: HOST }).slices, undefined);
+  // Only the event holding a \u escape loses its slice; an escaped backslash before a u (a Windows path) is no escape.
+  const path = { ...event, 'event.id': '00000000-0000-4000-8000-0000000000a2', 'event.sequence': 2, 'process.executable': 'C:\\users\\\\u\\x.exe' };
+  const escaped = JSON.stringify({ host_id: HOST, events: [{ ...event, 'process.command_line': 'bell \u0007' }, path] });
+  assert.ok(escaped.includes('\\u0007') && escaped.includes('C:\\\\users\\\\\\\\u'));
+  const slices = decodeEventBatch(Buffer.from(escaped), { expectedHostId: HOST }).slices!;
+  assert.equal(slices.starts[0], -1, 'the event with \\u0007 has no slice');
+  assert.ok(slices.starts[1]! >= 0, 'the event with escaped backslashes before u keeps its slice');
+  assert.deepEqual(JSON.parse(slices.source.subarray(slices.starts[1]!, slices.ends[1]!).toString()), path);
   const invalid = Buffer.from(JSON.stringify({ host_id: HOST, events: [{ ...event, 'process.command_line': 'bad #' }] }));
   invalid[invalid.indexOf('bad #') + 4] = 0xff; // not UTF-8
   assert.equal(locateEvents(invalid, 1), undefined);

@@ -22,7 +22,7 @@ export interface EventSlices {
 export interface DecodedBatch {
   hostId: string;
   events: VigilEvent[];
-  /** Present for Buffer bodies that are valid UTF-8 without `\u` escapes. */
+  /** Present for Buffer bodies that are valid UTF-8 (an event holding a `\u` escape has no slice). */
   slices?: EventSlices;
 }
 
@@ -158,14 +158,30 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 /**
+ * Positions of the `\u` escapes in a JSON text, ascending: a backslash that escapes (odd in its run of backslashes)
+ * followed by `u`. An escaped backslash before a `u` (`C:\\users`) is not one.
+ */
+function unicodeEscapes(body: Buffer): number[] {
+  const out: number[] = [];
+  for (let at = body.indexOf('\\u'); at >= 0; at = body.indexOf('\\u', at + 1)) {
+    let run = 1;
+    while (at - run >= 0 && body[at - run] === BACKSLASH) run++;
+    if (run % 2 === 1) out.push(at);
+  }
+  return out;
+}
+
+/**
  * Finds the byte range of each element of the top-level `events` array in a body that JSON.parse accepted. Returns
- * undefined when the body is not valid UTF-8, holds a `\u` escape anywhere, or the elements found are not `count`
- * objects. An element with a raw newline or an object below its members' values gets start -1; `keyCounts` holds
+ * undefined when the body is not valid UTF-8 or the elements found are not `count` objects. An element with a raw
+ * newline, a `\u` escape (it may encode a lone surrogate) or an object below its members' values gets start -1; `keyCounts` holds
  * each element's number of keys, its own and those of its object values (compared with the parsed object's to rule
  * out repeated keys).
  */
 export function locateEvents(body: Buffer, count: number): (EventSlices & { keyCounts: Int32Array }) | undefined {
-  if (!isUtf8(body) || body.includes('\\u')) return undefined;
+  if (!isUtf8(body)) return undefined;
+  const escapes = unicodeEscapes(body);
+  let nextEscape = 0;
   const starts = new Int32Array(count).fill(-1);
   const ends = new Int32Array(count);
   const keyCounts = new Int32Array(count);
@@ -207,6 +223,8 @@ export function locateEvents(body: Buffer, count: number): (EventSlices & { keyC
       case 0x7d: // }
       case 0x5d: // ]
         if (inEvents && depth === 3) {
+          while (nextEscape < escapes.length && escapes[nextEscape]! < starts[index]!) nextEscape++;
+          if (nextEscape < escapes.length && escapes[nextEscape]! < i) usable = false;
           if (usable) ends[index] = i + 1;
           else starts[index] = -1;
           keyCounts[index] = keys;

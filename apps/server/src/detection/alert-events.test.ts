@@ -178,3 +178,23 @@ test('a context value the schema refuses is left out; the alert event is still w
   assert.equal(record['process.executable'], '/bin/x');
   assert.equal(checkAlertEvent(alertEvent({ alert: { ...alert, level: 'severe' as never }, action: 'created', at: alert.firstSeen }, undefined)), undefined, 'a required field that is wrong refuses the event');
 });
+
+test('an alert created with its event at hand takes the process context from it, without the event being in the store', async () => {
+  const unstored = processStart(NOW - 5_000, '/usr/bin/python3', '/dev/shm/kworker');
+  const detection: Detection = {
+    rule: { id: '5d1b9f5e-0000-4000-8000-00000000beef', title: 'Program run from /dev/shm', level: 'high', tags: [] },
+    kind: 'sigma', hostId: HOST, eventIds: [unstored['event.id'] as string], time: unstored['@timestamp'] as string,
+    fields: [{ field: 'process.executable', value: '/dev/shm/kworker' }], processKey: unstored['process.entity_id'] as string,
+  };
+  // Stored through a database nobody listens to, then announced the way the detection worker's answer is.
+  const workerDb = new DetectionDb(join(dir, 'worker-view.sqlite'));
+  const { created } = workerDb.storeDetections([detection]);
+  workerDb.close();
+  writer.alertsCreated(created, new Map([[unstored['event.id'] as string, { 'process.parent.executable': '/usr/bin/python3', 'process.pid': unstored['process.pid'], 'user.name': 'www-data', 'host.name': 'web-01.example' }]]));
+  await writer.flush();
+  const rows = await hunt(`alert where rule.id == "${detection.rule.id}"`);
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!['process.parent.executable'], '/usr/bin/python3', 'the context given at creation');
+  assert.equal(rows[0]!['process.pid'], unstored['process.pid']);
+  assert.equal(rows[0]!['host.name'], 'web-01.example');
+});

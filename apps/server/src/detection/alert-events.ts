@@ -7,7 +7,8 @@ import { sigmaLevels } from '@vigil/detect';
 import { compileHunt } from '@vigil/hunt';
 import { categoryByName, checkEvent, fieldSets, type VigilEvent } from '@vigil/schema';
 import type { EventStore } from '@vigil/store';
-import type { AlertRecord } from './detection-db.js';
+import { alertContextOf, CONTEXT_FIELDS } from './alert-context.js';
+import type { AlertContexts, AlertRecord } from './detection-db.js';
 
 const log = createLogger('server.alert-events');
 
@@ -33,8 +34,6 @@ const LOOKUP_SLACK_MS = 5 * 60 * 1000;
 const CORRELATION_SLACK_MS = 24 * 60 * 60 * 1000;
 
 const alertCategory = categoryByName.get('alert')!;
-/** Fields copied from the event that made the alert: the acting process and host name. */
-const CONTEXT_FIELDS: ReadonlySet<string> = new Set([...fieldSets['process']!.map((f) => f.name), 'host.name']);
 /** Anomaly detail fields an anomaly alert carries in its `fields` (docs/anomaly.md) that the alert category defines. */
 const ANOMALY_FIELDS: ReadonlySet<string> = new Set(fieldSets['alert']!.map((f) => f.name).filter((name) => name.startsWith('anomaly.')));
 
@@ -55,8 +54,11 @@ export interface AlertEventStats {
 }
 
 export interface AlertEventWriter {
-  /** Queues one `created` event per alert (the DetectionDb listener). Returns at once; events are written in order. */
-  alertsCreated(alerts: readonly AlertRecord[]): void;
+  /**
+   * Queues one `created` event per alert (the DetectionDb listener). Returns at once; events are written in order.
+   * `contexts` (event id → the event's context fields) spares reading an alert's first event back from the store.
+   */
+  alertsCreated(alerts: readonly AlertRecord[], contexts?: AlertContexts): void;
   /** Queues one `feedback` event per alert, with the alert as it is now (its status after the feedback). */
   feedback(alerts: readonly AlertRecord[], feedback: AlertFeedback): void;
   /** Resolves when every event queued before the call was written or refused. */
@@ -72,13 +74,14 @@ export interface AlertEventJob {
   feedback?: AlertFeedback;
   /** When the job was queued (the time of a feedback event). */
   at: string;
+  /** Context fields of the alert's first event, when its creator had the event; otherwise read from the store. */
+  source?: Record<string, unknown>;
 }
 
 /** Builds the `alert` event of one alert (`event.sequence` 0 until written), taking process context from its first event. */
 export function alertEvent(job: AlertEventJob, source: Record<string, unknown> | undefined): Record<string, unknown> {
   const { alert, action } = job;
-  const event: Record<string, unknown> = {};
-  if (source) for (const key in source) if (CONTEXT_FIELDS.has(key)) event[key] = source[key];
+  const event: Record<string, unknown> = source ? alertContextOf(source) : {};
   for (const hit of alert.fields) {
     const name = hit.field === 'explanation' && alert.kind === 'anomaly' ? 'anomaly.explanation' : hit.field;
     if ((ANOMALY_FIELDS.has(name) || CONTEXT_FIELDS.has(name)) && event[name] === undefined) event[name] = hit.value;
@@ -176,7 +179,7 @@ export function createAlertEventWriter(deps: { store: EventStore }): AlertEventW
   /** The first event of each alert, by id, from the store (hosts and time bounded). */
   async function sources(jobs: readonly AlertEventJob[]): Promise<Map<string, Record<string, unknown>>> {
     const found = new Map<string, Record<string, unknown>>();
-    const wanted = jobs.filter((j) => j.alert.hostId && EVENT_ID.test(j.alert.eventIds[0] ?? ''));
+    const wanted = jobs.filter((j) => !j.source && j.alert.hostId && EVENT_ID.test(j.alert.eventIds[0] ?? ''));
     for (let i = 0; i < wanted.length && !closed; i += LOOKUP_CHUNK) {
       const chunk = wanted.slice(i, i + LOOKUP_CHUNK);
       const ids = [...new Set(chunk.map((j) => j.alert.eventIds[0]!))];
@@ -197,17 +200,18 @@ export function createAlertEventWriter(deps: { store: EventStore }): AlertEventW
     let context = new Map<string, Record<string, unknown>>();
     // Once closing, what is queued is written at once without searching the store for its events' context: a backlog
     // of searches would hold the server's stop for minutes.
-    if (!closed) {
+    if (!closed && jobs.some((job) => !job.source)) {
       try {
         context = await sources(jobs);
       } catch (error) {
         log.warn('cannot read the events behind alerts; alert events go without process context', { error: VigilError.wrap(error).message });
       }
     }
-    if (closed) stats.withoutContext += jobs.filter((job) => !context.has(job.alert.eventIds[0] ?? '')).length;
+    const sourceOf = (job: AlertEventJob) => job.source ?? context.get(job.alert.eventIds[0] ?? '');
+    if (closed) stats.withoutContext += jobs.filter((job) => !sourceOf(job)).length;
     const events: VigilEvent[] = [];
     for (const job of jobs) {
-      const event = checkAlertEvent(alertEvent(job, context.get(job.alert.eventIds[0] ?? '')));
+      const event = checkAlertEvent(alertEvent(job, sourceOf(job)));
       if (event) events.push(event);
       else {
         stats.failed++;
@@ -226,9 +230,14 @@ export function createAlertEventWriter(deps: { store: EventStore }): AlertEventW
   }
 
   return {
-    alertsCreated(alerts) {
+    alertsCreated(alerts, contexts) {
       const at = new Date().toISOString();
-      enqueue(alerts.map((alert) => ({ alert, action: 'created', at })));
+      enqueue(
+        alerts.map((alert) => {
+          const source = contexts?.get(alert.eventIds[0] ?? '');
+          return source ? { alert, action: 'created', at, source } : { alert, action: 'created', at };
+        }),
+      );
     },
     feedback(alerts, feedback) {
       const at = new Date().toISOString();

@@ -26,6 +26,9 @@ export type AlertStatus = 'new' | 'acknowledged' | 'in_progress' | 'resolved' | 
 export const alertStatuses: readonly AlertStatus[] = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
 const OPEN_STATUSES = `('new', 'acknowledged', 'in_progress')`;
 
+/** Context fields (the acting process, the host name) of the events behind new alerts, by event id; see alert-context.ts. */
+export type AlertContexts = ReadonlyMap<string, Record<string, unknown>>;
+
 export interface AlertRecord {
   id: string;
   ruleId: string;
@@ -179,27 +182,27 @@ export class DetectionDb {
     this.#file.close();
   }
 
-  readonly #createdListeners: ((alerts: readonly AlertRecord[]) => void)[] = [];
+  readonly #createdListeners: ((alerts: readonly AlertRecord[], contexts?: AlertContexts) => void)[] = [];
 
   /**
    * Calls `listener` with every batch of newly created alerts (not repeats folded into open ones), after they are
    * committed, from every path that creates alerts. A listener must return quickly; what it throws is logged, never
    * passed to the caller that stored the alerts.
    */
-  onCreated(listener: (alerts: readonly AlertRecord[]) => void): void {
+  onCreated(listener: (alerts: readonly AlertRecord[], contexts?: AlertContexts) => void): void {
     this.#createdListeners.push(listener);
   }
 
   /** Tells the `onCreated` listeners of alerts another connection to this file created (the detection worker's). */
-  announceCreated(alerts: readonly AlertRecord[]): void {
-    this.#notifyCreated(alerts);
+  announceCreated(alerts: readonly AlertRecord[], contexts?: AlertContexts): void {
+    this.#notifyCreated(alerts, contexts);
   }
 
-  #notifyCreated(alerts: readonly AlertRecord[]): void {
+  #notifyCreated(alerts: readonly AlertRecord[], contexts?: AlertContexts): void {
     if (!alerts.length) return;
     for (const listener of this.#createdListeners) {
       try {
-        listener(alerts);
+        listener(alerts, contexts);
       } catch (error) {
         log.error('an alert listener failed', { error: VigilError.wrap(error).message });
       }

@@ -341,7 +341,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         observeLatency(latencyHistogram, message.latencyMs);
       }
       // Stored by the worker's own connection: the listeners of this thread's DetectionDb hear of them here.
-      db.announceCreated(message.created);
+      db.announceCreated(message.created, message.contexts ? new Map(Object.entries(message.contexts)) : undefined);
       publishAlerts(message.created);
       settle(message.id, { created: message.created, updated: message.updated });
     } else if (message.type === 'loaded') {

@@ -12,6 +12,7 @@ import { defaultSigmaMapping } from '@vigil/detect/mapping/index';
 import { DetectionDb, type AlertRecord } from './detection-db.js';
 import { compileRuleFiles } from './compile-rules.js';
 import { acceptedEventsOf } from './batch-body.js';
+import { alertContextOf } from './alert-context.js';
 
 export interface WorkerInit {
   dbFile: string;
@@ -62,6 +63,8 @@ export interface EvaluatedMessage {
   events: number;
   detections: number;
   created: AlertRecord[];
+  /** Context fields of the first event of created alerts whose event was in the batch, by event id. */
+  contexts?: Record<string, Record<string, unknown>>;
   updated: number;
   /** Acknowledgement to alerts stored, for batches with detections that are measured. */
   latencyMs: number | null;
@@ -148,10 +151,23 @@ function store(detections: Detection[], acceptedAtMs: number): { created: AlertR
   return { ...stored, latencyMs: nowMs() - acceptedAtMs };
 }
 
+/** Adds the context of each created alert's first event found among `events` to the answer. */
+function addContexts(result: EvaluatedMessage, created: readonly AlertRecord[], events: readonly DetectEvent[]): void {
+  if (!created.length) return;
+  const wanted = new Set<string>();
+  for (const alert of created) if (alert.eventIds[0] !== undefined) wanted.add(alert.eventIds[0]);
+  for (const event of events) {
+    const id = event['event.id'];
+    if (typeof id === 'string' && wanted.has(id)) (result.contexts ??= {})[id] = alertContextOf(event);
+  }
+}
+
 /** A batch whose rules are evaluated, waiting for the detections of the server's own matchers (`matchersFollow`). */
 interface Evaluated {
   message: EvaluateMessage;
   result: EvaluatedMessage;
+  /** The batch's events (their context goes with the alerts they create). */
+  events: readonly DetectEvent[];
   detections: Detection[];
   times: { started: number; decoded: number; evaluated: number };
   /** `matched` messages still to come. */
@@ -194,7 +210,7 @@ function evaluate(message: EvaluateMessage): Evaluated | undefined {
   }
   detections.push(...message.extra);
   result.correlationState = correlation?.stateSize() ?? 0;
-  return { message, result, detections, times: { started, decoded, evaluated: nowMs() }, matchersLeft: message.matchersFollow ?? 0 };
+  return { message, result, events, detections, times: { started, decoded, evaluated: nowMs() }, matchersLeft: message.matchersFollow ?? 0 };
 }
 
 /**
@@ -208,6 +224,7 @@ function storeFor(evaluated: Evaluated, waited: number): boolean {
     const stored = store(detections, message.acceptedAtMs);
     result.detections += detections.length;
     result.created.push(...stored.created);
+    addContexts(result, stored.created, evaluated.events);
     result.updated += stored.updated;
     if (message.measure && result.latencyMs === null) {
       result.latencyMs = stored.latencyMs;

@@ -53,8 +53,12 @@ export function safeExtract(extract: (event: ProfileEvent) => NoveltyObservation
 }
 
 /** The most surprising new aspect among the observations, as a finding. */
+/**
+ * The most surprising new aspect among the observations, as a finding. Its explanation and evidence are computed when
+ * first read: most findings score below the threshold and are never shown.
+ */
 export function scoreObservations(profiler: string, tables: Readonly<Record<string, NoveltyTable>>, observations: readonly NoveltyObservation[], ctx: ProfileContext): Finding | undefined {
-  let best: Finding | undefined;
+  let best: { o: NoveltyObservation; assessment: Assessment; score: number } | undefined;
   for (const o of observations) {
     if (o.learnOnly) continue;
     const table = tables[o.table];
@@ -63,15 +67,38 @@ export function scoreObservations(profiler: string, tables: Readonly<Record<stri
     if (!assessment || (o.requireKnownContext && !assessment.contextKnown)) continue;
     const score = assessment.score * (o.weight ?? 1);
     if (best && best.score >= score) continue;
-    best = { profiler, type: o.type, key: o.key, score, explanation: o.explain(assessment), evidence: { ...evidenceOf(assessment), ...(o.weight !== undefined ? { weight: o.weight } : {}), ...o.evidence } };
+    best = { o, assessment, score };
   }
-  return best;
+  if (!best) return undefined;
+  const { o, assessment, score } = best;
+  let explanation: string | undefined;
+  let evidence: Finding['evidence'] | undefined;
+  return {
+    profiler,
+    type: o.type,
+    key: o.key,
+    score,
+    get explanation() {
+      return (explanation ??= o.explain(assessment));
+    },
+    get evidence() {
+      return (evidence ??= { ...evidenceOf(assessment), ...(o.weight !== undefined ? { weight: o.weight } : {}), ...o.evidence });
+    },
+  };
 }
 
 export function createNoveltyProfiler(spec: NoveltySpec): NoveltyProfiler {
   const tables: Record<string, NoveltyTable> = Object.fromEntries(spec.tables.map((name) => [name, new NoveltyTable()]));
   const categories = new Set(spec.categories);
-  const observationsOf = (event: ProfileEvent) => (typeof event['event.category'] === 'string' && categories.has(event['event.category']) ? safeExtract(spec.extract, event) : []);
+  // The engine scores an event and then observes it: the second call reuses the first one's extraction.
+  let lastEvent: ProfileEvent | undefined;
+  let lastObservations: NoveltyObservation[] = [];
+  const observationsOf = (event: ProfileEvent) => {
+    if (event === lastEvent) return lastObservations;
+    lastObservations = typeof event['event.category'] === 'string' && categories.has(event['event.category']) ? safeExtract(spec.extract, event) : [];
+    lastEvent = event;
+    return lastObservations;
+  };
   return {
     name: spec.name,
     categories: spec.categories,

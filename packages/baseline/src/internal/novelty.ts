@@ -14,6 +14,17 @@ const DAY_MS = 86_400_000;
 const MAX_ITEMS_PER_CONTEXT = 4096;
 const MAX_CONTEXTS_PER_HOST = 16_384;
 const MAX_FLEET_KEYS = 200_000;
+/**
+ * Forgotten items of a host are dropped once both this much event time (they fade over weeks) and PRUNE_EVERY
+ * observations of the host have passed since the last prune, so the walk over all its items stays rare.
+ */
+const PRUNE_EVERY_MS = DAY_MS;
+const PRUNE_EVERY = 8192;
+/**
+ * A host's last-seen time of a fleet key is rewritten at most once per this much event time per item: prevalence looks
+ * back weeks (fleetWindowDays), and skipping the rewrite spares the two lookups in the largest map for repeated items.
+ */
+const FLEET_REFRESH_MS = 3_600_000;
 
 interface Item {
   /** Decayed weight at time `t`. */
@@ -23,6 +34,8 @@ interface Item {
   n: number;
   first: number;
   last: number;
+  /** Event time this item last wrote its host's time under its fleet key; -Infinity: not yet. */
+  fleetAt: number;
 }
 
 interface Context {
@@ -35,6 +48,8 @@ interface Context {
   first: number;
   last: number;
   items: Map<string, Item>;
+  /** The host's observation count when the context last moved to the recent end of the host's map. */
+  touched: number;
 }
 
 interface HostState {
@@ -44,6 +59,11 @@ interface HostState {
   contextNovelT: number;
   first: number;
   last: number;
+  /** Observations of the host, for the approximate recency order of its contexts. */
+  observations: number;
+  /** Event time and observation count at the last prune of forgotten items. */
+  prunedAt: number;
+  prunedObservations: number;
 }
 
 /** Everything a profiler needs to explain and score a new item. */
@@ -131,7 +151,6 @@ export class NoveltyTable {
   readonly #hosts = new Map<string, HostState>();
   /** fleet key → host → last seen (ms). */
   readonly #fleet = new Map<string, Map<string, number>>();
-  #observations = 0;
 
   /** Whether the item is known (not forgotten) in the context on the host. */
   known(hostId: string, contextKey: string, itemKey: string, now: number, tuning: ProfileTuning): boolean {
@@ -223,47 +242,52 @@ export class NoveltyTable {
     const halfLifeMs = tuning.halfLifeDays * DAY_MS;
     let host = this.#hosts.get(hostId);
     if (!host) {
-      host = { contexts: new Map(), contextNovel: 0, contextNovelT: now, first: now, last: now };
+      host = { contexts: new Map(), contextNovel: 0, contextNovelT: now, first: now, last: now, observations: 0, prunedAt: now, prunedObservations: 0 };
       this.#hosts.set(hostId, host);
     }
     host.last = Math.max(host.last, now);
+    const observation = ++host.observations;
     let context = host.contexts.get(contextKey);
     if (!context) {
-      context = { n: 0, nt: now, novel: 0, novelT: now, first: now, last: now, items: new Map() };
+      context = { n: 0, nt: now, novel: 0, novelT: now, first: now, last: now, items: new Map(), touched: observation };
       host.contexts.set(contextKey, context);
       if (countNovelty) {
         host.contextNovel = decayed(host.contextNovel, host.contextNovelT, now, halfLifeMs) + 1;
         host.contextNovelT = now;
       }
       if (host.contexts.size > MAX_CONTEXTS_PER_HOST) this.#evictContext(host);
-    } else {
-      // Refresh the context's position for least-recently-seen eviction.
+    } else if (observation - context.touched > host.contexts.size >> 1) {
+      // Moves the context to the recent end of the map for least-recently-seen eviction; a context seen again soon
+      // stays where it is (it is already among the most recent half), so busy contexts do not rehash the map on every event.
       host.contexts.delete(contextKey);
       host.contexts.set(contextKey, context);
+      context.touched = observation;
     }
     let item = context.items.get(itemKey);
-    const forgotten = item !== undefined && decayed(item.w, item.t, now, halfLifeMs) < tuning.forgetBelow;
+    const itemWeight = item === undefined ? 0 : decayed(item.w, item.t, now, halfLifeMs);
+    const forgotten = item !== undefined && itemWeight < tuning.forgetBelow;
     if (!item || forgotten) {
       if (countNovelty && context.n > 0) {
         context.novel = decayed(context.novel, context.novelT, now, halfLifeMs) + 1;
         context.novelT = now;
       }
       if (!item) {
-        item = { w: 0, t: now, n: 0, first: now, last: now };
+        item = { w: 0, t: now, n: 0, first: now, last: now, fleetAt: Number.NEGATIVE_INFINITY };
         context.items.set(itemKey, item);
         if (context.items.size > MAX_ITEMS_PER_CONTEXT) this.#evictItem(context, now, halfLifeMs, tuning.forgetBelow);
       } else {
         item.first = now;
       }
     }
-    item.w = decayed(item.w, item.t, now, halfLifeMs) + weight;
+    item.w = itemWeight + weight;
     item.t = Math.max(item.t, now);
     item.n += 1;
     item.last = Math.max(item.last, now);
     context.n = decayed(context.n, context.nt, now, halfLifeMs) + weight;
     context.nt = Math.max(context.nt, now);
     context.last = Math.max(context.last, now);
-    if (fleetKey !== undefined) {
+    if (fleetKey !== undefined && (now - item.fleetAt >= FLEET_REFRESH_MS || now < item.fleetAt)) {
+      item.fleetAt = now;
       let hosts = this.#fleet.get(fleetKey);
       if (!hosts) {
         hosts = new Map();
@@ -272,7 +296,11 @@ export class NoveltyTable {
       }
       hosts.set(hostId, Math.max(hosts.get(hostId) ?? 0, now));
     }
-    if (++this.#observations % 8192 === 0) this.#prune(host, now, halfLifeMs, tuning.forgetBelow);
+    if (observation - host.prunedObservations >= PRUNE_EVERY && now - host.prunedAt >= PRUNE_EVERY_MS) {
+      host.prunedAt = now;
+      host.prunedObservations = observation;
+      this.#prune(host, now, halfLifeMs, tuning.forgetBelow);
+    }
   }
 
   /**
@@ -358,11 +386,11 @@ export class NoveltyTable {
         const ir = arrayAt(itemRow, itemAt);
         const itemKey = stringAt(ir[0], `${itemAt}[0]`);
         const [w, t, count, iFirst, iLast] = numbers(ir.slice(1, 6), 5, itemAt);
-        items.set(itemKey, { w: w!, t: t!, n: count!, first: iFirst!, last: iLast! });
+        items.set(itemKey, { w: w!, t: t!, n: count!, first: iFirst!, last: iLast!, fleetAt: Number.NEGATIVE_INFINITY });
       });
-      contexts.set(key, { n: n!, nt: nt!, novel: novel!, novelT: novelT!, first: cFirst!, last: cLast!, items });
+      contexts.set(key, { n: n!, nt: nt!, novel: novel!, novelT: novelT!, first: cFirst!, last: cLast!, items, touched: 0 });
     });
-    return () => void this.#hosts.set(hostId, { contexts, contextNovel: contextNovel!, contextNovelT: contextNovelT!, first, last });
+    return () => void this.#hosts.set(hostId, { contexts, contextNovel: contextNovel!, contextNovelT: contextNovelT!, first, last, observations: 0, prunedAt: last, prunedObservations: 0 });
   }
 
   snapshotFleet(): unknown {

@@ -3,16 +3,23 @@
 
 import { VigilError } from '@vigil/common';
 
-const START = '\u0002';
-const END = '\u0003';
+const START = 2;
+const END = 3;
 /** Characters outside Latin-1 share one symbol (the alphabet stays small and the base distribution uniform). */
-const OTHER = '\u00ff';
+const OTHER = 0xff;
 const ALPHABET = 256;
 const MAX_LINE = 512;
 
-interface ContextCounts {
+/**
+ * A node of the suffix trie of contexts: the root is the empty context, and the child for symbol s of the node of
+ * context c is the context s + c (contexts are read backwards from the predicted character, so one walk from the root
+ * visits every context length of a position without building strings).
+ */
+interface ContextNode {
+  /** Characters counted after this context; -1 when the node only leads to longer contexts (never learned itself). */
   total: number;
-  next: Map<string, number>;
+  next: Map<number, number>;
+  children: Map<number, ContextNode> | undefined;
 }
 
 export interface CharModelOptions {
@@ -22,17 +29,13 @@ export interface CharModelOptions {
   maxContexts?: number;
 }
 
-function symbols(line: string): string[] {
-  const out: string[] = [];
-  const text = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
-  for (const ch of text) out.push(ch.charCodeAt(0) < 256 && ch.length === 1 ? ch : OTHER);
-  return out;
-}
+const newNode = (): ContextNode => ({ total: -1, next: new Map(), children: undefined });
 
 export class CharNgramModel {
   readonly order: number;
   readonly #maxContexts: number;
-  readonly #contexts = new Map<string, ContextCounts>();
+  readonly #root = newNode();
+  #contextCount = 0;
   #lines = 0;
 
   constructor(options: CharModelOptions = {}) {
@@ -45,54 +48,93 @@ export class CharNgramModel {
   }
 
   get contexts(): number {
-    return this.#contexts.size;
+    return this.#contextCount;
   }
 
-  #probability(history: string, symbol: string): number {
+  /** Symbol codes of the line (cut at MAX_LINE UTF-16 units) after order-1 start symbols, then the end symbol. */
+  #codes(line: string): number[] {
+    const out: number[] = new Array<number>(this.order - 1).fill(START);
+    const text = line.length > MAX_LINE ? line.slice(0, MAX_LINE) : line;
+    for (const ch of text) {
+      const code = ch.charCodeAt(0);
+      out.push(code < ALPHABET && ch.length === 1 ? code : OTHER);
+    }
+    out.push(END);
+    return out;
+  }
+
+  /** Probability of codes[at] after the order-1 symbols before it, each context length interpolated with the shorter (Witten-Bell). */
+  #probability(codes: readonly number[], at: number): number {
+    const symbol = codes[at]!;
     let p = 1 / ALPHABET;
-    // From the empty context up to the longest, each level interpolates with the one below (Witten-Bell).
-    for (let k = 0; k <= history.length; k++) {
-      const context = this.#contexts.get(history.slice(history.length - k));
-      if (!context) break;
-      const types = context.next.size;
-      p = ((context.next.get(symbol) ?? 0) + types * p) / (context.total + types);
+    let node: ContextNode | undefined = this.#root;
+    for (let k = 0; k < this.order; k++) {
+      if (k > 0) node = node.children?.get(codes[at - k]!);
+      if (!node || node.total < 0) break;
+      const types = node.next.size;
+      p = ((node.next.get(symbol) ?? 0) + types * p) / (node.total + types);
     }
     return p;
   }
 
   /** Mean surprisal of the string in bits per character (its end included). */
   surprisal(line: string): number {
-    const chars = [...symbols(line), END];
-    let history = START.repeat(this.order - 1);
+    const codes = this.#codes(line);
     let bits = 0;
-    for (const c of chars) {
-      bits -= Math.log2(this.#probability(history, c));
-      history = (history + c).slice(1);
-    }
-    return bits / chars.length;
+    for (let at = this.order - 1; at < codes.length; at++) bits -= Math.log2(this.#probability(codes, at));
+    return bits / (codes.length - (this.order - 1));
   }
 
   learn(line: string): void {
-    const chars = [...symbols(line), END];
-    let history = START.repeat(this.order - 1);
-    for (const c of chars) {
+    const codes = this.#codes(line);
+    for (let at = this.order - 1; at < codes.length; at++) {
+      const symbol = codes[at]!;
+      let node = this.#root;
       for (let k = 0; k < this.order; k++) {
-        const key = history.slice(history.length - k);
-        let context = this.#contexts.get(key);
-        if (!context) {
-          if (this.#contexts.size >= this.#maxContexts) continue;
-          this.#contexts.set(key, (context = { total: 0, next: new Map() }));
+        if (k > 0) {
+          const before = codes[at - k]!;
+          let child = node.children?.get(before);
+          if (!child) {
+            // No node: no longer context of this position exists either.
+            if (this.#contextCount >= this.#maxContexts) break;
+            child = newNode();
+            (node.children ??= new Map()).set(before, child);
+          }
+          node = child;
         }
-        context.total++;
-        context.next.set(c, (context.next.get(c) ?? 0) + 1);
+        if (node.total < 0) {
+          if (this.#contextCount >= this.#maxContexts) continue;
+          node.total = 0;
+          this.#contextCount++;
+        }
+        node.total++;
+        node.next.set(symbol, (node.next.get(symbol) ?? 0) + 1);
       }
-      history = (history + c).slice(1);
     }
     this.#lines++;
   }
 
+  /** The node of a context given as text (its characters in reading order), created with its path when missing. */
+  #nodeOf(context: string): ContextNode {
+    let node = this.#root;
+    for (let i = context.length - 1; i >= 0; i--) {
+      const code = context.charCodeAt(i);
+      let child = node.children?.get(code);
+      if (!child) (node.children ??= new Map()).set(code, (child = newNode()));
+      node = child;
+    }
+    return node;
+  }
+
+  /** `{ order, lines, contexts: [[context text, [[symbol, count]...]]...] }`, contexts in no particular order. */
   toJSON(): unknown {
-    return { order: this.order, lines: this.#lines, contexts: [...this.#contexts].map(([key, c]) => [key, [...c.next]]) };
+    const contexts: [string, [string, number][]][] = [];
+    const walk = (node: ContextNode, context: string) => {
+      if (node.total >= 0) contexts.push([context, [...node.next].map(([code, count]) => [String.fromCharCode(code), count])]);
+      if (node.children) for (const [code, child] of node.children) walk(child, String.fromCharCode(code) + context);
+    };
+    walk(this.#root, '');
+    return { order: this.order, lines: this.#lines, contexts };
   }
 
   static fromJSON(state: unknown, path = 'model'): CharNgramModel {
@@ -103,15 +145,18 @@ export class CharNgramModel {
     s.contexts.forEach((row: unknown, i: number) => {
       const r = row as unknown[];
       if (!Array.isArray(r) || typeof r[0] !== 'string' || !Array.isArray(r[1])) throw fail(`${path}.contexts[${i}]`, 'expected [context, [[symbol, count]...]]');
-      const next = new Map<string, number>();
+      const next = new Map<number, number>();
       let total = 0;
       for (const pair of r[1] as unknown[]) {
         const p = pair as unknown[];
-        if (!Array.isArray(p) || typeof p[0] !== 'string' || typeof p[1] !== 'number' || !(p[1] > 0)) throw fail(`${path}.contexts[${i}]`, 'expected [symbol, positive count]');
-        next.set(p[0], p[1]);
+        if (!Array.isArray(p) || typeof p[0] !== 'string' || p[0].length !== 1 || typeof p[1] !== 'number' || !(p[1] > 0)) throw fail(`${path}.contexts[${i}]`, 'expected [one-character symbol, positive count]');
+        next.set(p[0].charCodeAt(0), p[1]);
         total += p[1];
       }
-      model.#contexts.set(r[0], { total, next });
+      const node = model.#nodeOf(r[0]);
+      if (node.total < 0) model.#contextCount++;
+      node.total = total;
+      node.next = next;
     });
     model.#lines = s.lines;
     return model;
