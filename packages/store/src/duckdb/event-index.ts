@@ -136,6 +136,21 @@ interface TableState {
   hostOf: Uint32Array;
 }
 
+/**
+ * An object column's value the index can take from memory: an object whose values are strings, booleans, null or safe
+ * integers. Its `JSON.stringify` text then holds the same tokens as DuckDB's text of the stored JSON (which the
+ * catch-up reads back): the same escapes apart from the case of `\u` hex digits (tokens are lower-cased), and key
+ * order, which tokens do not keep. Other numbers (1e21 is 1e+21 in JavaScript) and nested values are read back.
+ */
+function isFlatObject(value: unknown): value is Record<string, string | boolean | number | null> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  for (const key in value) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v !== null && typeof v !== 'string' && typeof v !== 'boolean' && !Number.isSafeInteger(v)) return false;
+  }
+  return true;
+}
+
 export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
   const stopFraction = options.stopFraction ?? 1 / 32;
   const minStop = options.minStop ?? 10_000;
@@ -435,8 +450,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       const state = tables[table];
       if (!state || state.overflow || state.next !== first || first + events.length > ROWID_LIMIT) return false;
       const used: number[] = [];
-      for (let i = 0; i < state.columns.length; i++) if (state.columns[i]!.type !== 'object') used.push(i);
-      const objects = state.columns.filter((c) => c.type === 'object').map((c) => c.name);
+      for (let i = 0; i < state.columns.length; i++) used.push(i);
       const entityAt = (name: string) => {
         const position = used.findIndex((i) => state.columns[i]!.name === name);
         return table === processTable && position >= 0 ? position + 3 : -1;
@@ -445,7 +459,6 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       const rows: unknown[][] = new Array(events.length);
       for (let r = 0; r < events.length; r++) {
         const event = events[r]!;
-        for (const name of objects) if (event[name] !== undefined && event[name] !== null) return false;
         const time = event['@timestamp'];
         const host = event['host.id'];
         if (typeof time !== 'string' || !time.endsWith('Z') || typeof host !== 'string') return false;
@@ -453,7 +466,14 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         if (!(ms >= 0)) return false;
         const row: unknown[] = [first + r, ms, host];
         for (const i of used) {
-          const value = event[state.columns[i]!.name];
+          const column = state.columns[i]!;
+          const value = event[column.name];
+          if (column.type === 'object') {
+            if (value === undefined || value === null) row.push(value);
+            else if (isFlatObject(value)) row.push(JSON.stringify(value));
+            else return false;
+            continue;
+          }
           if (value !== undefined && value !== null && typeof value !== 'string' && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) return false;
           row.push(value);
         }
