@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname, release, platform, arch, uptime } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { VIGIL_VERSION, createLogger } from '@vigil/common';
 import { checkEvent, type CollectedEvent } from '@vigil/schema';
 import { limits, paths, type EventBatchAck, type HeartbeatBody } from '@vigil/protocol';
@@ -18,6 +19,7 @@ import { agentHandlers } from './response/handlers/index.js';
 import { createTaskRunner, type TaskRunnerStats } from './response/task-runner.js';
 import { startDefense, type Defense } from './defense/index.js';
 import { createAgentYara } from './yara/agent-yara.js';
+import { agentNiceFromEnv, raiseSchedulingPriority } from './scheduling.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -40,6 +42,11 @@ export interface AgentOptions {
   filter?: EventFilter;
   /** Inventory collection, reported on its own route (docs/telemetry-linux.md#inventory). */
   inventory?: InventoryCollector;
+  /**
+   * Nice value of the agent's threads and of the processes it starts (scheduling.ts; default VIGIL_AGENT_NICE, else
+   * -10); false keeps the inherited priority.
+   */
+  nice?: number | false;
 }
 
 export interface AgentCountersSnapshot {
@@ -78,6 +85,10 @@ function osName(): { name: string; version: string } {
 
 export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
   const identity = loadIdentity(options.stateDir);
+  // Before any source starts: their readers run on these threads and their helpers (bpftrace) inherit the priority.
+  const nice = options.nice === undefined ? agentNiceFromEnv() : options.nice === false ? undefined : options.nice;
+  const priority = nice === undefined ? undefined : raiseSchedulingPriority(nice);
+  if (priority?.problem) log.warn(priority.problem.message, { code: priority.problem.code });
   const yara = options.yara === false ? undefined : createAgentYara({ stateDir: options.stateDir, endpoint: options.endpoint ?? identity.agentEndpoint, agentId: identity.agentId, credentials: identity });
   if (yara) options = { ...options, sources: [...options.sources, yara] };
   const spool = new Spool({ dir: join(options.stateDir, 'spool'), maxBytes: options.spoolMaxBytes ?? 512 * 1024 * 1024 });
@@ -138,6 +149,26 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     },
   };
 
+  // The main thread reads every source's socket: how long it was busy, and how late timers fired, between heartbeats.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  let loopDelayPeakMs = 0;
+  let loopUsedSince: EventLoopUtilization = performance.eventLoopUtilization();
+  function loopCounters(): Record<string, number> {
+    const maxMs = loopDelay.max / 1e6;
+    loopDelayPeakMs = Math.max(loopDelayPeakMs, maxMs);
+    const used = performance.eventLoopUtilization(loopUsedSince);
+    loopUsedSince = performance.eventLoopUtilization();
+    const counters = {
+      loop_delay_max_ms: Math.round(maxMs),
+      loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e6),
+      loop_delay_peak_ms: Math.round(loopDelayPeakMs),
+      loop_busy_pct: Math.round(used.utilization * 1000) / 10,
+    };
+    loopDelay.reset();
+    return counters;
+  }
+
   function snapshot(): AgentCountersSnapshot {
     const stats = spool.stats();
     const sourceDropped = options.sources.reduce((sum, source) => sum + (source.stats().dropped ?? 0), 0);
@@ -196,7 +227,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       uptime_s: Math.round(uptime()),
       agent_uptime_s: Math.round((Date.now() - startedAt) / 1000),
       // The agent's own resident memory (all its threads), so a fleet can watch the footprint without a shell.
-      counters: { ...snapshot(), ...options.filter?.counters(), rss_bytes: process.memoryUsage.rss() },
+      counters: { ...snapshot(), ...options.filter?.counters(), rss_bytes: process.memoryUsage.rss(), ...loopCounters(), ...(priority ? { nice: priority.nice } : {}) },
       sources: Object.fromEntries([
         ...options.sources.map((s) => [s.name, failedSources.has(s.name) ? { ...s.stats(), start_failed: 1 } : s.stats()]),
         ...(options.inventory ? [[options.inventory.name, options.inventory.stats()]] : []),
@@ -257,6 +288,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
     await defense?.stop();
     clearInterval(syncTimer);
     clearTimeout(heartbeatTimer);
+    loopDelay.disable();
     wake?.();
     await sender;
     spool.close();
@@ -270,7 +302,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       return result.body as InventoryReply;
     },
   });
-  log.info('agent running', { agent_id: identity.agentId, endpoint: options.endpoint ?? identity.agentEndpoint, sources: options.sources.map((s) => s.name) });
+  log.info('agent running', { agent_id: identity.agentId, endpoint: options.endpoint ?? identity.agentEndpoint, sources: options.sources.map((s) => s.name), nice: priority?.nice ?? 'inherited' });
 
   return {
     agentId: identity.agentId,
@@ -294,6 +326,7 @@ export async function startAgent(options: AgentOptions): Promise<RunningAgent> {
       await options.inventory?.stop();
       clearInterval(syncTimer);
       clearTimeout(heartbeatTimer);
+      loopDelay.disable();
       await runner.stop();
       await defense?.stop();
       wake?.();

@@ -1,0 +1,59 @@
+// The agent's CPU scheduling priority: a raised priority (negative nice) for every thread of the agent process.
+// Never lowers a priority someone else raised further, and never fails the agent: a refusal is returned, not thrown.
+
+import { readdirSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { VigilError } from '@vigil/common';
+
+/**
+ * Nice value the agent runs at by default. A machine busy with short-lived processes (1,000 exec/s) keeps dozens of
+ * tasks runnable; at nice 0 the agent's main thread, which reads auditd's socket, then waits on the run queue most of
+ * the time and auditd's plugin queue overflows. auditd itself runs at -4 (priority_boost); the agent consumes its
+ * output and must drain faster than auditd fills, hence higher. The agent uses only what its input rate needs.
+ */
+export const DEFAULT_AGENT_NICE = -10;
+
+export interface PriorityResult {
+  /** The nice value of the agent's threads now (the first thread's when they differ). */
+  nice: number;
+  /** Threads whose priority was raised. */
+  raised: number;
+  /** Why raising failed (no CAP_SYS_NICE, a thread gone); absent when every thread runs at `nice` or higher. */
+  problem?: VigilError;
+}
+
+/**
+ * Raises every current thread of this process to `nice` (Linux nice is per thread; threads and child processes
+ * started later inherit it from their creator). Threads already at `nice` or higher priority are left alone.
+ */
+export function raiseSchedulingPriority(nice: number): PriorityResult {
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) {
+    return { nice: getPriority(), raised: 0, problem: new VigilError('invalid_config', `agent nice value must be an integer from -20 to 19, got ${String(nice)}`) };
+  }
+  let threads: number[];
+  try {
+    threads = process.platform === 'linux' ? readdirSync('/proc/self/task').map(Number).filter(Number.isInteger) : [process.pid];
+  } catch {
+    threads = [process.pid];
+  }
+  let raised = 0;
+  let problem: VigilError | undefined;
+  for (const tid of threads) {
+    try {
+      if (getPriority(tid) <= nice) continue;
+      setPriority(tid, nice);
+      raised++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') continue;
+      problem ??= new VigilError('system', `cannot raise the agent's scheduling priority to nice ${nice} (thread ${tid}): ${(error as Error).message}; it runs at nice ${getPriority()} and may fall behind auditd on a busy machine`, { cause: error });
+    }
+  }
+  return { nice: getPriority(), raised, ...(problem ? { problem } : {}) };
+}
+
+/** The nice value from VIGIL_AGENT_NICE, or DEFAULT_AGENT_NICE; `off` keeps the inherited priority (undefined). */
+export function agentNiceFromEnv(value: string | undefined = process.env.VIGIL_AGENT_NICE): number | undefined {
+  if (value === undefined || value.trim() === '') return DEFAULT_AGENT_NICE;
+  if (value.trim().toLowerCase() === 'off') return undefined;
+  return Number(value);
+}
