@@ -46,7 +46,7 @@ export interface ServerConfig {
   incidentWindowMinutes: number;
   /**
    * Nice steps of the behaviour-profiling thread below the server's other threads (0–19, default PROFILING_NICE_STEPS): when the cores
-   * are busy, acknowledgements and alerts are scheduled before profiling, which catches up later (`VIGIL_PROFILING_NICE`).
+   * are busy, acknowledgements and alerts are then scheduled before profiling, which catches up later (`VIGIL_PROFILING_NICE`).
    */
   profilingNiceSteps: number;
 }
