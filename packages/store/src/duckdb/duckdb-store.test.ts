@@ -69,6 +69,23 @@ test('journal numbers continue after a restart with an empty journal, so a crash
   await store.close();
 });
 
+/** Closes `store` once `rows` are indexed and returns its index gauges and how many rows were indexed from loads. */
+async function closeIndexed(store: ReturnType<typeof createDuckDbStore>, rows: number): Promise<{ gauges: Record<string, number | undefined>; fromLoads: number }> {
+  while ((store.stats?.()['index_rows'] ?? 0) < rows) await new Promise((resolve) => setImmediate(resolve));
+  const stats = store.stats!();
+  await store.close();
+  return { gauges: Object.fromEntries(['index_rows', 'index_values', 'index_tokens', 'index_process_edges', 'index_postings'].map((g) => [g, stats[g]])), fromLoads: stats['index_rows_from_loads']! };
+}
+
+/** Reopens the store in `dir` (its index is read back from the tables) and checks it equals the `fed` one. */
+async function assertReadBackIndexEquals(dir: string, rows: number, fed: Record<string, number | undefined>): Promise<void> {
+  const reopened = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await reopened.open();
+  const { gauges, fromLoads } = await closeIndexed(reopened, rows);
+  assert.equal(fromLoads, 0, 'the reopened index read the rows back');
+  assert.deepEqual(gauges, fed);
+}
+
 // Guards the index's ingest path: rows are indexed from the loaded events (not read back), and that index is the one a
 // full read-back at the next open builds.
 test('the index fed from loaded events equals the index read back from the tables at open', async () => {
@@ -91,18 +108,9 @@ test('the index fed from loaded events equals the index read back from the table
     });
     await store.append('index-host', events);
   }
-  const gauges = ['index_rows', 'index_values', 'index_tokens', 'index_process_edges', 'index_postings'];
-  const pick = (stats: Record<string, number>) => Object.fromEntries(gauges.map((g) => [g, stats[g]]));
-  while ((store.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setImmediate(resolve));
-  const fed = store.stats!();
-  assert.equal(fed['index_rows_from_loads'], sequence, 'every loaded row was indexed from its event');
-  await store.close();
-  const reopened = createDuckDbStore({ dataDir: dir, ack: 'journal' });
-  await reopened.open();
-  while ((reopened.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(reopened.stats!()['index_rows_from_loads'], 0, 'the reopened index read the rows back');
-  assert.deepEqual(pick(reopened.stats!()), pick(fed));
-  await reopened.close();
+  const fed = await closeIndexed(store, sequence);
+  assert.equal(fed.fromLoads, sequence, 'every loaded row was indexed from its event');
+  await assertReadBackIndexEquals(dir, sequence, fed.gauges);
 });
 
 // Guards the index's ingest path for Windows events: a flat `winlog.event_data` object is indexed from the loaded event
@@ -135,16 +143,7 @@ test('Windows event data indexed from loaded events equals the index read back a
     // One load per batch: the next batch is appended once this one is indexed.
     while ((store.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  const gauges = ['index_rows', 'index_values', 'index_tokens', 'index_postings'];
-  const pick = (stats: Record<string, number>) => Object.fromEntries(gauges.map((g) => [g, stats[g]]));
-  while ((store.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setImmediate(resolve));
-  const fed = store.stats!();
-  assert.equal(fed['index_rows_from_loads'], 500, 'the five batches of flat event data were indexed from their events, the last one read back');
-  await store.close();
-  const reopened = createDuckDbStore({ dataDir: dir, ack: 'journal' });
-  await reopened.open();
-  while ((reopened.stats?.()['index_rows'] ?? 0) < sequence) await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(reopened.stats!()['index_rows_from_loads'], 0, 'the reopened index read the rows back');
-  assert.deepEqual(pick(reopened.stats!()), pick(fed));
-  await reopened.close();
+  const fed = await closeIndexed(store, sequence);
+  assert.equal(fed.fromLoads, 500, 'the five batches of flat event data were indexed from their events, the last one read back');
+  await assertReadBackIndexEquals(dir, sequence, fed.gauges);
 });
