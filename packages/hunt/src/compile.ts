@@ -42,6 +42,7 @@ export interface IndexedHunt {
     | { kind: 'rows'; columns: string[]; limit: number }
     | { kind: 'sequence'; steps: SequenceStep[]; maxspanMs: number | null; by: string[]; output: 'rows' | 'count'; limit: number }
     | { kind: 'timechart'; category: string | null; spanMs: number; limit: number }
+    | { kind: 'top'; category: string | null; field: string; limit: number }
     | { kind: 'stats'; by: { name: string; of: 'value' | 'host' }[]; aggregations: { name: string; fn: 'count' | 'min' | 'max' }[]; limit: number };
 }
 
@@ -213,6 +214,12 @@ function compileAst(text: string, ast: QueryAst, options: HuntOptions, index: Co
     const agg = pipe.kind === 'timechart' ? pipe.aggregations[0] : undefined;
     if (pipe.kind === 'timechart' && pipe.by.length === 0 && pipe.aggregations.length === 1 && agg?.fn === 'count' && agg.field === null && agg.alias === null) {
       ctx.index.indexOnly = { kind: 'timechart', category: ast.category?.name ?? null, spanMs: pipe.spanMs, limit: finalLimit };
+    }
+    // `<category> | top N <text field>` over all events: per-value row counts an index can keep.
+    const category = ast.category ? (categoryByName.get(ast.category.name) ?? null) : null;
+    const field = pipe.kind === 'top' && pipe.by.length === 0 ? fieldsOf(category).find((f) => f.name === pipe.field.name) : undefined;
+    if (field && TEXT_TYPES.has(field.type)) {
+      ctx.index.indexOnly = { kind: 'top', category: ast.category?.name ?? null, field: field.name, limit: finalLimit };
     }
   }
   const select = render(ctx, { ...builder, limit: finalLimit }, true);

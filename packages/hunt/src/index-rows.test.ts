@@ -1,7 +1,8 @@
 // Events listed straight from the embedded store's index and row store (IndexOnly `rows`) are exactly what the plain
 // SQL returns, in the same order: newest first by @timestamp to the microsecond, then event.sequence, also when the
 // limit cuts through rows sharing one millisecond, with lists, numbers and projections. Sequences joined in memory
-// (IndexOnly `sequence`) find the same sequences as SQL on the same ties.
+// (IndexOnly `sequence`) find the same sequences as SQL on the same ties. Top-N value counts from the index (IndexOnly
+// `top`) equal SQL's, in order, with null as a value, and mixed-case values send the query to SQL.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -32,7 +33,7 @@ function events(host: string, offset: number): VigilEvent[] {
   return out as unknown as VigilEvent[];
 }
 
-test('index-only event lists and in-memory sequences equal the plain SQL results', async () => {
+test('index-only event lists, top-N counts and in-memory sequences equal the plain SQL results', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-index-rows-'));
   const store = createDuckDbStore({ dataDir: dir, rowCache: true });
   try {
@@ -73,6 +74,25 @@ test('index-only event lists and in-memory sequences equal the plain SQL results
       assert.ok(plain.length > 0 && (plain[0]!['count'] ?? 1) !== 0, `${text}: finds sequences`);
       const canon = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
       assert.deepEqual(canon(viaIndex), canon(plain), text);
+    }
+    const tops: [string, boolean][] = [
+      ['any | top 3 process.hash.sha256', true],
+      ['network | top 2 process.hash.sha256', true],
+      ['any | top 5 event.action', true],
+      ['any | top 4 destination.ip', true],
+      ['network | top 1 process.name', true],
+      // 'CURL' is stored in upper case: the index keeps case-folded keys only, so SQL answers.
+      ['process | top 2 process.name', false],
+    ];
+    for (const [text, fromIndex] of tops) {
+      const compiled = compileHunt(text, { limit: 1000 });
+      assert.equal(compiled.indexed?.indexOnly?.kind, 'top', text);
+      const before = store.stats?.()['index_answered_searches'] ?? 0;
+      const viaIndex = await store.search({ sql: compiled.sql, params: compiled.params, indexed: compiled.indexed! });
+      assert.equal(store.stats?.()['index_answered_searches'], before + (fromIndex ? 1 : 0), `${text}: answered from the index: ${fromIndex}`);
+      const plain = await store.search({ sql: compiled.sql, params: compiled.params });
+      assert.ok(plain.length > 0, text);
+      assert.deepEqual(viaIndex.map((r) => JSON.stringify(r)), plain.map((r) => JSON.stringify(r)), text);
     }
   } finally {
     await store.close();

@@ -102,12 +102,16 @@ export interface IndexedSelect {
  *   event (by ts, sq, id); of the sequences ending on one event, the one whose first event is latest (by ts, then id)
  *   is kept. `output: 'rows'` gives the `by` keys, sequence.start, sequence.end and stepN.event.id / stepN.@timestamp
  *   per sequence, by sequence.start ascending, at most `limit`; `count` gives one row `{ count }`.
+ * - `top`: over every event of the source (a category, or the `events` view when null), one row per distinct value of
+ *   the scalar text `field` (null is a value: its row lacks the key) as `{ [field], count }`, by count descending
+ *   then value ascending (null last), at most `limit` rows; `sql` has no probed source.
  */
 export type IndexOnly =
   | { kind: 'count' }
   | { kind: 'rows'; columns: readonly string[]; limit: number }
   | { kind: 'sequence'; steps: readonly SequenceStep[]; maxspanMs: number | null; by: readonly string[]; output: 'rows' | 'count'; limit: number }
   | { kind: 'timechart'; category: string | null; spanMs: number; limit: number }
+  | { kind: 'top'; category: string | null; field: string; limit: number }
   | { kind: 'stats'; by: { name: string; of: 'value' | 'host' }[]; aggregations: { name: string; fn: 'count' | 'min' | 'max' }[]; limit: number };
 
 /** One step of an indexed sequence (see `IndexOnly`). */

@@ -11,7 +11,7 @@ import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/schema';
 import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect, type IndexOnly, type IndexProbe, type SequenceStep } from '../core.js';
 import { createEventIndex, type EventIndex, type EventIndexOptions, type IndexAnswer } from './event-index.js';
-import { ROW_TIME_KEY, createRowStore, type RowStore } from './row-store.js';
+import { createRowStore, type RowStore } from './row-store.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -545,6 +545,13 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         return { rows };
       }
     }
+    if (only?.kind === 'count' && indexed.sources.length === 1 && indexed.sources[0]!.restrict === 'rows') {
+      const { category, probe } = indexed.sources[0]!;
+      const found = probeRows(index, category, probe);
+      if (!found) return undefined;
+      indexAnswered++;
+      return { rows: [{ count: found.total }] };
+    }
     const params: DuckDBValue[] = [...indexed.params];
     let sql = indexed.sql;
     let matched = 0;
@@ -581,20 +588,19 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         };
       }
     }
-    if (only?.kind === 'count' && indexed.sources.length === 1 && indexed.sources[0]!.restrict === 'rows') {
-      indexAnswered++;
-      return { rows: [{ count: matched }] };
+    if (only?.kind === 'top' && indexed.sources.length === 0) {
+      const rows = indexOnlyTop(index, only);
+      if (rows) {
+        indexAnswered++;
+        return { rows };
+      }
     }
-    if (matched > MAX_INDEXED_ROWS) return undefined;
+    // Without a probed source the indexed SQL is the plain one: an index-only answer was the only gain.
+    if (matched > MAX_INDEXED_ROWS || indexed.sources.length === 0) return undefined;
     indexAnswered++;
     return { sql, params };
   }
 
-  /**
-   * The rows of an index-only `rows` (IndexOnly): the newest matching rows by the index's millisecond times (with every
-   * row sharing the cut-off millisecond), read by row id from the row store and put in the exact order here.
-   * Undefined when the index cannot answer exactly or too many rows would be fetched.
-   */
   /** The rows of one category (or of the `events` view's tables) that satisfy the probe, and how many; undefined when the index cannot say. */
   function probeRows(from: EventIndex, category: string | null, probe: IndexProbe): { answer: IndexAnswer; total: number } | undefined {
     const table = category === null ? undefined : tableIndexByCategory.get(categoryByName.get(category)?.table ?? '');
@@ -606,6 +612,11 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     return { answer, total };
   }
 
+  /**
+   * The rows of an index-only `rows` (IndexOnly): the newest matching rows by the index's millisecond times (with every
+   * row sharing the cut-off millisecond), put in the exact order by the row store's microsecond times and sequences;
+   * only the rows kept are read. Undefined when the index cannot answer exactly or too many rows would be fetched.
+   */
   function indexOnlyRows(
     from: EventIndex,
     source: IndexedSelect['sources'][number],
@@ -636,25 +647,32 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       for (let i = 0; i < total; i++) if (times[i]! >= cutoff) take++;
     }
     if (take > MAX_FETCHED_ROWS) return undefined;
-    const byTable = new Map<number, number[]>();
+    // The exact order (µs time, then event.sequence, newest first) from the row store's memory; only the rows kept are read.
+    const kept: { table: number; rowid: number; us: number; sequence: number }[] = [];
     for (let i = 0; i < total; i++) {
       if (times[i]! < cutoff) continue;
-      let list = byTable.get(tables[i]!);
-      if (!list) byTable.set(tables[i]!, (list = []));
-      list.push(rowids[i]!);
+      const head = rowStore.head(tables[i]!, rowids[i]!);
+      if (!head) return undefined;
+      kept.push({ table: tables[i]!, rowid: rowids[i]!, us: head.timeUs, sequence: head.sequence });
     }
-    const fetched: { us: number; sequence: number; row: Record<string, unknown> }[] = [];
-    for (const [t, ids] of byTable) {
-      const rows = rowStore?.read(t, ids);
-      if (!rows) return undefined;
-      for (const stored of rows) {
+    kept.sort((a, b) => b.us - a.us || b.sequence - a.sequence);
+    if (kept.length > only.limit) kept.length = only.limit;
+    // A stored row is already the projection when the columns hold all of its table's, in table order.
+    const whole = new Map<number, boolean>();
+    const rows: Record<string, unknown>[] = [];
+    for (const { table, rowid } of kept) {
+      const stored = rowStore.read(table, [rowid])?.[0];
+      if (!stored) return undefined;
+      let same = whole.get(table);
+      if (same === undefined) whole.set(table, (same = isTableProjection(eventTables[table]!, only.columns)));
+      if (same) rows.push(stored);
+      else {
         const row: Record<string, unknown> = {};
         for (const column of only.columns) if (stored[column] !== undefined) row[column] = stored[column];
-        fetched.push({ us: Number(stored[ROW_TIME_KEY]), sequence: Number(stored['event.sequence']), row });
+        rows.push(row);
       }
     }
-    fetched.sort((a, b) => b.us - a.us || b.sequence - a.sequence);
-    return fetched.slice(0, only.limit).map((f) => f.row);
+    return rows;
   }
 
   /**
@@ -662,32 +680,50 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
    * when its probe is all of it, else from its own SQL; undefined when this cannot be exact (see `joinSequence`).
    */
   async function indexedSequence(only: Extract<IndexOnly, { kind: 'sequence' }>): Promise<Record<string, unknown>[] | undefined> {
-    const steps: StepEvent[][] = [];
-    for (const step of only.steps) {
-      let events = stepFromIndex(step) ?? (await stepByRowids(step));
-      if (!events) {
-        let rows: unknown[][];
-        try {
-          const sql = `SELECT "id", epoch_us("ts"), "sq"${step.keys.map((_, i) => `, "k${i + 1}"`).join('')} FROM (${step.sql}) AS step LIMIT ${MAX_SEQUENCE_STEP_EVENTS + 1}`;
-          rows = (await reader!.runAndReadAll(sql, [...step.params])).getRowsJS() as unknown[][];
-        } catch (error) {
-          throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
-        }
-        if (rows.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
-        events = rows.map((r) => ({ id: r[0], us: Number(r[1]), sq: Number(r[2]), keys: r.slice(3).map(plain), idHash: 0, table: -1, rowid: -1 }));
-      }
-      steps.push(events);
-    }
+    // Steps that need SQL run on DuckDB's threads (one after the other) while the index answers the others here.
+    const keysOf = hostKeys();
+    let sqlChain: Promise<unknown> = Promise.resolve();
+    const fromSql = (step: SequenceStep): Promise<StepEvent[] | undefined> => {
+      const run = sqlChain.then(async () => (await stepByRowids(step, keysOf)) ?? (await stepRows(step)));
+      sqlChain = run.catch(() => undefined);
+      return run;
+    };
+    const pending = only.steps.map((step) => (step.probe ? null : fromSql(step)));
+    const steps = await Promise.all(only.steps.map((step, i) => pending[i] ?? stepFromIndex(step, keysOf) ?? fromSql(step)));
+    if (steps.some((events) => events === undefined)) return undefined;
     try {
-      return joinSequence(steps, only, resolveStepId);
+      return joinSequence(steps as StepEvent[][], only, resolveStepId);
     } catch (error) {
       if (error === NOT_EXACT) return undefined;
       throw error;
     }
   }
 
+  /** A step's events from its own SQL; undefined when there are too many. */
+  async function stepRows(step: SequenceStep): Promise<StepEvent[] | undefined> {
+    let rows: unknown[][];
+    try {
+      const sql = `SELECT "id", epoch_us("ts"), "sq"${step.keys.map((_, i) => `, "k${i + 1}"`).join('')} FROM (${step.sql}) AS step LIMIT ${MAX_SEQUENCE_STEP_EVENTS + 1}`;
+      rows = (await reader!.runAndReadAll(sql, [...step.params])).getRowsJS() as unknown[][];
+    } catch (error) {
+      throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
+    }
+    if (rows.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
+    return rows.map((r) => ({ id: r[0], us: Number(r[1]), sq: Number(r[2]), keys: r.slice(3).map(plain), idHash: 0, table: -1, rowid: -1 }));
+  }
+
+  /** One shared, never modified join-key list per host (steps joining by host.id only). */
+  function hostKeys(): (host: string) => unknown[] {
+    const lists = new Map<string, unknown[]>();
+    return (host) => {
+      let list = lists.get(host);
+      if (!list) lists.set(host, (list = [host]));
+      return list;
+    };
+  }
+
   /** A step's events from the index and the row store, when its probe is the whole step and it joins by host.id only. */
-  function stepFromIndex(step: SequenceStep): StepEvent[] | undefined {
+  function stepFromIndex(step: SequenceStep, keysOf: (host: string) => unknown[]): StepEvent[] | undefined {
     if (!index || !rowStore || !step.probe || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
     const found = probeRows(index, step.category, step.probe);
     if (!found) return undefined;
@@ -699,7 +735,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         const head = rowStore.head(t, ids[i]!);
         const host = index.rowHost(t, ids[i]!);
         if (!head || host === undefined) return undefined;
-        events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: [host], idHash: head.idHash, table: t, rowid: ids[i]! });
+        events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: keysOf(host), idHash: head.idHash, table: t, rowid: ids[i]! });
       }
     }
     return events;
@@ -709,7 +745,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
    * A step's events as row ids selected by its condition, with their time, sequence and id hash from the row store and
    * host from the index: for a step on one category that joins by host.id only.
    */
-  async function stepByRowids(step: SequenceStep): Promise<StepEvent[] | undefined> {
+  async function stepByRowids(step: SequenceStep, keysOf: (host: string) => unknown[]): Promise<StepEvent[] | undefined> {
     if (!index || !rowStore || step.category === null || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
     const table = tableIndexByCategory.get(categoryByName.get(step.category)?.table ?? '');
     if (table === undefined) return undefined;
@@ -721,15 +757,17 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
     }
     if (typeof text !== 'string') return [];
-    const rowids = text.split(',');
+    // In row order each host's events come nearly in time order (a host's loads append in sequence order): the join's
+    // sort of them is then cheap (sorting here is faster than DuckDB's ordered string_agg).
+    const rowids = parseRowids(text).sort();
     if (rowids.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
     const events: StepEvent[] = [];
-    for (const id of rowids) {
-      const rowid = Number(id);
+    for (let i = 0; i < rowids.length; i++) {
+      const rowid = rowids[i]!;
       const head = rowStore.head(table, rowid);
       const host = index.rowHost(table, rowid);
       if (!head || host === undefined) return undefined;
-      events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: [host], idHash: head.idHash, table, rowid });
+      events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: keysOf(host), idHash: head.idHash, table, rowid });
     }
     return events;
   }
@@ -778,6 +816,29 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         }
         return row;
       });
+  }
+
+  /** The rows of an index-only `top` (IndexOnly) from the index's per-value row counts, or undefined when it cannot say. */
+  function indexOnlyTop(from: EventIndex, only: Extract<IndexOnly, { kind: 'top' }>): Record<string, unknown>[] | undefined {
+    const table = only.category === null ? undefined : tableIndexByCategory.get(categoryByName.get(only.category)?.table ?? '');
+    if (only.category !== null && table === undefined) return undefined;
+    const scope = table === undefined ? viewTables : [table];
+    if (!scope.some((t) => eventTables[t]!.fields.some((f) => f.name === only.field))) return undefined;
+    const counts = new Map<string | null, number>();
+    let nulls = 0;
+    for (const t of scope) {
+      const perValue = from.valueCounts(only.field, t);
+      if (!perValue) return undefined;
+      nulls += perValue.nulls;
+      for (const [value, count] of perValue.values) counts.set(value, (counts.get(value) ?? 0) + count);
+    }
+    if (nulls > 0) counts.set(null, nulls);
+    if (counts.size === 0) return [];
+    // Only values with at least the limit-th largest count can be listed; strings compare as DuckDB's (ASCII only here).
+    const threshold = counts.size <= only.limit ? 0 : Float64Array.from(counts.values()).sort()[counts.size - only.limit]!;
+    const kept = [...counts].filter(([, count]) => count >= threshold);
+    kept.sort(([a, x], [b, y]) => y - x || (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1));
+    return kept.slice(0, only.limit).map(([value, count]) => (value === null ? { count } : { [only.field]: value, count }));
   }
 
   /** Resolves once every append that resolved before the call is visible to reads. */
@@ -1027,6 +1088,31 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 }
 
 const NEWLINE = Buffer.from('\n');
+
+/** Row ids from DuckDB's comma-separated text of them (digits and commas only). */
+function parseRowids(text: string): Float64Array {
+  let count = 1;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 44) count++;
+  const rowids = new Float64Array(count);
+  let n = 0;
+  let value = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 44) {
+      rowids[n++] = value;
+      value = 0;
+    } else value = value * 10 + (c - 48);
+  }
+  rowids[n] = value;
+  return rowids;
+}
+
+/** Whether `columns` (output order) hold every field of the table, its own fields in table order. */
+function isTableProjection(spec: TableSpec, columns: readonly string[]): boolean {
+  const own = new Set(spec.fields.map((f) => f.name));
+  const order = columns.filter((c) => own.has(c));
+  return order.length === spec.fields.length && order.every((name, i) => spec.fields[i]!.name === name);
+}
 
 /** Most events one step of an indexed sequence may have; beyond, the sequence runs as SQL. */
 const MAX_SEQUENCE_STEP_EVENTS = 200_000;

@@ -72,6 +72,34 @@ test('the index steps aside for non-ASCII text and for values too frequent to ke
   }
 });
 
+test('value counts of a table stay exact for stopped values and step aside for mixed case and non-ASCII text', async () => {
+  const { db, close } = await openDb();
+  try {
+    for (let i = 0; i < 30; i++) await insertProcess(db, 'sh', `sh -c job${i}`, 'ef'.repeat(32));
+    await insertProcess(db, 'curl', 'curl x', 'EF'.repeat(32));
+    const index = createEventIndex({ minStop: 10, stopFraction: 0.1 });
+    await index.catchUp(db);
+    assert.equal(index.lookup({ kind: 'equals', field: 'process.name', values: ['sh'], ignoreCase: true }, [PROCESS]), undefined, '"sh" is stopped');
+    for (let i = 0; i < 5; i++) await insertProcess(db, 'sh', `sh -c late${i}`, 'ef'.repeat(32));
+    await index.catchUp(db);
+    const counts = index.valueCounts('process.name', PROCESS);
+    assert.deepEqual(counts && [...counts.values].sort(), [['curl', 1], ['sh', 35]], 'a stopped value keeps counting its rows');
+    assert.equal(counts?.nulls, 0);
+    assert.deepEqual(index.valueCounts('process.hash.sha256', PROCESS)?.values, new Map([['ef'.repeat(32), 35], ['EF'.repeat(32), 1]]), 'hashes keep their case');
+    assert.deepEqual(index.valueCounts('process.name', NETWORK), { values: new Map(), nulls: 0 }, 'a table without rows');
+    assert.equal(index.valueCounts('process.args', PROCESS), undefined, 'a list field');
+    await insertProcess(db, 'Curl', 'Curl y', 'ef'.repeat(32));
+    await index.catchUp(db);
+    assert.equal(index.valueCounts('process.name', PROCESS), undefined, 'keys are case-folded: "Curl" is not its key');
+    assert.equal(index.valueCounts('process.hash.sha256', PROCESS)?.values.get('ef'.repeat(32)), 36);
+    await insertProcess(db, 'straße', 'echo straße', '01'.repeat(32));
+    await index.catchUp(db);
+    assert.equal(index.valueCounts('process.command_line', PROCESS), undefined, 'a field holding non-ASCII text');
+  } finally {
+    close();
+  }
+});
+
 test('after rows are deleted (retention) the next catch-up rebuilds, so answers match the table again', async () => {
   const { db, close } = await openDb();
   try {

@@ -13,6 +13,8 @@ const READ_CHUNK = 16_384;
 const YIELD_EVERY = 1024;
 /** Fuzzy terms are at most 64 characters and 3 edits: longer tokens can never match and are not kept. */
 const MAX_TOKEN = 67;
+/** `valueCounts` walks every distinct value of the field: beyond this many, grouping is left to SQL. */
+const MAX_COUNTED_VALUES = 65_536;
 
 const TEXT_TYPES = new Set(['keyword', 'text', 'ip', 'keyword[]', 'ip[]', 'object']);
 const HASH_FIELD = /\.(md5|sha1|sha256|imphash)$/;
@@ -65,6 +67,12 @@ export interface EventIndex {
    * undefined when this index cannot be sure.
    */
   valueHostStats(probe: IndexProbe, tables: readonly number[]): { value: string; host: string; count: number; first: number; last: number }[] | undefined;
+  /**
+   * Rows of one table per value of a scalar text field (exact stored text) and the rows where it is null (all of them
+   * when the table lacks the field); undefined when this index cannot be sure (a list or JSON field, values with
+   * non-ASCII or, for case-folded fields, upper-case characters; more than 65,536 distinct values of the field).
+   */
+  valueCounts(field: string, table: number): { values: Map<string, number>; nulls: number } | undefined;
   /** @timestamp (ms since the epoch, floored) of a row id from `lookup`, and host.id of a row (undefined: not indexed). */
   rowTime(table: number, rowid: number): number;
   rowHost(table: number, rowid: number): string | undefined;
@@ -74,10 +82,15 @@ export interface EventIndex {
   reset(): void;
 }
 
-/** Posting list of locations, growing; `n = -1` once stopped (too frequent to be worth keeping). */
+/**
+ * Posting list of locations, growing; `n = -1` once stopped (too frequent to be worth keeping). A stopped list of
+ * locations still counts its rows per table (`stoppedCounts`); `last` is the last location added after the stop.
+ */
 class Posting {
   locs: Uint32Array;
   n: number;
+  stoppedCounts: Float64Array | null = null;
+  last = -1;
   constructor(first: number, second: number) {
     this.locs = new Uint32Array(4);
     this.locs[0] = first;
@@ -93,8 +106,18 @@ class Posting {
     this.locs[this.n++] = loc;
   }
   stop(): void {
+    const counts = new Float64Array(eventTables.length);
+    for (let i = 0; i < this.n; i++) counts[Math.floor(this.locs[i]! / ROWID_LIMIT)]! += 1;
+    this.last = this.locs[this.n - 1]!;
+    this.stoppedCounts = counts;
     this.locs = new Uint32Array(0);
     this.n = -1;
+  }
+  /** Counts a location added after the stop (once per row: rows come in ascending location order per table). */
+  countStopped(loc: number): void {
+    if (loc === this.last) return;
+    this.last = loc;
+    this.stoppedCounts![Math.floor(loc / ROWID_LIMIT)]! += 1;
   }
 }
 
@@ -107,6 +130,8 @@ interface Dictionary {
   values: Map<string, Entry>;
   /** Per table: rows holding a non-ASCII value, which this index does not judge (probes on them fall back). */
   unsure: Uint32Array;
+  /** Per table: values (of a case-folded dictionary) holding upper-case characters, so keys are not the stored text. */
+  mixedCase: Uint32Array;
   /** Every key in insertion order (a key's id is its position). */
   keys: string[];
   /**
@@ -210,6 +235,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
                 foldCase: !(f.type === 'keyword' && HASH_FIELD.test(f.name)),
                 values: new Map(),
                 unsure: new Uint32Array(eventTables.length),
+                mixedCase: new Uint32Array(eventTables.length),
                 keys: [],
                 grams: null,
                 gramsThrough: 0,
@@ -238,7 +264,11 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       }
       return false;
     }
-    if (entry.n < 0 || entry.locs[entry.n - 1] === loc) return false;
+    if (entry.n < 0) {
+      entry.countStopped(loc);
+      return false;
+    }
+    if (entry.locs[entry.n - 1] === loc) return false;
     entry.push(loc);
     postingsHeld++;
     if (entry.n > stopAt) {
@@ -319,6 +349,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         }
         const lower = text.toLowerCase();
         const key = dictionary.foldCase ? lower : text;
+        if (dictionary.foldCase && lower !== text) dictionary.mixedCase[table]!++;
         if (add(dictionary.values, key, loc, stopAt)) {
           dictionary.keys.push(key);
           const id = keyText.length;
@@ -568,27 +599,40 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       const first = new Float64Array(hosts.length);
       const last = new Float64Array(hosts.length);
       const touched: number[] = [];
+      // Per table (empty arrays out of scope, so the loop sees one type): each row's host and time.
+      const hostOfs = tables.map((state, t) => (inScope[t] ? state.hostOf : new Uint32Array(0)));
+      const timesOf = tables.map((state, t) => (inScope[t] ? state.times : new Float64Array(0)));
+      const single = new Uint32Array(1);
       for (const value of new Set(probe.values)) {
         if (NON_ASCII.test(value)) return undefined;
         const entry: Entry | undefined = dictionary.values.get(value);
         if (entry === undefined) continue;
-        if (typeof entry !== 'number' && entry.n < 0) return undefined;
-        const n = typeof entry === 'number' ? 1 : entry.n;
+        let locs: Uint32Array;
+        let n: number;
+        if (typeof entry === 'number') {
+          single[0] = entry;
+          locs = single;
+          n = 1;
+        } else {
+          if (entry.n < 0) return undefined;
+          locs = entry.locs;
+          n = entry.n;
+        }
         for (let i = 0; i < n; i++) {
-          const loc: number = typeof entry === 'number' ? entry : entry.locs[i]!;
-          const t = Math.floor(loc / ROWID_LIMIT);
-          if (!inScope[t]) continue;
-          const state = tables[t]!;
-          const rowid: number = loc - t * ROWID_LIMIT;
-          const host = state.hostOf[rowid]!;
-          const time = state.times[rowid]!;
+          const loc = locs[i]!;
+          // Locations are below 2^32: the table is in the top bits, the row id in the low 27.
+          const t = loc >>> 27;
+          if (inScope[t] === 0) continue;
+          const rowid = loc & (ROWID_LIMIT - 1);
+          const host = hostOfs[t]![rowid]!;
+          const time = timesOf[t]![rowid]!;
           if (count[host] === 0) {
             touched.push(host);
             count[host] = 1;
             first[host] = time;
             last[host] = time;
           } else {
-            count[host]!++;
+            count[host]! += 1;
             if (time < first[host]!) first[host] = time;
             if (time > last[host]!) last[host] = time;
           }
@@ -600,6 +644,36 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         touched.length = 0;
       }
       return out;
+    },
+
+    valueCounts(field, table) {
+      const state = tables[table];
+      const dictionary = dictionaries.get(field);
+      if (!state || state.overflow) return undefined;
+      const column = state.columns.find((c) => c.name === field);
+      if (!column && !state.spec.fields.some((f) => f.name === field)) return { values: new Map(), nulls: state.rows };
+      if (!dictionary || column?.dictionary !== dictionary || column.type.endsWith('[]')) return undefined;
+      if (dictionary.unsure[table]! > 0 || dictionary.mixedCase[table]! > 0 || dictionary.values.size > MAX_COUNTED_VALUES) return undefined;
+      const base = table * ROWID_LIMIT;
+      const values = new Map<string, number>();
+      let held = 0;
+      for (const [key, entry] of dictionary.values) {
+        let count = 0;
+        if (typeof entry === 'number') count = entry >= base && entry < base + ROWID_LIMIT ? 1 : 0;
+        else if (entry.n < 0) count = entry.stoppedCounts![table]!;
+        else {
+          const locs = entry.locs;
+          for (let i = 0; i < entry.n; i++) {
+            const loc = locs[i]!;
+            if (loc >= base && loc < base + ROWID_LIMIT) count++;
+          }
+        }
+        if (count > 0) {
+          values.set(key, count);
+          held += count;
+        }
+      }
+      return { values, nulls: state.rows - held };
     },
 
     children(hostId, parents) {

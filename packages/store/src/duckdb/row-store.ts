@@ -6,8 +6,6 @@ import { closeSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { eventTables, ident, literal, type TableSpec } from './ddl.js';
 
-/** Key of each read row holding @timestamp in microseconds since the epoch (not a column). */
-export const ROW_TIME_KEY = 'vigil.time_us';
 /** Rows copied per query. */
 const READ_CHUNK = 16_384;
 
@@ -19,7 +17,7 @@ export interface RowStore {
   catchUp(db: DuckDBConnection, only?: ReadonlySet<number>, stop?: () => boolean): Promise<void>;
   /**
    * The wire shape of each row (non-null columns, keys in table order, dates as ISO 8601 with milliseconds, JSON
-   * objects as text) plus `ROW_TIME_KEY`, in the order asked; undefined when a row was not copied.
+   * objects as text), in the order asked; undefined when a row was not copied. Exact times are in `head`.
    */
   read(table: number, rowids: ArrayLike<number>): Record<string, unknown>[] | undefined;
   /**
@@ -55,14 +53,15 @@ function rowJsonSql(spec: TableSpec): string {
     const value = f.type === 'date' ? `to_json(strftime(${column}, '%Y-%m-%dT%H:%M:%S.%gZ'))` : f.type === 'object' ? `to_json(CAST(${column} AS VARCHAR))` : `to_json(${column})`;
     return `CASE WHEN ${column} IS NULL THEN NULL ELSE ${literal(JSON.stringify(f.name) + ':')} || ${value} END`;
   });
-  // The exact @timestamp (microseconds) goes first, for ordering; it is not a column and never returned.
-  return `'{"${ROW_TIME_KEY}":' || epoch_us("@timestamp") || ',' || concat_ws(',', ${members.join(', ')}) || '}'`;
+  return `'{' || concat_ws(',', ${members.join(', ')}) || '}'`;
 }
 
 export function createRowStore(path: string): RowStore {
   let fd = openSync(path, 'w+', 0o600);
   let size = 0;
   let copies: TableCopy[] = [];
+  /** Scratch space of `read` (one row at a time). */
+  let buffer = Buffer.allocUnsafe(16_384);
   const sql = eventTables.map(rowJsonSql);
 
   function reset(): void {
@@ -141,12 +140,11 @@ export function createRowStore(path: string): RowStore {
       const copy = copies[table];
       if (!copy) return undefined;
       const out: Record<string, unknown>[] = [];
-      let buffer = Buffer.allocUnsafe(4096);
       for (let i = 0; i < rowids.length; i++) {
         const rowid = rowids[i]!;
         const length = copy.lengths[rowid] ?? 0;
         if (length === 0) return undefined;
-        if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+        if (length > buffer.length) buffer = Buffer.allocUnsafe(Math.max(length, buffer.length * 2));
         let got = 0;
         while (got < length) {
           const n = readSync(fd, buffer, got, length - got, copy.offsets[rowid]! + got);
