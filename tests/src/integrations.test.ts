@@ -187,7 +187,10 @@ test('a receiver that is down for good ends in the dead-letter list while ingest
   const batch = () => [reverseShell(), ...Array.from({ length: 200 }, () => processEvent(agent.agentId, ++sequence, 'load'))];
   for (let i = 0; i < 3; i++) await post(batch());
   const baseline: number[] = [];
-  for (let i = 0; i < 25; i++) baseline.push(await post(batch()));
+  let lastBeforeDestination: Record<string, unknown>[] = [];
+  for (let i = 0; i < 25; i++) baseline.push(await post((lastBeforeDestination = batch())));
+  // Alerts are raised after the acknowledgement: the destination must only see the 26 alerts created after it exists.
+  await alertFor(lastBeforeDestination[0]!['event.id'] as string);
 
   const destination = await createDestination({
     name: 'dead-webhook',
