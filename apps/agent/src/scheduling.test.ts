@@ -6,7 +6,6 @@ import { agentNiceFromEnv, DEFAULT_AGENT_NICE, raiseSchedulingPriority } from '.
 
 const moduleUrl = new URL('./scheduling.js', import.meta.url).href;
 const isRoot = process.getuid?.() === 0;
-const notRoot = isRoot ? false : 'raising a priority needs root (CAP_SYS_NICE)';
 
 /**
  * Runs `calls` (nice values, in order) through raiseSchedulingPriority in a fresh node process (the test runner keeps
@@ -35,7 +34,7 @@ function inChild(calls: number[], asUser?: number): { results: { nice: number; r
   return JSON.parse(child.stdout) as ReturnType<typeof inChild>;
 }
 
-test('every thread is raised, and a worker thread started afterwards inherits the priority', { skip: process.platform !== 'linux' || notRoot }, () => {
+test('every thread is raised, and a worker thread started afterwards inherits the priority (needs root, as the whole suite)', () => {
   const { results, threadNice } = inChild([-7]);
   assert.equal(results[0]!.problem, undefined);
   assert.equal(results[0]!.nice, -7);
@@ -44,14 +43,14 @@ test('every thread is raised, and a worker thread started afterwards inherits th
   assert.deepEqual(new Set(threadNice), new Set([-7]));
 });
 
-test('a priority already higher is never lowered', { skip: process.platform !== 'linux' || notRoot }, () => {
+test('a priority already higher is never lowered (needs root)', () => {
   const { results, threadNice } = inChild([-12, -5]);
   assert.equal(results[1]!.raised, 0);
   assert.equal(results[1]!.nice, -12);
   assert.deepEqual(new Set(threadNice), new Set([-12]));
 });
 
-test('without CAP_SYS_NICE the refusal is returned as a system error, not thrown', { skip: process.platform !== 'linux' ? 'Linux only' : false }, () => {
+test('without CAP_SYS_NICE the refusal is returned as a system error, not thrown', () => {
   // As root the child drops to nobody (65534), which may not raise priorities.
   const { results } = inChild([-10], isRoot ? 65534 : undefined);
   assert.equal(results[0]!.problem, 'system');
