@@ -3,7 +3,6 @@
 
 import { availableParallelism, hostname } from 'node:os';
 import { VigilError } from '@vigil/common';
-import { PROFILING_NICE_STEPS } from './baseline/baseline-worker-init.js';
 
 export interface ServerConfig {
   dataDir: string;
@@ -44,11 +43,6 @@ export interface ServerConfig {
   adminPassword: string | undefined;
   /** Alerts of one host and process tree whose activity lies within this many minutes form one incident. */
   incidentWindowMinutes: number;
-  /**
-   * Nice steps of the behaviour-profiling thread below the server's other threads (0–19, default PROFILING_NICE_STEPS): when the cores
-   * are busy, acknowledgements and alerts are then scheduled before profiling, which catches up later (`VIGIL_PROFILING_NICE`).
-   */
-  profilingNiceSteps: number;
 }
 
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -68,7 +62,6 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     storeRowCache: onOff(env.VIGIL_STORE_ROW_CACHE, false, 'VIGIL_STORE_ROW_CACHE'),
     adminPassword: env.VIGIL_ADMIN_PASSWORD,
     incidentWindowMinutes: positive(env.VIGIL_INCIDENT_WINDOW_MINUTES, 30, 'VIGIL_INCIDENT_WINDOW_MINUTES'),
-    profilingNiceSteps: niceSteps(env.VIGIL_PROFILING_NICE, PROFILING_NICE_STEPS, 'VIGIL_PROFILING_NICE'),
     ...stripUndefined(overrides),
   };
   validate(config);
@@ -103,13 +96,6 @@ function positive(raw: string | undefined, fallback: number, name: string): numb
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!(value > 0)) throw new VigilError('invalid_config', `${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function niceSteps(raw: string | undefined, fallback: number, name: string): number {
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 19) throw new VigilError('invalid_config', `${name} must be a whole number from 0 to 19, got ${JSON.stringify(raw)}`);
   return value;
 }
 

@@ -125,7 +125,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const response = createResponseService({ db: responseDb, signer: loadOrCreateTaskSigner(config.dataDir), controlPlane });
   const responsePolicies = createPolicyEngine({ db: responseDb, service: response, registry: response.registry, store, detectionDb, controlPlane, onAlertRaised: (alerts) => integrations.enqueueAlerts(alerts) });
   detection.onAlerts((created) => responsePolicies.onAlerts(created));
-  const baseline = startBaselineThread({ dataDir: config.dataDir, detectionDb, niceSteps: config.profilingNiceSteps, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)), onFeedback: (alerts, feedback) => alertEvents.feedback(alerts, feedback) });
+  const baseline = startBaselineThread({ dataDir: config.dataDir, detectionDb, onAlertsRaised: (created) => (integrations.enqueueAlerts(created), responsePolicies.onAlerts(created)), onFeedback: (alerts, feedback) => alertEvents.feedback(alerts, feedback) });
   detection.addBatchMatcher(baseline);
   detection.onAlerts((created) => baseline.onAlerts(created));
   const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));

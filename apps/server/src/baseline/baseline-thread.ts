@@ -7,7 +7,6 @@ import type { Detection } from '@vigil/detect';
 import type { AlertRecord, DetectionDb } from '../detection/detection-db.js';
 import type { BatchMatcher, MatchJob } from '../detection/detection-service.js';
 import type { BaselineService } from './baseline-service.js';
-import { PROFILING_NICE_STEPS } from './baseline-worker-init.js';
 import type { AlertsMessage, BaselineAnswer, BaselineCall, BaselineEffect, BaselineMethod, BaselineWorkerInit, FromBaselineWorker, ToBaselineWorker } from './baseline-worker.js';
 
 const log = createLogger('server.baseline');
@@ -25,8 +24,6 @@ export interface BaselineThread extends BaselineService, BatchMatcher {}
 export function startBaselineThread(deps: {
   dataDir: string;
   detectionDb: DetectionDb;
-  /** Nice steps of the worker thread below the server's (default PROFILING_NICE_STEPS). */
-  niceSteps?: number;
   onAlertsRaised?: (created: readonly AlertRecord[]) => void;
   onFeedback?: (alerts: readonly AlertRecord[], feedback: { verdict: 'expected'; actor: string; note?: string }) => void;
   clusterEveryMs?: number;
@@ -56,7 +53,7 @@ export function startBaselineThread(deps: {
   function spawn() {
     const channel = new MessageChannel();
     const answered = new SharedArrayBuffer(4);
-    const init: BaselineWorkerInit = { dataDir: deps.dataDir, detectionDbFile: deps.detectionDb.path, calls: channel.port2, answered, stop, niceSteps: deps.niceSteps ?? PROFILING_NICE_STEPS, ...(deps.clusterEveryMs !== undefined ? { clusterEveryMs: deps.clusterEveryMs } : {}) };
+    const init: BaselineWorkerInit = { dataDir: deps.dataDir, detectionDbFile: deps.detectionDb.path, calls: channel.port2, answered, stop, ...(deps.clusterEveryMs !== undefined ? { clusterEveryMs: deps.clusterEveryMs } : {}) };
     const worker = new Worker(new URL('./baseline-worker.js', import.meta.url), { workerData: init, transferList: [channel.port2] });
     const started = { worker, calls: channel.port1, answered: new Int32Array(answered) };
     worker.on('message', (message: FromBaselineWorker) => {

@@ -7,7 +7,6 @@ import type { Detection } from '@vigil/detect';
 import { DetectionDb, type AlertRecord } from '../detection/detection-db.js';
 import { acceptedEventsOf } from '../detection/batch-body.js';
 import type { MatchJob } from '../detection/detection-service.js';
-import { lowerThreadPriority } from '../thread-priority.js';
 import { createBaselineService, type BaselineService } from './baseline-service.js';
 
 export interface BaselineWorkerInit {
@@ -20,8 +19,6 @@ export interface BaselineWorkerInit {
   answered: SharedArrayBuffer;
   /** Int32Array over it: [0] set to 1 when the server stops; batches still queued are then answered unprofiled. */
   stop: SharedArrayBuffer;
-  /** Nice steps this thread lowers itself by at start (PROFILING_NICE_STEPS by default). */
-  niceSteps: number;
 }
 
 /** Methods of BaselineService the server calls on this thread (every one but `onAlerts`, which is a message). */
@@ -86,7 +83,6 @@ let service: BaselineService | undefined;
 let detectionDb: DetectionDb | undefined;
 let startFailure: SerializedError | undefined;
 let closed = false;
-if (init.niceSteps > 0) lowerThreadPriority(init.niceSteps);
 try {
   detectionDb = new DetectionDb(init.detectionDbFile);
   service = createBaselineService({
