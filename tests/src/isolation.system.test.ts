@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { ApiClient, cleanup, startAgent, startServer, waitFor, type AgentHandle, type ServerHandle } from './harness.js';
 import { createLan, leftovers, type Lan } from './netns.js';
-import { listen, longConnection, ping, runTask, tcpProbe } from './network-test-support.js';
+import { listen, listenReplyOnTrigger, longConnection, ping, quietConnection, runTask, tcpProbe } from './network-test-support.js';
 
 let lan: Lan;
 let server: ServerHandle;
@@ -19,6 +19,8 @@ const PEER_PORT = 4444;
 const ENDPOINT_PORT = 2222;
 /** The endpoint's configured resolver is the peer (resolv.conf below): isolation keeps its port 53 open, nothing else. */
 const DNS_PORT = 53;
+/** A peer service that answers only when told to (listenReplyOnTrigger). */
+const QUIET_PORT = 4445;
 let S: string;
 let E: string;
 let P: string;
@@ -132,6 +134,27 @@ test('isolate with allow: an allowed address:port stays reachable, the same host
     assert.equal(ping(lan, 'endpoint', P), false, 'only the allowed port, not the whole host');
     assert.notEqual(tcpProbe(lan, 'endpoint', P, DNS_PORT), 'ok', 'allow_dns: false closes the resolver too');
   } finally {
+    assert.equal((await runTask(api, agent.agentId, 'host.release', {})).state, 'succeeded');
+  }
+});
+
+test('isolate keeps a connection open before it (allowed service): a reply that is the first packet after the table loads gets through', async () => {
+  // Conntrack starts in a namespace only when a ruleset using it loads, so it first sees this connection from the
+  // peer's reply; a `ct state established` rule alone would drop it. The agent's own server connection is the same case.
+  const trigger = `/tmp/vigil-quiet-reply-${lan.id}`;
+  rmSync(trigger, { force: true });
+  await listenReplyOnTrigger(lan, 'peer', QUIET_PORT, trigger);
+  const quiet = await quietConnection(lan, 'endpoint', P, QUIET_PORT);
+  const isolated = await runTask(api, agent.agentId, 'host.isolate', { allow: [`${P}:${QUIET_PORT}`], allow_dns: false });
+  assert.equal(isolated.state, 'succeeded', JSON.stringify(isolated));
+  try {
+    writeFileSync(trigger, '');
+    await waitFor('the peer\'s reply on the connection opened before isolation', () => quiet.lines.includes('reply') || undefined, 5000, 20);
+    assert.equal(quiet.closedAt(), undefined, `the allowed connection stays open: ${quiet.lines.join(', ')}`);
+    assert.notEqual(tcpProbe(lan, 'peer', E, ENDPOINT_PORT), 'ok', 'still isolated: no connection opens to the endpoint');
+  } finally {
+    quiet.child.kill();
+    rmSync(trigger, { force: true });
     assert.equal((await runTask(api, agent.agentId, 'host.release', {})).state, 'succeeded');
   }
 });

@@ -57,6 +57,38 @@ export async function longConnection(lan: Lan, host: string, address: string, po
   return { lines, closedAt: () => closed, child };
 }
 
+/**
+ * A TCP server inside `host` on `port` that answers each connection's first byte only once `trigger` (a file path)
+ * exists: the reply is the first packet after a quiet connection, as a server's answer to a request sent just before
+ * a firewall change. Resolves once it listens.
+ */
+export async function listenReplyOnTrigger(lan: Lan, host: string, port: number, trigger: string): Promise<ChildProcess> {
+  const script = `const fs = require('fs'); require('net').createServer((s) => { s.on('error', () => {}); s.once('data', () => { const t = setInterval(() => { if (fs.existsSync(${JSON.stringify(trigger)})) { clearInterval(t); s.write('reply'); } }, 20); s.on('close', () => clearInterval(t)); }); }).listen(${port}, () => console.log('listening'))`;
+  const child = lan.spawn(host, process.execPath, ['-e', script]);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`listener on ${host}:${port} exited with ${code}`)));
+  });
+  return child;
+}
+
+/** A client inside `host` that connects to address:port, sends one byte, then only listens; `lines` gets 'sent', 'reply', 'closed' or 'error <code>'. */
+export async function quietConnection(lan: Lan, host: string, address: string, port: number): Promise<LongConnection> {
+  const script = `const s = require('net').connect(${port}, ${JSON.stringify(address)}); s.on('connect', () => s.write('x', () => console.log('sent'))); s.on('data', (d) => { if (String(d).includes('reply')) console.log('reply'); }); s.on('close', () => { console.log('closed'); process.exit(0); }); s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); }); setInterval(() => {}, 1000);`;
+  const child = lan.spawn(host, process.execPath, ['-e', script]);
+  const lines: string[] = [];
+  let closed: number | undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    for (const line of d.toString().split('\n').filter(Boolean)) {
+      lines.push(line);
+      if (/^(closed|error)/.test(line)) closed ??= Date.now();
+    }
+  });
+  child.once('exit', () => (closed ??= Date.now()));
+  await waitFor('the quiet connection to send its byte', () => lines.includes('sent') || undefined, 5000, 20);
+  return { lines, closedAt: () => closed, child };
+}
+
 export interface TaskResult {
   id: string;
   state: string;

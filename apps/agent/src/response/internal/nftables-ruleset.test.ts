@@ -47,7 +47,8 @@ test('isolation ruleset: one transaction replacing the table; drop policies; loo
   assert.match(script, /set dns_v4 \{ type ipv4_addr; elements = \{ 10\.213\.0\.53 \}; \}/);
   for (const chain of ['input', 'output', 'forward']) assert.match(script, new RegExp(`chain ${chain} \\{\\n    type filter hook ${chain} priority -10; policy drop;`));
   assert.match(script, /iif "lo" accept/);
-  assert.match(script, /ct state established,related ip saddr \. tcp sport @server_v4 accept/);
+  assert.match(script, /ip saddr \. tcp sport @server_v4 tcp flags & \(syn | ack\) != syn accept/);
+  assert.doesNotMatch(script, /ct state established,related ip saddr \. tcp sport @server/, "server replies must not depend on conntrack having seen the connection open");
   assert.match(script, /udp sport 68 udp dport 67 accept/);
   assert.doesNotMatch(isolationRuleset({ ...plan, dhcp: false }), /dport 67/);
   // Nothing but our own table is named.

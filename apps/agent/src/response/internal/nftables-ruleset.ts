@@ -81,19 +81,27 @@ function isolationParts(plan: IsolationPlan): { sets: SetDef[]; chains: ChainDef
       elements: unique(plan.dns.filter((d) => d.family === family).map((d) => canonical(family, d.address))),
     });
   }
+  // Replies come back two ways. UDP (DNS, allowed UDP services): `ct state established`, as its requests go out
+  // after the table loads. TCP: any segment but a bare SYN, which cannot open a connection to this host. `ct state`
+  // alone would cut connections that were open before isolation: conntrack starts tracking in a namespace only when
+  // a ruleset using it loads, so it picks up an open connection from whichever side sends next, and a server reply
+  // to a request sent just before (the agent's task report, its long poll) would count as new and be dropped.
   const established = 'ct state established,related';
+  const notBareSyn = 'tcp flags & (syn | ack) != syn';
   const input: string[] = ['iif "lo" accept'];
   const output: string[] = ['oif "lo" accept'];
   for (const family of [4, 6] as const) {
     const ip = ipKw(family);
     const s = v(family);
-    input.push(`${established} ${ip} saddr . tcp sport @server_${s} accept`);
+    input.push(`${ip} saddr . tcp sport @server_${s} ${notBareSyn} accept`);
     output.push(`${ip} daddr . tcp dport @server_${s} accept`);
     input.push(`${ip} saddr @allow_${s} accept`);
     output.push(`${ip} daddr @allow_${s} accept`);
+    input.push(`${ip} saddr . meta l4proto . th sport @allow_svc_${s} ${notBareSyn} accept`);
     input.push(`${established} ${ip} saddr . meta l4proto . th sport @allow_svc_${s} accept`);
     output.push(`${ip} daddr . meta l4proto . th dport @allow_svc_${s} accept`);
-    input.push(`${established} ${ip} saddr @dns_${s} meta l4proto { tcp, udp } th sport 53 accept`);
+    input.push(`${ip} saddr @dns_${s} tcp sport 53 ${notBareSyn} accept`);
+    input.push(`${established} ${ip} saddr @dns_${s} udp sport 53 accept`);
     output.push(`${ip} daddr @dns_${s} meta l4proto { tcp, udp } th dport 53 accept`);
   }
   // Neighbour discovery: without it no IPv6 peer (the server included) stays reachable on the link.
