@@ -147,3 +147,23 @@ test('Windows event data indexed from loaded events equals the index read back a
   assert.equal(fed.fromLoads, 500, 'the five batches of flat event data were indexed from their events, the last one read back');
   await assertReadBackIndexEquals(dir, sequence, fed.gauges);
 });
+
+// Guards the sliced indexing of a large load (INDEX_APPEND_SLICE rows per turn of the event loop): the slices give the
+// index an open builds, and a slice the index refuses is read back together with every row after it.
+test('a load larger than one index slice: indexed slice by slice, a refused slice and the rows after it read back', async () => {
+  const dir = makeDir();
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal' });
+  await store.open();
+  const total = 5000;
+  const refusedAt = 4500;
+  const events = Array.from({ length: total }, (_, i) => {
+    const sequence = i + 1;
+    // A fractional number in event data is stored as DuckDB writes it, which the index cannot know: read back.
+    const data: Record<string, unknown> = { Image: `C:\\Windows\\tool${i % 31}.exe`, LogonType: i === refusedAt ? 2.5 : i % 11 };
+    return sampleEvent('slice-host', sequence, { 'winlog.event_data': data, 'winlog.channel': 'Security', 'winlog.event_id': 4688, 'process.name': `tool${i % 31}.exe` });
+  });
+  await store.append('slice-host', events);
+  const fed = await closeIndexed(store, total);
+  assert.equal(fed.fromLoads, 4096, 'the two slices before the refused one were indexed from their events');
+  await assertReadBackIndexEquals(dir, total, fed.gauges);
+});

@@ -75,6 +75,8 @@ const MAX_INDEX_LAG = 200_000;
 const MAX_INDEXED_ROWS = 250_000;
 /** Most rows an index-only `rows` answer fetches by row id; beyond this the query runs as SQL. */
 const MAX_FETCHED_ROWS = 10_000;
+/** Rows indexed from memory per turn of the event loop (a few milliseconds of work). */
+const INDEX_APPEND_SLICE = 2048;
 const JOURNAL_FILE = /^(\d{16})-(events_[a-z_]+)\.ndjson$/;
 
 export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
@@ -454,20 +456,30 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 
   /**
    * Indexes loaded rows from memory, in load order with the catch-ups (`indexing`); a table the index cannot take this
-   * way is read back by the catch-up that follows.
+   * way is read back by the catch-up that follows. Works in slices of INDEX_APPEND_SLICE rows with a turn of the event
+   * loop between them: a load holds up to maxLoadEvents rows, and indexing them in one go would hold acknowledgements
+   * and journal writes back for that long.
    */
   function indexAppended(appended: readonly { table: number; first: number; events: readonly VigilEvent[] }[]): void {
     for (const rows of appended) fedPending += rows.events.length;
-    indexing = indexing.then(() => {
+    indexing = indexing.then(async () => {
       try {
         for (const rows of appended) {
-          fedPending -= rows.events.length;
           release(rows.table, rows.first);
-          if (!index || index.append(rows.table, rows.first, rows.events as unknown as readonly Record<string, unknown>[])) continue;
-          // Refused (the rows are not next in the index's order, or not plain enough): read back instead.
-          indexDirty.add(rows.table);
-          indexPending += rows.events.length;
-          loadsIndexed = false;
+          const events = rows.events as unknown as readonly Record<string, unknown>[];
+          for (let offset = 0; offset < events.length; offset += INDEX_APPEND_SLICE) {
+            if (offset) await new Promise<void>((resolve) => setImmediate(resolve));
+            const slice = events.length <= INDEX_APPEND_SLICE ? events : events.slice(offset, offset + INDEX_APPEND_SLICE);
+            fedPending -= slice.length;
+            if (!index || index.append(rows.table, rows.first + offset, slice)) continue;
+            // Refused (the rows are not next in the index's order, or not plain enough): this slice and the rest of
+            // the table's rows are read back instead.
+            fedPending -= events.length - offset - slice.length;
+            indexDirty.add(rows.table);
+            indexPending += events.length - offset;
+            loadsIndexed = false;
+            break;
+          }
         }
       } catch (error) {
         log.error('the secondary index failed; queries scan until the next open', { error: VigilError.wrap(error, 'internal').message });
