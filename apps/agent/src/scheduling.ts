@@ -10,11 +10,11 @@ import { VigilError } from '@vigil/common';
  * tasks runnable; at nice 0 the agent's main thread, which reads auditd's socket, then waits on the run queue most of
  * the time and auditd's plugin queue overflows. auditd itself runs at -4 (priority_boost); the agent consumes its
  * output and must drain faster than auditd fills, hence higher. The agent uses only what its input rate needs.
- * -10 drained faster (auditd's queue peaked at 7,611 of 65,536 at 1,000 exec/s against 39,587 at -5); at -10 the
- * isolation system test's first task report used to hang, which was an isolation ruleset bug (conntrack picking up
- * the open server connection from the server's reply; fixed in nftables-ruleset.ts), not a scheduling one.
+ * -10 drains with margin (auditd's queue peaked at 7,611 of 65,536 at 1,000 exec/s, against 15,614-39,587 at -5).
+ * (-5 shipped for a while because at -10 the isolation system test's first task report hung; that was an isolation
+ * ruleset bug, conntrack picking up the open server connection from the server's reply, fixed in nftables-ruleset.ts.)
  */
-export const DEFAULT_AGENT_NICE = -5;
+export const DEFAULT_AGENT_NICE = -10;
 
 export interface PriorityResult {
   /** The nice value of the agent's threads now (the first thread's when they differ). */
