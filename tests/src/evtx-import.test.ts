@@ -91,12 +91,17 @@ test('vigil evtx import stores the events under imported-<computer>, hunts find 
   assert.ok(fired.has('843544a7-56e0-4dcc-a44f-5cc266dd97d6 imported-ie10win7'), [...fired].join('\n'));
   assert.ok(fired.has('100ef69e-3327-481c-8e5c-6d80d9507556 imported-ie10win7'), [...fired].join('\n'));
 
-  // A second import of the same file appends (sequence numbers continue); nothing is deduplicated.
-  const again = await cli(['evtx', 'import', samples()[0]!, '--server', server.apiUrl, '--token', importToken, '--ca-file', caFile, '--json', '--quiet']);
+  // A second import of the same files stores nothing: every record is counted as already imported.
+  const again = await cli(['evtx', 'import', ...samples(), '--server', server.apiUrl, '--token', importToken, '--ca-file', caFile, '--json', '--quiet']);
   assert.equal(again.code, 0, again.stderr);
+  const second = JSON.parse(again.stdout) as { events: number; accepted: number; duplicates: number };
+  assert.equal(second.events, result.events);
+  assert.equal(second.accepted, 0, 'nothing stored twice');
+  assert.equal(second.duplicates, result.events);
   const users = await hunt('iam where event.action == "user_created"');
-  assert.equal(users.length, 2);
-  assert.notEqual(users[0]!['event.sequence'], users[1]!['event.sequence']);
+  assert.equal(users.length, 1);
+  const afterAgain = await hunt('host.id in ("imported-ie10win7", "imported-ie8win7") | stats count() as n');
+  assert.equal(afterAgain[0]!['n'], result.events);
 });
 
 test('a batch with one invalid event is refused whole with its location; events need host.name; viewers may not import', async () => {
@@ -113,6 +118,25 @@ test('a batch with one invalid event is refused whole with its location; events 
   assert.equal(viewer.status, 403, viewer.text);
   const accepted = await request(`${server.apiUrl}/api/v1/events/import`, { body: { source: 'evtx', file: 'hand.json', events: [good] }, token: importToken, ca: server.caPem });
   assert.equal(accepted.status, 200, accepted.text);
-  assert.deepEqual(accepted.body, { accepted: 1, alerts: 0, hosts: [{ computer: 'WKS-REFUSED', host_id: 'imported-wks-refused', accepted: 1 }] });
-  assert.equal((await hunt('host.id == "imported-wks-refused"')).length, 1);
+  assert.deepEqual(accepted.body, { accepted: 1, duplicates: 0, alerts: 0, hosts: [{ computer: 'WKS-REFUSED', host_id: 'imported-wks-refused', accepted: 1, duplicates: 0 }] });
+  // Without a record identity (winlog.channel and winlog.record_id) an event cannot be recognised: sent again, it is stored again.
+  const resent = await request(`${server.apiUrl}/api/v1/events/import`, { body: { source: 'evtx', events: [good] }, token: importToken, ca: server.caPem });
+  assert.equal(resent.body.accepted, 1, resent.text);
+  assert.equal((await hunt('host.id == "imported-wks-refused"')).length, 2);
+});
+
+test('records are recognised by channel, record number and time: repeats in one request and across requests are stored once, a new record number is stored', async () => {
+  const record = (id: number, time = '2026-11-03T09:14:22.529Z') => ({ '@timestamp': time, 'event.category': 'process', 'event.action': 'start', 'host.name': 'WKS-DEDUP', 'process.pid': id, 'winlog.channel': 'Security', 'winlog.record_id': id, 'winlog.event_id': 4688 });
+  const first = await request(`${server.apiUrl}/api/v1/events/import`, { body: { source: 'evtx', events: [record(1), record(2), record(1)] }, token: importToken, ca: server.caPem });
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.body.accepted, 2, first.text);
+  assert.equal(first.body.duplicates, 1, 'the repeat inside the request');
+  // Record 1 again, record 2 after a log clear (same number, another time), and a new record 3.
+  const second = await request(`${server.apiUrl}/api/v1/events/import`, { body: { source: 'evtx', events: [record(1), record(2, '2026-11-04T00:00:00.000Z'), record(3)] }, token: importToken, ca: server.caPem });
+  assert.equal(second.status, 200, second.text);
+  assert.deepEqual([second.body.accepted, second.body.duplicates], [2, 1], second.text);
+  const stored = await hunt('host.id == "imported-wks-dedup"');
+  assert.equal(stored.length, 4);
+  assert.equal(new Set(stored.map((event) => event['event.id'])).size, 4, 'distinct event ids');
+  assert.deepEqual(stored.map((event) => Number(event['event.sequence'])).sort((a, b) => a - b), [0, 1, 2, 3], 'sequence numbers continue without gaps');
 });

@@ -539,6 +539,8 @@ export interface ImportResult {
   records: number;
   events: number;
   accepted: number;
+  /** Events the server already held from an earlier import of the same records (not stored again). */
+  duplicates: number;
   alerts: number;
   hosts: string[];
   problems: number;
@@ -549,8 +551,9 @@ const MAX_IMPORT_BYTES = 6 * 1024 * 1024;
 
 interface ImportAnswer {
   accepted: number;
+  duplicates: number;
   alerts: number;
-  hosts: { computer: string; host_id: string; accepted: number }[];
+  hosts: { computer: string; host_id: string; accepted: number; duplicates: number }[];
 }
 
 async function send(target: ApiTarget, body: unknown): Promise<ImportAnswer> {
@@ -568,7 +571,7 @@ async function send(target: ApiTarget, body: unknown): Promise<ImportAnswer> {
 /** Reads and maps every input like `scan` and posts the events in batches; the server assigns host ids (from the computer name), sequence numbers and event ids, and runs detection. */
 export async function importEvtx(options: ImportOptions): Promise<ImportResult> {
   const batchSize = Math.min(5000, Math.max(1, options.batchSize ?? 1000));
-  const result: ImportResult = { files: options.inputs.length, filesFailed: 0, records: 0, events: 0, accepted: 0, alerts: 0, hosts: [], problems: 0 };
+  const result: ImportResult = { files: options.inputs.length, filesFailed: 0, records: 0, events: 0, accepted: 0, duplicates: 0, alerts: 0, hosts: [], problems: 0 };
   const hosts = new Set<string>();
   const totalBytes = options.inputs.reduce((sum, input) => sum + input.bytes, 0);
   const progress = options.progress ? createProgress('evtx import', totalBytes) : undefined;
@@ -581,6 +584,7 @@ export async function importEvtx(options: ImportOptions): Promise<ImportResult> 
       if (!batch.length) return;
       const answer = await send(options.target, { source: 'evtx', file: basename(input.path), events: batch });
       result.accepted += answer.accepted;
+      result.duplicates += answer.duplicates ?? 0;
       result.alerts += answer.alerts;
       for (const host of answer.hosts) hosts.add(host.host_id);
       batch = [];
@@ -672,7 +676,7 @@ export async function runEvtxImport(values: EvtxCommandValues, paths: readonly s
   const result = await importEvtx({ inputs, target: target(), ...(batch ? { batchSize: batch } : {}), progress: !values.quiet && !values.json });
   if (values.json) console.log(JSON.stringify(result, null, 2));
   else {
-    console.log(`${result.files} file(s) (${result.filesFailed} unreadable), ${result.records} records, ${result.events} events sent, ${result.accepted} stored, ${result.alerts} alert(s) raised`);
+    console.log(`${result.files} file(s) (${result.filesFailed} unreadable), ${result.records} records, ${result.events} events sent, ${result.accepted} stored, ${result.duplicates} already imported, ${result.alerts} alert(s) raised`);
     console.log(`hosts: ${result.hosts.join(', ') || '(none)'}`);
   }
   return result.filesFailed ? 1 : 0;

@@ -32,6 +32,7 @@ import { rateLimitHook, rateLimitSettingsFromEnv } from './http/rate-limit.js';
 import { createHttpMetrics, createMetricsRegistry, createRateWindow, registerMetricsRoute, serverFamilies, type MetricsRegistry } from './http/metrics.js';
 import { registerInboundRoutes } from './http/inbound-routes.js';
 import { registerImportRoutes } from './http/import-routes.js';
+import { ImportLedger } from './import/import-ledger.js';
 import { IntelDb } from './intel/intel-db.js';
 import { createSweeper, type Sweeper } from './intel/sweeper.js';
 import { intelFamilies } from './intel/intel-metrics.js';
@@ -131,6 +132,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const blocklist = new BlocklistStore(join(config.dataDir, 'blocklist.sqlite'));
   const evidence = new EvidenceStore(config.dataDir, evidenceSettingsFromEnv());
   const inventory = new InventoryDb(join(config.dataDir, 'inventory.sqlite'));
+  const importLedger = new ImportLedger(join(config.dataDir, 'imports.sqlite'));
   const metrics = createMetricsRegistry();
   const ingestRate = createRateWindow(() => counters.accepted);
   const httpMetrics = createHttpMetrics();
@@ -182,6 +184,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
       ['blocklist.close', () => blocklist.close()],
       ['evidence.close', () => evidence.close()],
       ['inventory.close', () => inventory.close()],
+      ['importLedger.close', () => importLedger.close()],
       ['alertEvents.close', () => alertEvents.close()],
       ['store.close', () => store.close()],
       ['controlPlane.close', () => controlPlane.close()],
@@ -243,7 +246,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
     registerHuntRoutes(api, { controlPlane, hunts, store, detectionDb });
     registerInboundRoutes(api, { controlPlane, detectionDb, intel, sweeper });
     registerIntelRoutes(api, { controlPlane, intel: intelService });
-    registerImportRoutes(api, { controlPlane, store, detection });
+    registerImportRoutes(api, { controlPlane, store, detection, ledger: importLedger });
     registerIntegrationRoutes(api, { controlPlane, db: integrationsDb, service: integrations });
     registerConsoleRoutes(api, { controlPlane });
     registerResponseRoutes(api, { controlPlane, db: responseDb, service: response, policies: responsePolicies });

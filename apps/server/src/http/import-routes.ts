@@ -10,11 +10,14 @@ import type { DetectEvent } from '@vigil/detect';
 import type { EventStore } from '@vigil/store';
 import type { ControlPlane } from '../control-plane/sqlite.js';
 import type { DetectionService } from '../detection/detection-service.js';
+import { importedEventId, importRecordKey, type ImportLedger } from '../import/import-ledger.js';
 
 export interface ImportRouteDeps {
   controlPlane: ControlPlane;
   store: EventStore;
   detection: DetectionService;
+  /** Records already imported per host: a record imported again is counted as a duplicate, not stored. */
+  ledger: ImportLedger;
 }
 
 /** Tag every imported event carries (besides `imported:<source>`). */
@@ -57,7 +60,7 @@ const exampleEvent = {
 };
 
 export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps): void {
-  const { controlPlane, store, detection } = deps;
+  const { controlPlane, store, detection, ledger } = deps;
   /** Appends of one host run one after another: each takes its sequence numbers from the watermark the previous one left. */
   const hostQueues = new Map<string, Promise<unknown>>();
   const serialised = <T>(hostId: string, work: () => Promise<T>): Promise<T> => {
@@ -82,7 +85,8 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
         description:
           'Stores up to 5,000 Vigil events (as `vigil evtx import` maps them from .evtx files) and runs detection on them; alerts are raised like for agent events. ' +
           "Each event names its computer in `host.name`; the server files it under the host id `imported-<computer in lower case>` and assigns `event.id`, `event.sequence` and `host.id` (values sent for them are replaced), and adds the tags `imported` and `imported:<source>`. " +
-          'The batch is validated whole before anything is stored: one invalid event refuses it with 400 and the location of every problem. Importing the same file twice stores its events twice. Needs the events:import permission (roles admin and analyst).',
+          'A Windows record (an event with `winlog.channel` and `winlog.record_id`) that this host already holds, by channel, record number, time, category and action, is counted in `duplicates` and not stored again, so importing the same file twice stores its events once; its `event.id` is derived from that identity. ' +
+          'The batch is validated whole before anything is stored: one invalid event refuses it with 400 and the location of every problem. Needs the events:import permission (roles admin and analyst).',
         body: {
           type: 'object',
           required: ['source', 'events'],
@@ -98,22 +102,23 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
           200: {
             description: 'Events stored and evaluated',
             type: 'object',
-            required: ['accepted', 'alerts', 'hosts'],
+            required: ['accepted', 'duplicates', 'alerts', 'hosts'],
             additionalProperties: false,
             properties: {
               accepted: { type: 'integer', description: 'Events stored' },
+              duplicates: { type: 'integer', description: 'Events not stored because their record was imported before (or appears twice in this request)' },
               alerts: { type: 'integer', description: 'Alerts created or updated by detection on these events' },
               hosts: {
                 type: 'array',
                 items: {
                   type: 'object',
-                  required: ['computer', 'host_id', 'accepted'],
+                  required: ['computer', 'host_id', 'accepted', 'duplicates'],
                   additionalProperties: false,
-                  properties: { computer: { type: 'string' }, host_id: { type: 'string' }, accepted: { type: 'integer' } },
+                  properties: { computer: { type: 'string' }, host_id: { type: 'string' }, accepted: { type: 'integer' }, duplicates: { type: 'integer' } },
                 },
               },
             },
-            examples: [{ accepted: 1, alerts: 1, hosts: [{ computer: 'WKS-0042.vigil-lab.example', host_id: 'imported-wks-0042.vigil-lab.example', accepted: 1 }] }],
+            examples: [{ accepted: 1, duplicates: 0, alerts: 1, hosts: [{ computer: 'WKS-0042.vigil-lab.example', host_id: 'imported-wks-0042.vigil-lab.example', accepted: 1, duplicates: 0 }] }],
           },
         },
       },
@@ -121,7 +126,7 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
     async (request) => {
       const body = request.body as { source: string; file?: string; events: Record<string, unknown>[] };
       const problems: VigilErrorDetail[] = [];
-      const byHost = new Map<string, { computer: string; events: Record<string, unknown>[] }>();
+      const byHost = new Map<string, { computer: string; events: Record<string, unknown>[]; keys: (string | undefined)[] }>();
       const extraTags = [IMPORTED_TAG, `imported:${body.source}`];
       body.events.forEach((event, index) => {
         const computer = event['host.name'];
@@ -131,36 +136,57 @@ export function registerImportRoutes(app: FastifyInstance, deps: ImportRouteDeps
         }
         const hostId = importedHostId(computer);
         const tags = Array.isArray(event['tags']) ? [...(event['tags'] as unknown[]), ...extraTags] : extraTags;
-        const candidate = { ...event, 'event.id': randomUUID(), 'event.sequence': 0, 'host.id': hostId, tags };
+        const key = importRecordKey(event);
+        const candidate = { ...event, 'event.id': key ? importedEventId(hostId, key) : randomUUID(), 'event.sequence': 0, 'host.id': hostId, tags };
         const check = checkEvent(candidate, `events[${index}]`, 5);
         if (!check.category) problems.push(...check.problems);
         let group = byHost.get(hostId);
-        if (!group) byHost.set(hostId, (group = { computer: computer.trim(), events: [] }));
+        if (!group) byHost.set(hostId, (group = { computer: computer.trim(), events: [], keys: [] }));
         group.events.push(candidate);
+        group.keys.push(key);
       });
       if (problems.length) {
         throw new VigilError('invalid_input', `${problems.length} problem(s) in the events; nothing was stored`, { location: problems[0]!.location ?? {}, details: problems.slice(0, 50) });
       }
-      const hosts: { computer: string; host_id: string; accepted: number }[] = [];
+      const hosts: { computer: string; host_id: string; accepted: number; duplicates: number }[] = [];
       let accepted = 0;
+      let duplicates = 0;
       let alerts = 0;
       for (const [hostId, group] of byHost) {
         const result = await serialised(hostId, async () => {
+          // Records this host holds, or that appear earlier in this request, are not stored again.
+          const known = ledger.known(hostId, group.keys.filter((key): key is string => key !== undefined));
+          const fresh: Record<string, unknown>[] = [];
+          const freshKeys: (string | undefined)[] = [];
+          group.events.forEach((event, i) => {
+            const key = group.keys[i];
+            if (key !== undefined) {
+              if (known.has(key)) return;
+              known.add(key);
+            }
+            fresh.push(event);
+            freshKeys.push(key);
+          });
+          if (!fresh.length) return { accepted: 0, duplicates: group.events.length, alerts: 0 };
           let sequence = await store.watermark(hostId);
-          for (const event of group.events) event['event.sequence'] = ++sequence;
-          const appended = await store.append(hostId, group.events as unknown as VigilEvent[]);
-          const stored = appended.accepted === group.events.length ? group.events : group.events.slice(group.events.length - appended.accepted);
+          for (const event of fresh) event['event.sequence'] = ++sequence;
+          const appended = await store.append(hostId, fresh as unknown as VigilEvent[]);
+          const storedFrom = fresh.length - appended.accepted;
+          const stored = storedFrom === 0 ? fresh : fresh.slice(storedFrom);
+          // Durable now: remember the records, so a later import of them counts them as duplicates.
+          ledger.remember(hostId, freshKeys.slice(storedFrom).filter((key): key is string => key !== undefined));
           const found = stored.length ? await detection.onAccepted(stored as unknown as DetectEvent[], performance.now()) : { created: [], updated: 0 };
-          return { accepted: appended.accepted, alerts: found.created.length + found.updated };
+          return { accepted: appended.accepted, duplicates: group.events.length - appended.accepted, alerts: found.created.length + found.updated };
         });
         accepted += result.accepted;
+        duplicates += result.duplicates;
         alerts += result.alerts;
-        hosts.push({ computer: group.computer, host_id: hostId, accepted: result.accepted });
+        hosts.push({ computer: group.computer, host_id: hostId, accepted: result.accepted, duplicates: result.duplicates });
       }
       const actor = request.principal?.name ?? 'unknown';
-      controlPlane.audit(actor, 'events.import', body.file ?? body.source, 'success', { source: body.source, events: accepted, hosts: hosts.map((h) => h.host_id) });
-      log.info('events imported', { actor, source: body.source, file: body.file, events: accepted, hosts: hosts.length, alerts });
-      return { accepted, alerts, hosts };
+      controlPlane.audit(actor, 'events.import', body.file ?? body.source, 'success', { source: body.source, events: accepted, duplicates, hosts: hosts.map((h) => h.host_id) });
+      log.info('events imported', { actor, source: body.source, file: body.file, events: accepted, duplicates, hosts: hosts.length, alerts });
+      return { accepted, duplicates, alerts, hosts };
     },
   );
 }
