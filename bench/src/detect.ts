@@ -364,10 +364,12 @@ async function runServer(rules: RuleFigures, pool: EventPool): Promise<ServerFig
   log(`verify  server evaluated ${formatInt(final.eventsEvaluated)} events = ${formatInt(load.totalEvents)} acknowledged`);
   await stopServerChild(server);
   if (profileDir) {
-    const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
-    if (file) {
+    // One profile per thread (main thread, detection worker, baseline worker, ...): node names them CPU.<date>.<time>.<pid>.<thread id>.<seq>.
+    for (const file of readdirSync(profileDir).filter((name) => name.endsWith('.cpuprofile')).sort()) {
       const profile = summariseCpuProfile(join(profileDir, file), 25);
-      process.stdout.write(`\nserver CPU profile (${formatInt(profile.totalMs)} ms sampled)\n` + textTable(['self time by function', 'ms', '%'], profile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
+      const busyMs = profile.totalMs - (profile.functions.find((r) => r.name === '(idle)')?.selfMs ?? 0);
+      process.stdout.write(`\nserver CPU profile ${file} (${formatInt(profile.totalMs)} ms sampled)\n` + textTable(['self time by function', 'ms', '%'], profile.functions.map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + '\n');
+      process.stdout.write(textTable(['self time by package', 'ms', '%'], profile.packages.slice(0, 12).map((r) => [r.name, formatInt(r.selfMs), r.percent.toFixed(1)])) + `\n(busy, all but idle: ${formatInt(busyMs)} ms)\n`);
     }
   }
   return {

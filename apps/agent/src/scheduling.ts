@@ -1,9 +1,8 @@
 // The agent's CPU scheduling priority: a raised priority (negative nice) for every thread of the agent process.
 // Never lowers a priority someone else raised further, and never fails the agent: a refusal is returned, not thrown.
 
-import { readdirSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
-import { VigilError } from '@vigil/common';
+import { getPriority } from 'node:os';
+import { processThreadIds, raiseThreadPriority, VigilError } from '@vigil/common';
 
 /**
  * Nice value the agent runs at by default. A machine busy with short-lived processes (1,000 exec/s) keeps dozens of
@@ -33,22 +32,13 @@ export function raiseSchedulingPriority(nice: number): PriorityResult {
   if (!Number.isInteger(nice) || nice < -20 || nice > 19) {
     return { nice: getPriority(), raised: 0, problem: new VigilError('invalid_config', `agent nice value must be an integer from -20 to 19, got ${String(nice)}`) };
   }
-  let threads: number[];
-  try {
-    threads = process.platform === 'linux' ? readdirSync('/proc/self/task').map(Number).filter(Number.isInteger) : [process.pid];
-  } catch {
-    threads = [process.pid];
-  }
   let raised = 0;
   let problem: VigilError | undefined;
-  for (const tid of threads) {
-    try {
-      if (getPriority(tid) <= nice) continue;
-      setPriority(tid, nice);
-      raised++;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ESRCH') continue;
-      problem ??= new VigilError('system', `cannot raise the agent's scheduling priority to nice ${nice} (thread ${tid}): ${(error as Error).message}; it runs at nice ${getPriority()} and may fall behind auditd on a busy machine`, { cause: error });
+  for (const tid of processThreadIds()) {
+    const change = raiseThreadPriority(tid, nice);
+    if (change.outcome === 'raised') raised++;
+    else if (change.outcome === 'refused') {
+      problem ??= new VigilError('system', `cannot raise the agent's scheduling priority to nice ${nice} (thread ${tid}): ${change.error.message}; it runs at nice ${getPriority()} and may fall behind auditd on a busy machine`, { cause: change.error });
     }
   }
   return { nice: getPriority(), raised, ...(problem ? { problem } : {}) };

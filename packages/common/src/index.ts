@@ -6,3 +6,4 @@ export * from './random.js';
 export * from './zip.js';
 export * from './progress.js';
 export * from './glob.js';
+export * from './thread-priority.js';

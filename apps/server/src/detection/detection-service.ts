@@ -59,7 +59,7 @@ export interface DetectionMetrics {
   /** Milliseconds from a batch's acknowledgement by the store to its alerts being stored (last 10,000 batches with alerts). */
   alertLatencyP50Ms: number | null;
   alertLatencyP99Ms: number | null;
-  /** p50/p99 (ms) of the parts of that latency over the same window: waiting for the worker, decoding, evaluating, waiting for the server's matchers, storing. */
+  /** p50/p99 (ms) of the parts of that latency over the same window: waiting for the worker (`queue`; of which `backlog` behind earlier batches), decoding, evaluating, waiting for the server's matchers, storing. */
   alertLatencyStages: Record<keyof LatencyStages, { p50: number | null; p99: number | null }>;
   /** The same latency since start, as a histogram with fixed bounds (for Prometheus). */
   alertLatencyHistogram: LatencyHistogram;
@@ -226,7 +226,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   let activeRuleCount = 0;
   const latencies: number[] = [];
   let latencyCursor = 0;
-  const stageWindow: Record<keyof LatencyStages, number[]> = { queue: [], decode: [], evaluate: [], matchers: [], store: [] };
+  const stageWindow: Record<keyof LatencyStages, number[]> = { queue: [], backlog: [], decode: [], evaluate: [], matchers: [], store: [] };
   const latencyHistogram: LatencyHistogram = { boundsMs: ALERT_LATENCY_BOUNDS_MS, counts: ALERT_LATENCY_BOUNDS_MS.map(() => 0).concat(0), sumMs: 0, count: 0 };
   const counters = { eventsEvaluated: 0, detections: 0, alertsCreated: 0, alertsGrouped: 0 };
   const queue = { events: 0, backpressureWaits: 0, recoveredEvents: 0, workerRestarts: 0 };
