@@ -40,9 +40,8 @@ export interface LongConnection {
   child: ChildProcess;
 }
 
-/** A client inside `host` connected to address:port, writing every 100 ms and reporting when the connection ends. */
-export async function longConnection(lan: Lan, host: string, address: string, port: number): Promise<LongConnection> {
-  const script = `const s = require('net').connect(${port}, ${JSON.stringify(address)}); s.on('connect', () => console.log('connected')); let n = 0; s.on('data', () => { if (n++ === 0) console.log('echo'); }); const end = (why) => { console.log(why); process.exit(0); }; s.on('close', () => end('closed')); s.on('error', (e) => end('error ' + e.code)); setInterval(() => s.write('x'), 100);`;
+/** Runs a client script inside `host` and collects the lines it prints; resolves once it printed `ready`. */
+async function watchedClient(lan: Lan, host: string, script: string, ready: string, what: string): Promise<LongConnection> {
   const child = lan.spawn(host, process.execPath, ['-e', script]);
   const lines: string[] = [];
   let closed: number | undefined;
@@ -53,8 +52,14 @@ export async function longConnection(lan: Lan, host: string, address: string, po
     }
   });
   child.once('exit', () => (closed ??= Date.now()));
-  await waitFor('the long-lived connection to echo', () => lines.includes('echo') || undefined, 5000, 20);
+  await waitFor(what, () => lines.includes(ready) || undefined, 5000, 20);
   return { lines, closedAt: () => closed, child };
+}
+
+/** A client inside `host` connected to address:port, writing every 100 ms and reporting when the connection ends. */
+export async function longConnection(lan: Lan, host: string, address: string, port: number): Promise<LongConnection> {
+  const script = `const s = require('net').connect(${port}, ${JSON.stringify(address)}); s.on('connect', () => console.log('connected')); let n = 0; s.on('data', () => { if (n++ === 0) console.log('echo'); }); const end = (why) => { console.log(why); process.exit(0); }; s.on('close', () => end('closed')); s.on('error', (e) => end('error ' + e.code)); setInterval(() => s.write('x'), 100);`;
+  return watchedClient(lan, host, script, 'echo', 'the long-lived connection to echo');
 }
 
 /**
@@ -75,18 +80,7 @@ export async function listenReplyOnTrigger(lan: Lan, host: string, port: number,
 /** A client inside `host` that connects to address:port, sends one byte, then only listens; `lines` gets 'sent', 'reply', 'closed' or 'error <code>'. */
 export async function quietConnection(lan: Lan, host: string, address: string, port: number): Promise<LongConnection> {
   const script = `const s = require('net').connect(${port}, ${JSON.stringify(address)}); s.on('connect', () => s.write('x', () => console.log('sent'))); s.on('data', (d) => { if (String(d).includes('reply')) console.log('reply'); }); s.on('close', () => { console.log('closed'); process.exit(0); }); s.on('error', (e) => { console.log('error ' + e.code); process.exit(0); }); setInterval(() => {}, 1000);`;
-  const child = lan.spawn(host, process.execPath, ['-e', script]);
-  const lines: string[] = [];
-  let closed: number | undefined;
-  child.stdout!.on('data', (d: Buffer) => {
-    for (const line of d.toString().split('\n').filter(Boolean)) {
-      lines.push(line);
-      if (/^(closed|error)/.test(line)) closed ??= Date.now();
-    }
-  });
-  child.once('exit', () => (closed ??= Date.now()));
-  await waitFor('the quiet connection to send its byte', () => lines.includes('sent') || undefined, 5000, 20);
-  return { lines, closedAt: () => closed, child };
+  return watchedClient(lan, host, script, 'sent', 'the quiet connection to send its byte');
 }
 
 export interface TaskResult {
