@@ -2,10 +2,11 @@
 // letters, secrets kept out of views, and persistence across reopen.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import Database from 'better-sqlite3';
 import type { ExportRecord } from '@vigil/integrations';
 import { destinationView, newDestinationFrom, updatedDestinationFrom } from './destination-config.js';
 import { backoffMs, defaultRetryPolicy, IntegrationsDb, type RetryPolicy } from './integrations-db.js';
@@ -102,5 +103,35 @@ test('deliveries survive a reopen; deleting a destination removes its outbox; vi
   assert.throws(() => webhook(db, 'renamed'), /exists/);
   assert.equal(db.deleteDestination(destination.id), true);
   assert.equal(db.status(destination.id), undefined);
+  db.close();
+});
+
+test('destination settings are sealed at rest: the file holds no secret, settings written in plain text are sealed at open, another key refuses them', () => {
+  const file = join(dir, 'sealed.sqlite');
+  let db = new IntegrationsDb(file);
+  const destination = webhook(db);
+  db.close();
+  const fileText = () => ['', '-wal'].map((suffix) => (existsSync(file + suffix) ? readFileSync(file + suffix).toString('latin1') : '')).join('');
+  assert.ok(!fileText().includes('a-secret-of-16-chars'), 'the secret is not in the database file');
+  assert.equal(statSync(join(dir, 'integrations.key')).mode & 0o777, 0o600);
+
+  // A row as written before sealing existed: opened in plain text, sealed by the next open.
+  const raw = new Database(file);
+  raw.prepare('UPDATE destinations SET settings = ? WHERE id = ?').run(JSON.stringify({ kind: 'webhook', url: 'https://example.com/h', secret: 'a-legacy-secret-16c' }), destination.id);
+  raw.close();
+  db = new IntegrationsDb(file);
+  const reopened = db.getDestination(destination.id)!;
+  assert.equal(reopened.settings.kind === 'webhook' && reopened.settings.secret, 'a-legacy-secret-16c');
+  db.close();
+  const checked = new Database(file);
+  const stored = (checked.prepare('SELECT settings FROM destinations WHERE id = ?').get(destination.id) as { settings: string }).settings;
+  checked.close();
+  assert.match(stored, /^sealed-v1\./);
+  assert.ok(!stored.includes('legacy'));
+
+  // The same database with another key: a clear error naming the key file, not garbage settings.
+  const otherKey = join(dir, 'other.key');
+  db = new IntegrationsDb(file, otherKey);
+  assert.throws(() => db.getDestination(destination.id), (error: Error & { code?: string }) => error.code === 'unavailable' && /other\.key/.test(error.message));
   db.close();
 });

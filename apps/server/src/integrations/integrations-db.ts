@@ -1,9 +1,12 @@
 // The integrations database (SQLite, WAL, beside the control plane): destinations with their secrets, the durable
 // outbox of alert deliveries, the dead-letter list, delivery counters and raw-forwarding cursors. Never exposes a
-// destination's secret through a view; only the exporter factory reads it.
+// destination's secret through a view; only the exporter factory reads it. Destination settings are sealed at rest
+// (secret-box.ts, key in integrations.key).
 
 import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import { SecretBox } from '../secret-box.js';
 import { SqliteFile } from '../sqlite-file.js';
 import { VigilError } from '@vigil/common';
 import type { DestinationFilters, DestinationKind, DestinationSettings, ExportRecord } from '@vigil/integrations';
@@ -114,13 +117,13 @@ interface DestinationRow {
   cursor_event_id: string | null;
 }
 
-function destinationFromRow(row: DestinationRow): DestinationRecord {
+function destinationFromRow(row: DestinationRow, box: SecretBox): DestinationRecord {
   return {
     id: row.id,
     name: row.name,
     kind: row.kind as DestinationKind,
     stream: row.stream as DestinationStream,
-    settings: JSON.parse(row.settings) as DestinationSettings,
+    settings: JSON.parse(SecretBox.isSealed(row.settings) ? box.open(row.settings, settingsContext(row.id)) : row.settings) as DestinationSettings,
     filters: JSON.parse(row.filters) as DestinationFilters,
     retry: { ...defaultRetryPolicy, ...(JSON.parse(row.retry) as Partial<RetryPolicy>) },
     batchSize: row.batch_size,
@@ -153,12 +156,30 @@ export function backoffMs(failures: number, policy: RetryPolicy, random: () => n
 const MAX_ERROR_TEXT = 500;
 const clip = (text: string) => (text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text);
 
+/** What a destination's sealed settings are bound to: its id (sealed settings copied to another row do not open). */
+const settingsContext = (id: string) => `destination ${id} settings`;
+
 export class IntegrationsDb {
   readonly #file: SqliteFile;
+  readonly #box: SecretBox;
 
-  constructor(file: string) {
+  /**
+   * Destination settings (which hold the secrets) are sealed under the key in `keyFile` (default: `integrations.key`
+   * beside the database, created at first open); settings written before sealing existed are sealed at open.
+   */
+  constructor(file: string, keyFile = join(dirname(file), 'integrations.key')) {
     // The outbox is the only copy of a pending delivery: every commit is fsynced.
     this.#file = new SqliteFile(file, 'integrations database', { synchronous: 'FULL', schema: SCHEMA });
+    this.#box = new SecretBox(keyFile);
+    const plain = this.#statement("SELECT id, settings FROM destinations WHERE settings NOT LIKE 'sealed-v1.%'").all() as { id: string; settings: string }[];
+    const seal = this.#statement('UPDATE destinations SET settings = ? WHERE id = ?');
+    this.#file.db.transaction(() => {
+      for (const row of plain) seal.run(this.#sealSettings(row.id, JSON.parse(row.settings) as DestinationSettings), row.id);
+    })();
+  }
+
+  #sealSettings(id: string, settings: DestinationSettings): string {
+    return this.#box.seal(JSON.stringify(settings), settingsContext(id));
   }
 
   #statement(sql: string): Database.Statement {
@@ -177,7 +198,7 @@ export class IntegrationsDb {
       this.#statement(
         `INSERT INTO destinations (id, name, kind, stream, settings, filters, retry, batch_size, enabled, created_at, updated_at, cursor_ingested, cursor_event_id)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(id, input.name, input.kind, input.stream, JSON.stringify(input.settings), JSON.stringify(input.filters), JSON.stringify(input.retry), input.batchSize, input.enabled ? 1 : 0, nowIso, nowIso, input.stream === 'events' ? nowIso : null, input.stream === 'events' ? '' : null);
+      ).run(id, input.name, input.kind, input.stream, this.#sealSettings(id, input.settings), JSON.stringify(input.filters), JSON.stringify(input.retry), input.batchSize, input.enabled ? 1 : 0, nowIso, nowIso, input.stream === 'events' ? nowIso : null, input.stream === 'events' ? '' : null);
     } catch (error) {
       if (/UNIQUE/.test(String(error))) throw new VigilError('conflict', `a destination named ${JSON.stringify(input.name)} exists`, { location: { path: 'name' } });
       throw error;
@@ -189,7 +210,7 @@ export class IntegrationsDb {
     try {
       const result = this.#statement(
         `UPDATE destinations SET name = ?, settings = ?, filters = ?, retry = ?, batch_size = ?, enabled = ?, updated_at = ?, consecutive_failures = 0, next_attempt_ms = 0 WHERE id = ?`,
-      ).run(next.name, JSON.stringify(next.settings), JSON.stringify(next.filters), JSON.stringify(next.retry), next.batchSize, next.enabled ? 1 : 0, nowIso, id);
+      ).run(next.name, this.#sealSettings(id, next.settings), JSON.stringify(next.filters), JSON.stringify(next.retry), next.batchSize, next.enabled ? 1 : 0, nowIso, id);
       if (result.changes === 0) throw new VigilError('not_found', 'no such destination');
     } catch (error) {
       if (/UNIQUE/.test(String(error))) throw new VigilError('conflict', `a destination named ${JSON.stringify(next.name)} exists`, { location: { path: 'name' } });
@@ -204,11 +225,11 @@ export class IntegrationsDb {
 
   getDestination(id: string): DestinationRecord | undefined {
     const row = this.#statement('SELECT * FROM destinations WHERE id = ?').get(id) as DestinationRow | undefined;
-    return row ? destinationFromRow(row) : undefined;
+    return row ? destinationFromRow(row, this.#box) : undefined;
   }
 
   listDestinations(): DestinationRecord[] {
-    return (this.#statement('SELECT * FROM destinations ORDER BY created_at, id').all() as DestinationRow[]).map(destinationFromRow);
+    return (this.#statement('SELECT * FROM destinations ORDER BY created_at, id').all() as DestinationRow[]).map((row) => destinationFromRow(row, this.#box));
   }
 
   state(id: string): DestinationState | undefined {
