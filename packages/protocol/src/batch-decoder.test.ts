@@ -117,3 +117,47 @@ test('property: any valid batch of random process events decodes to the same eve
     for (let i = 0; i < count; i++) assert.deepEqual(decoded.events[i]!['process.args' as never], events[i]!['process.args']);
   }
 });
+
+/**
+ * What a decode gave: the events, or the refusal (code, message, details). The size quoted for a body that is not JSON
+ * is left out: it counts bytes for a Buffer and UTF-16 units for a string.
+ */
+function outcome(body: string | Buffer): unknown {
+  try {
+    return { events: decodeEventBatch(body, { expectedHostId: HOST }).events };
+  } catch (error) {
+    assert.ok(error instanceof VigilError, String(error));
+    return { code: error.code, message: error.message.replace(/^batch body is not valid JSON \(\d+ bytes\)/, 'batch body is not valid JSON'), location: error.location, details: error.details };
+  }
+}
+
+test('equivalence: a body as bytes decodes exactly as its UTF-8 text (ASCII bodies are read as latin1)', () => {
+  const random = rng(0xa5c11);
+  const valid = batch([processEvent(1), processEvent(2, { 'process.args': ['a', 'b'], 'user.name': 'root' })]);
+  const alphabet = '{}[]":,0123456789.-eE truefalsn\\u00ffé\u0080😀\n';
+  let ascii = 0;
+  let accepted = 0;
+  for (let i = 0; i < 6000; i++) {
+    let body: Buffer;
+    const mode = i % 4;
+    if (mode === 0) {
+      body = Buffer.from(Array.from({ length: Math.floor(random() * 200) }, () => Math.floor(random() * (random() < 0.5 ? 128 : 256))));
+    } else if (mode === 1) {
+      const chars = valid.split('');
+      for (let e = 1 + Math.floor(random() * 3); e > 0; e--) chars[Math.floor(random() * chars.length)] = alphabet[Math.floor(random() * alphabet.length)]!;
+      body = Buffer.from(chars.join(''));
+    } else if (mode === 2) {
+      // Valid UTF-8 with and without non-ASCII text, and an invalid byte after a valid batch.
+      const args = Array.from({ length: Math.floor(random() * 4) }, () => String.fromCodePoint(32 + Math.floor(random() * (random() < 0.5 ? 95 : 0x2fff))));
+      body = Buffer.from(batch([processEvent(1, { 'process.args': args })]));
+      if (random() < 0.2) body = Buffer.concat([body.subarray(0, body.length - 2), Buffer.from([0xff]), body.subarray(body.length - 2)]);
+    } else {
+      body = Buffer.from(batch([processEvent(1, { 'process.name': random() < 0.5 ? 'ls' : 'lś', 'user.name': 'x'.repeat(Math.floor(random() * 3)) })]));
+    }
+    if (body.every((byte) => byte < 0x80)) ascii++;
+    const fromBytes = outcome(body);
+    if ('events' in (fromBytes as object)) accepted++;
+    assert.deepEqual(fromBytes, outcome(body.toString('utf8')), `case ${i}: ${body.toString('hex').slice(0, 200)}`);
+  }
+  assert.ok(ascii > 1000 && ascii < 5000 && accepted > 1000, `both ASCII and other bodies, some accepted (${ascii} ASCII, ${accepted} accepted)`);
+});

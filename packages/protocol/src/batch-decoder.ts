@@ -1,7 +1,7 @@
 // Decodes and validates an agent's event batch: bytes in, schema-checked events out, or one clear error.
 // Must never throw anything but VigilError, whatever the bytes; validation problems carry their JSON path.
 
-import { isUtf8 } from 'node:buffer';
+import { isAscii, isUtf8 } from 'node:buffer';
 import { VigilError } from '@vigil/common';
 import { categoryByName, checkEvent, type VigilEvent } from '@vigil/schema';
 import { limits } from './messages.js';
@@ -49,7 +49,7 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
   if (size > maxBytes) throw new VigilError('payload_too_large', `batch is ${size} bytes; the limit is ${maxBytes}`);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
+    parsed = JSON.parse(typeof body === 'string' ? body : textOf(body));
   } catch (error) {
     throw jsonError(error, body);
   }
@@ -103,6 +103,11 @@ export function decodeEventBatch(body: Buffer | string, options: DecodeOptions):
     });
   }
   return { hostId: hostId as string, events: events as VigilEvent[], ...(slices ? { slices: { source: slices.source, starts: slices.starts, ends: slices.ends } } : {}) };
+}
+
+/** The body as text: an all-ASCII body is read as latin1, which gives the same string as UTF-8 decoding, for less work. */
+function textOf(body: Buffer): string {
+  return isAscii(body) ? body.toString('latin1') : body.toString('utf8');
 }
 
 /** Members of the event plus members of its object values (validation allows objects one level deep). */

@@ -20,11 +20,16 @@ function quote(name: string): string {
   return JSON.stringify(name);
 }
 
+/** The year written in an ISO_DATE string. For one ending in `Z` the UTC year is this one, or the next after a roll-over (`12-31T24:00`). */
+function writtenYear(value: string): number {
+  return (value.charCodeAt(0) - 48) * 1000 + (value.charCodeAt(1) - 48) * 100 + (value.charCodeAt(2) - 48) * 10 + (value.charCodeAt(3) - 48);
+}
+
 /**
  * Checks one value of a field; returns a problem description, or undefined when valid.
- * May normalise the value (hex to lowercase, dates with offsets to UTC); the caller stores what it returns in `fix`.
+ * May normalise the value (hex to lowercase, dates with offsets to UTC): it then stores the normal form in `owner[key]`.
  */
-function checkValue(field: FieldDef, value: unknown, fix: (v: unknown) => void): string | undefined {
+function checkValue(field: FieldDef, value: unknown, owner: Record<string, unknown>, key: string): string | undefined {
   switch (field.type) {
     case 'keyword':
     case 'text': {
@@ -32,7 +37,7 @@ function checkValue(field: FieldDef, value: unknown, fix: (v: unknown) => void):
       if (field.maxLength !== undefined && value.length > field.maxLength) return `is ${value.length} characters long; the limit is ${field.maxLength}`;
       if (field.hexLength !== undefined) {
         if (value.length !== field.hexLength || !HEX.test(value)) return `must be ${field.hexLength} hex digits`;
-        if (value !== value.toLowerCase()) fix(value.toLowerCase());
+        if (value !== value.toLowerCase()) owner[key] = value.toLowerCase();
       }
       if (field.allowed && !field.allowed.includes(value)) return `must be one of ${field.allowed.join(', ')}`;
       return undefined;
@@ -49,9 +54,12 @@ function checkValue(field: FieldDef, value: unknown, fix: (v: unknown) => void):
       if (typeof value !== 'string' || !ISO_DATE.test(value)) return `must be an ISO 8601 timestamp such as 2026-01-02T03:04:05.678Z, got ${describe(value)}`;
       const ms = Date.parse(value);
       if (Number.isNaN(ms)) return `is not a valid date: ${value}`;
+      const utc = value.endsWith('Z');
+      // A UTC date of 1970-2199 is inside 1970-2200 even after a roll-over into the next year: no Date needed.
+      if (utc && writtenYear(value) >= 1970 && writtenYear(value) <= 2199) return undefined;
       const year = new Date(ms).getUTCFullYear();
       if (year < 1970 || year > 2200) return `is outside 1970-2200: ${value}`;
-      if (!value.endsWith('Z')) fix(new Date(ms).toISOString());
+      if (!utc) owner[key] = new Date(ms).toISOString();
       return undefined;
     }
     case 'ip':
@@ -134,7 +142,7 @@ export function checkEvent(candidate: unknown, path: string, limit = 10, origin:
       delete event[key];
       continue;
     }
-    const problem = checkValue(field, value, (fixed) => (event[key] = fixed));
+    const problem = checkValue(field, value, event, key);
     if (problem) add(`${path}[${quote(key)}]`, `${key} ${problem}`);
   }
   for (const name of category.requiredFields) {
@@ -183,7 +191,7 @@ export function checkInventoryRow(table: string, candidate: unknown, path: strin
       delete row[key];
       continue;
     }
-    const problem = checkValue(field, value, (fixed) => (row[key] = fixed));
+    const problem = checkValue(field, value, row, key);
     if (problem) add(`${path}[${quote(key)}]`, `${key} ${problem}`);
   }
   for (const name of [...def.required, ...def.key]) {

@@ -259,8 +259,11 @@ export class NoveltyTable {
     } else if (observation - context.touched > host.contexts.size >> 1) {
       // Moves the context to the recent end of the map for least-recently-seen eviction; a context seen again soon
       // stays where it is (it is already among the most recent half), so busy contexts do not rehash the map on every event.
-      host.contexts.delete(contextKey);
-      host.contexts.set(contextKey, context);
+      // The only context of a host (the command model's shapes) is at the recent end already.
+      if (host.contexts.size > 1) {
+        host.contexts.delete(contextKey);
+        host.contexts.set(contextKey, context);
+      }
       context.touched = observation;
     }
     let item = context.items.get(itemKey);

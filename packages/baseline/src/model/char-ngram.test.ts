@@ -102,3 +102,35 @@ test('a restored state with a symbol that is not one character is refused with i
     return true;
   });
 });
+
+test('equivalence: surprisalThenLearn returns what surprisal returned and learns what learn learns (caps, restored states)', () => {
+  const random = seededRandom(2026_12_05);
+  const alphabet = ['a', 'b', 'c', ' ', '-', '/', 'é', '\u0002', '\u0003', '\u00ff', '😀', '\ud800', 'x', '<', '>'];
+  const line = () => Array.from({ length: Math.floor(random() * (random() < 0.05 ? 700 : 40)) }, () => alphabet[Math.floor(random() * alphabet.length)]!).join('');
+  const restored = { order: 3, lines: 1, contexts: [['ab', [['c', 2]]], ['', [['a', 1], ['c', 1]]], ['xab', [['a', 1]]]] };
+  const starts: [string, () => CharNgramModel][] = [
+    ['order 1', () => new CharNgramModel({ order: 1 })],
+    ['order 3', () => new CharNgramModel({ order: 3 })],
+    ['order 5', () => new CharNgramModel({ order: 5 })],
+    ['order 5, cap 300', () => new CharNgramModel({ order: 5, maxContexts: 300 })],
+    ['order 8, cap 50', () => new CharNgramModel({ order: 8, maxContexts: 50 })],
+    ['restored without shorter contexts', () => CharNgramModel.fromJSON(restored)],
+  ];
+  for (const [name, create] of starts) {
+    const fused = create();
+    const separate = create();
+    for (let i = 0; i < 600; i++) {
+      const text = i % 7 === 0 ? 'abcab' : line();
+      const before = separate.surprisal(text);
+      separate.learn(text);
+      assert.equal(fused.surprisalThenLearn(text), before, `${name}, line ${i}: ${JSON.stringify(text)}`);
+      assert.equal(fused.contexts, separate.contexts, `${name}, line ${i}`);
+      if (i % 50 === 0) {
+        const probe = line();
+        assert.equal(fused.surprisal(probe), separate.surprisal(probe), name);
+      }
+    }
+    assert.deepEqual(sortedContexts(fused.toJSON()), sortedContexts(separate.toJSON()), name);
+    assert.equal(fused.lines, separate.lines);
+  }
+});

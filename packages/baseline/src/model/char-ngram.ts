@@ -37,6 +37,8 @@ export class CharNgramModel {
   readonly #root = newNode();
   #contextCount = 0;
   #lines = 0;
+  /** Scratch of surprisalThenLearn: the node of each (position, context length), undefined where none existed. */
+  readonly #found: (ContextNode | undefined)[] = [];
 
   constructor(options: CharModelOptions = {}) {
     this.order = Math.max(1, Math.min(8, options.order ?? 5));
@@ -86,14 +88,56 @@ export class CharNgramModel {
   }
 
   learn(line: string): void {
+    this.#learnCodes(this.#codes(line), undefined);
+  }
+
+  /**
+   * The surprisal the string had before this call, then learns it: exactly `surprisal(line)` followed by `learn(line)`,
+   * with one walk finding the context nodes of each position (learning reuses the nodes the scoring walk found).
+   */
+  surprisalThenLearn(line: string): number {
     const codes = this.#codes(line);
+    const order = this.order;
+    const found = this.#found;
+    found.length = (codes.length - (order - 1)) * order;
+    let bits = 0;
+    for (let at = order - 1; at < codes.length; at++) {
+      const symbol = codes[at]!;
+      const slot = (at - (order - 1)) * order;
+      let p = 1 / ALPHABET;
+      let scoring = true;
+      let node: ContextNode | undefined = this.#root;
+      for (let k = 0; k < order; k++) {
+        if (k > 0) node = node!.children?.get(codes[at - k]!);
+        found[slot + k] = node;
+        if (!node) {
+          for (let rest = k + 1; rest < order; rest++) found[slot + rest] = undefined;
+          break;
+        }
+        // As in #probability: the interpolation stops at the first context not learned itself (the walk goes on, for learning).
+        if (scoring && node.total < 0) scoring = false;
+        if (scoring) {
+          const types = node.next.size;
+          p = ((node.next.get(symbol) ?? 0) + types * p) / (node.total + types);
+        }
+      }
+      bits -= Math.log2(p);
+    }
+    this.#learnCodes(codes, found);
+    found.length = 0;
+    return bits / (codes.length - (order - 1));
+  }
+
+  /** Learns the symbol codes; `found[(at - (order - 1)) * order + k]`, when given, is the node of that context or undefined (look it up). */
+  #learnCodes(codes: readonly number[], found: readonly (ContextNode | undefined)[] | undefined): void {
     for (let at = this.order - 1; at < codes.length; at++) {
       const symbol = codes[at]!;
+      const slot = (at - (this.order - 1)) * this.order;
       let node = this.#root;
       for (let k = 0; k < this.order; k++) {
         if (k > 0) {
           const before = codes[at - k]!;
-          let child = node.children?.get(before);
+          let child = found?.[slot + k] ?? node.children?.get(before);
           if (!child) {
             // No node: no longer context of this position exists either.
             if (this.#contextCount >= this.#maxContexts) break;

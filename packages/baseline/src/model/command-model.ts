@@ -93,10 +93,9 @@ export function createCommandModelProfiler(options: CommandModelOptions = {}): P
       seen.set(t.template, ctx.timeMs);
       if (!isNew) return;
       if (observeOptions?.countNovelty !== false) {
-        histogram[bin(model.surprisal(t.template))]!++;
+        histogram[bin(model.surprisalThenLearn(t.template))]!++;
         recorded++;
-      }
-      model.learn(t.template);
+      } else model.learn(t.template);
       // Re-inserted on every run, so the first key is the template least recently run.
       if (seen.size > MAX_SEEN) {
         const first = seen.keys().next();

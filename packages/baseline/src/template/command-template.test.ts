@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
-import { commandLineTemplate, commandTemplate, directoryClass, pathTemplate, splitCommandLine } from './command-template.js';
+import { commandLineTemplate, commandTemplate, directoryClass, pathTemplate, splitCommandLine, uncachedCommandTemplate } from './command-template.js';
 
 test('examples', () => {
   const cases: [string[], string][] = [
@@ -98,5 +98,21 @@ test('property: never throws, bounded output, deterministic, no digit runs outsi
     const line = args.join(' ');
     assert.doesNotThrow(() => commandLineTemplate(line));
     assert.equal(commandLineTemplate(line), commandLineTemplate(line));
+  }
+});
+
+test('equivalence: the token cache never changes a template (first sight, repeats, long tokens, after the cache is cleared)', () => {
+  const alphabet = 'ab/.-_=:"\' |;&$()<>{}[]\\\t0123456789AZé😀';
+  const pool = [
+    ...Array.from({ length: 300 }, () => generators[pick(Object.keys(generators))]!()),
+    ...Array.from({ length: 300 }, () => Array.from({ length: 1 + int(40) }, () => alphabet[int(alphabet.length)]).join('')),
+    ...Array.from({ length: 20 }, () => `--data=${hex(120 + int(300))}`),
+    '', '-', '--', '-9', 'sh -c', 'echo hi | nc 10.0.0.1 4444',
+  ];
+  // 30,000 distinct fresh tokens as well: more than the cache holds, so it is cleared and refilled on the way.
+  for (let i = 0; i < 30_000; i++) {
+    const args = [pick(['curl', '/usr/bin/python3.11', 'sh', 'ls'])];
+    for (let n = int(12); n > 0; n--) args.push(random() < 0.7 ? pick(pool) : `${pick(pool)}${i}`);
+    assert.equal(commandTemplate(args), uncachedCommandTemplate(args), JSON.stringify(args));
   }
 });

@@ -275,13 +275,41 @@ function lineTemplate(line: string, depth: number): string {
   return finish(out);
 }
 
-/** Template of an argument vector (argv[0] first): `curl -s -o /tmp/x.sh http://10.0.0.5:8080/a` → `curl -s -o <path:/tmp> <url:http>`. */
-export function commandTemplate(args: readonly string[]): string {
+/**
+ * Arguments repeat constantly (options, paths, values), and a token's template depends on nothing but the token:
+ * templates of argv tokens up to TOKEN_CACHE_MAX_LENGTH characters are cached (bounded; cleared when full).
+ */
+const TOKEN_CACHE_SIZE = 20_000;
+const TOKEN_CACHE_MAX_LENGTH = 256;
+const tokenCache = new Map<string, string>();
+
+function argumentTemplate(token: string): string {
+  if (token.length > TOKEN_CACHE_MAX_LENGTH) return tokenTemplate(token, 0);
+  let template = tokenCache.get(token);
+  if (template === undefined) {
+    template = tokenTemplate(token, 0);
+    if (tokenCache.size >= TOKEN_CACHE_SIZE) tokenCache.clear();
+    tokenCache.set(token, template);
+  }
+  return template;
+}
+
+function templateOfArgs(args: readonly string[], argument: (token: string) => string): string {
   if (args.length === 0) return '';
   const out = [commandName(args[0]!)];
-  for (let i = 1; i < args.length && i <= MAX_TEMPLATE_TOKENS + 1; i++) out.push(tokenTemplate(args[i]!, 0));
+  for (let i = 1; i < args.length && i <= MAX_TEMPLATE_TOKENS + 1; i++) out.push(argument(args[i]!));
   if (args.length > MAX_TEMPLATE_TOKENS + 2) out.push('…+');
   return finish(out);
+}
+
+/** Template of an argument vector (argv[0] first): `curl -s -o /tmp/x.sh http://10.0.0.5:8080/a` → `curl -s -o <path:/tmp> <url:http>`. */
+export function commandTemplate(args: readonly string[]): string {
+  return templateOfArgs(args, argumentTemplate);
+}
+
+/** commandTemplate computed without the token cache: always the same result (the reference its tests compare with). */
+export function uncachedCommandTemplate(args: readonly string[]): string {
+  return templateOfArgs(args, (token) => tokenTemplate(token, 0));
 }
 
 /** Template of a command line given as text (when argv is not known). */
