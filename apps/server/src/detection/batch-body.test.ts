@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
-import { decodeEventBatch } from '@vigil/protocol';
-import { acceptedEventsOf, bodyText } from './batch-body.js';
+import { batchBodyText as bodyText, decodeEventBatch } from '@vigil/protocol';
+import { acceptedEventsOf } from './batch-body.js';
 
 const HOST = 'agent-1';
 
