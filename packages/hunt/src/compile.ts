@@ -29,7 +29,8 @@ export interface CompiledHunt {
 export type IndexProbe =
   | { kind: 'equals'; field: string; values: readonly string[]; ignoreCase: boolean }
   | { kind: 'contains'; field: string; needle: string }
-  | { kind: 'fuzzy'; term: string; distance: number };
+  | { kind: 'fuzzy'; term: string; distance: number }
+  | { kind: 'number'; field: string; values: readonly number[] };
 
 /** Mirrors `IndexedSelect` of @vigil/store: `sql` reads each probed source from `"vigil.index.<n>"`. */
 export interface IndexedHunt {
@@ -118,6 +119,8 @@ interface Context {
 const TEXT_TYPES = new Set(['keyword', 'text', 'ip']);
 const LIST_TYPES = new Set(['keyword[]', 'ip[]']);
 const NUMBER_TYPES = new Set(['long', 'integer', 'double', 'number']);
+/** Integer types: an equality on them is exact, and a `number` index probe. */
+const INTEGER_TYPES = new Set(['long', 'integer']);
 
 /** Parses, checks and compiles a query. Throws VigilError only (`invalid_input` for anything wrong with the query). */
 export function compileHunt(text: string, options: HuntOptions = {}): CompiledHunt {
@@ -356,7 +359,8 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]+$/;
 
 /**
  * The index probe equivalent to a condition on raw events, when there is one: exact or in-list matches without
- * wildcards, case-insensitive `contains`, fuzzy terms. Only printable ASCII values (the index judges only those).
+ * wildcards, case-insensitive `contains`, fuzzy terms (only printable ASCII values: the index judges only those), and
+ * integer fields equal to integers.
  */
 function probeOf(ctx: Context, condition: Condition, scope: Scope): { probe: IndexProbe; restrict: 'rows' | 'tables' } | null {
   if (scope.kind !== 'events') return null;
@@ -365,6 +369,9 @@ function probeOf(ctx: Context, condition: Condition, scope: Scope): { probe: Ind
     case 'compare': {
       const column = scope.lookup(condition.field);
       const { operator, value } = condition;
+      if (operator === '==' && INTEGER_TYPES.has(column.type) && value.kind === 'number' && Number.isSafeInteger(value.value) && !condition.caseSensitive) {
+        return { probe: { kind: 'number', field: column.name, values: [value.value] }, restrict: 'tables' };
+      }
       if (!plain(value)) return null;
       if (operator === '==' && isHashColumn(column)) return { probe: { kind: 'equals', field: column.name, values: [value.value.toLowerCase()], ignoreCase: false }, restrict: 'tables' };
       if (condition.caseSensitive || !(TEXT_TYPES.has(column.type) || LIST_TYPES.has(column.type))) return null;
@@ -374,6 +381,10 @@ function probeOf(ctx: Context, condition: Condition, scope: Scope): { probe: Ind
     }
     case 'in': {
       const column = scope.lookup(condition.field);
+      if (INTEGER_TYPES.has(column.type) && !condition.caseSensitive && condition.values.every((v) => v.kind === 'number' && Number.isSafeInteger(v.value))) {
+        const values = condition.values.map((v) => (v as Extract<Value, { kind: 'number' }>).value);
+        return { probe: { kind: 'number', field: column.name, values }, restrict: values.length === 1 ? 'tables' : 'rows' };
+      }
       if (!condition.values.every(plain)) return null;
       const values = condition.values.map((v) => (v as Extract<Value, { kind: 'string' }>).value.toLowerCase());
       if (isHashColumn(column)) return { probe: { kind: 'equals', field: column.name, values, ignoreCase: false }, restrict: values.length === 1 ? 'tables' : 'rows' };

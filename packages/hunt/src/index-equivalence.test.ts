@@ -20,6 +20,7 @@ const IPS = ['10.0.0.1', '10.0.0.2', '203.0.113.7', 'fe80::1', '2001:DB8::5'];
 const DOMAINS = ['example.com', 'Evil-C2.example.net', 'tunnel.io'];
 const PATHS = ['/tmp/x.sh', '/etc/passwd', '/dev/shm/.k', '/home/u/.bashrc', '/TMP/Upper'];
 const USERS = ['root', 'alice', 'Alice', 'bob'];
+const PORTS = [4444, 4444, 443, 80, 53];
 /** Non-ASCII values, appended in the second phase: the index must step aside for them, never answer wrongly. */
 const UNICODE = ['café', 'İstanbul', 'Kelvin-K', 'straße'];
 
@@ -48,7 +49,8 @@ function events(random: () => number, host: string, from: number, count: number,
       };
     } else if (kind < 0.75) {
       event = {
-        ...base, 'event.category': 'network', 'event.action': 'connect', 'process.name': pick(NAMES), 'destination.ip': pick(IPS), 'destination.port': 4444,
+        ...base, 'event.category': 'network', 'event.action': 'connect', 'process.name': pick(NAMES), 'destination.ip': pick(IPS), 'destination.port': pick(PORTS),
+        ...(random() < 0.7 ? { 'source.port': 40000 + Math.floor(random() * 4) } : {}),
         'destination.domain': pick(DOMAINS), 'process.hash.sha256': pick(HASHES),
       };
     } else if (kind < 0.9) {
@@ -89,13 +91,17 @@ function randomQuery(random: () => number): string {
     () => `dns.resolved_ip == ${q(pick(IPS))}`,
     () => `destination.domain == ${q(mutate(random, pick(DOMAINS)))}`,
     () => `user.name == ${q(mutate(random, pick(USERS)))}`,
+    () => `destination.port == ${pick([...PORTS, 22])}`,
+    () => `destination.port in (${pick(PORTS)}, ${pick([...PORTS, 8080])})`,
+    () => `source.port == ${40000 + Math.floor(random() * 5)}`,
+    () => `process.pid == ${100 + Math.floor(random() * 20)}`,
     () => `~${q(mutate(random, pick([...WORDS, ...NAMES, ...DOMAINS])))}`,
     () => `fuzzy(${q(mutate(random, pick([...WORDS, ...NAMES])).replace(/\s/g, '') || 'x')}, ${Math.floor(random() * 4)})`,
   ];
   const extras = ['', ' and host.id == "h2"', ' and process.pid > 105', ' and not user.name == "root"', ' or process.name == "sshd"'];
   const pipes = ['', ' | stats count()', ' | stats count() by host.id', ' | top 3 process.name', ' | limit 7', ' | stats count(), dc(host.id) as hosts by event.category', ' | timechart span=1h count()',
     ' | stats count(), min(@timestamp) as first_seen by process.hash.sha256, host.id', ' | stats max(@timestamp), count() by host.id, process.hash.sha256',
-    ' | stats count() by process.hash.sha256', ' | stats count(), min(@timestamp) by file.hash.sha256'];
+    ' | stats count() by process.hash.sha256', ' | stats count(), min(@timestamp) by file.hash.sha256', ' | fields event.id, destination.port, process.name | limit 9'];
   if (random() < 0.1) return `${pick(['process', 'network', 'any', 'dns'])} | timechart span=${pick(['1m', '5m', '1h', '30s', '1d'])} count()`;
   if (random() < 0.1) {
     const fields = ['process.hash.sha256', 'file.hash.sha256', 'event.action', 'process.name', 'user.name', 'destination.ip', 'file.path', 'dns.question.name', 'process.args'];
@@ -108,6 +114,8 @@ function randomQuery(random: () => number): string {
         () => `process where process.command_line contains ${q(mutate(random, pick(WORDS)))}`,
         () => `process where process.name == ${q(pick(NAMES))} and user.name == "root"`,
         () => 'network where destination.port == 4444',
+        () => `network where destination.port == ${pick(PORTS)}`,
+        () => `network where destination.port in (${pick(PORTS)}, 53)`,
         () => `network where destination.ip == ${q(pick(IPS))}`,
         () => `any where process.hash.sha256 == ${q(pick(HASHES))}`,
         () => `file where file.path contains ${q(mutate(random, pick(PATHS)))}`,

@@ -61,11 +61,13 @@ export interface CompiledSelect {
  * - `fuzzy`: some token of the event's searchable text (its text, list and JSON fields except event.id, host.id and
  *   event.category, lower-cased and split on characters other than ASCII letters, digits and `_`) is within
  *   `distance` Levenshtein edits of `term`, which is longer than `distance`.
+ * - `number`: the integer field equals one of `values` (safe integers).
  */
 export type IndexProbe =
   | { kind: 'equals'; field: string; values: readonly string[]; ignoreCase: boolean }
   | { kind: 'contains'; field: string; needle: string }
-  | { kind: 'fuzzy'; term: string; distance: number };
+  | { kind: 'fuzzy'; term: string; distance: number }
+  | { kind: 'number'; field: string; values: readonly number[] };
 
 /**
  * `sql` and `params` with each probed event source replaced by the identifier `"vigil.index.<n>"` (n = 1-based

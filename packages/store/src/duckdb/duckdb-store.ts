@@ -669,21 +669,21 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     }
     kept.sort((a, b) => b.us - a.us || b.sequence - a.sequence);
     if (kept.length > only.limit) kept.length = only.limit;
-    // A stored row is already the projection when the columns hold all of its table's, in table order.
-    const whole = new Map<number, boolean>();
-    const rows: Record<string, unknown>[] = [];
+    // Read per table (each row as the output columns), then put back in order.
+    const byTable = new Map<number, number[]>();
     for (const { table, rowid } of kept) {
-      const stored = rowStore.read(table, [rowid])?.[0];
-      if (!stored) return undefined;
-      let same = whole.get(table);
-      if (same === undefined) whole.set(table, (same = isTableProjection(eventTables[table]!, only.columns)));
-      if (same) rows.push(stored);
-      else {
-        const row: Record<string, unknown> = {};
-        for (const column of only.columns) if (stored[column] !== undefined) row[column] = stored[column];
-        rows.push(row);
-      }
+      let list = byTable.get(table);
+      if (!list) byTable.set(table, (list = []));
+      list.push(rowid);
     }
+    const read = new Map<number, Record<string, unknown>[]>();
+    for (const [table, ids] of byTable) {
+      const got = rowStore.read(table, ids, only.columns);
+      if (!got) return undefined;
+      read.set(table, got);
+    }
+    const rows: Record<string, unknown>[] = new Array(kept.length);
+    for (let i = kept.length - 1; i >= 0; i--) rows[i] = read.get(kept[i]!.table)!.pop()!;
     return rows;
   }
 
@@ -693,18 +693,18 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
    */
   async function indexedSequence(only: Extract<IndexOnly, { kind: 'sequence' }>): Promise<Record<string, unknown>[] | undefined> {
     // Steps that need SQL run on DuckDB's threads (one after the other) while the index answers the others here.
-    const keysOf = hostKeys();
+    const keys = createKeyCoder();
     let sqlChain: Promise<unknown> = Promise.resolve();
-    const fromSql = (step: SequenceStep): Promise<StepEvent[] | undefined> => {
-      const run = sqlChain.then(async () => (await stepByRowids(step, keysOf)) ?? (await stepRows(step)));
+    const fromSql = (step: SequenceStep): Promise<StepEvents | undefined> => {
+      const run = sqlChain.then(async () => (await stepByRowids(step, keys)) ?? (await stepRows(step, keys)));
       sqlChain = run.catch(() => undefined);
       return run;
     };
-    const pending = only.steps.map((step) => (step.probe ? null : fromSql(step)));
-    const steps = await Promise.all(only.steps.map((step, i) => pending[i] ?? stepFromIndex(step, keysOf) ?? fromSql(step)));
-    if (steps.some((events) => events === undefined)) return undefined;
     try {
-      return joinSequence(steps as StepEvent[][], only, resolveStepId);
+      const pending = only.steps.map((step) => (step.probe ? null : fromSql(step)));
+      const steps = await Promise.all(only.steps.map((step, i) => pending[i] ?? stepFromIndex(step, keys) ?? fromSql(step)));
+      if (steps.some((events) => events === undefined)) return undefined;
+      return joinSequence(steps as StepEvents[], only, keys.values, resolveStepId);
     } catch (error) {
       if (error === NOT_EXACT) return undefined;
       throw error;
@@ -712,43 +712,50 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   }
 
   /** A step's events from its own SQL; undefined when there are too many. */
-  async function stepRows(step: SequenceStep): Promise<StepEvent[] | undefined> {
+  async function stepRows(step: SequenceStep, keys: KeyCoder): Promise<StepEvents | undefined> {
     let rows: unknown[][];
     try {
-      const sql = `SELECT "id", epoch_us("ts"), "sq"${step.keys.map((_, i) => `, "k${i + 1}"`).join('')} FROM (${step.sql}) AS step LIMIT ${MAX_SEQUENCE_STEP_EVENTS + 1}`;
+      const sql = `SELECT "id", epoch_us("ts"), "sq"${step.keys.map((_, i) => `, "k${i + 1}"`).join('')} FROM (${step.sql}) AS step LIMIT ${MAX_SQL_STEP_EVENTS + 1}`;
       rows = (await reader!.runAndReadAll(sql, [...step.params])).getRowsJS() as unknown[][];
     } catch (error) {
       throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
     }
-    if (rows.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
-    return rows.map((r) => ({ id: r[0], us: Number(r[1]), sq: Number(r[2]), keys: r.slice(3).map(plain), idHash: 0, table: -1, rowid: -1 }));
+    if (rows.length > MAX_SQL_STEP_EVENTS) return undefined;
+    const events = stepEvents(rows.length);
+    rows.forEach((r, i) => {
+      events.ids[i] = r[0];
+      events.us[i] = Number(r[1]);
+      events.sq[i] = Number(r[2]);
+      events.key[i] = keys.code(r.slice(3).map(plain));
+      events.table[i] = -1;
+    });
+    return events;
   }
 
-  /** One shared, never modified join-key list per host (steps joining by host.id only). */
-  function hostKeys(): (host: string) => unknown[] {
-    const lists = new Map<string, unknown[]>();
-    return (host) => {
-      let list = lists.get(host);
-      if (!list) lists.set(host, (list = [host]));
-      return list;
-    };
+  /**
+   * Fills `events` from `at` on with rows of one table (ascending row ids): time, sequence and id hash from the row
+   * store, host from the index. False when either lacks a row.
+   */
+  function fillFromRows(events: StepEvents, at: number, table: number, rowids: Float64Array, keys: KeyCoder): boolean {
+    if (!index || !rowStore?.heads(table, rowids, events, at) || !index.rowHosts(table, rowids, events.key, at)) return false;
+    events.rowid.set(rowids, at);
+    events.table.fill(table, at, at + rowids.length);
+    for (let i = at; i < at + rowids.length; i++) events.key[i] = keys.host(events.key[i]!, index);
+    return true;
   }
 
   /** A step's events from the index and the row store, when its probe is the whole step and it joins by host.id only. */
-  function stepFromIndex(step: SequenceStep, keysOf: (host: string) => unknown[]): StepEvent[] | undefined {
+  function stepFromIndex(step: SequenceStep, keys: KeyCoder): StepEvents | undefined {
     if (!index || !rowStore || !step.probe || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
     const found = probeRows(index, step.category, step.probe);
     if (!found) return undefined;
     const { answer, total } = found;
     if (total > MAX_SEQUENCE_STEP_EVENTS) return undefined;
-    const events: StepEvent[] = [];
-    for (const [t, ids] of answer) {
-      for (let i = 0; i < ids.length; i++) {
-        const head = rowStore.head(t, ids[i]!);
-        const host = index.rowHost(t, ids[i]!);
-        if (!head || host === undefined) return undefined;
-        events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: keysOf(host), idHash: head.idHash, table: t, rowid: ids[i]! });
-      }
+    const events = stepEvents(total);
+    let n = 0;
+    for (const [t, rowids] of answer) {
+      if (!fillFromRows(events, n, t, rowids, keys)) return undefined;
+      n += rowids.length;
     }
     return events;
   }
@@ -757,7 +764,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
    * A step's events as row ids selected by its condition, with their time, sequence and id hash from the row store and
    * host from the index: for a step on one category that joins by host.id only.
    */
-  async function stepByRowids(step: SequenceStep, keysOf: (host: string) => unknown[]): Promise<StepEvent[] | undefined> {
+  async function stepByRowids(step: SequenceStep, keys: KeyCoder): Promise<StepEvents | undefined> {
     if (!index || !rowStore || step.category === null || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
     const table = tableIndexByCategory.get(categoryByName.get(step.category)?.table ?? '');
     if (table === undefined) return undefined;
@@ -768,26 +775,19 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     } catch (error) {
       throw VigilError.wrap(error, 'invalid_input', 'the store refused the compiled query');
     }
-    if (typeof text !== 'string') return [];
+    if (typeof text !== 'string') return stepEvents(0);
     // In row order each host's events come nearly in time order (a host's loads append in sequence order): the join's
     // sort of them is then cheap (sorting here is faster than DuckDB's ordered string_agg).
     const rowids = parseRowids(text).sort();
     if (rowids.length > MAX_SEQUENCE_STEP_EVENTS) return undefined;
-    const events: StepEvent[] = [];
-    for (let i = 0; i < rowids.length; i++) {
-      const rowid = rowids[i]!;
-      const head = rowStore.head(table, rowid);
-      const host = index.rowHost(table, rowid);
-      if (!head || host === undefined) return undefined;
-      events.push({ id: undefined, us: head.timeUs, sq: head.sequence, keys: keysOf(host), idHash: head.idHash, table, rowid });
-    }
-    return events;
+    const events = stepEvents(rowids.length);
+    return fillFromRows(events, 0, table, rowids, keys) ? events : undefined;
   }
 
-  /** event.id of a step event from the index (read from the row store once), or undefined when it cannot be read. */
-  function resolveStepId(event: StepEvent): unknown {
-    if (event.id === undefined && event.table >= 0) event.id = rowStore?.read(event.table, [event.rowid])?.[0]?.['event.id'];
-    return event.id;
+  /** event.id of a step's event from the index (read from the row store once), or undefined when it cannot be read. */
+  function resolveStepId(events: StepEvents, i: number): unknown {
+    if (events.ids[i] === undefined && events.table[i]! >= 0) events.ids[i] = rowStore?.read(events.table[i]!, [events.rowid[i]!], ['event.id'])?.[0]?.['event.id'];
+    return events.ids[i];
   }
 
   /** The rows of an index-only `stats` (IndexOnly), or undefined when the index cannot answer exactly. */
@@ -1119,29 +1119,104 @@ function parseRowids(text: string): Float64Array {
   return rowids;
 }
 
-/** Whether `columns` (output order) hold every field of the table, its own fields in table order. */
-function isTableProjection(spec: TableSpec, columns: readonly string[]): boolean {
-  const own = new Set(spec.fields.map((f) => f.name));
-  const order = columns.filter((c) => own.has(c));
-  return order.length === spec.fields.length && order.every((name, i) => spec.fields[i]!.name === name);
-}
-
-/** Most events one step of an indexed sequence may have; beyond, the sequence runs as SQL. */
-const MAX_SEQUENCE_STEP_EVENTS = 200_000;
+/** Most events one step of an indexed sequence may have (in typed arrays, ~40 bytes each); beyond, the sequence runs as SQL. */
+const MAX_SEQUENCE_STEP_EVENTS = 1_000_000;
+/** Most events a step may read through its own SQL (one JavaScript row each); beyond, the sequence runs as SQL. */
+const MAX_SQL_STEP_EVENTS = 200_000;
 
 /**
- * One event of a sequence step: event.id (undefined until read, for events from the index), @timestamp in
- * microseconds, event.sequence, join key values (wire shape); for events from the index a 31-bit hash of event.id and
- * the row (table position, row id), else table -1.
+ * The events of one sequence step, by position: @timestamp in microseconds, event.sequence, join key code (see
+ * `KeyCoder`; -1 when a key is null: never joins), event.id where known; for events from the index (table >= 0) their
+ * row (table position, row id) and a 31-bit hash of event.id, whose id is read only when needed.
  */
-interface StepEvent {
-  id: unknown;
-  us: number;
-  sq: number;
-  keys: unknown[];
-  idHash: number;
-  table: number;
-  rowid: number;
+interface StepEvents {
+  n: number;
+  us: Float64Array;
+  sq: Float64Array;
+  key: Int32Array;
+  table: Int32Array;
+  rowid: Float64Array;
+  idHash: Int32Array;
+  ids: unknown[];
+}
+
+function stepEvents(n: number): StepEvents {
+  return { n, us: new Float64Array(n), sq: new Float64Array(n), key: new Int32Array(n), table: new Int32Array(n), rowid: new Float64Array(n), idHash: new Int32Array(n), ids: new Array<unknown>(n) };
+}
+
+/**
+ * Join keys as codes 0, 1, ... shared by the steps of one sequence: equal keys (SQL equality of plain scalars, the
+ * same types) get one code; `values[code]` are the key's values. A key holding null is -1; any other value that is not
+ * a plain scalar throws NOT_EXACT.
+ */
+interface KeyCoder {
+  values: unknown[][];
+  code(keys: unknown[]): number;
+  /** The code of the single key host.id for a host code of the index. */
+  host(hostCode: number, from: EventIndex): number;
+}
+
+function createKeyCoder(): KeyCoder {
+  const codes = new Map<unknown, number>();
+  const values: unknown[][] = [];
+  const byHost: number[] = [];
+  const code = (keys: unknown[]): number => {
+    let id: unknown = '';
+    for (const value of keys) {
+      if (value === null || value === undefined) return -1;
+      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw NOT_EXACT;
+      // One plain scalar is its own Map key (Map equality is SQL equality for these); several are joined.
+      id = keys.length === 1 ? value : `${String(id)}${typeof value}:${String(value)}\0`;
+    }
+    let c = codes.get(id);
+    if (c === undefined) {
+      codes.set(id, (c = values.length));
+      values.push(keys);
+    }
+    return c;
+  };
+  return {
+    values,
+    code,
+    host(hostCode, from) {
+      let c = byHost[hostCode];
+      if (c === undefined) byHost[hostCode] = c = code([from.hostName(hostCode)]);
+      return c;
+    },
+  };
+}
+
+/**
+ * Positions 0..n-1 grouped by `groupOf` (an id hash or an id, compared as Map keys): each group is a run of `order`
+ * between two consecutive `starts` (the last is n), positions ascending within a run, runs by their first position.
+ */
+function groupByIdentity(n: number, groupOf: (i: number) => unknown): { order: Int32Array; starts: number[] } {
+  // Groups are chained through `next` (no list per group): a Map from the group to its number, its first and last position.
+  const numberOf = new Map<unknown, number>();
+  const heads: number[] = [];
+  const tails: number[] = [];
+  const next = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const key = groupOf(i);
+    const g = numberOf.get(key);
+    if (g === undefined) {
+      numberOf.set(key, heads.length);
+      heads.push(i);
+      tails.push(i);
+    } else {
+      next[tails[g]!] = i;
+      tails[g] = i;
+    }
+  }
+  const order = new Int32Array(n);
+  const starts: number[] = [];
+  let at = 0;
+  for (const head of heads) {
+    starts.push(at);
+    for (let i = head; i >= 0; i = next[i]!) order[at++] = i;
+  }
+  starts.push(n);
+  return { order, starts };
 }
 
 /** Thrown inside `joinSequence` when JavaScript could not decide exactly as DuckDB does. */
@@ -1153,112 +1228,124 @@ const NOT_EXACT = new Error('not exact');
  * first-step ids, keys that are not plain scalars). Ids of events from the index are read (`resolve`) only where
  * the SQL would compare them: hash collisions, ties in time and sequence, and the output.
  */
-function joinSequence(steps: readonly StepEvent[][], only: Extract<IndexOnly, { kind: 'sequence' }>, resolve: (event: StepEvent) => unknown): Record<string, unknown>[] {
+function joinSequence(
+  steps: readonly StepEvents[],
+  only: Extract<IndexOnly, { kind: 'sequence' }>,
+  keyValues: readonly unknown[][],
+  resolve: (events: StepEvents, i: number) => unknown,
+): Record<string, unknown>[] {
   const ASCII = /^[\x00-\x7f]*$/;
-  const idOf = (event: StepEvent): string => {
-    const id = resolve(event);
+  const idOf = (events: StepEvents, i: number): string => {
+    const id = resolve(events, i);
     if (typeof id !== 'string' || !ASCII.test(id)) throw NOT_EXACT;
     return id;
   };
-  const sameEvent = (a: StepEvent, b: StepEvent) => (a.table >= 0 && a.table === b.table && a.rowid === b.rowid) || idOf(a) === idOf(b);
+  const sameEvent = (a: StepEvents, i: number, b: StepEvents, j: number) =>
+    (a.table[i]! >= 0 && a.table[i] === b.table[j] && a.rowid[i] === b.rowid[j]) || idOf(a, i) === idOf(b, j);
   /** Groups by event.id: the known id, or for events from the index the hash, then the id within a hash. */
-  const idGroup = (event: StepEvent) => (event.table >= 0 ? event.idHash : idOf(event));
-  // A join key as a Map key: one plain scalar is its own key (Map equality is SQL equality for these), several are joined.
-  const keyOf = (event: StepEvent): unknown => {
-    const keys = event.keys;
-    if (keys.length === 1) {
-      const value = keys[0];
-      if (value === null || value === undefined) return null;
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw NOT_EXACT;
-      return value;
-    }
-    let key = '';
-    for (const value of keys) {
-      if (value === null || value === undefined) return null;
-      if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') throw NOT_EXACT;
-      key += `${typeof value}:${String(value)}\0`;
-    }
-    return key;
-  };
-  // The SQL orders a step's candidates by (ts, sq, id); JavaScript compares ASCII strings as DuckDB does.
-  const compare = (a: StepEvent, b: StepEvent) => {
-    if (a.us !== b.us || a.sq !== b.sq) return a.us - b.us || a.sq - b.sq;
-    const x = idOf(a);
-    const y = idOf(b);
-    return x === y ? 0 : x < y ? -1 : 1;
-  };
-  for (const events of steps) for (const e of events) if (!(e.us >= 0)) throw NOT_EXACT;
+  const idGroup = (events: StepEvents, i: number): unknown => (events.table[i]! >= 0 ? events.idHash[i] : idOf(events, i));
+  for (const events of steps) for (let i = 0; i < events.n; i++) if (!(events.us[i]! >= 0)) throw NOT_EXACT;
+  const first = steps[0]!;
+  const keyCount = keyValues.length;
   const maxspanUs = only.maxspanMs === null ? Infinity : only.maxspanMs * 1000;
-  /** Partial sequences: the events so far, and their join key (null: never joins a later step). */
-  let partial: { key: unknown; chain: StepEvent[] }[] = [];
+  /** Partial sequences: `at[s][p]` is the position of the p-th partial sequence's event in step s. */
+  const everyFirst: number[] = new Array(first.n);
+  for (let i = 0; i < first.n; i++) everyFirst[i] = i;
+  let at: number[][] = [everyFirst];
   // The SQL keeps one extension per first-step event.id: repeated first-step ids are left to it.
-  const firstIds = new Map<unknown, StepEvent[]>();
-  for (const event of steps[0] ?? []) {
-    const group = idGroup(event);
-    const same = firstIds.get(group);
-    if (same?.some((other) => sameEvent(other, event))) throw NOT_EXACT;
-    if (same) same.push(event);
-    else firstIds.set(group, [event]);
-    partial.push({ key: keyOf(event), chain: [event] });
+  const firstIds = groupByIdentity(first.n, (i) => idGroup(first, i));
+  for (let g = 0; g + 1 < firstIds.starts.length; g++) {
+    for (let a = firstIds.starts[g]!; a < firstIds.starts[g + 1]!; a++) {
+      for (let b = a + 1; b < firstIds.starts[g + 1]!; b++) if (sameEvent(first, firstIds.order[a]!, first, firstIds.order[b]!)) throw NOT_EXACT;
+    }
   }
   for (let s = 1; s < steps.length; s++) {
-    const byKey = new Map<unknown, StepEvent[]>();
-    for (const event of steps[s]!) {
-      const key = keyOf(event);
-      if (key === null) continue;
-      let list = byKey.get(key);
-      if (!list) byKey.set(key, (list = []));
-      list.push(event);
+    const step = steps[s]!;
+    const previous = steps[s - 1]!;
+    // The step's events by key (a counting sort keeps their order), each key's run in the SQL's order (ts, sq, id):
+    // runs already ascending by (ts, sq) are kept, others sorted.
+    const start = new Int32Array(keyCount + 1);
+    for (let i = 0; i < step.n; i++) if (step.key[i]! >= 0) start[step.key[i]! + 1]! += 1;
+    for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
+    const order = new Int32Array(start[keyCount]!);
+    const fill = start.slice(0, keyCount);
+    for (let i = 0; i < step.n; i++) if (step.key[i]! >= 0) order[fill[step.key[i]!]!++] = i;
+    const compare = (a: number, b: number) => {
+      if (step.us[a] !== step.us[b] || step.sq[a] !== step.sq[b]) return step.us[a]! - step.us[b]! || step.sq[a]! - step.sq[b]!;
+      const x = idOf(step, a);
+      const y = idOf(step, b);
+      return x === y ? 0 : x < y ? -1 : 1;
+    };
+    for (let k = 0; k < keyCount; k++) {
+      for (let j = start[k]! + 1; j < start[k + 1]!; j++) {
+        const a = order[j - 1]!;
+        const b = order[j]!;
+        if (step.us[a]! < step.us[b]! || (step.us[a] === step.us[b] && step.sq[a]! < step.sq[b]!)) continue;
+        order.set(Array.from(order.subarray(start[k]!, start[k + 1]!)).sort(compare), start[k]!);
+        break;
+      }
     }
-    for (const list of byKey.values()) list.sort(compare);
-    const next: typeof partial = [];
-    for (const { key, chain } of partial) {
-      const list = key === null ? undefined : byKey.get(key);
-      if (!list) continue;
-      const previous = chain[chain.length - 1]!;
+    const next: number[][] = Array.from({ length: s + 1 }, () => []);
+    const last = at[s - 1]!;
+    for (let p = 0; p < last.length; p++) {
+      const head = at[0]![p]!;
+      const key = first.key[head]!;
+      if (key < 0) continue;
+      const before = last[p]!;
+      const us = previous.us[before]!;
+      const sq = previous.sq[before]!;
       // First event strictly after the previous one by (ts, sq).
-      let low = 0;
-      let high = list.length;
+      let low = start[key]!;
+      let high = start[key + 1]!;
       while (low < high) {
         const mid = (low + high) >> 1;
-        const e = list[mid]!;
-        if (e.us > previous.us || (e.us === previous.us && e.sq > previous.sq)) high = mid;
+        const e = order[mid]!;
+        if (step.us[e]! > us || (step.us[e] === us && step.sq[e]! > sq)) high = mid;
         else low = mid + 1;
       }
-      const found = list[low];
-      if (found && found.us <= chain[0]!.us + maxspanUs) next.push({ key, chain: [...chain, found] });
+      if (low === start[key + 1]) continue;
+      const found = order[low]!;
+      if (step.us[found]! > first.us[head]! + maxspanUs) continue;
+      for (let l = 0; l < s; l++) next[l]!.push(at[l]![p]!);
+      next[s]!.push(found);
     }
-    partial = next;
+    at = next;
   }
   // Of the sequences ending on one event (by event.id), the one whose first event is latest (ts, then id) stays.
-  const byLast = new Map<unknown, StepEvent[][]>();
-  let sequences = 0;
-  for (const { chain } of partial) {
-    const last = chain[chain.length - 1]!;
-    const group = idGroup(last);
-    let kept = byLast.get(group);
-    if (!kept) byLast.set(group, (kept = []));
-    const at = kept.findIndex((other) => sameEvent(other[other.length - 1]!, last));
-    if (at < 0) {
-      kept.push(chain);
-      sequences++;
-      continue;
+  const lastStep = steps[steps.length - 1]!;
+  const lastAt = at[steps.length - 1]!;
+  const byLast = groupByIdentity(lastAt.length, (p) => idGroup(lastStep, lastAt[p]!));
+  /** Kept sequences, in the order of their group's first partial sequence, then as kept within the group. */
+  const chains: number[] = [];
+  for (let g = 0; g + 1 < byLast.starts.length; g++) {
+    const from = chains.length;
+    for (let r = byLast.starts[g]!; r < byLast.starts[g + 1]!; r++) {
+      const p = byLast.order[r]!;
+      let same = -1;
+      for (let k = from; k < chains.length && same < 0; k++) if (sameEvent(lastStep, lastAt[chains[k]!]!, lastStep, lastAt[p]!)) same = k;
+      if (same < 0) {
+        chains.push(p);
+        continue;
+      }
+      const a = at[0]![p]!;
+      const b = at[0]![chains[same]!]!;
+      if (first.us[a]! > first.us[b]! || (first.us[a] === first.us[b] && idOf(first, a) > idOf(first, b))) chains[same] = p;
     }
-    const a = chain[0]!;
-    const b = kept[at]![0]!;
-    if (a.us > b.us || (a.us === b.us && idOf(a) > idOf(b))) kept[at] = chain;
   }
-  if (only.output === 'count') return [{ count: sequences }];
+  if (only.output === 'count') return [{ count: chains.length }];
   const iso = (us: number) => new Date(Math.floor(us / 1000)).toISOString();
-  const chains = [...byLast.values()].flat().sort((a, b) => a[0]!.us - b[0]!.us);
-  return chains.slice(0, only.limit).map((chain) => {
+  chains.sort((x, y) => first.us[at[0]![x]!]! - first.us[at[0]![y]!]!);
+  return chains.slice(0, only.limit).map((p) => {
     const row: Record<string, unknown> = {};
-    only.by.forEach((name, i) => (row[name] = chain[0]!.keys[i]));
-    row['sequence.start'] = iso(chain[0]!.us);
-    row['sequence.end'] = iso(chain[chain.length - 1]!.us);
-    chain.forEach((event, i) => {
-      row[`step${i + 1}.event.id`] = idOf(event);
-      row[`step${i + 1}.@timestamp`] = iso(event.us);
+    const head = at[0]![p]!;
+    const keys = keyValues[first.key[head]!];
+    if (!keys) throw NOT_EXACT;
+    only.by.forEach((name, i) => (row[name] = keys[i]));
+    row['sequence.start'] = iso(first.us[head]!);
+    row['sequence.end'] = iso(lastStep.us[lastAt[p]!]!);
+    steps.forEach((events, s) => {
+      row[`step${s + 1}.event.id`] = idOf(events, at[s]![p]!);
+      row[`step${s + 1}.@timestamp`] = iso(events.us[at[s]![p]!]!);
     });
     return row;
   });

@@ -121,6 +121,54 @@ test('after rows are deleted (retention) the next catch-up rebuilds, so answers 
   }
 });
 
+async function insertConnect(db: DuckDBConnection, host: string, port: number | null, hash: string): Promise<void> {
+  sequence++;
+  await db.run(
+    `INSERT INTO events_network ("@timestamp", "event.id", "event.sequence", "event.category", "event.action", "host.id", "destination.port", "process.hash.sha256", "event.ingested")
+     VALUES (TIMESTAMP '2026-03-01 00:00:00' + to_seconds($2), $1, $2, 'network', 'connect', $3, $4, $5, now()::TIMESTAMP)`,
+    [`e${sequence}`, sequence, host, port, hash],
+  );
+}
+
+test('number probes return exactly the rows holding the integer, and step aside for values beyond 2^53', async () => {
+  const { db, close } = await openDb();
+  try {
+    for (const port of [4444, 443, null, 4444, 80]) await insertConnect(db, 'h1', port, 'ab'.repeat(32));
+    // Frequent values are never stopped: their rows cost 4 bytes each.
+    const index = createEventIndex({ minStop: 1, stopFraction: 0 });
+    await index.catchUp(db);
+    const scope = [PROCESS, NETWORK];
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'number', field: 'destination.port', values: [4444] }, scope), NETWORK), [0, 3]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'number', field: 'destination.port', values: [80, 443, 80] }, scope), NETWORK), [1, 4]);
+    assert.deepEqual(rowsOf(index.lookup({ kind: 'number', field: 'destination.port', values: [22] }, scope), NETWORK), []);
+    assert.equal(index.lookup({ kind: 'number', field: 'process.pid', values: [1] }, scope), undefined, 'a field without postings');
+    await db.run(`INSERT INTO events_network ("@timestamp", "event.id", "event.sequence", "event.category", "event.action", "host.id", "destination.port", "event.ingested")
+      VALUES (now()::TIMESTAMP, 'big', 99, 'network', 'connect', 'h1', 9007199254740993, now()::TIMESTAMP)`);
+    await index.catchUp(db);
+    assert.equal(index.lookup({ kind: 'number', field: 'destination.port', values: [4444] }, scope), undefined, 'a value JavaScript cannot hold exactly');
+  } finally {
+    close();
+  }
+});
+
+test('per value and host summaries stay exact for hashes whose row lists are stopped', async () => {
+  const { db, close } = await openDb();
+  try {
+    const hosts = ['h1', 'h2', 'h3'];
+    for (let i = 0; i < 40; i++) await insertConnect(db, hosts[i % 3]!, 4444, i % 4 === 0 ? 'cd'.repeat(32) : 'ab'.repeat(32));
+    const index = createEventIndex({ minStop: 5, stopFraction: 0 });
+    await index.catchUp(db);
+    assert.equal(index.lookup({ kind: 'equals', field: 'process.hash.sha256', values: ['ab'.repeat(32)], ignoreCase: false }, [NETWORK]), undefined, 'the row list is stopped');
+    const expected = (
+      await db.runAndReadAll(`SELECT "process.hash.sha256", "host.id", count(*)::INTEGER, epoch_ms(min("@timestamp"))::DOUBLE, epoch_ms(max("@timestamp"))::DOUBLE FROM events_network GROUP BY ALL ORDER BY ALL`)
+    ).getRows().map((r) => r.map((v) => (typeof v === 'string' ? v : Number(v))));
+    const stats = index.valueHostStats({ kind: 'equals', field: 'process.hash.sha256', values: ['ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32)], ignoreCase: false }, [PROCESS, NETWORK]);
+    assert.deepEqual(stats?.map((s) => [s.value, s.host, s.count, s.first, s.last]).sort(), expected.sort());
+  } finally {
+    close();
+  }
+});
+
 test('withinDistance is the Levenshtein bound', () => {
   assert.equal(withinDistance('mimikatz', 'mimikats', 1), true);
   assert.equal(withinDistance('mimikatz', 'mimikats', 0), false);

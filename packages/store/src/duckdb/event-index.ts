@@ -22,6 +22,11 @@ const NOT_SEARCHABLE = new Set(['event.id', 'host.id', 'event.category']);
 // eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/;
 const TOKEN_SPLIT = /[^a-z0-9_]+/;
+/**
+ * Integer fields with exact-value postings (`number` probes). Their values span a small range (at most 65,536 distinct),
+ * so their postings are never stopped: they cost at most 4 bytes per row holding the field.
+ */
+const NUMBER_FIELDS = new Set(['source.port', 'destination.port', 'winlog.event_id']);
 
 export interface EventIndexOptions {
   /**
@@ -64,7 +69,8 @@ export interface EventIndex {
   children(hostId: string, parents: readonly string[]): { parent: string; child: string }[] | undefined;
   /**
    * For an exact `equals` probe: per value and host, the matching rows' count and first and last @timestamp (ms);
-   * undefined when this index cannot be sure.
+   * undefined when this index cannot be sure. Answered from per-value summaries kept at indexing, in time
+   * proportional to the values and their hosts (not their rows), also for values too frequent to keep their rows.
    */
   valueHostStats(probe: IndexProbe, tables: readonly number[]): { value: string; host: string; count: number; first: number; last: number }[] | undefined;
   /**
@@ -73,9 +79,12 @@ export interface EventIndex {
    * non-ASCII or, for case-folded fields, upper-case characters; more than 65,536 distinct values of the field).
    */
   valueCounts(field: string, table: number): { values: Map<string, number>; nulls: number } | undefined;
-  /** @timestamp (ms since the epoch, floored) of a row id from `lookup`, and host.id of a row (undefined: not indexed). */
+  /** @timestamp (ms since the epoch, floored) of a row id from `lookup`. */
   rowTime(table: number, rowid: number): number;
-  rowHost(table: number, rowid: number): string | undefined;
+  /** Host codes (see `hostName`) of rows of one table written to `into` from `at` on, in the order asked; false when a row is not indexed. */
+  rowHosts(table: number, rowids: ArrayLike<number>, into: Int32Array, at: number): boolean;
+  /** The host.id of a host code (codes are stable until a reset). */
+  hostName(code: number): string;
   /** Gauges for `EventStore.stats`. */
   stats(): Record<string, number>;
   /** Forgets everything; the next `catchUp` rebuilds from the tables. */
@@ -135,11 +144,33 @@ interface Dictionary {
   /** Every key in insertion order (a key's id is its position). */
   keys: string[];
   /**
+   * Exact (hash) dictionaries only: per value held by two rows or more, per (table, host) its rows' count and first
+   * and last @timestamp, kept at indexing (also after the value's row list is stopped); null for case-folded ones.
+   */
+  summaries: Map<string, ValueSummary> | null;
+  /**
    * Trigram → ids of the keys holding it, for `contains`; built on the first `contains` probe of the field and kept
    * up to date from then on (`gramsThrough` keys covered). Trigrams held by too many keys are stopped.
    */
   grams: Map<number, Entry> | null;
   gramsThrough: number;
+}
+
+/**
+ * Per (table, host) groups of a value's rows: `slots` holds 5 numbers per group (table, host code, rows, first and
+ * last @timestamp in ms); `at` finds a group's offset by `host * 32 + table` once there are more than a few.
+ */
+interface ValueSummary {
+  slots: number[];
+  at: Map<number, number> | null;
+}
+
+/** Exact-value postings of one integer field (NUMBER_FIELDS). */
+interface NumberDictionary {
+  field: string;
+  values: Map<number, Entry>;
+  /** Per table: rows whose value is not a safe integer, which this index does not judge (probes fall back). */
+  unsure: Uint32Array;
 }
 
 interface TableState {
@@ -149,6 +180,8 @@ interface TableState {
   next: number;
   /** Searchable columns (text, lists, JSON as text), in table order; `dictionaries[i]` is set for indexed ones. */
   columns: { name: string; type: string; dictionary: Dictionary | undefined }[];
+  /** Indexed integer columns (NUMBER_FIELDS the table has); their values follow the searchable columns in a row. */
+  numbers: NumberDictionary[];
   /** Rows whose searchable text holds non-ASCII characters (fuzzy probes over this table fall back). */
   unsureText: number;
   /** Row ids beyond the location range: this table is no longer indexed. */
@@ -180,6 +213,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
   const stopFraction = options.stopFraction ?? 1 / 32;
   const minStop = options.minStop ?? 10_000;
   const dictionaries = new Map<string, Dictionary>();
+  const numberDictionaries = new Map<string, NumberDictionary>();
   /** Token → ids of the dictionary keys whose text holds it (a key's text is tokenized once, when first seen). */
   let tokenKeys = new Map<string, Entry>();
   /** Token → rows, for text kept in no dictionary (JSON objects). */
@@ -203,6 +237,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
 
   function reset(): void {
     dictionaries.clear();
+    numberDictionaries.clear();
     tokenKeys = new Map();
     tokenRows = new Map();
     edges = new Map();
@@ -237,6 +272,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
                 unsure: new Uint32Array(eventTables.length),
                 mixedCase: new Uint32Array(eventTables.length),
                 keys: [],
+                summaries: f.type === 'keyword' && HASH_FIELD.test(f.name) ? new Map() : null,
                 grams: null,
                 gramsThrough: 0,
               };
@@ -245,12 +281,19 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
           }
           return { name: f.name, type: f.type, dictionary };
         }),
+      numbers: spec.fields
+        .filter((f) => f.type === 'long' && NUMBER_FIELDS.has(f.name))
+        .map((f) => {
+          let dictionary = numberDictionaries.get(f.name);
+          if (!dictionary) numberDictionaries.set(f.name, (dictionary = { field: f.name, values: new Map(), unsure: new Uint32Array(eventTables.length) }));
+          return dictionary;
+        }),
     }));
   }
   reset();
 
   /** Adds `loc` to the entry of `key` (once per row: rows are added in ascending location order per table). */
-  function add(map: Map<string, Entry>, key: string, loc: number, stopAt: number): boolean {
+  function add<K>(map: Map<K, Entry>, key: K, loc: number, stopAt: number): boolean {
     const entry = map.get(key);
     if (entry === undefined) {
       map.set(key, loc);
@@ -284,9 +327,51 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     if (add(map, token, id, stopAt) && !other.has(token)) tokensByLength[token.length]!.push(token);
   }
 
+  /** Adds one row (table, host code, time) to a value's summary. */
+  function fold(summary: ValueSummary, table: number, host: number, ms: number): void {
+    const slots = summary.slots;
+    let at = -1;
+    if (summary.at) at = summary.at.get(host * 32 + table) ?? -1;
+    else {
+      for (let i = 0; i < slots.length; i += 5) {
+        if (slots[i] === table && slots[i + 1] === host) {
+          at = i;
+          break;
+        }
+      }
+    }
+    if (at < 0) {
+      at = slots.length;
+      slots.push(table, host, 1, ms, ms);
+      if (summary.at) summary.at.set(host * 32 + table, at);
+      else if (slots.length > 40) summary.at = new Map(Array.from({ length: slots.length / 5 }, (_, g) => [slots[g * 5 + 1]! * 32 + slots[g * 5]!, g * 5]));
+      return;
+    }
+    slots[at + 2]! += 1;
+    if (ms < slots[at + 3]!) slots[at + 3] = ms;
+    if (ms > slots[at + 4]!) slots[at + 4] = ms;
+  }
+
+  /**
+   * Keeps the summary of `key` in an exact dictionary after row `loc` was added; `before` is the key's entry before
+   * (a value's first row needs no summary: its row is its summary).
+   */
+  function summarize(summaries: Map<string, ValueSummary>, key: string, before: Entry | undefined, loc: number, table: number, host: number, ms: number): void {
+    if (before === undefined || before === loc) return;
+    let summary = summaries.get(key);
+    if (!summary) {
+      if (typeof before !== 'number') throw new Error('index summary missing for a value held by several rows');
+      summaries.set(key, (summary = { slots: [], at: null }));
+      const firstTable = before >>> 27;
+      const firstRow = before & (ROWID_LIMIT - 1);
+      fold(summary, firstTable, tables[firstTable]!.hostOf[firstRow]!, tables[firstTable]!.times[firstRow]!);
+    }
+    fold(summary, table, host, ms);
+  }
+
   /**
    * Indexes one row read back from DuckDB: `row[0]` the row id, `row[1]` @timestamp in ms since the epoch, `row[2]`
-   * host.id, then the values of `state.columns[used[i]]`; `entity` holds the positions (in `row`) of the process and
+   * host.id, then the values of `state.columns[used[i]]`, then those of `state.numbers`; `entity` holds the positions (in `row`) of the process and
    * parent entity ids, or -1.
    */
   function indexRow(table: number, state: TableState, row: unknown[], used: readonly number[], stopAt: number, entity: readonly [number, number]): void {
@@ -350,7 +435,10 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         const lower = text.toLowerCase();
         const key = dictionary.foldCase ? lower : text;
         if (dictionary.foldCase && lower !== text) dictionary.mixedCase[table]!++;
-        if (add(dictionary.values, key, loc, stopAt)) {
+        const before = dictionary.summaries ? dictionary.values.get(key) : undefined;
+        const added = add(dictionary.values, key, loc, stopAt);
+        if (dictionary.summaries) summarize(dictionary.summaries, key, before, loc, table, code, ms);
+        if (added) {
           dictionary.keys.push(key);
           const id = keyText.length;
           keyText.push(key);
@@ -360,6 +448,13 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       }
     }
     if (!asciiText) state.unsureText++;
+    for (let n = 0; n < state.numbers.length; n++) {
+      const value = row[3 + used.length + n];
+      if (value === null || value === undefined) continue;
+      const dictionary = state.numbers[n]!;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) dictionary.unsure[table]!++;
+      else add(dictionary.values, value, loc, Infinity);
+    }
   }
 
   /**
@@ -391,7 +486,8 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         return table === processTable && position >= 0 ? position + 3 : -1;
       };
       const entity: [number, number] = [at('process.entity_id'), at('process.parent.entity_id')];
-      const select = `json_array(rowid, epoch_ms("@timestamp"), "host.id"${used.map((i) => ', ' + value(state.columns[i]!)).join('')})::VARCHAR`;
+      const numbers = state.numbers.map((d) => `, ${ident(d.field)}`).join('');
+      const select = `json_array(rowid, epoch_ms("@timestamp"), "host.id"${used.map((i) => ', ' + value(state.columns[i]!)).join('')}${numbers})::VARCHAR`;
       while (state.next <= last) {
         if (stop()) return true;
         const from = state.next;
@@ -463,14 +559,15 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     return cache.masks;
   }
 
-  function collect(out: Map<number, number[]>, entry: Entry | undefined, scope: ReadonlySet<number>): boolean {
+  function collect(out: Found, entry: Entry | undefined): boolean {
     if (entry === undefined) return true;
     if (typeof entry === 'number') {
-      push(out, entry, scope);
+      out.add(entry);
       return true;
     }
     if (entry.n < 0) return false;
-    for (let i = 0; i < entry.n; i++) push(out, entry.locs[i]!, scope);
+    const locs = entry.locs;
+    for (let i = 0; i < entry.n; i++) out.add(locs[i]!);
     return true;
   }
 
@@ -508,6 +605,11 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
           if (value !== undefined && value !== null && typeof value !== 'string' && !(Array.isArray(value) && value.every((v) => typeof v === 'string'))) return false;
           row.push(value);
         }
+        for (const dictionary of state.numbers) {
+          const value = event[dictionary.field];
+          if (value !== undefined && value !== null && !(typeof value === 'number' && Number.isSafeInteger(value))) return false;
+          row.push(value);
+        }
         rows[r] = row;
       }
       const stopAt = Math.max(minStop, Math.floor(state.rows * stopFraction));
@@ -530,7 +632,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     lookup(probe, scopeTables) {
       const scope = new Set(scopeTables);
       for (const t of scope) if (tables[t]?.overflow !== false) return undefined;
-      const found = new Map<number, number[]>();
+      const found = new Found(scope);
       if (probe.kind === 'equals' || probe.kind === 'contains') {
         const dictionary = dictionaries.get(probe.field);
         if (!dictionary) return undefined;
@@ -539,7 +641,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
           if (dictionary.foldCase !== probe.ignoreCase) return undefined;
           for (const value of probe.values) {
             if (NON_ASCII.test(value) || (probe.ignoreCase && value !== value.toLowerCase())) return undefined;
-            if (!collect(found, dictionary.values.get(value), scope)) return undefined;
+            if (!collect(found, dictionary.values.get(value))) return undefined;
           }
         } else {
           const needle = probe.needle;
@@ -548,8 +650,16 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
           if (!candidates) return undefined;
           for (let c = 0; c < candidates.length; c++) {
             const key = dictionary.keys[candidates[c]!]!;
-            if (key.includes(needle) && !collect(found, dictionary.values.get(key), scope)) return undefined;
+            if (key.includes(needle) && !collect(found, dictionary.values.get(key))) return undefined;
           }
+        }
+      } else if (probe.kind === 'number') {
+        const dictionary = numberDictionaries.get(probe.field);
+        if (!dictionary) return undefined;
+        for (const t of scope) if (dictionary.unsure[t]! > 0) return undefined;
+        for (const value of new Set(probe.values)) {
+          if (!Number.isSafeInteger(value)) return undefined;
+          if (!collect(found, dictionary.values.get(value))) return undefined;
         }
       } else {
         const { term, distance } = probe;
@@ -564,77 +674,60 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
             // Characters of one and not the other each cost an edit: a cheap lower bound before the exact distance.
             const mask = masks[k]!;
             if (popcount(termMask & ~mask) > distance || popcount(mask & ~termMask) > distance || !withinDistance(token, term, distance)) continue;
-            if (!collect(found, tokenRows.get(token), scope)) return undefined;
+            if (!collect(found, tokenRows.get(token))) return undefined;
             const keys = tokenKeys.get(token);
             if (keys === undefined) continue;
             if (typeof keys !== 'number' && keys.n < 0) return undefined;
             const count = typeof keys === 'number' ? 1 : keys.n;
             for (let k = 0; k < count; k++) {
               const id = typeof keys === 'number' ? keys : keys.locs[k]!;
-              if (!collect(found, keyDictionary[id]!.values.get(keyText[id]!), scope)) return undefined;
+              if (!collect(found, keyDictionary[id]!.values.get(keyText[id]!))) return undefined;
             }
           }
         }
       }
-      const answer: IndexAnswer = new Map();
-      for (const [t, rowids] of found) {
-        const sorted = Float64Array.from(rowids).sort();
-        let unique = 0;
-        for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[unique - 1]) sorted[unique++] = sorted[i]!;
-        answer.set(t, sorted.subarray(0, unique));
-      }
-      return answer;
+      return found.answer();
     },
 
     valueHostStats(probe, scopeTables) {
       if (probe.kind !== 'equals' || probe.ignoreCase) return undefined;
       const dictionary = dictionaries.get(probe.field);
-      if (!dictionary || dictionary.foldCase) return undefined;
+      if (!dictionary || dictionary.foldCase || !dictionary.summaries) return undefined;
       for (const t of scopeTables) if (tables[t]?.overflow !== false || tables[t]!.beforeEpoch || dictionary.unsure[t]! > 0) return undefined;
       const out: { value: string; host: string; count: number; first: number; last: number }[] = [];
       const inScope = new Uint8Array(tables.length);
       for (const t of scopeTables) inScope[t] = 1;
-      // Per host code, reset after each value: a posting holds each row once (rows are added once, in order).
+      // Per host code, reset after each value: a value's groups are per (table, host), several tables may share a host.
       const count = new Float64Array(hosts.length);
       const first = new Float64Array(hosts.length);
       const last = new Float64Array(hosts.length);
       const touched: number[] = [];
-      // Per table (empty arrays out of scope, so the loop sees one type): each row's host and time.
-      const hostOfs = tables.map((state, t) => (inScope[t] ? state.hostOf : new Uint32Array(0)));
-      const timesOf = tables.map((state, t) => (inScope[t] ? state.times : new Float64Array(0)));
-      const single = new Uint32Array(1);
       for (const value of new Set(probe.values)) {
         if (NON_ASCII.test(value)) return undefined;
         const entry: Entry | undefined = dictionary.values.get(value);
         if (entry === undefined) continue;
-        let locs: Uint32Array;
-        let n: number;
         if (typeof entry === 'number') {
-          single[0] = entry;
-          locs = single;
-          n = 1;
-        } else {
-          if (entry.n < 0) return undefined;
-          locs = entry.locs;
-          n = entry.n;
-        }
-        for (let i = 0; i < n; i++) {
-          const loc = locs[i]!;
-          // Locations are below 2^32: the table is in the top bits, the row id in the low 27.
-          const t = loc >>> 27;
+          const t = entry >>> 27;
           if (inScope[t] === 0) continue;
-          const rowid = loc & (ROWID_LIMIT - 1);
-          const host = hostOfs[t]![rowid]!;
-          const time = timesOf[t]![rowid]!;
+          const rowid = entry & (ROWID_LIMIT - 1);
+          const time = tables[t]!.times[rowid]!;
+          out.push({ value, host: hosts[tables[t]!.hostOf[rowid]!]!, count: 1, first: time, last: time });
+          continue;
+        }
+        const slots: number[] | undefined = dictionary.summaries.get(value)?.slots;
+        if (!slots) return undefined;
+        for (let i = 0; i < slots.length; i += 5) {
+          if (inScope[slots[i]!] === 0) continue;
+          const host = slots[i + 1]!;
           if (count[host] === 0) {
             touched.push(host);
-            count[host] = 1;
-            first[host] = time;
-            last[host] = time;
+            count[host] = slots[i + 2]!;
+            first[host] = slots[i + 3]!;
+            last[host] = slots[i + 4]!;
           } else {
-            count[host]! += 1;
-            if (time < first[host]!) first[host] = time;
-            if (time > last[host]!) last[host] = time;
+            count[host]! += slots[i + 2]!;
+            if (slots[i + 3]! < first[host]!) first[host] = slots[i + 3]!;
+            if (slots[i + 4]! > last[host]!) last[host] = slots[i + 4]!;
           }
         }
         for (const host of touched) {
@@ -704,10 +797,20 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       return tables[table]!.times[rowid]!;
     },
 
-    rowHost(table, rowid) {
+    rowHosts(table, rowids, into, at) {
       const state = tables[table];
-      if (!state || state.overflow || !(rowid < state.next)) return undefined;
-      return hosts[state.hostOf[rowid]!];
+      if (!state || state.overflow) return false;
+      const hostOf = state.hostOf;
+      for (let i = 0; i < rowids.length; i++) {
+        const rowid = rowids[i]!;
+        if (!(rowid < state.next)) return false;
+        into[at + i] = hostOf[rowid]!;
+      }
+      return true;
+    },
+
+    hostName(code) {
+      return hosts[code]!;
     },
 
     stats() {
@@ -743,12 +846,42 @@ function trigram(text: string, at: number): number {
   return (text.charCodeAt(at) << 14) | (text.charCodeAt(at + 1) << 7) | text.charCodeAt(at + 2);
 }
 
-function push(out: Map<number, number[]>, loc: number, scope: ReadonlySet<number>): void {
-  const table = Math.floor(loc / ROWID_LIMIT);
-  if (!scope.has(table)) return;
-  let list = out.get(table);
-  if (!list) out.set(table, (list = []));
-  list.push(loc - table * ROWID_LIMIT);
+/** Rows gathered for a probe: per table in scope, row ids in the order found, and whether they still ascend strictly. */
+class Found {
+  private readonly inScope = new Uint8Array(32);
+  private readonly rows: number[][] = [];
+  private readonly ascending = new Uint8Array(32);
+  constructor(scope: Iterable<number>) {
+    for (let t = 0; t < 32; t++) this.rows.push([]);
+    for (const t of scope) this.inScope[t] = this.ascending[t] = 1;
+  }
+  add(loc: number): void {
+    // Locations are below 2^32: the table is in the top bits, the row id in the low 27.
+    const t = loc >>> 27;
+    if (this.inScope[t] === 0) return;
+    const rowid = loc & (ROWID_LIMIT - 1);
+    const list = this.rows[t]!;
+    if (list.length > 0 && list[list.length - 1]! >= rowid) this.ascending[t] = 0;
+    list.push(rowid);
+  }
+  /** Row ids per table with a match, ascending and unique. */
+  answer(): IndexAnswer {
+    const answer: IndexAnswer = new Map();
+    for (let t = 0; t < 32; t++) {
+      const list = this.rows[t]!;
+      if (list.length === 0) continue;
+      const rowids = Float64Array.from(list);
+      if (this.ascending[t] === 1) {
+        answer.set(t, rowids);
+        continue;
+      }
+      rowids.sort();
+      let unique = 0;
+      for (let i = 0; i < rowids.length; i++) if (i === 0 || rowids[i] !== rowids[unique - 1]) rowids[unique++] = rowids[i]!;
+      answer.set(t, rowids.subarray(0, unique));
+    }
+    return answer;
+  }
 }
 
 /** Levenshtein distance of `a` and `b` is at most `max` (two-row dynamic programming with an early exit). */

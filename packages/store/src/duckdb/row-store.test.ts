@@ -11,7 +11,7 @@ import { createTableSql, eventTables } from './ddl.js';
 import { toPlainEvent } from './duckdb-store.js';
 import { createRowStore } from './row-store.js';
 
-test('rows read back by row id equal the rows a search returns, before and after a delete', async () => {
+test('rows read back by row id equal the rows a search returns, before and after a delete (cached or not)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-row-store-'));
   const instance = await DuckDBInstance.create(':memory:');
   const db = await instance.connect();
@@ -35,6 +35,15 @@ test('rows read back by row id equal the rows a search returns, before and after
         assert.ok(read, `row ${rowid} is copied`);
         assert.deepEqual(read[0], row);
         assert.deepEqual(Object.keys(read[0]!), Object.keys(row), 'keys in table order');
+        // Reads come from a cache of parsed rows: every read is a copy the caller may change.
+        (read[0]!['event.id'] as unknown) = 'changed';
+        const args = read[0]!['process.args'];
+        if (Array.isArray(args)) args.push('changed');
+        assert.deepEqual(store.read(table, [rowid])?.[0], row, 'a read after the caller changed an earlier one');
+        const columns = ['process.args', 'event.id', 'no.such.column', '@timestamp'];
+        const projected = store.read(table, [rowid], columns)?.[0];
+        assert.deepEqual(projected, Object.fromEntries(columns.filter((c) => row[c] !== undefined).map((c) => [c, row[c]])));
+        assert.deepEqual(Object.keys(projected!), columns.filter((c) => row[c] !== undefined), 'keys in the order of the columns asked');
         assert.equal(store.head(table, rowid)?.timeUs, us);
         assert.equal(store.head(table, rowid)?.sequence, row['event.sequence']);
       }

@@ -1,6 +1,7 @@
 // A point-lookup copy of the event tables: each row's wire-shape JSON (what a search returns for it) in an append-only
 // file, found by row id through in-memory tables that also hold each row's sequence, exact time and id hash.
 // Derived data, rebuilt from the tables on open; it never answers for a row it has not copied (callers fall back to SQL).
+// Rows read recently stay parsed in a bounded cache: a repeated read costs neither a syscall nor a JSON.parse.
 
 import { closeSync, ftruncateSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -8,6 +9,18 @@ import { eventTables, ident, literal, type TableSpec } from './ddl.js';
 
 /** Rows copied per query. */
 const READ_CHUNK = 16_384;
+/** Default bound of the cache of parsed rows, in characters of their JSON text (the heap they take is 2-3 times that). */
+const DEFAULT_CACHE_CHARS = 32 * 1024 * 1024;
+/** A row's cache key: `table * 2^27 + rowid` (the index's location). */
+const ROWID_LIMIT = 2 ** 27;
+
+export interface RowStoreOptions {
+  /**
+   * Parsed rows kept for repeated reads, bounded by the length of their JSON text in characters (least recently read
+   * leave first); 0 disables.
+   */
+  cacheChars?: number;
+}
 
 export interface RowStore {
   /**
@@ -17,14 +30,21 @@ export interface RowStore {
   catchUp(db: DuckDBConnection, only?: ReadonlySet<number>, stop?: () => boolean): Promise<void>;
   /**
    * The wire shape of each row (non-null columns, keys in table order, dates as ISO 8601 with milliseconds, JSON
-   * objects as text), in the order asked; undefined when a row was not copied. Exact times are in `head`.
+   * objects as text), in the order asked; undefined when a row was not copied. Exact times are in `head`. With
+   * `columns`, each row holds only those of its non-null columns, in that key order. Every call returns new objects
+   * and arrays: the caller may change them.
    */
-  read(table: number, rowids: ArrayLike<number>): Record<string, unknown>[] | undefined;
+  read(table: number, rowids: ArrayLike<number>, columns?: readonly string[]): Record<string, unknown>[] | undefined;
   /**
    * event.sequence, @timestamp in microseconds and a 31-bit hash of event.id of a copied row, from memory (no read);
    * undefined when the row was not copied.
    */
   head(table: number, rowid: number): { sequence: number; timeUs: number; idHash: number } | undefined;
+  /**
+   * `head` of many rows of one table at once, written to `into` from position `at` on in the order asked (`sq`
+   * sequences, `us` times, `idHash` id hashes); false when a row was not copied.
+   */
+  heads(table: number, rowids: ArrayLike<number>, into: { sq: Float64Array; us: Float64Array; idHash: Int32Array }, at: number): boolean;
   stats(): Record<string, number>;
   /** Removes the file. */
   close(): void;
@@ -56,8 +76,42 @@ function rowJsonSql(spec: TableSpec): string {
   return `'{' || concat_ws(',', ${members.join(', ')}) || '}'`;
 }
 
-export function createRowStore(path: string): RowStore {
+/**
+ * A function copying a stored row of `spec` into a new object holding its non-null values of `columns` (the table's
+ * fields among them) in that key order, list values copied. Generated once per column list so that every property is
+ * read and written by a constant name (V8 then keeps one hidden class per shape instead of a keyed lookup per column);
+ * the names are schema field names, embedded as JSON string literals.
+ */
+function projector(spec: TableSpec, columns: readonly string[]): (row: Record<string, unknown>) => Record<string, unknown> {
+  const types = new Map(spec.fields.map((f) => [f.name, f.type]));
+  const lines = columns
+    .filter((name) => types.has(name))
+    .map((name) => {
+      const key = JSON.stringify(name);
+      const copy = types.get(name)!.endsWith('[]') ? 'v.slice()' : 'v';
+      return `v = r[${key}]; if (v !== undefined) o[${key}] = ${copy};`;
+    });
+  return new Function('r', `'use strict'; const o = {}; let v; ${lines.join(' ')} return o;`) as (row: Record<string, unknown>) => Record<string, unknown>;
+}
+
+export function createRowStore(path: string, options: RowStoreOptions = {}): RowStore {
+  const cacheLimit = options.cacheChars ?? DEFAULT_CACHE_CHARS;
   let fd = openSync(path, 'w+', 0o600);
+  /** Parsed rows by location (never handed out: `read` returns copies), least recently read first, and their text length. */
+  let cache = new Map<number, { row: Record<string, unknown>; chars: number }>();
+  let cached = 0;
+  /** Per table, its list fields: the only values of a parsed row that are not immutable (copied by `read`). */
+  const listFields = eventTables.map((spec) => spec.fields.filter((f) => f.type.endsWith('[]')).map((f) => f.name));
+  const copyOf = (table: number, row: Record<string, unknown>): Record<string, unknown> => {
+    const out = { ...row };
+    for (const name of listFields[table]!) {
+      const value = out[name];
+      if (Array.isArray(value)) out[name] = value.slice();
+    }
+    return out;
+  };
+  /** Copiers of rows into a column list's order (see `projector`), by table and column list; cleared when large. */
+  const projectors = new Map<string, (row: Record<string, unknown>) => Record<string, unknown>>();
   let size = 0;
   let copies: TableCopy[] = [];
   /** Scratch space of `read` (one row at a time). */
@@ -65,6 +119,8 @@ export function createRowStore(path: string): RowStore {
   const sql = eventTables.map(rowJsonSql);
 
   function reset(): void {
+    cache = new Map();
+    cached = 0;
     ftruncateSync(fd, 0);
     size = 0;
     copies = eventTables.map(() => ({
@@ -136,22 +192,50 @@ export function createRowStore(path: string): RowStore {
       }
     },
 
-    read(table, rowids) {
+    read(table, rowids, columns) {
       const copy = copies[table];
       if (!copy) return undefined;
+      let copier = (row: Record<string, unknown>) => copyOf(table, row);
+      if (columns) {
+        const key = `${table}\0${columns.join('\0')}`;
+        let made = projectors.get(key);
+        if (!made) {
+          if (projectors.size >= 256) projectors.clear();
+          projectors.set(key, (made = projector(eventTables[table]!, columns)));
+        }
+        copier = made;
+      }
       const out: Record<string, unknown>[] = [];
       for (let i = 0; i < rowids.length; i++) {
         const rowid = rowids[i]!;
         const length = copy.lengths[rowid] ?? 0;
         if (length === 0) return undefined;
-        if (length > buffer.length) buffer = Buffer.allocUnsafe(Math.max(length, buffer.length * 2));
-        let got = 0;
-        while (got < length) {
-          const n = readSync(fd, buffer, got, length - got, copy.offsets[rowid]! + got);
-          if (n === 0) return undefined;
-          got += n;
+        const key = table * ROWID_LIMIT + rowid;
+        const hit = cache.get(key);
+        if (hit !== undefined) {
+          cache.delete(key);
+          cache.set(key, hit);
+          out.push(copier(hit.row));
+        } else {
+          if (length > buffer.length) buffer = Buffer.allocUnsafe(Math.max(length, buffer.length * 2));
+          let got = 0;
+          while (got < length) {
+            const n = readSync(fd, buffer, got, length - got, copy.offsets[rowid]! + got);
+            if (n === 0) return undefined;
+            got += n;
+          }
+          const row = JSON.parse(buffer.toString('utf8', 0, length)) as Record<string, unknown>;
+          if (length <= cacheLimit) {
+            cache.set(key, { row, chars: length });
+            cached += length;
+            for (const [oldest, old] of cache) {
+              if (cached <= cacheLimit) break;
+              cache.delete(oldest);
+              cached -= old.chars;
+            }
+          }
+          out.push(copier(row));
         }
-        out.push(JSON.parse(buffer.toString('utf8', 0, length)) as Record<string, unknown>);
       }
       return out;
     },
@@ -162,8 +246,22 @@ export function createRowStore(path: string): RowStore {
       return { sequence: copy.sequences[rowid]!, timeUs: copy.timesUs[rowid]!, idHash: copy.idHashes[rowid]! };
     },
 
+    heads(table, rowids, into, at) {
+      const copy = copies[table];
+      if (!copy) return false;
+      const { sq, us, idHash } = into;
+      for (let i = 0; i < rowids.length; i++) {
+        const rowid = rowids[i]!;
+        if (!(copy.lengths[rowid]! > 0)) return false;
+        sq[at + i] = copy.sequences[rowid]!;
+        us[at + i] = copy.timesUs[rowid]!;
+        idHash[at + i] = copy.idHashes[rowid]!;
+      }
+      return true;
+    },
+
     stats() {
-      return { row_store_rows: copies.reduce((n, c) => n + c.rows, 0), row_store_bytes: size };
+      return { row_store_rows: copies.reduce((n, c) => n + c.rows, 0), row_store_bytes: size, row_store_cached_rows: cache.size };
     },
 
     close() {
