@@ -167,3 +167,33 @@ test('a load larger than one index slice: indexed slice by slice, a refused slic
   assert.equal(fed.fromLoads, 4096, 'the two slices before the refused one were indexed from their events');
   await assertReadBackIndexEquals(dir, total, fed.gauges);
 });
+
+// Guards the heap budget: a store whose index outgrows it drops the index and keeps answering by scan.
+test('over its heap budget the index is dropped after three checks in a row; the store keeps answering by scan', async () => {
+  const dir = makeDir();
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal', indexHeapBudgetBytes: 1, indexHeapCheckMs: 10 });
+  await store.open();
+  const events = Array.from({ length: 300 }, (_, i) => sampleEvent('heap-host', i + 1, { 'process.entity_id': `e-${i + 1}`, 'process.parent.entity_id': 'e-0' }));
+  await store.append('heap-host', events);
+  for (const deadline = Date.now() + 10_000; !store.stats!()['index_dropped_for_heap']; ) {
+    assert.ok(Date.now() < deadline, 'the index was not dropped within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(store.stats!()['index_rows'], undefined, 'no index gauges once dropped');
+  assert.equal(await store.processChildren?.('heap-host', ['e-0']), undefined, 'index-only lookups step aside');
+  assert.equal((await store.countEvents({ hostId: 'heap-host' }, 'none'))[0]?.count, 300, 'scans still answer');
+  assert.equal((await store.queryEvents({ hostId: 'heap-host', limit: 1000 })).length, 300);
+  await store.close();
+});
+
+test('within its heap budget the index stays', async () => {
+  const dir = makeDir();
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal', indexHeapCheckMs: 10 });
+  await store.open();
+  await store.append('heap-host', Array.from({ length: 50 }, (_, i) => sampleEvent('heap-host', i + 1)));
+  while ((store.stats!()['index_rows'] ?? 0) < 50) await new Promise((resolve) => setTimeout(resolve, 10));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(store.stats!()['index_dropped_for_heap'], undefined);
+  assert.equal(store.stats!()['index_rows'], 50);
+  await store.close();
+});

@@ -6,6 +6,7 @@ import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync,
 import { open as openFile, rm as rmAsync, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import { DuckDBInstance, listValue, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import { VigilError, createLogger } from '@vigil/common';
 import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/schema';
@@ -46,6 +47,14 @@ export interface DuckDbStoreOptions {
    * and a read-back of every loaded row; rebuilt at each open, removed at close. Default: off.
    */
   rowCache?: boolean;
+  /**
+   * Heap use (bytes) above which the index is dropped, so that a store outgrowing the server's memory keeps answering
+   * by scan instead of taking the process down. Default: 70% of V8's heap limit (raise the limit with
+   * NODE_OPTIONS=--max-old-space-size=<MiB>). Checked every `indexHeapCheckMs` (default 2,000); dropped after three
+   * checks over the budget in a row, so garbage a collection is about to free does not count.
+   */
+  indexHeapBudgetBytes?: number;
+  indexHeapCheckMs?: number;
 }
 
 interface PendingAppend {
@@ -114,6 +123,9 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   const loadWaiters: { number: number; resolve: () => void }[] = [];
   /** Secondary indexes; undefined when off or after a failure (then every query scans until the next open). */
   let index: EventIndex | undefined;
+  /** Why the index was dropped while the store was open (stats), if it was. */
+  let indexDropped: 'heap' | undefined;
+  let heapWatch: NodeJS.Timeout | undefined;
   /** Row copies for point lookups beside the index (same lifecycle); undefined when off or after a failure. */
   let rowStore: RowStore | undefined;
   const tableIndexByCategory = new Map(eventTables.map((t, i) => [t.table, i]));
@@ -453,6 +465,27 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     if (at >= 0) list!.splice(at, 1);
   };
   let indexing: Promise<void> = Promise.resolve();
+
+  /** Drops the index after three checks in a row find the heap over its budget (see `indexHeapBudgetBytes`). */
+  function watchIndexHeap(): void {
+    const budget = options.indexHeapBudgetBytes ?? Math.floor(0.7 * getHeapStatistics().heap_size_limit);
+    let over = 0;
+    heapWatch = setInterval(() => {
+      if (!index) return;
+      const used = getHeapStatistics().used_heap_size;
+      over = used > budget ? over + 1 : 0;
+      if (over < 3) return;
+      index = undefined;
+      indexDropped = 'heap';
+      clearInterval(heapWatch);
+      log.warn('the secondary index was dropped to keep the server within its memory: hunts scan until the next open', {
+        heap_used_mib: Math.round(used / 2 ** 20),
+        budget_mib: Math.round(budget / 2 ** 20),
+        hint: 'give the server a larger heap (NODE_OPTIONS=--max-old-space-size=<MiB>) or use the distributed store',
+      });
+    }, options.indexHeapCheckMs ?? 2000);
+    heapWatch.unref();
+  }
 
   /**
    * Indexes loaded rows from memory, in load order with the catch-ups (`indexing`); a table the index cannot take this
@@ -976,6 +1009,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         indexPending = MAX_INDEX_LAG + 1;
         loadsIndexed = false;
         void indexCatchUp();
+        watchIndexHeap();
       }
       const newest = (await writer.runAndReadAll('SELECT epoch_us(max("event.ingested")) FROM events')).getRows()[0]?.[0];
       if (typeof newest === 'bigint' || typeof newest === 'number') lastIngestMicros = Math.max(lastIngestMicros, Number(newest));
@@ -1030,6 +1064,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         index_answered_searches: indexAnswered,
         index_row_store_searches: rowStoreAnswered,
         index_pending_events: indexPending + fedPending,
+        ...(indexDropped ? { index_dropped_for_heap: 1 } : {}),
       };
     },
 
@@ -1077,6 +1112,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 
     async close() {
       closed = true;
+      clearInterval(heapWatch);
       while (journalsInFlight.size || loading || queue.length || loadQueue.length) {
         pumpJournal();
         pumpLoad();
