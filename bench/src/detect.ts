@@ -236,6 +236,8 @@ interface DetectionMetrics {
   alertLatencyP99Ms: number | null;
   /** p50/p99 ms of the latency's parts in the detection worker (queue, decode, evaluate, matchers, store). */
   alertLatencyStages?: Record<string, { p50: number | null; p99: number | null }>;
+  /** Batches matched ahead of their acknowledgement (counters since start); absent on servers without it. */
+  speculation?: { handed: number; ready: number; late: number; discarded: number; skipped: number };
 }
 
 interface Batch {
@@ -430,6 +432,9 @@ async function main(): Promise<void> {
       ['alert latency p50 ms (server)', fixed(server.atEnd.alertLatencyP50Ms, 2)],
       ['alert latency p99 ms (server)', fixed(server.atEnd.alertLatencyP99Ms, 2)],
       ...Object.entries(server.atEnd.alertLatencyStages ?? {}).map(([stage, p]) => [`  of which ${stage} p50 / p99 ms`, `${fixed(p.p50, 2)} / ${fixed(p.p99, 2)}`]),
+      ...(server.atEnd.speculation && server.atStart.speculation
+        ? [['batches matched ahead: ready / late / not taken', `${formatInt(server.atEnd.speculation.ready - server.atStart.speculation.ready)} / ${formatInt(server.atEnd.speculation.late - server.atStart.speculation.late)} / ${formatInt(server.atEnd.speculation.skipped - server.atStart.speculation.skipped)}`]]
+        : []),
       ['ack latency p50 ms (client)', fixed(percentile(lat, 50), 2)],
       ['ack latency p99 ms (client)', fixed(percentile(lat, 99), 2)],
       ['events evaluated in window', formatInt(window.events)],

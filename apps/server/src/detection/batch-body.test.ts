@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
 import { batchBodyText as bodyText, decodeEventBatch } from '@vigil/protocol';
-import { acceptedEventsOf } from './batch-body.js';
+import { acceptedEventsOf, eventOfSlice } from './batch-body.js';
 
 const HOST = 'agent-1';
 
@@ -78,4 +78,31 @@ test('acceptedEventsOf: the accepted tail, equal on both decoding paths and to t
     }
     assert.deepEqual(acceptedEventsOf(body, HOST, undefined, true), events);
   }
+});
+
+test('eventOfSlice: each event decoded from its slice equals the whole body decoded, ASCII or not', () => {
+  const random = seededRandom(11);
+  let sliced = 0;
+  for (let round = 0; round < 60; round++) {
+    const asciiOnly = round % 2 === 0;
+    const events = Array.from({ length: 1 + Math.floor(random() * 6) }, (_, i) => processEvent(random, i + 1, asciiOnly));
+    // Text JSON writes without escapes gives events a slice (escaped ones have none: then only the whole body is used).
+    for (const event of events) {
+      if (random() < 0.25) continue;
+      event['process.command_line'] = text(random, asciiOnly).replace(/[\\"\n\t\u0001]/g, 'x');
+      event['process.args'] = [String(event['process.command_line'])];
+      (event['winlog.event_data'] as Record<string, unknown>)['Description'] = 'plain';
+    }
+    const json = JSON.stringify({ host_id: HOST, events });
+    const decoded = decodeEventBatch(Buffer.from(json, 'utf8'), { expectedHostId: HOST });
+    const starts = decoded.slices!.starts;
+    const body = sharedBody(json, Math.floor(random() * 9));
+    const whole = acceptedEventsOf(body, HOST, undefined, false);
+    for (let i = 0; i < events.length; i++) {
+      if (starts[i]! < 0) continue;
+      sliced++;
+      assert.deepEqual(eventOfSlice(body, starts[i]!, decoded.slices!.ends[i]!), whole[i], `round ${round}, event ${i}`);
+    }
+  }
+  assert.ok(sliced > 100, `only ${sliced} events had a slice`);
 });

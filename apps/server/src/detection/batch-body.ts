@@ -16,3 +16,10 @@ export function acceptedEventsOf(body: Uint8Array, hostId: string, accepted: num
   return count === decoded.length ? decoded : decoded.slice(decoded.length - count);
 }
 
+/**
+ * One event of an acknowledged body from its byte range (the batch decoder's slices, whose bytes parse alone to
+ * exactly the validated event): what `acceptedEventsOf` gives for it with `parsesAsValidated`, decoded on its own.
+ */
+export function eventOfSlice(body: Uint8Array, start: number, end: number): DetectEvent {
+  return JSON.parse(batchBodyText(body.subarray(start, end))) as DetectEvent;
+}

@@ -165,7 +165,13 @@ export class DetectionDb {
 
   constructor(file: string) {
     this.path = file;
-    // Alerts are re-derived from durable events after a crash (retro-hunt): NORMAL keeps alert writes off fsync.
+    // NORMAL (WAL): a commit is not fsynced; a power loss can lose the last commits, never a middle one (the WAL is
+    // replayed up to its first incomplete commit). The stream's alerts are safe with that because `storeEvaluated`
+    // writes a batch's alerts and its host's detection checkpoint in one transaction: a lost commit loses both, and
+    // recovery evaluates again every event above the surviving checkpoint, so its alerts are stored again. (Rule
+    // alerts stored ahead of a batch's checkpoint, see the worker, are at worst stored twice, folded by grouping.)
+    // So the fsync stays off the alert path. Edits made here by users (triage, comments, incidents) share the file:
+    // on power loss their last seconds can be lost too.
     this.#file = new SqliteFile(file, 'detection database', { synchronous: 'NORMAL', schema: SCHEMA });
   }
 
@@ -364,6 +370,14 @@ export class DetectionDb {
       for (const [hostId, sequence] of checkpoints) upsert.run(hostId, sequence);
       return stored;
     }).immediate();
+  }
+
+  /**
+   * Runs `work` in one IMMEDIATE transaction: the `storeEvaluated` calls in it (savepoints) commit together, so the
+   * alerts of several batches cost one commit. Throws (and rolls everything back) when any of them throws.
+   */
+  inOneTransaction<T>(work: () => T): T {
+    return this.#file.db.transaction(work).immediate();
   }
 
   /** Highest event.sequence per host whose evaluation is stored; `initialized` is false until checkpoints were first set. */

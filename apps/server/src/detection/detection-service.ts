@@ -1,6 +1,7 @@
 // Server-side detection: compiles the enabled rules from the detection database (load reports, rule views, tests,
 // retro-hunts) and hands every acknowledged batch to the detection worker, which evaluates it and stores its alerts.
-// Never evaluates rules on the request thread; never sees duplicates (only the events a store append accepted).
+// Never evaluates rules on the request thread; never stores an alert of an event the store did not accept (a body
+// handed over before its acknowledgement is only matched ahead; the acknowledgement commits its accepted tail).
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ import { categoryByName } from '@vigil/schema';
 import type { EventStore } from '@vigil/store';
 import type { AlertRecord, DetectionDb, StoredAlerts } from './detection-db.js';
 import { compileRuleFiles, type RuleEntry } from './compile-rules.js';
-import type { EvaluateMessage, FromWorker, LatencyStages, ToWorker, WorkerInit } from './detection-worker.js';
+import type { EvaluateMessage, EventSlices, FromWorker, LatencyStages, ToWorker, WorkerInit } from './detection-worker.js';
 
 const log = createLogger('server.detection');
 
@@ -74,6 +75,12 @@ export interface DetectionMetrics {
   recoveredEvents: number;
   /** Times the detection worker died and was started again. */
   workerRestarts: number;
+  /**
+   * Batches matched ahead of their acknowledgement: `handed` over, committed with their matching `ready` or `late`
+   * (finished after the acknowledgement), `discarded` (append failed or all duplicates), `skipped` (over the bound of
+   * bodies held: evaluated after the acknowledgement only).
+   */
+  speculation: { handed: number; ready: number; late: number; discarded: number; skipped: number; heldBytes: number };
 }
 
 export interface RetroHuntMatch {
@@ -101,6 +108,15 @@ export interface AcceptedBatch {
   ackedThrough: number;
   /** `performance.now()` when the append resolved. */
   acceptedAt: number;
+  /** The batch's speculation (see `speculate`), which this commits. */
+  speculation?: Speculation;
+}
+
+/** A batch body handed to the detection worker before the store acknowledged it (`speculate`). */
+export interface Speculation {
+  readonly id: number;
+  /** The copy the worker threads share. */
+  readonly body: Uint8Array;
 }
 
 /** An acknowledged batch as a matcher on another thread gets it: the body (shared memory) or, for imports and recovery, the events. */
@@ -132,7 +148,20 @@ export interface BatchMatcher {
 export interface DetectionService {
   /** Evaluates events the store has just acknowledged (imports); resolves when their alerts are stored. `acceptedAt` is `performance.now()` at the acknowledgement. */
   onAccepted(events: readonly DetectEvent[], acceptedAt: number): Promise<StoredAlerts>;
-  /** Hands an acknowledged agent batch to the worker after running the server's own matchers on it; returns at once. */
+  /**
+   * Hands a decoded and validated agent batch to the worker before the store appends it, to be decoded and matched
+   * against the stateless rules while the append waits for durability (`slices`: the decoder's byte ranges of the
+   * events, used when `parsesAsValidated`). Undefined when it is not taken (stopping, or
+   * more than `maxSpeculativeBytes` of bodies held). A returned speculation must be passed on exactly once: to
+   * `submitBatch` once the append is acknowledged with accepted events, else to `discard`.
+   */
+  speculate(batch: { hostId: string; body: Uint8Array; parsesAsValidated: boolean; slices?: EventSlices }): Speculation | undefined;
+  /** Drops a speculation whose append failed or accepted nothing: none of its matches is ever stored. */
+  discard(speculation: Speculation): void;
+  /**
+   * Hands an acknowledged agent batch to the worker (committing its speculation, if any) after running the server's
+   * own matchers on it; returns at once. Batches are committed in the order they are handed over.
+   */
   submitBatch(batch: AcceptedBatch): void;
   /** Undefined while the detection queue has room; otherwise a promise that resolves when it has (ingest backpressure). */
   admit(): Promise<void> | undefined;
@@ -163,6 +192,13 @@ export interface DetectionService {
 
 /** Events handed to the worker and not evaluated above which ingest waits (VIGIL_DETECTION_QUEUE_EVENTS). */
 export const DEFAULT_DETECTION_QUEUE_EVENTS = 100_000;
+/**
+ * Bytes of batch bodies handed over ahead of their acknowledgement above which further batches are not speculated
+ * (VIGIL_DETECTION_SPECULATIVE_BYTES; 0 turns speculation off). The worker holds per speculated batch the shared
+ * body, until matched its decoded events, then only the matched events: this bounds that memory. 64 MiB is ~19,000
+ * Windows events of ~3.5 KB, the ~2.5 s of acknowledgement wait seen at 7,500 events/s (docs/benchmarks.md).
+ */
+export const DEFAULT_SPECULATIVE_BYTES = 64 * 1024 * 1024;
 const RECOVERY_PAGE = 5000;
 
 /** A stored event row (store.search) in the shape ingest validated: JSON object fields parsed again. */
@@ -217,10 +253,12 @@ function packVersion(sources: readonly RuleSource[]): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-export function createDetectionService(deps: { db: DetectionDb; store: EventStore; installBuiltinPack?: boolean; maxQueuedEvents?: number }): DetectionService {
+export function createDetectionService(deps: { db: DetectionDb; store: EventStore; installBuiltinPack?: boolean; maxQueuedEvents?: number; maxSpeculativeBytes?: number }): DetectionService {
   const { db, store } = deps;
   const mapping = defaultSigmaMapping();
   const maxQueuedEvents = deps.maxQueuedEvents ?? (Number(process.env.VIGIL_DETECTION_QUEUE_EVENTS) || DEFAULT_DETECTION_QUEUE_EVENTS);
+  const speculativeFromEnv = process.env.VIGIL_DETECTION_SPECULATIVE_BYTES;
+  const maxSpeculativeBytes = deps.maxSpeculativeBytes ?? (speculativeFromEnv !== undefined && speculativeFromEnv !== '' && Number.isFinite(Number(speculativeFromEnv)) ? Number(speculativeFromEnv) : DEFAULT_SPECULATIVE_BYTES);
   let compiledById = new Map<string, RuleEntry>();
   let report: LoadReport;
   let activeRuleCount = 0;
@@ -230,6 +268,9 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   const latencyHistogram: LatencyHistogram = { boundsMs: ALERT_LATENCY_BOUNDS_MS, counts: ALERT_LATENCY_BOUNDS_MS.map(() => 0).concat(0), sumMs: 0, count: 0 };
   const counters = { eventsEvaluated: 0, detections: 0, alertsCreated: 0, alertsGrouped: 0 };
   const queue = { events: 0, backpressureWaits: 0, recoveredEvents: 0, workerRestarts: 0 };
+  const speculation = { handed: 0, ready: 0, late: 0, discarded: 0, skipped: 0, heldBytes: 0 };
+  /** Speculations handed over and not yet committed or discarded: their body's size. */
+  const speculative = new Map<number, number>();
   /** What the worker last reported. */
   const fromWorker: { rulesActive: number | null; index: IndexStats | null; correlationState: number } = { rulesActive: null, index: null, correlationState: 0 };
 
@@ -333,6 +374,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
       counters.alertsCreated += message.created.length;
       counters.alertsGrouped += message.updated;
       fromWorker.correlationState = message.correlationState;
+      if (message.speculation) speculation[message.speculation]++;
       if (message.latencyMs !== null) {
         if (latencies.length < LATENCY_WINDOW) latencies.push(message.latencyMs);
         else latencies[latencyCursor % LATENCY_WINDOW] = message.latencyMs;
@@ -413,6 +455,15 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
     return recovered;
   }
 
+  /** Forgets a speculation's held bytes; false when it was committed or discarded before (then nothing is sent). */
+  function releaseSpeculation(held: Speculation): boolean {
+    const bytes = speculative.get(held.id);
+    if (bytes === undefined) return false;
+    speculative.delete(held.id);
+    speculation.heldBytes -= bytes;
+    return true;
+  }
+
   function admit(): Promise<void> | undefined {
     if (queue.events < maxQueuedEvents) return undefined;
     queue.backpressureWaits++;
@@ -454,15 +505,46 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
       });
     },
 
-    submitBatch(batch) {
-      if (closing || !batch.events.length) return;
+    speculate(batch) {
+      if (closing || batch.body.byteLength === 0) return undefined;
+      if (speculation.heldBytes + batch.body.byteLength > maxSpeculativeBytes) {
+        speculation.skipped++;
+        return undefined;
+      }
       // One copy the worker threads share (the body's memory may be a slice of a pool this thread reuses).
       const body = new Uint8Array(new SharedArrayBuffer(batch.body.byteLength));
       body.set(batch.body);
+      const id = nextId++;
+      speculative.set(id, body.byteLength);
+      speculation.heldBytes += body.byteLength;
+      speculation.handed++;
+      const slices = batch.parsesAsValidated && batch.slices ? { slices: { starts: batch.slices.starts, ends: batch.slices.ends } } : {};
+      worker.postMessage({ type: 'speculate', id, hostId: batch.hostId, body, parsesAsValidated: batch.parsesAsValidated, ...slices } satisfies ToWorker);
+      return { id, body };
+    },
+
+    discard(held) {
+      if (!releaseSpeculation(held)) return;
+      speculation.discarded++;
+      if (!closing) worker.postMessage({ type: 'discard', id: held.id } satisfies ToWorker);
+    },
+
+    submitBatch(batch) {
+      const held = batch.speculation && releaseSpeculation(batch.speculation) ? batch.speculation : undefined;
+      if (closing || !batch.events.length) {
+        if (held && !closing) worker.postMessage({ type: 'discard', id: held.id } satisfies ToWorker);
+        return;
+      }
+      let body = held?.body;
+      if (!body) {
+        // One copy the worker threads share (the body's memory may be a slice of a pool this thread reuses).
+        body = new Uint8Array(new SharedArrayBuffer(batch.body.byteLength));
+        body.set(batch.body);
+      }
       const serverMatchers = eventMatchers.size > 0;
       const message: EvaluateMessage = {
         type: 'evaluate',
-        id: nextId++,
+        id: held?.id ?? nextId++,
         hostId: batch.hostId,
         lastSequence: batch.ackedThrough,
         acceptedAtMs: performance.timeOrigin + batch.acceptedAt,
@@ -472,6 +554,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         parsesAsValidated: batch.parsesAsValidated,
         extra: [],
         matchersFollow: (serverMatchers ? 1 : 0) + batchMatchers.size,
+        ...(held ? { speculated: true } : {}),
       };
       hand(message, batch.events.length);
       submitToBatchMatchers({ id: message.id, hostId: batch.hostId, body, accepted: batch.events.length, parsesAsValidated: batch.parsesAsValidated });
@@ -545,6 +628,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         backpressureWaits: queue.backpressureWaits,
         recoveredEvents: queue.recoveredEvents,
         workerRestarts: queue.workerRestarts,
+        speculation: { ...speculation },
       };
     },
 

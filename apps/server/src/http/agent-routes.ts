@@ -107,23 +107,38 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     // Backpressure: while detection is behind by more than its queue limit, acknowledgements wait (agents slow down).
     const room = deps.detection.admit();
     if (room) await room;
-    const result = await store.append(agentId, decoded.events, decoded.slices);
+    // The worker decodes and matches the batch while the append waits for durability; only the acknowledgement below
+    // commits the accepted events' matches (a failed append discards them).
+    const starts = decoded.slices?.starts;
+    const allParse = starts !== undefined && starts.every((start) => start >= 0);
+    const speculation = deps.detection.speculate({ hostId: agentId, body: request.body, parsesAsValidated: allParse, ...(allParse ? { slices: decoded.slices! } : {}) });
+    let result;
+    try {
+      result = await store.append(agentId, decoded.events, decoded.slices);
+    } catch (error) {
+      if (speculation) deps.detection.discard(speculation);
+      throw error;
+    }
     const acceptedAt = performance.now();
-    counters.batches++;
-    counters.accepted += result.accepted;
-    counters.duplicates += result.duplicates;
-    touch(agentId, request.ip);
-    const ack: EventBatchAck = { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
-    // The reply goes out first; then the accepted events (the batch's tail: duplicates are the sequence numbers at or
-    // below the host's watermark, and a batch's sequence numbers increase) go to the detection worker, in
-    // acknowledgement order. Rules never run on this thread.
-    reply.send(ack);
-    if (result.accepted) {
-      const accepted = result.accepted === decoded.events.length ? decoded.events : decoded.events.slice(decoded.events.length - result.accepted);
-      const starts = decoded.slices?.starts;
-      let parsesAsValidated = starts !== undefined;
-      for (let i = decoded.events.length - result.accepted; parsesAsValidated && i < decoded.events.length; i++) parsesAsValidated = starts![i]! >= 0;
-      deps.detection.submitBatch({ hostId: agentId, body: request.body, parsesAsValidated, events: accepted as unknown as readonly DetectEvent[], ackedThrough: result.ackedThrough, acceptedAt });
+    try {
+      counters.batches++;
+      counters.accepted += result.accepted;
+      counters.duplicates += result.duplicates;
+      touch(agentId, request.ip);
+      const ack: EventBatchAck = { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
+      // The reply goes out first; then the accepted events (the batch's tail: duplicates are the sequence numbers at or
+      // below the host's watermark, and a batch's sequence numbers increase) go to the detection worker, in
+      // acknowledgement order. Rules never run on this thread.
+      reply.send(ack);
+    } finally {
+      // Stored events always reach detection, and a held speculative match is always committed or released, even if
+      // recording the agent's contact failed above.
+      if (result.accepted) {
+        const accepted = result.accepted === decoded.events.length ? decoded.events : decoded.events.slice(decoded.events.length - result.accepted);
+        let parsesAsValidated = starts !== undefined;
+        for (let i = decoded.events.length - result.accepted; parsesAsValidated && i < decoded.events.length; i++) parsesAsValidated = starts![i]! >= 0;
+        deps.detection.submitBatch({ hostId: agentId, body: request.body, parsesAsValidated, events: accepted as unknown as readonly DetectEvent[], ackedThrough: result.ackedThrough, acceptedAt, ...(speculation ? { speculation } : {}) });
+      } else if (speculation) deps.detection.discard(speculation);
     }
     return reply;
   });
