@@ -99,3 +99,47 @@ test('index-only event lists, top-N counts and in-memory sequences equal the pla
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('in-memory sequence counts equal SQL when several sequences end on one event and when event ids repeat', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-index-rows-'));
+  const store = createDuckDbStore({ dataDir: dir, rowCache: true });
+  // Per host: three curl starts, then two connects to port 4444, a second apart; with `repeat` the connects of each
+  // pair share one event.id, so the count must not take rows for events (a first step with repeated ids goes to SQL).
+  const hostEvents = (host: string, offset: number, repeat: boolean): VigilEvent[] => {
+    const out: Record<string, unknown>[] = [];
+    for (let i = 0; i < 50; i++) {
+      const block = Math.floor(i / 5);
+      const base = { '@timestamp': new Date(Date.UTC(2026, 2, 1, 10) + i * 1000).toISOString(), 'event.sequence': offset + i, 'host.id': host };
+      if (i % 5 < 3) out.push({ ...base, 'event.id': `${host}-${i}`, 'event.category': 'process', 'event.action': 'start', 'process.pid': 100 + i, 'process.name': 'curl' });
+      else out.push({ ...base, 'event.id': repeat ? `${host}-n${block}` : `${host}-${i}`, 'event.category': 'network', 'event.action': 'connect', 'destination.port': 4444 });
+    }
+    return out as unknown as VigilEvent[];
+  };
+  try {
+    await store.open();
+    await store.append('h1', hostEvents('h1', 1, false));
+    await store.append('h2', hostEvents('h2', 1, true));
+    const texts = [
+      'sequence by host.id maxspan=1m [process where process.name == "curl"] [network where destination.port == 4444] | stats count()',
+      'sequence by host.id maxspan=3s [process where process.name == "curl"] [network where destination.port == 4444] | stats count()',
+      'sequence by host.id [network where destination.port == 4444] [network where destination.port == 4444] | stats count()',
+      'sequence by host.id maxspan=1m [process where process.name == "curl"] [network where destination.port == 4444]',
+    ];
+    let answered = 0;
+    for (const text of texts) {
+      const compiled = compileHunt(text, { limit: 1000 });
+      assert.equal(compiled.indexed?.indexOnly?.kind, 'sequence', text);
+      const before = store.stats?.()['index_answered_searches'] ?? 0;
+      const viaIndex = await store.search({ sql: compiled.sql, params: compiled.params, indexed: compiled.indexed! });
+      answered += (store.stats?.()['index_answered_searches'] ?? 0) - before;
+      const plain = await store.search({ sql: compiled.sql, params: compiled.params });
+      assert.ok(plain.length > 0 && (plain[0]!['count'] ?? 1) !== 0, `${text}: finds sequences`);
+      const canon = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+      assert.deepEqual(canon(viaIndex), canon(plain), text);
+    }
+    assert.equal(answered, 3, 'the sequences whose first step has no repeated id were joined in memory');
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1255,6 +1255,81 @@ function groupByIdentity(n: number, groupOf: (i: number) => unknown): { order: I
   return { order, starts };
 }
 
+/** Every event's time is at or after 1970 (JavaScript and DuckDB round earlier microseconds differently). */
+function allTimesFromEpoch(events: StepEvents): boolean {
+  const us = events.us;
+  for (let i = 0; i < events.n; i++) if (!(us[i]! >= 0)) return false;
+  return true;
+}
+
+/** Every event of the step is a row of the index (table >= 0), so equal rows are the same event. */
+function allFromIndex(events: StepEvents): boolean {
+  const table = events.table;
+  for (let i = 0; i < events.n; i++) if (table[i]! < 0) return false;
+  return true;
+}
+
+/** The different values of `positions`, each below `n`, in first-seen order. */
+function distinctPositions(positions: readonly number[], n: number): Int32Array {
+  const seen = new Uint8Array(n);
+  const out = new Int32Array(positions.length);
+  let count = 0;
+  for (const p of positions) {
+    if (seen[p] === 1) continue;
+    seen[p] = 1;
+    out[count++] = p;
+  }
+  return out.subarray(0, count);
+}
+
+/** Whether `hashes` at the first `n` of `at` (or at 0..n-1 when null) are pairwise different. */
+function distinctHashes(hashes: Int32Array, at: Int32Array | null, n: number): boolean {
+  const sorted = new Int32Array(n);
+  for (let i = 0; i < n; i++) sorted[i] = hashes[at === null ? i : at[i]!]!;
+  sorted.sort();
+  for (let i = 1; i < n; i++) if (sorted[i] === sorted[i - 1]) return false;
+  return true;
+}
+
+/**
+ * The positions of a step's events with a key grouped by key code (a counting sort: positions ascending within a
+ * key): key k's events are `order[start[k]]` up to before `order[start[k + 1]]`.
+ */
+function groupByKey(step: StepEvents, keyCount: number): { start: Int32Array; order: Int32Array } {
+  const key = step.key;
+  const start = new Int32Array(keyCount + 1);
+  for (let i = 0; i < step.n; i++) if (key[i]! >= 0) start[key[i]! + 1]! += 1;
+  for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
+  const order = new Int32Array(start[keyCount]!);
+  const fill = start.slice(0, keyCount);
+  for (let i = 0; i < step.n; i++) if (key[i]! >= 0) order[fill[key[i]!]!++] = i;
+  return { start, order };
+}
+
+/** Whether the events at `order[from]` up to before `order[to]` are strictly ascending by (time, sequence). */
+function strictlyAscending(step: StepEvents, order: Int32Array, from: number, to: number): boolean {
+  const { us, sq } = step;
+  for (let j = from + 1; j < to; j++) {
+    const a = order[j - 1]!;
+    const b = order[j]!;
+    if (!(us[a]! < us[b]! || (us[a] === us[b] && sq[a]! < sq[b]!))) return false;
+  }
+  return true;
+}
+
+/** The first index j in [low, high) whose event `order[j]` is strictly after (us, sq), or high; the run is sorted. */
+function firstAfter(step: StepEvents, order: Int32Array, low: number, high: number, us: number, sq: number): number {
+  const times = step.us;
+  const sequences = step.sq;
+  while (low < high) {
+    const mid = (low + high) >> 1;
+    const e = order[mid]!;
+    if (times[e]! > us || (times[e] === us && sequences[e]! > sq)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
 /** Thrown inside `joinSequence` when JavaScript could not decide exactly as DuckDB does. */
 const NOT_EXACT = new Error('not exact');
 
@@ -1280,7 +1355,7 @@ function joinSequence(
     (a.table[i]! >= 0 && a.table[i] === b.table[j] && a.rowid[i] === b.rowid[j]) || idOf(a, i) === idOf(b, j);
   /** Groups by event.id: the known id, or for events from the index the hash, then the id within a hash. */
   const idGroup = (events: StepEvents, i: number): unknown => (events.table[i]! >= 0 ? events.idHash[i] : idOf(events, i));
-  for (const events of steps) for (let i = 0; i < events.n; i++) if (!(events.us[i]! >= 0)) throw NOT_EXACT;
+  for (const events of steps) if (!allTimesFromEpoch(events)) throw NOT_EXACT;
   const first = steps[0]!;
   const keyCount = keyValues.length;
   const maxspanUs = only.maxspanMs === null ? Infinity : only.maxspanMs * 1000;
@@ -1288,8 +1363,9 @@ function joinSequence(
   const everyFirst: number[] = new Array(first.n);
   for (let i = 0; i < first.n; i++) everyFirst[i] = i;
   let at: number[][] = [everyFirst];
-  // The SQL keeps one extension per first-step event.id: repeated first-step ids are left to it.
-  const firstIds = groupByIdentity(first.n, (i) => idGroup(first, i));
+  // The SQL keeps one extension per first-step event.id: repeated first-step ids are left to it. Rows of the index
+  // with pairwise different id hashes are different events (the common case, decided without a Map).
+  const firstIds = allFromIndex(first) && distinctHashes(first.idHash, null, first.n) ? { order: new Int32Array(0), starts: [0] } : groupByIdentity(first.n, (i) => idGroup(first, i));
   for (let g = 0; g + 1 < firstIds.starts.length; g++) {
     for (let a = firstIds.starts[g]!; a < firstIds.starts[g + 1]!; a++) {
       for (let b = a + 1; b < firstIds.starts[g + 1]!; b++) if (sameEvent(first, firstIds.order[a]!, first, firstIds.order[b]!)) throw NOT_EXACT;
@@ -1300,12 +1376,7 @@ function joinSequence(
     const previous = steps[s - 1]!;
     // The step's events by key (a counting sort keeps their order), each key's run in the SQL's order (ts, sq, id):
     // runs already ascending by (ts, sq) are kept, others sorted.
-    const start = new Int32Array(keyCount + 1);
-    for (let i = 0; i < step.n; i++) if (step.key[i]! >= 0) start[step.key[i]! + 1]! += 1;
-    for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
-    const order = new Int32Array(start[keyCount]!);
-    const fill = start.slice(0, keyCount);
-    for (let i = 0; i < step.n; i++) if (step.key[i]! >= 0) order[fill[step.key[i]!]!++] = i;
+    const { start, order } = groupByKey(step, keyCount);
     const compare = (a: number, b: number) => {
       if (step.us[a] !== step.us[b] || step.sq[a] !== step.sq[b]) return step.us[a]! - step.us[b]! || step.sq[a]! - step.sq[b]!;
       const x = idOf(step, a);
@@ -1313,13 +1384,7 @@ function joinSequence(
       return x === y ? 0 : x < y ? -1 : 1;
     };
     for (let k = 0; k < keyCount; k++) {
-      for (let j = start[k]! + 1; j < start[k + 1]!; j++) {
-        const a = order[j - 1]!;
-        const b = order[j]!;
-        if (step.us[a]! < step.us[b]! || (step.us[a] === step.us[b] && step.sq[a]! < step.sq[b]!)) continue;
-        order.set(Array.from(order.subarray(start[k]!, start[k + 1]!)).sort(compare), start[k]!);
-        break;
-      }
+      if (!strictlyAscending(step, order, start[k]!, start[k + 1]!)) order.set(Array.from(order.subarray(start[k]!, start[k + 1]!)).sort(compare), start[k]!);
     }
     const next: number[][] = Array.from({ length: s + 1 }, () => []);
     const last = at[s - 1]!;
@@ -1330,15 +1395,7 @@ function joinSequence(
       const before = last[p]!;
       const us = previous.us[before]!;
       const sq = previous.sq[before]!;
-      // First event strictly after the previous one by (ts, sq).
-      let low = start[key]!;
-      let high = start[key + 1]!;
-      while (low < high) {
-        const mid = (low + high) >> 1;
-        const e = order[mid]!;
-        if (step.us[e]! > us || (step.us[e] === us && step.sq[e]! > sq)) high = mid;
-        else low = mid + 1;
-      }
+      const low = firstAfter(step, order, start[key]!, start[key + 1]!, us, sq);
       if (low === start[key + 1]) continue;
       const found = order[low]!;
       if (step.us[found]! > first.us[head]! + maxspanUs) continue;
@@ -1350,6 +1407,12 @@ function joinSequence(
   // Of the sequences ending on one event (by event.id), the one whose first event is latest (ts, then id) stays.
   const lastStep = steps[steps.length - 1]!;
   const lastAt = at[steps.length - 1]!;
+  if (only.output === 'count' && allFromIndex(lastStep)) {
+    // One sequence per last event: rows of the index with pairwise different id hashes are different events, so the
+    // count is the number of different last rows (which first event stays does not change it).
+    const lastRows = distinctPositions(lastAt, lastStep.n);
+    if (distinctHashes(lastStep.idHash, lastRows, lastRows.length)) return [{ count: lastRows.length }];
+  }
   const byLast = groupByIdentity(lastAt.length, (p) => idGroup(lastStep, lastAt[p]!));
   /** Kept sequences, in the order of their group's first partial sequence, then as kept within the group. */
   const chains: number[] = [];

@@ -533,6 +533,20 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     return typeof best === 'number' ? [best] : best.locs.subarray(0, best.n);
   }
 
+  /**
+   * `collect` for each candidate key (ids from `containingKeys`) that contains `needle`; false when one's rows are not
+   * kept. A small function of its own, so that its loop is optimised after a few queries.
+   */
+  function collectContaining(found: Found, dictionary: Dictionary, candidates: ArrayLike<number>, needle: string): boolean {
+    const keys = dictionary.keys;
+    const values = dictionary.values;
+    for (let c = 0; c < candidates.length; c++) {
+      const key = keys[candidates[c]!]!;
+      if (key.includes(needle) && !collect(found, values.get(key))) return false;
+    }
+    return true;
+  }
+
   /** `add` for trigram postings of key ids (numeric keys). */
   function add3(map: Map<number, Entry>, gram: number, id: number, stopAt: number): void {
     const entry = map.get(gram);
@@ -648,10 +662,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
           if (!dictionary.foldCase || needle.length === 0 || NON_ASCII.test(needle) || needle !== needle.toLowerCase()) return undefined;
           const candidates = containingKeys(dictionary, needle);
           if (!candidates) return undefined;
-          for (let c = 0; c < candidates.length; c++) {
-            const key = dictionary.keys[candidates[c]!]!;
-            if (key.includes(needle) && !collect(found, dictionary.values.get(key))) return undefined;
-          }
+          if (!collectContaining(found, dictionary, candidates, needle)) return undefined;
         }
       } else if (probe.kind === 'number') {
         const dictionary = numberDictionaries.get(probe.field);
