@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoRoot, writeZip } from '@vigil/common';
@@ -101,97 +101,9 @@ test('repeats of a rule by the same process are grouped into one alert with a co
   assert.equal(grouped[0].eventIds.length, 5);
 });
 
-const bruteForcePack = {
-  version: '1',
-  description: 'correlation test pack',
-  files: [
-    {
-      file: 'auth.yml',
-      text: `title: Failed login
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a01
-name: failed_login
-status: test
-level: low
-logsource: { product: linux, category: authentication }
-detection:
-  selection:
-    event.action: logon_failed
-  condition: selection
----
-title: Successful login
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a02
-name: successful_login
-status: test
-level: informational
-logsource: { product: linux, category: authentication }
-detection:
-  selection:
-    event.action: logon
-  condition: selection
----
-title: Many failed logins from one source
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a03
-name: many_failed_logins
-status: test
-level: medium
-correlation:
-  type: event_count
-  rules: [failed_login]
-  group-by: [source.ip]
-  timespan: 5m
-  condition: { gte: 10 }
----
-title: Brute force followed by a successful login
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a04
-status: test
-level: critical
-tags: [attack.credential-access, attack.t1110]
-correlation:
-  type: temporal_ordered
-  rules: [many_failed_logins, successful_login]
-  group-by: [source.ip]
-  timespan: 10m
-`,
-    },
-    {
-      file: 'dropper.yml',
-      text: `title: Download to tmp
-id: 6d1c2e8a-0c55-4a35-9f8e-8a3f5c1d2b01
-name: download_to_tmp
-status: test
-level: low
-logsource: { product: linux, category: process_creation }
-detection:
-  selection:
-    Image|endswith: [/curl, /wget]
-    CommandLine|contains: ' /tmp/'
-  condition: selection
----
-title: Made executable in tmp
-id: 6d1c2e8a-0c55-4a35-9f8e-8a3f5c1d2b02
-name: chmod_tmp
-status: test
-level: low
-logsource: { product: linux, category: process_creation }
-detection:
-  selection:
-    Image|endswith: /chmod
-    CommandLine|contains|all: ['+x', '/tmp/']
-  condition: selection
----
-title: Download, chmod, run from tmp
-id: 6d1c2e8a-0c55-4a35-9f8e-8a3f5c1d2b03
-status: test
-level: high
-correlation:
-  type: temporal_ordered
-  rules: [download_to_tmp, chmod_tmp]
-  group-by: [host.id]
-  timespan: 5m
-`,
-    },
-  ],
-};
+/** The correlation test rules, shared with the detection worker's unit tests (tests/fixtures/rules). */
+const fixtureRule = (file: string) => ({ file, text: readFileSync(join(repoRoot(), 'tests', 'fixtures', 'rules', file), 'utf8') });
+const bruteForcePack = { version: '1', description: 'correlation test pack', files: [fixtureRule('brute-force.yml'), fixtureRule('dropper.yml')] };
 
 function login(action: 'logon' | 'logon_failed', address: string): Record<string, unknown> {
   return { ...base('authentication', action), 'user.name': 'admin', 'source.ip': address, 'logon.service': 'sshd', 'event.outcome': action === 'logon' ? 'success' : 'failure' };

@@ -4,10 +4,11 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { repoRoot } from '@vigil/common';
 import type { DetectEvent } from '@vigil/detect';
 import { decodeEventBatch } from '@vigil/protocol';
 import { createDuckDbStore } from '@vigil/store';
@@ -18,84 +19,8 @@ const BRUTE_FORCE = '0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a04';
 const DROPPER = '6d1c2e8a-0c55-4a35-9f8e-8a3f5c1d2b03';
 const REVERSE_SHELL_RULE_FILE = 'process_creation_reverse_shell_dev_tcp.yml';
 
-const correlationRules = `title: Failed login
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a01
-name: failed_login
-status: test
-level: low
-logsource: { product: linux, category: authentication }
-detection:
-  selection:
-    event.action: logon_failed
-  condition: selection
----
-title: Successful login
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a02
-name: successful_login
-status: test
-level: informational
-logsource: { product: linux, category: authentication }
-detection:
-  selection:
-    event.action: logon
-  condition: selection
----
-title: Many failed logins from one source
-id: 0b7f3a52-5a6f-4f37-9d1c-3c6c8f2b1a03
-name: many_failed_logins
-status: test
-level: medium
-correlation:
-  type: event_count
-  rules: [failed_login]
-  group-by: [source.ip]
-  timespan: 5m
-  condition: { gte: 10 }
----
-title: Brute force followed by a successful login
-id: ${BRUTE_FORCE}
-status: test
-level: critical
-correlation:
-  type: temporal_ordered
-  rules: [many_failed_logins, successful_login]
-  group-by: [source.ip]
-  timespan: 10m
----
-title: Download to tmp
-id: 6d1c2e8a-0c55-4a35-9f8e-8a3f5c1d2b01
-name: download_to_tmp
-status: test
-level: low
-logsource: { product: linux, category: process_creation }
-detection:
-  selection:
-    Image|endswith: [/curl, /wget]
-    CommandLine|contains: ' /tmp/'
-  condition: selection
----
-title: Made executable in tmp
-id: 6d1c2e8a-0c55-4a35-9f8e-8a3f5c1d2b02
-name: chmod_tmp
-status: test
-level: low
-logsource: { product: linux, category: process_creation }
-detection:
-  selection:
-    Image|endswith: /chmod
-    CommandLine|contains|all: ['+x', '/tmp/']
-  condition: selection
----
-title: Download, chmod, run from tmp
-id: ${DROPPER}
-status: test
-level: high
-correlation:
-  type: temporal_ordered
-  rules: [download_to_tmp, chmod_tmp]
-  group-by: [host.id]
-  timespan: 5m
-`;
+/** The correlation test rules shared with tests/src/detection.test.ts: brute force, and download-chmod in /tmp. */
+const correlationRules = ['brute-force.yml', 'dropper.yml'].map((file) => readFileSync(join(repoRoot(), 'tests', 'fixtures', 'rules', file), 'utf8')).join('\n---\n');
 
 type Event = Record<string, unknown>;
 
