@@ -393,7 +393,15 @@ function commitMatches(matching: Matching, accepted: number | undefined): { dete
     if (match.index < first) continue;
     detections.push(...match.detections);
     events.push(match.event);
-    for (const correlated of match.correlated) fromCorrelations.push(...correlation!.observe(correlated));
+    for (const correlated of match.correlated) {
+      try {
+        fromCorrelations.push(...correlation!.observe(correlated));
+      } catch (error) {
+        // One correlation failing on one event must not stop the stream (a throw here would kill this worker, and
+        // recovery would meet the same event again).
+        log.error('a correlation rule failed on an event; skipped', { rule: correlated.rule.id, error: VigilError.wrap(error).message });
+      }
+    }
   }
   if (first < matching.total && matching.times[first]! > newestEventMs) newestEventMs = matching.times[first]!;
   detections.push(...fromCorrelations);
@@ -414,6 +422,7 @@ let turnScheduled = false;
  */
 function turn(): void {
   turnScheduled = false;
+  if (closing) return;
   try {
     storeReady();
     while (unmatched.length && (speculations.get(unmatched[0]!.id) !== unmatched[0] || matchingDone(unmatched[0]!))) unmatched.shift();
@@ -628,6 +637,8 @@ function handle(message: ToWorker): void {
     checkpointer.postMessage({ type: 'close' } satisfies ToWalCheckpointer);
     speculations.clear();
     unmatched.length = 0;
+    // Batches evaluated and waiting to share a commit are stored now, not left to a turn after the database closed.
+    if (waiting.length) storeReady();
     if (flushTimer) clearTimeout(flushTimer);
     flushCheckpoints();
     db.close();
