@@ -190,6 +190,13 @@ export interface DetectionService {
   close(): Promise<void>;
 }
 
+/** One copy of a batch body the worker threads share (the request's memory may be a slice of a pool this thread reuses). */
+function sharedCopy(body: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(new SharedArrayBuffer(body.byteLength));
+  copy.set(body);
+  return copy;
+}
+
 /** Events handed to the worker and not evaluated above which ingest waits (VIGIL_DETECTION_QUEUE_EVENTS). */
 export const DEFAULT_DETECTION_QUEUE_EVENTS = 100_000;
 /**
@@ -511,9 +518,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         speculation.skipped++;
         return undefined;
       }
-      // One copy the worker threads share (the body's memory may be a slice of a pool this thread reuses).
-      const body = new Uint8Array(new SharedArrayBuffer(batch.body.byteLength));
-      body.set(batch.body);
+      const body = sharedCopy(batch.body);
       const id = nextId++;
       speculative.set(id, body.byteLength);
       speculation.heldBytes += body.byteLength;
@@ -535,12 +540,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
         if (held && !closing) worker.postMessage({ type: 'discard', id: held.id } satisfies ToWorker);
         return;
       }
-      let body = held?.body;
-      if (!body) {
-        // One copy the worker threads share (the body's memory may be a slice of a pool this thread reuses).
-        body = new Uint8Array(new SharedArrayBuffer(batch.body.byteLength));
-        body.set(batch.body);
-      }
+      const body = held?.body ?? sharedCopy(batch.body);
       const serverMatchers = eventMatchers.size > 0;
       const message: EvaluateMessage = {
         type: 'evaluate',
