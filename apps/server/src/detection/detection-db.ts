@@ -25,6 +25,7 @@ export interface RuleFileRecord {
 export type AlertStatus = 'new' | 'acknowledged' | 'in_progress' | 'resolved' | 'false_positive';
 export const alertStatuses: readonly AlertStatus[] = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
 const OPEN_STATUSES = `('new', 'acknowledged', 'in_progress')`;
+const isOpenStatus = (status: string): boolean => status === 'new' || status === 'acknowledged' || status === 'in_progress';
 
 /** Context fields (the acting process, the host name) of the events behind new alerts, by event id; see alert-context.ts. */
 export type AlertContexts = ReadonlyMap<string, Record<string, unknown>>;
@@ -77,7 +78,10 @@ CREATE TABLE IF NOT EXISTS alerts (
   host_id TEXT NOT NULL, process_key TEXT, group_key TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
   count INTEGER NOT NULL, event_ids TEXT NOT NULL, fields TEXT NOT NULL, group_values TEXT, status TEXT NOT NULL,
   assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_stored_ms INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS alerts_group ON alerts (group_key, last_stored_ms);
+-- A group's newest alert is the last of its entries here (rowid order); the entries never move when a repeat is folded
+-- in (the index replaced one on (group_key, last_stored_ms), which every repeat rewrote).
+DROP INDEX IF EXISTS alerts_group;
+CREATE INDEX IF NOT EXISTS alerts_group_key ON alerts (group_key);
 CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
@@ -277,17 +281,31 @@ export class DetectionDb {
   // ---- alerts ----
 
   /**
-   * Stores detections in one transaction, folding repeats into open alerts of the same group within the window.
-   * Repeats inside the call are folded in memory first: one lookup and one write per group, not per detection (the
-   * same rows as storing them one by one: one alert per group, `count` raised by each repeat, `updated` counting them).
+   * Open alerts this connection folded repeats into, by group key, whose event-id sample is full: a repeat then changes
+   * only counters and times, without reading the row. An entry is a hint, never trusted alone: the update applies only
+   * while the alert is open (another connection may have resolved it), and otherwise the group is looked up again.
+   * Cleared when a transaction that used it fails (its entries may name rows rolled back).
+   */
+  readonly #foldTargets = new Map<string, { id: string; storedMs: number }>();
+  static readonly #FOLD_TARGETS_MAX = 20_000;
+
+  /**
+   * Stores detections in one transaction. A detection whose group's newest alert is open and was stored within the
+   * grouping window is folded into it (count raised, first/last seen widened, event ids added up to a sample of
+   * MAX_EVENT_IDS); otherwise it creates an alert. Repeats inside the call are folded in memory first: one write per
+   * group, not per detection (`updated` counts the detections folded).
    */
   storeDetections(detections: readonly Detection[], nowMs = Date.now()): StoredAlerts {
     const created: AlertRecord[] = [];
     let updated = 0;
     if (!detections.length) return { created, updated };
     const now = new Date(nowMs).toISOString();
-    const find = this.#statement(`SELECT id, event_ids, first_seen, last_seen FROM alerts WHERE group_key = ? AND last_stored_ms >= ? AND status IN ${OPEN_STATUSES} ORDER BY last_stored_ms DESC LIMIT 1`);
+    const windowStart = nowMs - GROUPING_WINDOW_MS;
+    const newest = this.#statement(`SELECT id, event_ids, first_seen, last_seen, status, last_stored_ms FROM alerts WHERE group_key = ? ORDER BY rowid DESC LIMIT 1`);
     const update = this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?');
+    const bump = this.#statement(
+      `UPDATE alerts SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?), updated_at = ?, last_stored_ms = ? WHERE id = ? AND status IN ${OPEN_STATUSES}`,
+    );
     const insert = this.#statement(
       `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
@@ -310,50 +328,81 @@ export class DetectionDb {
         if (detection.time > span.last) span.last = detection.time;
       }
     };
-    this.#file.db.transaction(() => {
-      for (const [key, group] of groups) {
-        const existing = find.get(key, nowMs - GROUPING_WINDOW_MS) as { id: string; event_ids: string; first_seen: string; last_seen: string } | undefined;
-        if (existing) {
-          const span = { first: existing.first_seen, last: existing.last_seen };
-          const ids = JSON.parse(existing.event_ids) as string[];
-          fold(ids, span, group);
-          update.run(group.length, span.first, span.last, JSON.stringify(ids), now, nowMs, existing.id);
-          updated += group.length;
-          continue;
+    const remember = (key: string, id: string, ids: readonly string[]): void => {
+      if (ids.length < MAX_EVENT_IDS) return;
+      this.#foldTargets.delete(key);
+      this.#foldTargets.set(key, { id, storedMs: nowMs });
+      if (this.#foldTargets.size > DetectionDb.#FOLD_TARGETS_MAX) this.#foldTargets.delete(this.#foldTargets.keys().next().value!);
+    };
+    const foldWithoutReading = (key: string, group: readonly Detection[]): boolean => {
+      const target = this.#foldTargets.get(key);
+      if (!target) return false;
+      if (target.storedMs >= windowStart) {
+        const span = { first: group[0]!.time, last: group[0]!.time };
+        fold([], span, group);
+        if (bump.run(group.length, span.first, span.last, now, nowMs, target.id).changes === 1) {
+          target.storedMs = nowMs;
+          return true;
         }
-        const detection = group[0]!;
-        const ids = detection.eventIds.slice(0, MAX_EVENT_IDS);
-        const span = { first: detection.time, last: detection.time };
-        fold(ids, span, group.slice(1));
-        const record: AlertRecord = {
-          id: randomUUID(),
-          ruleId: detection.rule.id,
-          ruleTitle: detection.rule.title,
-          level: detection.rule.level,
-          kind: detection.kind,
-          tags: [...detection.rule.tags],
-          hostId: detection.hostId,
-          processKey: detection.processKey ?? null,
-          firstSeen: span.first,
-          lastSeen: span.last,
-          count: group.length,
-          eventIds: ids,
-          fields: detection.fields.map((hit) => ({ field: hit.field, value: hit.value })),
-          group: detection.group ?? null,
-          status: 'new',
-          assignee: null,
-          createdAt: now,
-          updatedAt: now,
-        };
-        insert.run(
-          record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
-          record.firstSeen, record.lastSeen, record.count, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
-          now, now, nowMs,
-        );
-        created.push(record);
-        updated += group.length - 1;
       }
-    })();
+      this.#foldTargets.delete(key);
+      return false;
+    };
+    try {
+      this.#file.db.transaction(() => {
+        for (const [key, group] of groups) {
+          if (foldWithoutReading(key, group)) {
+            updated += group.length;
+            continue;
+          }
+          const existing = newest.get(key) as { id: string; event_ids: string; first_seen: string; last_seen: string; status: string; last_stored_ms: number } | undefined;
+          if (existing && existing.last_stored_ms >= windowStart && isOpenStatus(existing.status)) {
+            const span = { first: existing.first_seen, last: existing.last_seen };
+            const ids = JSON.parse(existing.event_ids) as string[];
+            fold(ids, span, group);
+            update.run(group.length, span.first, span.last, JSON.stringify(ids), now, nowMs, existing.id);
+            remember(key, existing.id, ids);
+            updated += group.length;
+            continue;
+          }
+          const detection = group[0]!;
+          const ids = detection.eventIds.slice(0, MAX_EVENT_IDS);
+          const span = { first: detection.time, last: detection.time };
+          fold(ids, span, group.slice(1));
+          const record: AlertRecord = {
+            id: randomUUID(),
+            ruleId: detection.rule.id,
+            ruleTitle: detection.rule.title,
+            level: detection.rule.level,
+            kind: detection.kind,
+            tags: [...detection.rule.tags],
+            hostId: detection.hostId,
+            processKey: detection.processKey ?? null,
+            firstSeen: span.first,
+            lastSeen: span.last,
+            count: group.length,
+            eventIds: ids,
+            fields: detection.fields.map((hit) => ({ field: hit.field, value: hit.value })),
+            group: detection.group ?? null,
+            status: 'new',
+            assignee: null,
+            createdAt: now,
+            updatedAt: now,
+          };
+          insert.run(
+            record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
+            record.firstSeen, record.lastSeen, record.count, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
+            now, now, nowMs,
+          );
+          remember(key, record.id, ids);
+          created.push(record);
+          updated += group.length - 1;
+        }
+      })();
+    } catch (error) {
+      this.#foldTargets.clear();
+      throw error;
+    }
     this.#notifyCreated(created);
     return { created, updated };
   }
@@ -365,11 +414,11 @@ export class DetectionDb {
    */
   storeEvaluated(detections: readonly Detection[], checkpoints: ReadonlyMap<string, number>, nowMs = Date.now()): StoredAlerts {
     const upsert = this.#statement('INSERT INTO detection_checkpoints (host_id, sequence) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET sequence = max(sequence, excluded.sequence)');
-    return this.#file.db.transaction(() => {
+    return this.inOneTransaction(() => {
       const stored = this.storeDetections(detections, nowMs);
       for (const [hostId, sequence] of checkpoints) upsert.run(hostId, sequence);
       return stored;
-    }).immediate();
+    });
   }
 
   /**
@@ -377,7 +426,12 @@ export class DetectionDb {
    * alerts of several batches cost one commit. Throws (and rolls everything back) when any of them throws.
    */
   inOneTransaction<T>(work: () => T): T {
-    return this.#file.db.transaction(work).immediate();
+    try {
+      return this.#file.db.transaction(work).immediate();
+    } catch (error) {
+      this.#foldTargets.clear();
+      throw error;
+    }
   }
 
   /** Highest event.sequence per host whose evaluation is stored; `initialized` is false until checkpoints were first set. */
