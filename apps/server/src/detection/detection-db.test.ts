@@ -159,3 +159,23 @@ test('grouping: a repeat after the group\'s newest alert was resolved elsewhere 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('grouping: repeats folded by two connections into one alert keep both connections\' event ids and counts', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-detection-db-'));
+  const one = new DetectionDb(join(dir, 'detection.sqlite'));
+  const two = new DetectionDb(join(dir, 'detection.sqlite'));
+  try {
+    one.storeDetections([detection(1, 1, 1, 'a-1', T0)], T0);
+    two.storeDetections([detection(1, 1, 1, 'b-1', T0 + 1)], T0 + 1);
+    one.storeDetections([detection(1, 1, 1, 'a-2', T0 + 2)], T0 + 2);
+    two.storeDetections([detection(1, 1, 1, 'b-2', T0 + 3)], T0 + 3);
+    const alerts = one.listAlerts();
+    assert.equal(alerts.length, 1);
+    assert.equal(alerts[0]!.count, 4);
+    assert.deepEqual(alerts[0]!.eventIds, ['a-1', 'b-1', 'a-2', 'b-2']);
+  } finally {
+    one.close();
+    two.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -281,13 +281,14 @@ export class DetectionDb {
   // ---- alerts ----
 
   /**
-   * Open alerts this connection folded repeats into, by group key, whose event-id sample is full: a repeat then changes
-   * only counters and times, without reading the row. An entry is a hint, never trusted alone: the update applies only
-   * while the alert is open (another connection may have resolved it), and otherwise the group is looked up again.
-   * Cleared when a transaction that used it fails (its entries may name rows rolled back).
+   * Open alerts this connection created or folded repeats into, by group key, with the event-id sample it last wrote:
+   * a repeat then updates the row without reading it. An entry is a hint, never trusted alone: the update applies only
+   * while the alert is still open (another connection may have resolved it) and its sample is still the one written
+   * here (compared in the UPDATE); otherwise the group is looked up again. Cleared when a transaction fails (its
+   * entries may name rows rolled back).
    */
-  readonly #foldTargets = new Map<string, { id: string; storedMs: number }>();
-  static readonly #FOLD_TARGETS_MAX = 20_000;
+  readonly #foldTargets = new Map<string, { id: string; storedMs: number; ids: string[]; idsJson: string }>();
+  static readonly #FOLD_TARGETS_MAX = 5_000;
 
   /**
    * Stores detections in one transaction. A detection whose group's newest alert is open and was stored within the
@@ -328,10 +329,12 @@ export class DetectionDb {
         if (detection.time > span.last) span.last = detection.time;
       }
     };
-    const remember = (key: string, id: string, ids: readonly string[]): void => {
-      if (ids.length < MAX_EVENT_IDS) return;
+    const bumpWithSample = this.#statement(
+      `UPDATE alerts SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?), event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ? AND status IN ${OPEN_STATUSES} AND event_ids = ?`,
+    );
+    const remember = (key: string, id: string, ids: string[], idsJson: string): void => {
       this.#foldTargets.delete(key);
-      this.#foldTargets.set(key, { id, storedMs: nowMs });
+      this.#foldTargets.set(key, { id, storedMs: nowMs, ids, idsJson });
       if (this.#foldTargets.size > DetectionDb.#FOLD_TARGETS_MAX) this.#foldTargets.delete(this.#foldTargets.keys().next().value!);
     };
     const foldWithoutReading = (key: string, group: readonly Detection[]): boolean => {
@@ -339,10 +342,20 @@ export class DetectionDb {
       if (!target) return false;
       if (target.storedMs >= windowStart) {
         const span = { first: group[0]!.time, last: group[0]!.time };
-        fold([], span, group);
-        if (bump.run(group.length, span.first, span.last, now, nowMs, target.id).changes === 1) {
-          target.storedMs = nowMs;
-          return true;
+        if (target.ids.length >= MAX_EVENT_IDS) {
+          fold([], span, group);
+          if (bump.run(group.length, span.first, span.last, now, nowMs, target.id).changes === 1) {
+            target.storedMs = nowMs;
+            return true;
+          }
+        } else {
+          const ids = [...target.ids];
+          fold(ids, span, group);
+          const idsJson = JSON.stringify(ids);
+          if (bumpWithSample.run(group.length, span.first, span.last, idsJson, now, nowMs, target.id, target.idsJson).changes === 1) {
+            remember(key, target.id, ids, idsJson);
+            return true;
+          }
         }
       }
       this.#foldTargets.delete(key);
@@ -360,8 +373,9 @@ export class DetectionDb {
             const span = { first: existing.first_seen, last: existing.last_seen };
             const ids = JSON.parse(existing.event_ids) as string[];
             fold(ids, span, group);
-            update.run(group.length, span.first, span.last, JSON.stringify(ids), now, nowMs, existing.id);
-            remember(key, existing.id, ids);
+            const idsJson = JSON.stringify(ids);
+            update.run(group.length, span.first, span.last, idsJson, now, nowMs, existing.id);
+            remember(key, existing.id, ids, idsJson);
             updated += group.length;
             continue;
           }
@@ -389,12 +403,13 @@ export class DetectionDb {
             createdAt: now,
             updatedAt: now,
           };
+          const idsJson = JSON.stringify(ids);
           insert.run(
             record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
-            record.firstSeen, record.lastSeen, record.count, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
+            record.firstSeen, record.lastSeen, record.count, idsJson, JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
             now, now, nowMs,
           );
-          remember(key, record.id, ids);
+          remember(key, record.id, [...ids], idsJson);
           created.push(record);
           updated += group.length - 1;
         }
