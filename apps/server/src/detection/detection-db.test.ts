@@ -7,23 +7,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { seededRandom } from '@vigil/common';
 import type { Detection } from '@vigil/detect';
 import { DetectionDb, GROUPING_WINDOW_MS, groupKeyOf, type AlertRecord, type AlertStatus } from './detection-db.js';
 
 const MAX_EVENT_IDS = 50;
 const T0 = Date.UTC(2026, 1, 1, 10, 0, 0);
-
-/** Deterministic generator (mulberry32). */
-function randomFrom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface ModelAlert {
   key: string;
@@ -75,12 +64,23 @@ function comparable(alerts: readonly AlertRecord[]): string[] {
     .sort();
 }
 
-test('grouping: random detections, triage from another connection, window expiry and rollbacks match the model', () => {
+/** Runs `body` with two connections to one new detection database, removed afterwards. */
+function withTwoConnections(body: (one: DetectionDb, two: DetectionDb) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-detection-db-'));
-  const writer = new DetectionDb(join(dir, 'detection.sqlite'));
-  const triage = new DetectionDb(join(dir, 'detection.sqlite'));
+  const one = new DetectionDb(join(dir, 'detection.sqlite'));
+  const two = new DetectionDb(join(dir, 'detection.sqlite'));
   try {
-    const random = randomFrom(7);
+    body(one, two);
+  } finally {
+    one.close();
+    two.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('grouping: random detections, triage from another connection, window expiry and rollbacks match the model', () => {
+  withTwoConnections((writer, triage) => {
+    const random = seededRandom(7);
     const model: ModelAlert[] = [];
     let nowMs = T0;
     let eventNumber = 0;
@@ -128,18 +128,11 @@ test('grouping: random detections, triage from another connection, window expiry
     const stored = writer.listAlerts({ limit: 10_000 });
     assert.ok(model.length > 40 && model.some((alert) => alert.eventIds.length === MAX_EVENT_IDS), 'the stream made many alerts and full event-id samples');
     assert.deepEqual(comparable(stored), comparable(model.map((a) => ({ ruleId: a.key.split('\u0000')[0]!, hostId: a.key.split('\u0000')[1]!, processKey: a.key.split('\u0000')[2]!, count: a.count, eventIds: a.eventIds, firstSeen: a.firstSeen, lastSeen: a.lastSeen, status: a.status }) as AlertRecord)));
-  } finally {
-    writer.close();
-    triage.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('grouping: a repeat after the group\'s newest alert was resolved elsewhere creates a new alert, the resolved one unchanged', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-detection-db-'));
-  const writer = new DetectionDb(join(dir, 'detection.sqlite'));
-  const triage = new DetectionDb(join(dir, 'detection.sqlite'));
-  try {
+  withTwoConnections((writer, triage) => {
     const repeats = Array.from({ length: MAX_EVENT_IDS + 5 }, (_, i) => detection(1, 1, 1, `e-${i}`, T0 + i));
     const first = writer.storeDetections(repeats, T0);
     assert.equal(first.created.length, 1);
@@ -153,18 +146,11 @@ test('grouping: a repeat after the group\'s newest alert was resolved elsewhere 
     assert.equal(again.created.length, 1, 'a new alert, not a fold into the resolved one');
     assert.equal(triage.getAlert(alert!.id)!.count, MAX_EVENT_IDS + 6);
     assert.equal(triage.getAlert(alert!.id)!.status, 'resolved');
-  } finally {
-    writer.close();
-    triage.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('grouping: repeats folded by two connections into one alert keep both connections\' event ids and counts', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-detection-db-'));
-  const one = new DetectionDb(join(dir, 'detection.sqlite'));
-  const two = new DetectionDb(join(dir, 'detection.sqlite'));
-  try {
+  withTwoConnections((one, two) => {
     one.storeDetections([detection(1, 1, 1, 'a-1', T0)], T0);
     two.storeDetections([detection(1, 1, 1, 'b-1', T0 + 1)], T0 + 1);
     one.storeDetections([detection(1, 1, 1, 'a-2', T0 + 2)], T0 + 2);
@@ -173,9 +159,5 @@ test('grouping: repeats folded by two connections into one alert keep both conne
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]!.count, 4);
     assert.deepEqual(alerts[0]!.eventIds, ['a-1', 'b-1', 'a-2', 'b-2']);
-  } finally {
-    one.close();
-    two.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
