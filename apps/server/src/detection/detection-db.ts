@@ -77,19 +77,36 @@ CREATE TABLE IF NOT EXISTS alerts (
   id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, rule_title TEXT NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL, tags TEXT NOT NULL,
   host_id TEXT NOT NULL, process_key TEXT, group_key TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
   count INTEGER NOT NULL, event_ids TEXT NOT NULL, fields TEXT NOT NULL, group_values TEXT, status TEXT NOT NULL,
-  assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_stored_ms INTEGER NOT NULL);
+  assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_stored_ms INTEGER NOT NULL,
+  last_seen_minute TEXT NOT NULL DEFAULT '');
 -- A group's newest alert is the last of its entries here (rowid order); the entries never move when a repeat is folded
 -- in (the index replaced one on (group_key, last_stored_ms), which every repeat rewrote).
 DROP INDEX IF EXISTS alerts_group;
 CREATE INDEX IF NOT EXISTS alerts_group_key ON alerts (group_key);
-CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
-CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
-CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
 CREATE TABLE IF NOT EXISTS detection_checkpoints (host_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS detection_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS external_alerts (
   source TEXT NOT NULL, external_id TEXT NOT NULL, alert_id TEXT NOT NULL, sweep_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (source, external_id));
 `;
+
+/**
+ * Alert lists are ordered by last activity through indexes on its minute (`last_seen_minute`, the first 16 characters
+ * of `last_seen`, e.g. 2026-12-05T17:53), ties sorted by `last_seen` itself: a repeat folded into an alert within the
+ * same minute changes no index entry (SQLite rewrites an index entry whenever an UPDATE assigns one of its columns).
+ * Run after the column exists (databases made before it get it in `#migrate`).
+ */
+const MINUTE_INDEXES = `
+DROP INDEX IF EXISTS alerts_host_time;
+DROP INDEX IF EXISTS alerts_rule;
+DROP INDEX IF EXISTS alerts_status_time;
+CREATE INDEX IF NOT EXISTS alerts_minute ON alerts (last_seen_minute);
+CREATE INDEX IF NOT EXISTS alerts_host_minute ON alerts (host_id, last_seen_minute);
+CREATE INDEX IF NOT EXISTS alerts_rule_minute ON alerts (rule_id, last_seen_minute);
+CREATE INDEX IF NOT EXISTS alerts_status_minute ON alerts (status, last_seen_minute);
+`;
+
+/** The minute of an ISO time, as stored in `last_seen_minute`. */
+const minuteOf = (time: string): string => time.slice(0, 16);
 
 interface AlertRow {
   id: string;
@@ -177,6 +194,18 @@ export class DetectionDb {
     // So the fsync stays off the alert path. Edits made here by users (triage, comments, incidents) share the file:
     // on power loss their last seconds can be lost too.
     this.#file = new SqliteFile(file, 'detection database', { synchronous: 'NORMAL', schema: SCHEMA });
+    this.#migrate();
+  }
+
+  /** Adds `last_seen_minute` to an alerts table made before it (once, whichever connection opens first) and its indexes. */
+  #migrate(): void {
+    const db = this.#file.db;
+    db.transaction(() => {
+      const columns = new Set((db.prepare('PRAGMA table_info(alerts)').all() as { name: string }[]).map((column) => column.name));
+      if (!columns.has('last_seen_minute')) db.exec(`ALTER TABLE alerts ADD COLUMN last_seen_minute TEXT NOT NULL DEFAULT ''`);
+      db.exec(`UPDATE alerts SET last_seen_minute = substr(last_seen, 1, 16) WHERE last_seen_minute = ''`);
+      db.exec(MINUTE_INDEXES);
+    }).immediate();
   }
 
   #statement(sql: string): Database.Statement {
@@ -287,8 +316,25 @@ export class DetectionDb {
    * here (compared in the UPDATE); otherwise the group is looked up again. Cleared when a transaction fails (its
    * entries may name rows rolled back).
    */
-  readonly #foldTargets = new Map<string, { id: string; storedMs: number; ids: string[]; idsJson: string }>();
+  readonly #foldTargets = new Map<string, { id: string; storedMs: number; ids: string[]; idsJson: string; minute: string }>();
   static readonly #FOLD_TARGETS_MAX = 5_000;
+
+  /**
+   * The UPDATE folding repeats into an alert without reading it (params in order: count, first, last, [sample],
+   * [minute], updated_at, last_stored_ms, id, [expected sample], [minute covered]). Applies only to an open alert; with
+   * `withSample`, only while its sample is the expected one; without `moveMinute`, only while its stored minute is
+   * at least the repeats' (then `last_seen_minute`, and so every list index, is left alone).
+   */
+  #foldStatement(withSample: boolean, moveMinute: boolean): Database.Statement {
+    return this.#statement(
+      `UPDATE alerts SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?)` +
+        (withSample ? ', event_ids = ?' : '') +
+        (moveMinute ? ', last_seen_minute = max(last_seen_minute, ?)' : '') +
+        ` , updated_at = ?, last_stored_ms = ? WHERE id = ? AND status IN ${OPEN_STATUSES}` +
+        (withSample ? ' AND event_ids = ?' : '') +
+        (moveMinute ? '' : ' AND last_seen_minute >= ?'),
+    );
+  }
 
   /**
    * Stores detections in one transaction. A detection whose group's newest alert is open and was stored within the
@@ -302,14 +348,10 @@ export class DetectionDb {
     if (!detections.length) return { created, updated };
     const now = new Date(nowMs).toISOString();
     const windowStart = nowMs - GROUPING_WINDOW_MS;
-    const newest = this.#statement(`SELECT id, event_ids, first_seen, last_seen, status, last_stored_ms FROM alerts WHERE group_key = ? ORDER BY rowid DESC LIMIT 1`);
-    const update = this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?');
-    const bump = this.#statement(
-      `UPDATE alerts SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?), updated_at = ?, last_stored_ms = ? WHERE id = ? AND status IN ${OPEN_STATUSES}`,
-    );
+    const newest = this.#statement(`SELECT id, event_ids, first_seen, last_seen, last_seen_minute, status, last_stored_ms FROM alerts WHERE group_key = ? ORDER BY rowid DESC LIMIT 1`);
     const insert = this.#statement(
-      `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
+      `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms, last_seen_minute)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, ?, ?)`,
     );
     // Groups in order of first appearance; each keeps its detections in order.
     const groups = new Map<string, Detection[]>();
@@ -329,31 +371,37 @@ export class DetectionDb {
         if (detection.time > span.last) span.last = detection.time;
       }
     };
-    const bumpWithSample = this.#statement(
-      `UPDATE alerts SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?), event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ? AND status IN ${OPEN_STATUSES} AND event_ids = ?`,
-    );
-    const remember = (key: string, id: string, ids: string[], idsJson: string): void => {
+    const remember = (key: string, id: string, ids: string[], idsJson: string, minute: string): void => {
       this.#foldTargets.delete(key);
-      this.#foldTargets.set(key, { id, storedMs: nowMs, ids, idsJson });
+      this.#foldTargets.set(key, { id, storedMs: nowMs, ids, idsJson, minute });
       if (this.#foldTargets.size > DetectionDb.#FOLD_TARGETS_MAX) this.#foldTargets.delete(this.#foldTargets.keys().next().value!);
     };
+    /**
+     * Folds `group` into the remembered alert without reading it: first assuming its stored minute already covers the
+     * group's last time (nothing indexed changes), else moving the minute; false when the alert is closed or no longer
+     * the row remembered.
+     */
     const foldWithoutReading = (key: string, group: readonly Detection[]): boolean => {
       const target = this.#foldTargets.get(key);
       if (!target) return false;
       if (target.storedMs >= windowStart) {
         const span = { first: group[0]!.time, last: group[0]!.time };
-        if (target.ids.length >= MAX_EVENT_IDS) {
-          fold([], span, group);
-          if (bump.run(group.length, span.first, span.last, now, nowMs, target.id).changes === 1) {
-            target.storedMs = nowMs;
-            return true;
-          }
-        } else {
-          const ids = [...target.ids];
-          fold(ids, span, group);
-          const idsJson = JSON.stringify(ids);
-          if (bumpWithSample.run(group.length, span.first, span.last, idsJson, now, nowMs, target.id, target.idsJson).changes === 1) {
-            remember(key, target.id, ids, idsJson);
+        const full = target.ids.length >= MAX_EVENT_IDS;
+        const ids = full ? target.ids : [...target.ids];
+        fold(full ? [] : ids, span, group);
+        const idsJson = full ? target.idsJson : JSON.stringify(ids);
+        const minute = minuteOf(span.last);
+        const tries = minute <= target.minute ? [false, true] : [true];
+        for (const moveMinute of tries) {
+          const statement = this.#foldStatement(!full, moveMinute);
+          const params: unknown[] = [group.length, span.first, span.last];
+          if (!full) params.push(idsJson);
+          if (moveMinute) params.push(minute);
+          params.push(now, nowMs, target.id);
+          if (!full) params.push(target.idsJson);
+          if (!moveMinute) params.push(minute);
+          if (statement.run(...params).changes === 1) {
+            remember(key, target.id, ids, idsJson, minute > target.minute ? minute : target.minute);
             return true;
           }
         }
@@ -368,14 +416,19 @@ export class DetectionDb {
             updated += group.length;
             continue;
           }
-          const existing = newest.get(key) as { id: string; event_ids: string; first_seen: string; last_seen: string; status: string; last_stored_ms: number } | undefined;
+          const existing = newest.get(key) as { id: string; event_ids: string; first_seen: string; last_seen: string; last_seen_minute: string; status: string; last_stored_ms: number } | undefined;
           if (existing && existing.last_stored_ms >= windowStart && isOpenStatus(existing.status)) {
             const span = { first: existing.first_seen, last: existing.last_seen };
             const ids = JSON.parse(existing.event_ids) as string[];
             fold(ids, span, group);
             const idsJson = JSON.stringify(ids);
-            update.run(group.length, span.first, span.last, idsJson, now, nowMs, existing.id);
-            remember(key, existing.id, ids, idsJson);
+            const minute = minuteOf(span.last);
+            if (minute === existing.last_seen_minute) {
+              this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?').run(group.length, span.first, span.last, idsJson, now, nowMs, existing.id);
+            } else {
+              this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, last_seen_minute = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?').run(group.length, span.first, span.last, idsJson, minute, now, nowMs, existing.id);
+            }
+            remember(key, existing.id, ids, idsJson, minute);
             updated += group.length;
             continue;
           }
@@ -407,9 +460,9 @@ export class DetectionDb {
           insert.run(
             record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
             record.firstSeen, record.lastSeen, record.count, idsJson, JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
-            now, now, nowMs,
+            now, now, nowMs, minuteOf(record.lastSeen),
           );
-          remember(key, record.id, [...ids], idsJson);
+          remember(key, record.id, [...ids], idsJson, minuteOf(record.lastSeen));
           created.push(record);
           updated += group.length - 1;
         }
@@ -483,9 +536,9 @@ export class DetectionDb {
       const id = randomUUID();
       const ruleId = `external:${input.source}`;
       this.#statement(
-        `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
-         VALUES (?, ?, ?, ?, 'external', ?, ?, NULL, ?, ?, ?, 1, '[]', ?, NULL, 'new', NULL, ?, ?, ?)`,
-      ).run(id, ruleId, input.title, input.level, JSON.stringify(input.tags), input.hostId, `${ruleId}\u0000${input.externalId}`, input.time, input.time, JSON.stringify(input.fields), now, now, nowMs);
+        `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms, last_seen_minute)
+         VALUES (?, ?, ?, ?, 'external', ?, ?, NULL, ?, ?, ?, 1, '[]', ?, NULL, 'new', NULL, ?, ?, ?, ?)`,
+      ).run(id, ruleId, input.title, input.level, JSON.stringify(input.tags), input.hostId, `${ruleId}\u0000${input.externalId}`, input.time, input.time, JSON.stringify(input.fields), now, now, nowMs, minuteOf(input.time));
       const sweepId = sweepFor(id);
       this.#statement('INSERT OR REPLACE INTO external_alerts (source, external_id, alert_id, sweep_id, created_at) VALUES (?, ?, ?, ?, ?)').run(input.source, input.externalId, id, sweepId, now);
       return { alert: this.getAlert(id)!, created: true, sweepId };
@@ -501,9 +554,9 @@ export class DetectionDb {
     if (filter.ruleId) (where.push('rule_id = ?'), params.push(filter.ruleId));
     if (filter.status) (where.push('status = ?'), params.push(filter.status));
     if (filter.level) (where.push('level = ?'), params.push(filter.level));
-    if (filter.since) (where.push('last_seen >= ?'), params.push(filter.since));
+    if (filter.since) (where.push('last_seen_minute >= ? AND last_seen >= ?'), params.push(minuteOf(filter.since), filter.since));
     params.push(Math.min(Math.max(filter.limit ?? 100, 1), 10_000));
-    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_seen DESC LIMIT ?`;
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_seen_minute DESC, last_seen DESC LIMIT ?`;
     return (this.#statement(sql).all(...params) as AlertRow[]).map(alertFromRow);
   }
 
