@@ -197,3 +197,25 @@ test('within its heap budget the index stays', async () => {
   assert.equal(store.stats!()['index_rows'], 50);
   await store.close();
 });
+
+test('backlog bound: appends past maxBacklogEvents wait for loads, keep their order and lose nothing', async () => {
+  const dir = makeDir();
+  const store = createDuckDbStore({ dataDir: dir, ack: 'journal', maxGroupEvents: 50, maxLoadEvents: 50, maxBacklogEvents: 100 });
+  await store.open();
+  // 40 batches of 25 sent at once: far more than 100 events can be journaled but not loaded at a time.
+  const acks = await Promise.all(
+    Array.from({ length: 40 }, (_, b) => store.append('bounded-host', Array.from({ length: 25 }, (_, i) => sampleEvent('bounded-host', b * 25 + i + 1)))),
+  );
+  assert.deepEqual(
+    acks.map((ack) => ack.ackedThrough),
+    Array.from({ length: 40 }, (_, b) => (b + 1) * 25),
+    'acknowledged in the order sent',
+  );
+  assert.ok(acks.every((ack) => ack.accepted === 25));
+  const stats = store.stats!();
+  assert.ok((stats['backlog_waits'] ?? 0) > 0, 'some appends waited for the backlog');
+  assert.equal(stats['appends_waiting_for_backlog'], 0);
+  assert.equal((await store.countEvents({ hostId: 'bounded-host' }, 'none'))[0]?.count, 1000);
+  await store.close();
+  await assert.rejects(store.append('bounded-host', [sampleEvent('bounded-host', 1001)]), { code: 'unavailable' });
+});

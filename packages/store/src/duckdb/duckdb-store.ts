@@ -32,6 +32,13 @@ export interface DuckDbStoreOptions {
   maxGroupEvents?: number;
   /** Most events loaded into DuckDB in one transaction. */
   maxLoadEvents?: number;
+  /**
+   * Most events held in memory on their way into DuckDB and the index (appended, journaled, loaded but not yet
+   * indexed; journal mode acknowledges before loading). Appends beyond it wait, oldest first, until loads catch up:
+   * ingest slows to what the store sustains instead of the heap growing until the server fails. Default: two full
+   * loads (400,000 events).
+   */
+  maxBacklogEvents?: number;
   threads?: number;
   memoryLimit?: string;
   /** WAL size that triggers a checkpoint at commit; larger means fewer, longer pauses and a longer replay after a crash. */
@@ -92,6 +99,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   const ackMode: DuckDbAckMode = options.ack ?? 'journal';
   const maxGroupEvents = options.maxGroupEvents ?? 20000;
   const maxLoadEvents = options.maxLoadEvents ?? 200000;
+  const maxBacklogEvents = options.maxBacklogEvents ?? 2 * maxLoadEvents;
   const journalDir = join(options.dataDir, 'journal');
   const tableByName = new Map<string, TableSpec>(eventTables.map((t) => [t.table, t]));
   let instance: DuckDBInstance | undefined;
@@ -121,6 +129,16 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   let loadedThrough = 0;
   let loadFailures = 0;
   const loadWaiters: { number: number; resolve: () => void }[] = [];
+  /** Appends waiting for the backlog to fall below maxBacklogEvents, oldest first. */
+  const backlogWaiters: (() => void)[] = [];
+  let backlogWaits = 0;
+  /** Events held in memory: appended and not yet journaled, journaled and not loaded, loaded and not yet indexed. */
+  const backlogEvents = (): number =>
+    queue.reduce((sum, pending) => sum + pending.events.length, 0) + loadQueue.reduce((sum, entry) => sum + entry.events, 0) + loadingEvents + fedPending;
+  /** Lets waiting appends in, oldest first, while the backlog has room (all of them once the store closes). */
+  function admitFromBacklog(): void {
+    while (backlogWaiters.length && (closed || backlogEvents() < maxBacklogEvents)) backlogWaiters.shift()!();
+  }
   /** Secondary indexes; undefined when off or after a failure (then every query scans until the next open). */
   let index: EventIndex | undefined;
   /** Why the index was dropped while the store was open (stats), if it was. */
@@ -443,6 +461,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         loadingEvents = 0;
         if (!loadQueue.length && !journalsInFlight.size && ackMode === 'commit') projected.clear();
         if (!closed || loadQueue.length) pumpLoad();
+        admitFromBacklog();
       });
   }
 
@@ -504,10 +523,12 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
             if (offset) await new Promise<void>((resolve) => setImmediate(resolve));
             const slice = events.length <= INDEX_APPEND_SLICE ? events : events.slice(offset, offset + INDEX_APPEND_SLICE);
             fedPending -= slice.length;
+            admitFromBacklog();
             if (!index || index.append(rows.table, rows.first + offset, slice)) continue;
             // Refused (the rows are not next in the index's order, or not plain enough): this slice and the rest of
             // the table's rows are read back instead.
             fedPending -= events.length - offset - slice.length;
+            admitFromBacklog();
             indexDirty.add(rows.table);
             indexPending += events.length - offset;
             loadsIndexed = false;
@@ -1021,10 +1042,16 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     append(hostId, events, raw) {
       if (closed || !writer) return Promise.reject(new VigilError('unavailable', 'event store is closed'));
       if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0, ackedThrough: watermarks.get(hostId) ?? -1 });
-      return new Promise<AppendResult>((resolve, reject) => {
-        queue.push({ hostId, events, raw, resolve, reject });
-        pumpJournal();
-      });
+      const enqueue = () =>
+        new Promise<AppendResult>((resolve, reject) => {
+          if (closed) return reject(new VigilError('unavailable', 'event store is closed'));
+          queue.push({ hostId, events, raw, resolve, reject });
+          pumpJournal();
+        });
+      // Behind earlier waiters too, so appends keep their order.
+      if (!backlogWaiters.length && backlogEvents() < maxBacklogEvents) return enqueue();
+      backlogWaits++;
+      return new Promise<void>((resolve) => backlogWaiters.push(resolve)).then(enqueue);
     },
 
     async watermark(hostId) {
@@ -1058,6 +1085,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         journal_groups_in_flight: journalsInFlight.size,
         load_queue_length: loadQueue.length,
         events_journaled_not_loaded: loadQueue.reduce((sum, entry) => sum + entry.events, 0) + loadingEvents,
+        appends_waiting_for_backlog: backlogWaiters.length,
+        backlog_waits: backlogWaits,
         load_failures: loadFailures,
         ...(index?.stats() ?? {}),
         ...(rowStore?.stats() ?? {}),
@@ -1112,6 +1141,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
 
     async close() {
       closed = true;
+      admitFromBacklog();
       clearInterval(heapWatch);
       while (journalsInFlight.size || loading || queue.length || loadQueue.length) {
         pumpJournal();
