@@ -3,9 +3,25 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
 import { checkEvent, type VigilEvent } from '@vigil/schema';
 import { TIMELINE_POSITION_KEY, type EventStore } from './core.js';
+
+/** A maker of temporary folders named `<prefix>XXXXXX`, all removed when the calling test file's tests are done. */
+export function temporaryDirs(prefix: string): () => string {
+  const made: string[] = [];
+  after(() => {
+    for (const dir of made) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
+}
 
 export interface ConformanceOptions {
   /** Names the implementation (and variant) in test titles. */

@@ -1,24 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { seededRandom } from '@vigil/common';
-import { runConformance, sampleEvent } from '../conformance.case.test.js';
+import { runConformance, sampleEvent, temporaryDirs } from '../conformance.case.test.js';
 import { createDuckDbStore, type DuckDbAckMode } from './duckdb-store.js';
 
-/** Store folders made by this file's tests, removed when they are done. */
-const madeDirs: string[] = [];
-const makeDir = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-duckdb-'));
-  madeDirs.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
-});
+const makeDir = temporaryDirs('vigil-duckdb-');
 for (const ack of ['journal', 'commit'] as DuckDbAckMode[]) {
   runConformance({ name: `duckdb (ack: ${ack})`, create: (dir) => createDuckDbStore({ dataDir: dir, ack }), makeDir });
 }

@@ -3,17 +3,16 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { VigilEvent } from '@vigil/schema';
-import { sampleEvent } from '../conformance.case.test.js';
+import { sampleEvent, temporaryDirs } from '../conformance.case.test.js';
 import { createDuckDbStore } from './duckdb-store.js';
 import { rawBatch } from './raw-batch.case.test.js';
 
-const makeDir = () => mkdtempSync(join(tmpdir(), 'vigil-duckdb-raw-'));
+const makeDir = temporaryDirs('vigil-duckdb-raw-');
 
 /** Ingest times come back with millisecond precision. */
 const millis = (value: unknown) => new Date(String(value)).toISOString();
