@@ -64,17 +64,27 @@ test('index-only event lists, top-N counts and in-memory sequences equal the pla
       `sequence by host.id [any where process.hash.sha256 == "${HASH}"] [any where process.hash.sha256 == "${HASH}"] [process where process.name == "curl"]`,
       'sequence by host.id maxspan=2s [network where destination.port == 4444] [network where destination.port == 4444]',
     ];
-    for (const text of sequences) {
-      const compiled = compileHunt(text, { limit: 1000 });
-      assert.equal(compiled.indexed?.indexOnly?.kind, 'sequence', text);
-      const before = store.stats?.()['index_answered_searches'] ?? 0;
-      const viaIndex = await store.search({ sql: compiled.sql, params: compiled.params, indexed: compiled.indexed! });
-      assert.equal(store.stats?.()['index_answered_searches'], before + 1, `${text}: joined in memory`);
-      const plain = await store.search({ sql: compiled.sql, params: compiled.params });
-      assert.ok(plain.length > 0 && (plain[0]!['count'] ?? 1) !== 0, `${text}: finds sequences`);
-      const canon = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
-      assert.deepEqual(canon(viaIndex), canon(plain), text);
-    }
+    const compareSequences = async (label: string) => {
+      for (const text of sequences) {
+        const compiled = compileHunt(text, { limit: 1000 });
+        assert.equal(compiled.indexed?.indexOnly?.kind, 'sequence', text);
+        const before = store.stats?.()['index_answered_searches'] ?? 0;
+        const viaIndex = await store.search({ sql: compiled.sql, params: compiled.params, indexed: compiled.indexed! });
+        assert.equal(store.stats?.()['index_answered_searches'], before + 1, `${label}: ${text}: joined in memory`);
+        const plain = await store.search({ sql: compiled.sql, params: compiled.params });
+        assert.ok(plain.length > 0 && (plain[0]!['count'] ?? 1) !== 0, `${label}: ${text}: finds sequences`);
+        const canon = (rows: Record<string, unknown>[]) => rows.map((r) => JSON.stringify(r)).sort();
+        assert.deepEqual(canon(viaIndex), canon(plain), `${label}: ${text}`);
+      }
+    };
+    await compareSequences('first load');
+    // The steps' values keep their rows' columns (step columns): after more rows are appended they are extended.
+    const held = store.stats?.()['index_step_column_rows'] ?? 0;
+    assert.ok(held > 0, 'sequence steps were read from step columns');
+    await store.append('h4', events('h4', 1));
+    await store.append('h3', events('h3', 1));
+    await compareSequences('after appends');
+    assert.ok((store.stats?.()['index_step_column_rows'] ?? 0) > held, 'the step columns were extended');
     const tops: [string, boolean][] = [
       ['any | top 3 process.hash.sha256', true],
       ['network | top 2 process.hash.sha256', true],

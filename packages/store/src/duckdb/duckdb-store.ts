@@ -13,6 +13,7 @@ import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/sch
 import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect, type IndexOnly, type IndexProbe, type SequenceStep } from '../core.js';
 import { createEventIndex, type EventIndex, type EventIndexOptions, type IndexAnswer } from './event-index.js';
 import { createRowStore, type RowStore } from './row-store.js';
+import { createStepColumns, type HostRuns, type TableRows } from './step-columns.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -93,6 +94,8 @@ const MAX_INDEXED_ROWS = 250_000;
 const MAX_FETCHED_ROWS = 10_000;
 /** Rows indexed from memory per turn of the event loop (a few milliseconds of work). */
 const INDEX_APPEND_SLICE = 2048;
+/** Bytes per row of the step columns (step-columns.ts), counted with the heap against the index's budget. */
+const STEP_COLUMN_BYTES = 32;
 const JOURNAL_FILE = /^(\d{16})-(events_[a-z_]+)\.ndjson$/;
 
 export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
@@ -146,6 +149,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   let heapWatch: NodeJS.Timeout | undefined;
   /** Row copies for point lookups beside the index (same lifecycle); undefined when off or after a failure. */
   let rowStore: RowStore | undefined;
+  /** Columns of probed values' rows kept for sequence joins (from the index and the row store; cleared with them). */
+  const stepColumns = createStepColumns();
   const tableIndexByCategory = new Map(eventTables.map((t, i) => [t.table, i]));
   /** The tables of the `events` view (what `any` reads), as positions in `eventTables`. */
   const viewTables = telemetryCategories.map((c) => tableIndexByCategory.get(c.table)!);
@@ -491,10 +496,12 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     let over = 0;
     heapWatch = setInterval(() => {
       if (!index) return;
-      const used = getHeapStatistics().used_heap_size;
+      // The step columns live outside the JavaScript heap but are part of what the index costs.
+      const used = getHeapStatistics().used_heap_size + stepColumns.held() * STEP_COLUMN_BYTES;
       over = used > budget ? over + 1 : 0;
       if (over < 3) return;
       index = undefined;
+      stepColumns.clear();
       indexDropped = 'heap';
       clearInterval(heapWatch);
       log.warn('the secondary index was dropped to keep the server within its memory: hunts scan until the next open', {
@@ -613,10 +620,12 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     }
     if (only?.kind === 'count' && indexed.sources.length === 1 && indexed.sources[0]!.restrict === 'rows') {
       const { category, probe } = indexed.sources[0]!;
-      const found = probeRows(index, category, probe);
-      if (!found) return undefined;
+      const table = category === null ? undefined : tableIndexByCategory.get(categoryByName.get(category)?.table ?? '');
+      if (category !== null && table === undefined) return undefined;
+      const count = index.count(probe, table === undefined ? viewTables : [table]);
+      if (count === undefined) return undefined;
       indexAnswered++;
-      return { rows: [{ count: found.total }] };
+      return { rows: [{ count }] };
     }
     const params: DuckDBValue[] = [...indexed.params];
     let sql = indexed.sql;
@@ -756,9 +765,9 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     };
     try {
       const pending = only.steps.map((step) => (step.probe ? null : fromSql(step)));
-      const steps = await Promise.all(only.steps.map((step, i) => pending[i] ?? stepFromIndex(step, keys) ?? fromSql(step)));
+      const steps = await Promise.all(only.steps.map((step, i) => pending[i] ?? stepFromIndex(step, keys, i === 0) ?? fromSql(step)));
       if (steps.some((events) => events === undefined)) return undefined;
-      return joinSequence(steps as StepEvents[], only, keys.values, resolveStepId);
+      return joinSequence(steps as StepEvents[], only, keys, resolveStepId);
     } catch (error) {
       if (error === NOT_EXACT) return undefined;
       throw error;
@@ -798,9 +807,14 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     return true;
   }
 
-  /** A step's events from the index and the row store, when its probe is the whole step and it joins by host.id only. */
-  function stepFromIndex(step: SequenceStep, keys: KeyCoder): StepEvents | undefined {
+  /**
+   * A step's events from the index and the row store, when its probe is the whole step and it joins by host.id only;
+   * `first` for the sequence's first step (whose keys the join always reads).
+   */
+  function stepFromIndex(step: SequenceStep, keys: KeyCoder, first: boolean): StepEvents | undefined {
     if (!index || !rowStore || !step.probe || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
+    const fromColumns = stepFromColumns(index, rowStore, step.category, step.probe, keys, first);
+    if (fromColumns) return fromColumns;
     const found = probeRows(index, step.category, step.probe);
     if (!found) return undefined;
     const { answer, total } = found;
@@ -810,6 +824,47 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     for (const [t, rowids] of answer) {
       if (!fillFromRows(events, n, t, rowids, keys)) return undefined;
       n += rowids.length;
+    }
+    return events;
+  }
+
+  /**
+   * A step's events from the step columns of its probed value (a probe on one value): the arrays of a step on one
+   * table are the columns themselves (`StepEvents.columns`), and a later step (not `first`) whose columns have runs
+   * per host leaves its `key` empty (the join reads those runs instead); undefined when the columns cannot answer.
+   */
+  function stepFromColumns(from: EventIndex, rows: RowStore, category: string | null, probe: IndexProbe, keys: KeyCoder, first: boolean): StepEvents | undefined {
+    const table = category === null ? undefined : tableIndexByCategory.get(categoryByName.get(category)?.table ?? '');
+    if (category !== null && table === undefined) return undefined;
+    const found = stepColumns.rows(probe, table === undefined ? viewTables : [table], from, rows);
+    if (!found) return undefined;
+    let total = 0;
+    for (const columns of found.values()) total += columns.n;
+    if (total > MAX_SEQUENCE_STEP_EVENTS) return undefined;
+    const hostKey = (hostCode: number) => keys.host(hostCode, from);
+    if (found.size === 1) {
+      const [, columns] = [...found][0]!;
+      const n = columns.n;
+      const runs = columns.byHost() ?? undefined;
+      const keyed = first || runs === undefined;
+      const events: StepEvents = {
+        n, us: columns.us.subarray(0, n), sq: columns.sq.subarray(0, n), idHash: columns.idHash.subarray(0, n), rowid: columns.rowid.subarray(0, n),
+        key: new Int32Array(keyed ? n : 0), table: columns.tableColumn(), ids: [], columns, hostKey, hostRuns: runs,
+      };
+      if (keyed) hostKeys(columns.host, n, hostKey, events.key, 0);
+      return events;
+    }
+    const events = stepEvents(total);
+    let at = 0;
+    for (const [t, columns] of found) {
+      const n = columns.n;
+      events.us.set(columns.us.subarray(0, n), at);
+      events.sq.set(columns.sq.subarray(0, n), at);
+      events.idHash.set(columns.idHash.subarray(0, n), at);
+      events.rowid.set(columns.rowid.subarray(0, n), at);
+      events.table.fill(t, at, at + n);
+      hostKeys(columns.host, n, hostKey, events.key, at);
+      at += n;
     }
     return events;
   }
@@ -1092,6 +1147,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         ...(rowStore?.stats() ?? {}),
         index_answered_searches: indexAnswered,
         index_row_store_searches: rowStoreAnswered,
+        index_step_column_rows: stepColumns.held(),
         index_pending_events: indexPending + fedPending,
         ...(indexDropped ? { index_dropped_for_heap: 1 } : {}),
       };
@@ -1155,6 +1211,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       await rowCopying;
       rowStore?.close();
       rowStore = undefined;
+      stepColumns.clear();
       writer?.closeSync();
       reader?.closeSync();
       indexReader?.closeSync();
@@ -1203,11 +1260,33 @@ interface StepEvents {
   table: Int32Array;
   rowid: Float64Array;
   idHash: Int32Array;
+  /** event.id by position where known (filled as read; positions not read are holes). */
   ids: unknown[];
+  /**
+   * Set when the events are the first `n` rows of one table's step columns, position for position (`us`, `sq`,
+   * `idHash`, `rowid` and `table` are theirs, never to be changed): what the columns derive once (id distinctness,
+   * runs per host) holds here.
+   */
+  columns?: TableRows;
+  /** The columns' runs per host for these `n` events, when they have them; `key` is then empty unless the step is the first. */
+  hostRuns?: HostRuns;
+  /** For events from the index: the key code of an index host code (see `KeyCoder.host`). */
+  hostKey?: (hostCode: number) => number;
+}
+
+/** Writes the key codes of `n` index host codes into `into` from `at` on, asking `hostKey` once per host. */
+function hostKeys(hosts: Int32Array, n: number, hostKey: (hostCode: number) => number, into: Int32Array, at: number): void {
+  const codes: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const host = hosts[i]!;
+    let code = codes[host];
+    if (code === undefined) codes[host] = code = hostKey(host);
+    into[at + i] = code;
+  }
 }
 
 function stepEvents(n: number): StepEvents {
-  return { n, us: new Float64Array(n), sq: new Float64Array(n), key: new Int32Array(n), table: new Int32Array(n), rowid: new Float64Array(n), idHash: new Int32Array(n), ids: new Array<unknown>(n) };
+  return { n, us: new Float64Array(n), sq: new Float64Array(n), key: new Int32Array(n), table: new Int32Array(n), rowid: new Float64Array(n), idHash: new Int32Array(n), ids: [] };
 }
 
 /**
@@ -1287,6 +1366,7 @@ function groupByIdentity(n: number, groupOf: (i: number) => unknown): { order: I
 
 /** Every event's time is at or after 1970 (JavaScript and DuckDB round earlier microseconds differently). */
 function allTimesFromEpoch(events: StepEvents): boolean {
+  if (events.columns !== undefined && events.columns.n === events.n) return events.columns.fromEpoch();
   const us = events.us;
   for (let i = 0; i < events.n; i++) if (!(us[i]! >= 0)) return false;
   return true;
@@ -1294,17 +1374,19 @@ function allTimesFromEpoch(events: StepEvents): boolean {
 
 /** Every event of the step is a row of the index (table >= 0), so equal rows are the same event. */
 function allFromIndex(events: StepEvents): boolean {
+  if (events.columns !== undefined && events.columns.n === events.n) return true;
   const table = events.table;
   for (let i = 0; i < events.n; i++) if (table[i]! < 0) return false;
   return true;
 }
 
 /** The different values of `positions`, each below `n`, in first-seen order. */
-function distinctPositions(positions: readonly number[], n: number): Int32Array {
+function distinctPositions(positions: ArrayLike<number>, n: number): Int32Array {
   const seen = new Uint8Array(n);
   const out = new Int32Array(positions.length);
   let count = 0;
-  for (const p of positions) {
+  for (let i = 0; i < positions.length; i++) {
+    const p = positions[i]!;
     if (seen[p] === 1) continue;
     seen[p] = 1;
     out[count++] = p;
@@ -1360,6 +1442,69 @@ function firstAfter(step: StepEvents, order: Int32Array, low: number, high: numb
   return low;
 }
 
+/** Whether the id hashes of all a step's events are pairwise different (once per step columns' length when it has them). */
+function distinctIdHashes(step: StepEvents): boolean {
+  return step.columns !== undefined && step.columns.n === step.n ? step.columns.distinctIds() : distinctHashes(step.idHash, null, step.n);
+}
+
+/** Whether a step's events are step columns whose id hashes are pairwise different (false when it has no columns). */
+function columnsDistinctIds(step: StepEvents): boolean {
+  return step.columns !== undefined && step.columns.n === step.n && step.columns.distinctIds();
+}
+
+/** A step's events by key code: key k's events are `order[from[k]]` up to before `order[to[k]]`, in the SQL's order. */
+interface KeyRuns {
+  from: Int32Array;
+  to: Int32Array;
+  order: Int32Array;
+}
+
+/**
+ * A step's runs per key from its step columns' runs per host (each host's key code through `step.hostKey`; codes
+ * from `keyCount` on were given to no earlier step's event and are left out); undefined when the step has no columns
+ * or they have ties (then the SQL's order needs event ids).
+ */
+function columnRuns(step: StepEvents, keyCount: number): KeyRuns | undefined {
+  const byHost = step.hostRuns;
+  if (!byHost || !step.hostKey) return undefined;
+  const from = new Int32Array(keyCount);
+  const to = new Int32Array(keyCount);
+  for (let host = 0; host + 1 < byHost.start.length; host++) {
+    if (byHost.start[host] === byHost.start[host + 1]) continue;
+    const k = step.hostKey(host);
+    if (k < 0 || k >= keyCount) continue;
+    from[k] = byHost.start[host]!;
+    to[k] = byHost.start[host + 1]!;
+  }
+  return { from, to, order: byHost.order };
+}
+
+/**
+ * For each partial sequence p (first event `heads[p]`, last event `lasts[p]` of `previous`): the position of the
+ * earliest event of `step` after it on the first event's key, at most `maxspanUs` after the first event; -1 when none.
+ */
+function nextEvents(first: StepEvents, heads: Int32Array, previous: StepEvents, lasts: Int32Array, step: StepEvents, runs: KeyRuns, maxspanUs: number): Int32Array {
+  const found = new Int32Array(heads.length);
+  const { from, to, order } = runs;
+  const firstKey = first.key;
+  const firstUs = first.us;
+  const stepUs = step.us;
+  for (let p = 0; p < heads.length; p++) {
+    found[p] = -1;
+    const head = heads[p]!;
+    const key = firstKey[head]!;
+    if (key < 0) continue;
+    const before = lasts[p]!;
+    const end = to[key]!;
+    const low = firstAfter(step, order, from[key]!, end, previous.us[before]!, previous.sq[before]!);
+    if (low === end) continue;
+    const event = order[low]!;
+    if (stepUs[event]! > firstUs[head]! + maxspanUs) continue;
+    found[p] = event;
+  }
+  return found;
+}
+
 /** Thrown inside `joinSequence` when JavaScript could not decide exactly as DuckDB does. */
 const NOT_EXACT = new Error('not exact');
 
@@ -1372,9 +1517,10 @@ const NOT_EXACT = new Error('not exact');
 function joinSequence(
   steps: readonly StepEvents[],
   only: Extract<IndexOnly, { kind: 'sequence' }>,
-  keyValues: readonly unknown[][],
+  keys: KeyCoder,
   resolve: (events: StepEvents, i: number) => unknown,
 ): Record<string, unknown>[] {
+  const keyValues = keys.values;
   const ASCII = /^[\x00-\x7f]*$/;
   const idOf = (events: StepEvents, i: number): string => {
     const id = resolve(events, i);
@@ -1390,12 +1536,12 @@ function joinSequence(
   const keyCount = keyValues.length;
   const maxspanUs = only.maxspanMs === null ? Infinity : only.maxspanMs * 1000;
   /** Partial sequences: `at[s][p]` is the position of the p-th partial sequence's event in step s. */
-  const everyFirst: number[] = new Array(first.n);
+  const everyFirst = new Int32Array(first.n);
   for (let i = 0; i < first.n; i++) everyFirst[i] = i;
-  let at: number[][] = [everyFirst];
+  let at: Int32Array[] = [everyFirst];
   // The SQL keeps one extension per first-step event.id: repeated first-step ids are left to it. Rows of the index
   // with pairwise different id hashes are different events (the common case, decided without a Map).
-  const firstIds = allFromIndex(first) && distinctHashes(first.idHash, null, first.n) ? { order: new Int32Array(0), starts: [0] } : groupByIdentity(first.n, (i) => idGroup(first, i));
+  const firstIds = allFromIndex(first) && distinctIdHashes(first) ? { order: new Int32Array(0), starts: [0] } : groupByIdentity(first.n, (i) => idGroup(first, i));
   for (let g = 0; g + 1 < firstIds.starts.length; g++) {
     for (let a = firstIds.starts[g]!; a < firstIds.starts[g + 1]!; a++) {
       for (let b = a + 1; b < firstIds.starts[g + 1]!; b++) if (sameEvent(first, firstIds.order[a]!, first, firstIds.order[b]!)) throw NOT_EXACT;
@@ -1404,33 +1550,33 @@ function joinSequence(
   for (let s = 1; s < steps.length; s++) {
     const step = steps[s]!;
     const previous = steps[s - 1]!;
-    // The step's events by key (a counting sort keeps their order), each key's run in the SQL's order (ts, sq, id):
-    // runs already ascending by (ts, sq) are kept, others sorted.
-    const { start, order } = groupByKey(step, keyCount);
-    const compare = (a: number, b: number) => {
-      if (step.us[a] !== step.us[b] || step.sq[a] !== step.sq[b]) return step.us[a]! - step.us[b]! || step.sq[a]! - step.sq[b]!;
-      const x = idOf(step, a);
-      const y = idOf(step, b);
-      return x === y ? 0 : x < y ? -1 : 1;
-    };
-    for (let k = 0; k < keyCount; k++) {
-      if (!strictlyAscending(step, order, start[k]!, start[k + 1]!)) order.set(Array.from(order.subarray(start[k]!, start[k + 1]!)).sort(compare), start[k]!);
+    // The step's events by key, each key's run in the SQL's order (ts, sq, id): from the step columns' runs per
+    // host when it has them (no ties), else by a counting sort whose runs already ascending by (ts, sq) are kept and
+    // others sorted.
+    let runs = columnRuns(step, keyCount);
+    if (!runs) {
+      const { start, order } = groupByKey(step, keyCount);
+      const compare = (a: number, b: number) => {
+        if (step.us[a] !== step.us[b] || step.sq[a] !== step.sq[b]) return step.us[a]! - step.us[b]! || step.sq[a]! - step.sq[b]!;
+        const x = idOf(step, a);
+        const y = idOf(step, b);
+        return x === y ? 0 : x < y ? -1 : 1;
+      };
+      for (let k = 0; k < keyCount; k++) {
+        if (!strictlyAscending(step, order, start[k]!, start[k + 1]!)) order.set(Array.from(order.subarray(start[k]!, start[k + 1]!)).sort(compare), start[k]!);
+      }
+      runs = { from: start.subarray(0, keyCount), to: start.subarray(1), order };
     }
-    const next: number[][] = Array.from({ length: s + 1 }, () => []);
-    const last = at[s - 1]!;
-    for (let p = 0; p < last.length; p++) {
-      const head = at[0]![p]!;
-      const key = first.key[head]!;
-      if (key < 0) continue;
-      const before = last[p]!;
-      const us = previous.us[before]!;
-      const sq = previous.sq[before]!;
-      const low = firstAfter(step, order, start[key]!, start[key + 1]!, us, sq);
-      if (low === start[key + 1]) continue;
-      const found = order[low]!;
-      if (step.us[found]! > first.us[head]! + maxspanUs) continue;
-      for (let l = 0; l < s; l++) next[l]!.push(at[l]![p]!);
-      next[s]!.push(found);
+    const found = nextEvents(first, at[0]!, previous, at[s - 1]!, step, runs, maxspanUs);
+    let kept = 0;
+    for (let p = 0; p < found.length; p++) if (found[p]! >= 0) kept++;
+    const next: Int32Array[] = [];
+    for (let l = 0; l <= s; l++) {
+      const from = l < s ? at[l]! : found;
+      const to = new Int32Array(kept);
+      let w = 0;
+      for (let p = 0; p < found.length; p++) if (found[p]! >= 0) to[w++] = from[p]!;
+      next.push(to);
     }
     at = next;
   }
@@ -1441,7 +1587,7 @@ function joinSequence(
     // One sequence per last event: rows of the index with pairwise different id hashes are different events, so the
     // count is the number of different last rows (which first event stays does not change it).
     const lastRows = distinctPositions(lastAt, lastStep.n);
-    if (distinctHashes(lastStep.idHash, lastRows, lastRows.length)) return [{ count: lastRows.length }];
+    if (columnsDistinctIds(lastStep) || distinctHashes(lastStep.idHash, lastRows, lastRows.length)) return [{ count: lastRows.length }];
   }
   const byLast = groupByIdentity(lastAt.length, (p) => idGroup(lastStep, lastAt[p]!));
   /** Kept sequences, in the order of their group's first partial sequence, then as kept within the group. */

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DuckDBInstance, listValue, type DuckDBConnection } from '@duckdb/node-api';
 import { createTableSql, eventTables } from './ddl.js';
+import type { IndexProbe } from '../core.js';
 import { createEventIndex, withinDistance } from './event-index.js';
 
 const PROCESS = eventTables.findIndex((t) => t.table === 'events_process');
@@ -164,6 +165,76 @@ test('per value and host summaries stay exact for hashes whose row lists are sto
     ).getRows().map((r) => r.map((v) => (typeof v === 'string' ? v : Number(v))));
     const stats = index.valueHostStats({ kind: 'equals', field: 'process.hash.sha256', values: ['ab'.repeat(32), 'cd'.repeat(32), 'ef'.repeat(32)], ignoreCase: false }, [PROCESS, NETWORK]);
     assert.deepEqual(stats?.map((s) => [s.value, s.host, s.count, s.first, s.last]).sort(), expected.sort());
+  } finally {
+    close();
+  }
+});
+
+test('count equals the number of rows lookup answers, for scalar and list fields, repeated values and every probe kind', async () => {
+  const { db, close } = await openDb();
+  try {
+    await insertProcess(db, 'curl', 'curl -sO http://x/dev/shm/a', 'ab'.repeat(32), ['curl', '-sO', 'curl']);
+    await insertProcess(db, 'CURL', 'curl http://x/dev/shm/b', 'cd'.repeat(32), ['curl', '/dev/shm/b']);
+    await insertProcess(db, 'bash', 'bash -c /dev/shm/curl', 'ab'.repeat(32), ['bash', '-c', '/dev/shm/curl']);
+    for (const port of [4444, 443, 4444]) await insertConnect(db, 'h1', port, 'ab'.repeat(32));
+    await db.run(`UPDATE events_network SET "process.name" = 'curl'`);
+    const index = createEventIndex({ minStop: 100 });
+    await index.catchUp(db);
+    const probes: IndexProbe[] = [
+      { kind: 'equals', field: 'process.name', values: ['curl'], ignoreCase: true },
+      { kind: 'equals', field: 'process.name', values: ['curl', 'bash', 'curl'], ignoreCase: true },
+      { kind: 'equals', field: 'process.args', values: ['curl', '-sO'], ignoreCase: true },
+      { kind: 'equals', field: 'process.hash.sha256', values: ['ab'.repeat(32), 'ab'.repeat(32)], ignoreCase: false },
+      { kind: 'contains', field: 'process.command_line', needle: '/dev/shm/' },
+      { kind: 'contains', field: 'process.args', needle: 'cur' },
+      { kind: 'number', field: 'destination.port', values: [4444, 443, 4444] },
+      { kind: 'fuzzy', term: 'curk', distance: 1 },
+      { kind: 'equals', field: 'process.name', values: ['Curl'], ignoreCase: true },
+    ];
+    for (const scope of [[PROCESS], [NETWORK], [PROCESS, NETWORK]]) {
+      for (const probe of probes) {
+        const answer = index.lookup(probe, scope);
+        const rows = answer ? [...answer.values()].reduce((n, rowids) => n + rowids.length, 0) : undefined;
+        assert.equal(index.count(probe, scope), rows, `${JSON.stringify(probe)} in ${scope.join(',')}`);
+      }
+    }
+    assert.equal(index.count({ kind: 'contains', field: 'process.command_line', needle: '/dev/shm/' }, [PROCESS]), 3);
+    assert.equal(index.count({ kind: 'equals', field: 'process.args', values: ['curl'], ignoreCase: true }, [PROCESS]), 2, 'a row whose list holds the value twice counts once');
+    assert.equal(index.count({ kind: 'equals', field: 'process.name', values: ['curl', 'curl'], ignoreCase: true }, [PROCESS, NETWORK]), 5, 'a value asked twice');
+  } finally {
+    close();
+  }
+});
+
+test('contains answers the same whether the trigram index was built at once or extended row by row', async () => {
+  const { db, close } = await openDb();
+  try {
+    const words = ['/dev/shm/', 'curl', '-sO', 'http://203.0.113.7/', 'bash', 'abcabc', 'x', '%', 'a_b', 'Mimikatz', 'ss'];
+    const lines: string[] = [];
+    for (let i = 0; i < 70; i++) lines.push([words[i % words.length], words[(i * 7) % words.length], words[(i * 3 + 1) % words.length], String(i % 9)].join(i % 2 ? ' ' : ''));
+    const needles = ['/dev/shm/', 'curl -so', 'abc', 'bca', 'cab', 'http', '3.7/', 'sss', 'a_b', 'mimikatz', 'kat', 'zzz', ' 1 ', 'h://', '%ss'];
+    const inOrder = createEventIndex();
+    const smallStops = createEventIndex({ minStop: 3, stopFraction: 0.05 });
+    for (let i = 0; i < lines.length; i++) {
+      await insertProcess(db, `p${i}`, lines[i]!, 'ab'.repeat(32));
+      await inOrder.catchUp(db);
+      // Probing after every row extends the trigram index key by key.
+      inOrder.lookup({ kind: 'contains', field: 'process.command_line', needle: needles[i % needles.length]! }, [PROCESS]);
+    }
+    const atOnce = createEventIndex();
+    await atOnce.catchUp(db);
+    await smallStops.catchUp(db);
+    let stopped = 0;
+    for (const needle of needles) {
+      const expected = lines.flatMap((line, row) => (line.toLowerCase().includes(needle) ? [row] : []));
+      const probe = { kind: 'contains', field: 'process.command_line', needle } as const;
+      assert.deepEqual(rowsOf(atOnce.lookup(probe, [PROCESS]), PROCESS), expected, `${needle}: built at once`);
+      assert.deepEqual(rowsOf(inOrder.lookup(probe, [PROCESS]), PROCESS), expected, `${needle}: built row by row`);
+      const few = smallStops.lookup(probe, [PROCESS]);
+      if (few) assert.deepEqual(rowsOf(few, PROCESS), expected, `${needle}: with stopped trigrams`);
+      else stopped++;
+    }
+    assert.ok(stopped > 0 && stopped < needles.length, 'some needles have only stopped trigrams');
   } finally {
     close();
   }

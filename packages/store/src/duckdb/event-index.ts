@@ -57,6 +57,17 @@ export interface EventIndex {
   append(table: number, first: number, events: readonly Readonly<Record<string, unknown>>[]): boolean;
   /** The exact rows of the given tables that satisfy the probe, or undefined when this index cannot be sure. */
   lookup(probe: IndexProbe, tables: readonly number[]): IndexAnswer | undefined;
+  /** How many rows `lookup` answers, or undefined when it would not answer; counted without listing them where no row can match twice. */
+  count(probe: IndexProbe, tables: readonly number[]): number | undefined;
+  /**
+   * For a probe on one value (`equals` or `number` with a single value): the value's row list, from which `lookup`
+   * answers it (its rows of the given tables are `lookup`'s answer). `locs.subarray(0, n)` are locations (`table *
+   * 2^27 + rowid`; each table's rows ascending, tables interleaved). `list` names the list while it only grows: rows
+   * are only ever added at its end, so data a caller keeps per position of a `list` stays valid for that position
+   * until `generation` changes (a reset); `list` is null for a value held by one row. Null when no row holds the
+   * value; undefined when `lookup` would not answer exactly.
+   */
+  valueList(probe: IndexProbe, tables: readonly number[]): { list: object | null; locs: Uint32Array; n: number; generation: number } | null | undefined;
   /**
    * Events per bucket of `spanMs` (a whole number of minutes) over the given tables, keyed by bucket start (ms since
    * the epoch); undefined when this index cannot be sure (a span not in whole minutes, times before 1970).
@@ -106,6 +117,13 @@ class Posting {
     this.locs[1] = second;
     this.n = 2;
   }
+  /** An empty list with room for `capacity` entries (filled with `locs[n++] = …` up to it, then `push`). */
+  static withCapacity(capacity: number): Posting {
+    const posting = new Posting(0, 0);
+    posting.locs = new Uint32Array(Math.max(4, capacity));
+    posting.n = 0;
+    return posting;
+  }
   push(loc: number): void {
     if (this.n === this.locs.length) {
       const grown = new Uint32Array(this.n * 2);
@@ -136,7 +154,12 @@ interface Dictionary {
   field: string;
   /** Keys are lower-cased (case-insensitive matching); hash fields keep their exact bytes. */
   foldCase: boolean;
-  values: Map<string, Entry>;
+  /** A list field in some table: one row may hold several keys. */
+  lists: boolean;
+  /** Key → its id (position in `keys` and `entries`). */
+  ids: Map<string, number>;
+  /** Per key id, its rows (a probe over candidate ids reads them without a lookup by text). */
+  entries: Entry[];
   /** Per table: rows holding a non-ASCII value, which this index does not judge (probes on them fall back). */
   unsure: Uint32Array;
   /** Per table: values (of a case-folded dictionary) holding upper-case characters, so keys are not the stored text. */
@@ -235,7 +258,11 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
   /** Rows indexed by `append` (from the loaded events, not read back), since creation. */
   let rowsFromLoads = 0;
 
+  /** Counts resets: a row list (`valueList`) of one generation is never confused with one of another. */
+  let generation = 0;
+
   function reset(): void {
+    generation++;
     dictionaries.clear();
     numberDictionaries.clear();
     tokenKeys = new Map();
@@ -268,7 +295,9 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
               dictionary = {
                 field: f.name,
                 foldCase: !(f.type === 'keyword' && HASH_FIELD.test(f.name)),
-                values: new Map(),
+                lists: false,
+                ids: new Map(),
+                entries: [],
                 unsure: new Uint32Array(eventTables.length),
                 mixedCase: new Uint32Array(eventTables.length),
                 keys: [],
@@ -278,6 +307,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
               };
               dictionaries.set(f.name, dictionary);
             }
+            if (f.type.endsWith('[]')) dictionary.lists = true;
           }
           return { name: f.name, type: f.type, dictionary };
         }),
@@ -300,25 +330,36 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       postingsHeld++;
       return true;
     }
+    const next = extended(entry, loc, stopAt);
+    if (next !== entry) map.set(key, next);
+    return false;
+  }
+
+  /** An existing entry with `loc` added (once per row): the same Posting, or a new one when it held one row. */
+  function extended(entry: Entry, loc: number, stopAt: number): Entry {
     if (typeof entry === 'number') {
-      if (entry !== loc) {
-        map.set(key, new Posting(entry, loc));
-        postingsHeld++;
-      }
-      return false;
+      if (entry === loc) return entry;
+      postingsHeld++;
+      return new Posting(entry, loc);
     }
     if (entry.n < 0) {
       entry.countStopped(loc);
-      return false;
+      return entry;
     }
-    if (entry.locs[entry.n - 1] === loc) return false;
+    if (entry.locs[entry.n - 1] === loc) return entry;
     entry.push(loc);
     postingsHeld++;
     if (entry.n > stopAt) {
       postingsHeld -= entry.n;
       entry.stop();
     }
-    return false;
+    return entry;
+  }
+
+  /** The rows of a dictionary key, if any row holds it. */
+  function entryOf(dictionary: Dictionary, key: string): Entry | undefined {
+    const id = dictionary.ids.get(key);
+    return id === undefined ? undefined : dictionary.entries[id];
   }
 
   /** Records a token of a key (by global id) or of a row (by location) and lists new tokens by length. */
@@ -435,10 +476,15 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
         const lower = text.toLowerCase();
         const key = dictionary.foldCase ? lower : text;
         if (dictionary.foldCase && lower !== text) dictionary.mixedCase[table]!++;
-        const before = dictionary.summaries ? dictionary.values.get(key) : undefined;
-        const added = add(dictionary.values, key, loc, stopAt);
+        const known = dictionary.ids.get(key);
+        const before = known === undefined ? undefined : dictionary.entries[known]!;
+        if (known === undefined) {
+          dictionary.ids.set(key, dictionary.keys.length);
+          dictionary.entries.push(loc);
+          postingsHeld++;
+        } else dictionary.entries[known] = extended(before!, loc, stopAt);
         if (dictionary.summaries) summarize(dictionary.summaries, key, before, loc, table, code, ms);
-        if (added) {
+        if (known === undefined) {
           dictionary.keys.push(key);
           const id = keyText.length;
           keyText.push(key);
@@ -514,9 +560,13 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
    */
   function containingKeys(dictionary: Dictionary, needle: string): ArrayLike<number> | null {
     if (needle.length < 3) return null;
-    if (!dictionary.grams) dictionary.grams = new Map();
-    const grams = dictionary.grams;
     const stopAt = Math.max(minStop, Math.floor(dictionary.keys.length * stopFraction));
+    if (!dictionary.grams) {
+      const built = buildGrams(dictionary.keys, stopAt);
+      dictionary.grams = built ?? new Map();
+      dictionary.gramsThrough = built ? dictionary.keys.length : 0;
+    }
+    const grams = dictionary.grams;
     for (; dictionary.gramsThrough < dictionary.keys.length; dictionary.gramsThrough++) {
       const key = dictionary.keys[dictionary.gramsThrough]!;
       for (let i = 0; i + 3 <= key.length; i++) add3(grams, trigram(key, i), dictionary.gramsThrough, stopAt);
@@ -537,14 +587,68 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
    * `collect` for each candidate key (ids from `containingKeys`) that contains `needle`; false when one's rows are not
    * kept. A small function of its own, so that its loop is optimised after a few queries.
    */
-  function collectContaining(found: Found, dictionary: Dictionary, candidates: ArrayLike<number>, needle: string): boolean {
+  function collectContaining(found: RowSink, dictionary: Dictionary, candidates: ArrayLike<number>, needle: string): boolean {
     const keys = dictionary.keys;
-    const values = dictionary.values;
+    const entries = dictionary.entries;
     for (let c = 0; c < candidates.length; c++) {
-      const key = keys[candidates[c]!]!;
-      if (key.includes(needle) && !collect(found, values.get(key))) return false;
+      const id = candidates[c]!;
+      if (keys[id]!.includes(needle) && !collect(found, entries[id])) return false;
     }
     return true;
+  }
+
+  /**
+   * The trigram index of `keys` (ids are positions) exactly as `add3` over every key in order would leave it, built
+   * in two passes (count, then fill lists of their final size) so that no list grows; null when a key holds a
+   * character beyond ASCII (never expected: such values are not kept) and `add3` must build it.
+   */
+  function buildGrams(keys: readonly string[], stopAt: number): Map<number, Entry> | null {
+    // Trigrams of ASCII text are below 2^21 (7 bits per character): per trigram, its keys and the last key counted.
+    const counts = new Int32Array(1 << 21);
+    const lastKey = new Int32Array(1 << 21).fill(-1);
+    for (let id = 0; id < keys.length; id++) {
+      const key = keys[id]!;
+      for (let i = 0; i + 3 <= key.length; i++) {
+        const gram = trigram(key, i);
+        if (gram >>> 21 !== 0) return null;
+        if (lastKey[gram] === id) continue;
+        lastKey[gram] = id;
+        counts[gram]!++;
+      }
+    }
+    const grams = new Map<number, Entry>();
+    const lists: Posting[] = [];
+    // From here `counts` holds, for trigrams whose lists are filled below, the list's position in `lists`; else -1.
+    for (let gram = 0; gram < counts.length; gram++) {
+      const count = counts[gram]!;
+      counts[gram] = -1;
+      if (count === 0) continue;
+      if (count === 1) grams.set(gram, lastKey[gram]!);
+      else if (count > stopAt) {
+        // Held by too many keys: stopped, as `add3` stops a list that grows past `stopAt`.
+        const stopped = Posting.withCapacity(0);
+        stopped.n = -1;
+        grams.set(gram, stopped);
+      } else {
+        const list = Posting.withCapacity(count);
+        counts[gram] = lists.length;
+        lists.push(list);
+        grams.set(gram, list);
+      }
+    }
+    lastKey.fill(-1);
+    for (let id = 0; id < keys.length; id++) {
+      const key = keys[id]!;
+      for (let i = 0; i + 3 <= key.length; i++) {
+        const gram = trigram(key, i);
+        const at = counts[gram]!;
+        if (at < 0 || lastKey[gram] === id) continue;
+        lastKey[gram] = id;
+        const list = lists[at]!;
+        list.locs[list.n++] = id;
+      }
+    }
+    return grams;
   }
 
   /** `add` for trigram postings of key ids (numeric keys). */
@@ -573,7 +677,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     return cache.masks;
   }
 
-  function collect(out: Found, entry: Entry | undefined): boolean {
+  function collect(out: RowSink, entry: Entry | undefined): boolean {
     if (entry === undefined) return true;
     if (typeof entry === 'number') {
       out.add(entry);
@@ -582,6 +686,65 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
     if (entry.n < 0) return false;
     const locs = entry.locs;
     for (let i = 0; i < entry.n; i++) out.add(locs[i]!);
+    return true;
+  }
+
+  /**
+   * Adds to `found` every row of the tables in `scope` that satisfies the probe (a row may be added more than once);
+   * false when this index cannot be sure (then `found` is to be thrown away).
+   */
+  function probeInto(probe: IndexProbe, scope: ReadonlySet<number>, found: RowSink): boolean {
+    for (const t of scope) if (tables[t]?.overflow !== false) return false;
+    if (probe.kind === 'equals' || probe.kind === 'contains') {
+      const dictionary = dictionaries.get(probe.field);
+      if (!dictionary) return false;
+      for (const t of scope) if (dictionary.unsure[t]! > 0) return false;
+      if (probe.kind === 'equals') {
+        if (dictionary.foldCase !== probe.ignoreCase) return false;
+        for (const value of new Set(probe.values)) {
+          if (NON_ASCII.test(value) || (probe.ignoreCase && value !== value.toLowerCase())) return false;
+          if (!collect(found, entryOf(dictionary, value))) return false;
+        }
+      } else {
+        const needle = probe.needle;
+        if (!dictionary.foldCase || needle.length === 0 || NON_ASCII.test(needle) || needle !== needle.toLowerCase()) return false;
+        const candidates = containingKeys(dictionary, needle);
+        if (!candidates) return false;
+        if (!collectContaining(found, dictionary, candidates, needle)) return false;
+      }
+    } else if (probe.kind === 'number') {
+      const dictionary = numberDictionaries.get(probe.field);
+      if (!dictionary) return false;
+      for (const t of scope) if (dictionary.unsure[t]! > 0) return false;
+      for (const value of new Set(probe.values)) {
+        if (!Number.isSafeInteger(value)) return false;
+        if (!collect(found, dictionary.values.get(value))) return false;
+      }
+    } else {
+      const { term, distance } = probe;
+      if (term.length <= distance || NON_ASCII.test(term)) return false;
+      for (const t of scope) if (tables[t]!.unsureText > 0) return false;
+      const termMask = charMask(term);
+      for (let length = Math.max(1, term.length - distance); length <= Math.min(MAX_TOKEN, term.length + distance); length++) {
+        const tokens = tokensByLength[length]!;
+        const masks = tokenMasks(tokens);
+        for (let k = 0; k < tokens.length; k++) {
+          const token = tokens[k]!;
+          // Characters of one and not the other each cost an edit: a cheap lower bound before the exact distance.
+          const mask = masks[k]!;
+          if (popcount(termMask & ~mask) > distance || popcount(mask & ~termMask) > distance || !withinDistance(token, term, distance)) continue;
+          if (!collect(found, tokenRows.get(token))) return false;
+          const keys = tokenKeys.get(token);
+          if (keys === undefined) continue;
+          if (typeof keys !== 'number' && keys.n < 0) return false;
+          const count = typeof keys === 'number' ? 1 : keys.n;
+          for (let k = 0; k < count; k++) {
+            const id = typeof keys === 'number' ? keys : keys.locs[k]!;
+            if (!collect(found, entryOf(keyDictionary[id]!, keyText[id]!))) return false;
+          }
+        }
+      }
+    }
     return true;
   }
 
@@ -645,59 +808,47 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
 
     lookup(probe, scopeTables) {
       const scope = new Set(scopeTables);
-      for (const t of scope) if (tables[t]?.overflow !== false) return undefined;
       const found = new Found(scope);
-      if (probe.kind === 'equals' || probe.kind === 'contains') {
-        const dictionary = dictionaries.get(probe.field);
-        if (!dictionary) return undefined;
-        for (const t of scope) if (dictionary.unsure[t]! > 0) return undefined;
-        if (probe.kind === 'equals') {
-          if (dictionary.foldCase !== probe.ignoreCase) return undefined;
-          for (const value of probe.values) {
-            if (NON_ASCII.test(value) || (probe.ignoreCase && value !== value.toLowerCase())) return undefined;
-            if (!collect(found, dictionary.values.get(value))) return undefined;
-          }
-        } else {
-          const needle = probe.needle;
-          if (!dictionary.foldCase || needle.length === 0 || NON_ASCII.test(needle) || needle !== needle.toLowerCase()) return undefined;
-          const candidates = containingKeys(dictionary, needle);
-          if (!candidates) return undefined;
-          if (!collectContaining(found, dictionary, candidates, needle)) return undefined;
-        }
-      } else if (probe.kind === 'number') {
-        const dictionary = numberDictionaries.get(probe.field);
-        if (!dictionary) return undefined;
-        for (const t of scope) if (dictionary.unsure[t]! > 0) return undefined;
-        for (const value of new Set(probe.values)) {
-          if (!Number.isSafeInteger(value)) return undefined;
-          if (!collect(found, dictionary.values.get(value))) return undefined;
-        }
-      } else {
-        const { term, distance } = probe;
-        if (term.length <= distance || NON_ASCII.test(term)) return undefined;
-        for (const t of scope) if (tables[t]!.unsureText > 0) return undefined;
-        const termMask = charMask(term);
-        for (let length = Math.max(1, term.length - distance); length <= Math.min(MAX_TOKEN, term.length + distance); length++) {
-          const tokens = tokensByLength[length]!;
-          const masks = tokenMasks(tokens);
-          for (let k = 0; k < tokens.length; k++) {
-            const token = tokens[k]!;
-            // Characters of one and not the other each cost an edit: a cheap lower bound before the exact distance.
-            const mask = masks[k]!;
-            if (popcount(termMask & ~mask) > distance || popcount(mask & ~termMask) > distance || !withinDistance(token, term, distance)) continue;
-            if (!collect(found, tokenRows.get(token))) return undefined;
-            const keys = tokenKeys.get(token);
-            if (keys === undefined) continue;
-            if (typeof keys !== 'number' && keys.n < 0) return undefined;
-            const count = typeof keys === 'number' ? 1 : keys.n;
-            for (let k = 0; k < count; k++) {
-              const id = typeof keys === 'number' ? keys : keys.locs[k]!;
-              if (!collect(found, keyDictionary[id]!.values.get(keyText[id]!))) return undefined;
-            }
-          }
-        }
+      return probeInto(probe, scope, found) ? found.answer() : undefined;
+    },
+
+    count(probe, scopeTables) {
+      const scope = new Set(scopeTables);
+      // Rows of a scalar field hold one key each, so the rows of different keys (and of one integer each) are
+      // different: counted as found. A list field's row, or fuzzy tokens, may match twice: counted from the rows.
+      const once = probe.kind === 'number' || (probe.kind !== 'fuzzy' && dictionaries.get(probe.field)?.lists === false);
+      if (!once) {
+        const found = new Found(scope);
+        if (!probeInto(probe, scope, found)) return undefined;
+        let n = 0;
+        for (const rowids of found.answer().values()) n += rowids.length;
+        return n;
       }
-      return found.answer();
+      const counter = new RowCounter(scope);
+      return probeInto(probe, scope, counter) ? counter.n : undefined;
+    },
+
+    valueList(probe, scopeTables) {
+      for (const t of scopeTables) if (tables[t]?.overflow !== false) return undefined;
+      let entry: Entry | undefined;
+      if (probe.kind === 'equals' && probe.values.length === 1) {
+        const value = probe.values[0]!;
+        const dictionary = dictionaries.get(probe.field);
+        if (!dictionary || dictionary.foldCase !== probe.ignoreCase) return undefined;
+        for (const t of scopeTables) if (dictionary.unsure[t]! > 0) return undefined;
+        if (NON_ASCII.test(value) || (probe.ignoreCase && value !== value.toLowerCase())) return undefined;
+        entry = entryOf(dictionary, value);
+      } else if (probe.kind === 'number' && probe.values.length === 1) {
+        const value = probe.values[0]!;
+        const dictionary = numberDictionaries.get(probe.field);
+        if (!dictionary || !Number.isSafeInteger(value)) return undefined;
+        for (const t of scopeTables) if (dictionary.unsure[t]! > 0) return undefined;
+        entry = dictionary.values.get(value);
+      } else return undefined;
+      if (entry === undefined) return null;
+      if (typeof entry === 'number') return { list: null, locs: Uint32Array.of(entry), n: 1, generation };
+      if (entry.n < 0) return undefined;
+      return { list: entry, locs: entry.locs, n: entry.n, generation };
     },
 
     valueHostStats(probe, scopeTables) {
@@ -715,7 +866,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       const touched: number[] = [];
       for (const value of new Set(probe.values)) {
         if (NON_ASCII.test(value)) return undefined;
-        const entry: Entry | undefined = dictionary.values.get(value);
+        const entry: Entry | undefined = entryOf(dictionary, value);
         if (entry === undefined) continue;
         if (typeof entry === 'number') {
           const t = entry >>> 27;
@@ -757,11 +908,13 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
       const column = state.columns.find((c) => c.name === field);
       if (!column && !state.spec.fields.some((f) => f.name === field)) return { values: new Map(), nulls: state.rows };
       if (!dictionary || column?.dictionary !== dictionary || column.type.endsWith('[]')) return undefined;
-      if (dictionary.unsure[table]! > 0 || dictionary.mixedCase[table]! > 0 || dictionary.values.size > MAX_COUNTED_VALUES) return undefined;
+      if (dictionary.unsure[table]! > 0 || dictionary.mixedCase[table]! > 0 || dictionary.ids.size > MAX_COUNTED_VALUES) return undefined;
       const base = table * ROWID_LIMIT;
       const values = new Map<string, number>();
       let held = 0;
-      for (const [key, entry] of dictionary.values) {
+      for (let id = 0; id < dictionary.keys.length; id++) {
+        const key = dictionary.keys[id]!;
+        const entry = dictionary.entries[id]!;
         let count = 0;
         if (typeof entry === 'number') count = entry >= base && entry < base + ROWID_LIMIT ? 1 : 0;
         else if (entry.n < 0) count = entry.stoppedCounts![table]!;
@@ -826,7 +979,7 @@ export function createEventIndex(options: EventIndexOptions = {}): EventIndex {
 
     stats() {
       let values = 0;
-      for (const d of dictionaries.values()) values += d.values.size;
+      for (const d of dictionaries.values()) values += d.ids.size;
       return { index_rows: tables.reduce((n, t) => n + t.rows, 0), index_values: values, index_tokens: tokenKeys.size + tokenRows.size,
         index_process_edges: edgeCount, index_postings: postingsHeld, index_rows_from_loads: rowsFromLoads };
     },
@@ -857,8 +1010,25 @@ function trigram(text: string, at: number): number {
   return (text.charCodeAt(at) << 14) | (text.charCodeAt(at + 1) << 7) | text.charCodeAt(at + 2);
 }
 
+/** Where a probe puts the locations of its rows. */
+interface RowSink {
+  add(loc: number): void;
+}
+
+/** Counts the locations of tables in scope (each row must come once). */
+class RowCounter implements RowSink {
+  n = 0;
+  private readonly inScope = new Uint8Array(32);
+  constructor(scope: Iterable<number>) {
+    for (const t of scope) this.inScope[t] = 1;
+  }
+  add(loc: number): void {
+    if (this.inScope[loc >>> 27] === 1) this.n++;
+  }
+}
+
 /** Rows gathered for a probe: per table in scope, row ids in the order found, and whether they still ascend strictly. */
-class Found {
+class Found implements RowSink {
   private readonly inScope = new Uint8Array(32);
   private readonly rows: number[][] = [];
   private readonly ascending = new Uint8Array(32);

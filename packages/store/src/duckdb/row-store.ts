@@ -45,6 +45,8 @@ export interface RowStore {
    * sequences, `us` times, `idHash` id hashes); false when a row was not copied.
    */
   heads(table: number, rowids: ArrayLike<number>, into: { sq: Float64Array; us: Float64Array; idHash: Int32Array }, at: number): boolean;
+  /** Counts resets (a catch-up that found rows deleted starts over): data taken from `heads` is valid within one generation. */
+  generation(): number;
   stats(): Record<string, number>;
   /** Removes the file. */
   close(): void;
@@ -118,7 +120,10 @@ export function createRowStore(path: string, options: RowStoreOptions = {}): Row
   let buffer = Buffer.allocUnsafe(16_384);
   const sql = eventTables.map(rowJsonSql);
 
+  let generation = 0;
+
   function reset(): void {
+    generation++;
     cache = new Map();
     cached = 0;
     ftruncateSync(fd, 0);
@@ -258,6 +263,10 @@ export function createRowStore(path: string, options: RowStoreOptions = {}): Row
         idHash[at + i] = copy.idHashes[rowid]!;
       }
       return true;
+    },
+
+    generation() {
+      return generation;
     },
 
     stats() {
