@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 /** Every benchmark, by name. Add one here when you add bench/src/<name>.ts. */
 const benchmarks = {
   ingest: 'N simulated agents post event batches over mutual TLS; events/s, ack p50/p99, and the same rows into PostgreSQL 15',
+  'alert-store': 'time to store a batch of detections (repeats folded into open alerts) in the detection database vs the read-then-write store it replaced',
   detect: 'Windows process_creation Sigma rules: indexed engine vs naive on one core (events/s), and alert latency p50/p99 in a real server at 20k events/s',
   'net-telemetry': 'CPU of bpftrace and the agent-side bpftrace source while a process makes 1,000 TCP connects/s on loopback, against the same load untraced',
   'file-telemetry': 'audit path watches (default set, /tmp included): create+delete pairs/s watched vs unwatched, events lost, kernel backlog and wait, agent and auditd CPU at paced rates',

@@ -77,36 +77,24 @@ CREATE TABLE IF NOT EXISTS alerts (
   id TEXT PRIMARY KEY, rule_id TEXT NOT NULL, rule_title TEXT NOT NULL, level TEXT NOT NULL, kind TEXT NOT NULL, tags TEXT NOT NULL,
   host_id TEXT NOT NULL, process_key TEXT, group_key TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL,
   count INTEGER NOT NULL, event_ids TEXT NOT NULL, fields TEXT NOT NULL, group_values TEXT, status TEXT NOT NULL,
-  assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_stored_ms INTEGER NOT NULL,
-  last_seen_minute TEXT NOT NULL DEFAULT '');
+  assignee TEXT, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, last_stored_ms INTEGER NOT NULL);
 -- A group's newest alert is the last of its entries here (rowid order); the entries never move when a repeat is folded
 -- in (the index replaced one on (group_key, last_stored_ms), which every repeat rewrote).
 DROP INDEX IF EXISTS alerts_group;
 CREATE INDEX IF NOT EXISTS alerts_group_key ON alerts (group_key);
+-- Left by a version that indexed lists by the minute of last activity (it measured no faster: bench alert-store).
+DROP INDEX IF EXISTS alerts_minute;
+DROP INDEX IF EXISTS alerts_host_minute;
+DROP INDEX IF EXISTS alerts_rule_minute;
+DROP INDEX IF EXISTS alerts_status_minute;
+CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
+CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
 CREATE TABLE IF NOT EXISTS detection_checkpoints (host_id TEXT PRIMARY KEY, sequence INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS detection_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS external_alerts (
   source TEXT NOT NULL, external_id TEXT NOT NULL, alert_id TEXT NOT NULL, sweep_id TEXT, created_at TEXT NOT NULL, PRIMARY KEY (source, external_id));
 `;
-
-/**
- * Alert lists are ordered by last activity through indexes on its minute (`last_seen_minute`, the first 16 characters
- * of `last_seen`, e.g. 2026-12-05T17:53), ties sorted by `last_seen` itself: a repeat folded into an alert within the
- * same minute changes no index entry (SQLite rewrites an index entry whenever an UPDATE assigns one of its columns).
- * Run after the column exists (databases made before it get it in `#migrate`).
- */
-const MINUTE_INDEXES = `
-DROP INDEX IF EXISTS alerts_host_time;
-DROP INDEX IF EXISTS alerts_rule;
-DROP INDEX IF EXISTS alerts_status_time;
-CREATE INDEX IF NOT EXISTS alerts_minute ON alerts (last_seen_minute);
-CREATE INDEX IF NOT EXISTS alerts_host_minute ON alerts (host_id, last_seen_minute);
-CREATE INDEX IF NOT EXISTS alerts_rule_minute ON alerts (rule_id, last_seen_minute);
-CREATE INDEX IF NOT EXISTS alerts_status_minute ON alerts (status, last_seen_minute);
-`;
-
-/** The minute of an ISO time, as stored in `last_seen_minute`. */
-const minuteOf = (time: string): string => time.slice(0, 16);
 
 interface AlertRow {
   id: string;
@@ -194,18 +182,6 @@ export class DetectionDb {
     // So the fsync stays off the alert path. Edits made here by users (triage, comments, incidents) share the file:
     // on power loss their last seconds can be lost too.
     this.#file = new SqliteFile(file, 'detection database', { synchronous: 'NORMAL', schema: SCHEMA });
-    this.#migrate();
-  }
-
-  /** Adds `last_seen_minute` to an alerts table made before it (once, whichever connection opens first) and its indexes. */
-  #migrate(): void {
-    const db = this.#file.db;
-    db.transaction(() => {
-      const columns = new Set((db.prepare('PRAGMA table_info(alerts)').all() as { name: string }[]).map((column) => column.name));
-      if (!columns.has('last_seen_minute')) db.exec(`ALTER TABLE alerts ADD COLUMN last_seen_minute TEXT NOT NULL DEFAULT ''`);
-      db.exec(`UPDATE alerts SET last_seen_minute = substr(last_seen, 1, 16) WHERE last_seen_minute = ''`);
-      db.exec(MINUTE_INDEXES);
-    }).immediate();
   }
 
   #statement(sql: string): Database.Statement {
@@ -310,37 +286,10 @@ export class DetectionDb {
   // ---- alerts ----
 
   /**
-   * Open alerts this connection created or folded repeats into, by group key, with the event-id sample it last wrote:
-   * a repeat then updates the row without reading it. An entry is a hint, never trusted alone: the update applies only
-   * while the alert is still open (another connection may have resolved it) and its sample is still the one written
-   * here (compared in the UPDATE); otherwise the group is looked up again. Cleared when a transaction fails (its
-   * entries may name rows rolled back).
-   */
-  readonly #foldTargets = new Map<string, { id: string; storedMs: number; ids: string[]; idsJson: string; minute: string }>();
-  static readonly #FOLD_TARGETS_MAX = 5_000;
-
-  /**
-   * The UPDATE folding repeats into an alert without reading it (params in order: count, first, last, [sample],
-   * [minute], updated_at, last_stored_ms, id, [expected sample], [minute covered]). Applies only to an open alert; with
-   * `withSample`, only while its sample is the expected one; without `moveMinute`, only while its stored minute is
-   * at least the repeats' (then `last_seen_minute`, and so every list index, is left alone).
-   */
-  #foldStatement(withSample: boolean, moveMinute: boolean): Database.Statement {
-    return this.#statement(
-      `UPDATE alerts SET count = count + ?, first_seen = min(first_seen, ?), last_seen = max(last_seen, ?)` +
-        (withSample ? ', event_ids = ?' : '') +
-        (moveMinute ? ', last_seen_minute = max(last_seen_minute, ?)' : '') +
-        ` , updated_at = ?, last_stored_ms = ? WHERE id = ? AND status IN ${OPEN_STATUSES}` +
-        (withSample ? ' AND event_ids = ?' : '') +
-        (moveMinute ? '' : ' AND last_seen_minute >= ?'),
-    );
-  }
-
-  /**
    * Stores detections in one transaction. A detection whose group's newest alert is open and was stored within the
    * grouping window is folded into it (count raised, first/last seen widened, event ids added up to a sample of
-   * MAX_EVENT_IDS); otherwise it creates an alert. Repeats inside the call are folded in memory first: one write per
-   * group, not per detection (`updated` counts the detections folded).
+   * MAX_EVENT_IDS); otherwise it creates an alert. Repeats inside the call are folded in memory first: one lookup and
+   * one write per group, not per detection (`updated` counts the detections folded).
    */
   storeDetections(detections: readonly Detection[], nowMs = Date.now()): StoredAlerts {
     const created: AlertRecord[] = [];
@@ -348,10 +297,11 @@ export class DetectionDb {
     if (!detections.length) return { created, updated };
     const now = new Date(nowMs).toISOString();
     const windowStart = nowMs - GROUPING_WINDOW_MS;
-    const newest = this.#statement(`SELECT id, event_ids, first_seen, last_seen, last_seen_minute, status, last_stored_ms FROM alerts WHERE group_key = ? ORDER BY rowid DESC LIMIT 1`);
+    const newest = this.#statement('SELECT id, event_ids, first_seen, last_seen, status, last_stored_ms FROM alerts WHERE group_key = ? ORDER BY rowid DESC LIMIT 1');
+    const update = this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?');
     const insert = this.#statement(
-      `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms, last_seen_minute)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, ?, ?)`,
+      `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, ?)`,
     );
     // Groups in order of first appearance; each keeps its detections in order.
     const groups = new Map<string, Detection[]>();
@@ -371,106 +321,51 @@ export class DetectionDb {
         if (detection.time > span.last) span.last = detection.time;
       }
     };
-    const remember = (key: string, id: string, ids: string[], idsJson: string, minute: string): void => {
-      this.#foldTargets.delete(key);
-      this.#foldTargets.set(key, { id, storedMs: nowMs, ids, idsJson, minute });
-      if (this.#foldTargets.size > DetectionDb.#FOLD_TARGETS_MAX) this.#foldTargets.delete(this.#foldTargets.keys().next().value!);
-    };
-    /**
-     * Folds `group` into the remembered alert without reading it: first assuming its stored minute already covers the
-     * group's last time (nothing indexed changes), else moving the minute; false when the alert is closed or no longer
-     * the row remembered.
-     */
-    const foldWithoutReading = (key: string, group: readonly Detection[]): boolean => {
-      const target = this.#foldTargets.get(key);
-      if (!target) return false;
-      if (target.storedMs >= windowStart) {
-        const span = { first: group[0]!.time, last: group[0]!.time };
-        const full = target.ids.length >= MAX_EVENT_IDS;
-        const ids = full ? target.ids : [...target.ids];
-        fold(full ? [] : ids, span, group);
-        const idsJson = full ? target.idsJson : JSON.stringify(ids);
-        const minute = minuteOf(span.last);
-        const tries = minute <= target.minute ? [false, true] : [true];
-        for (const moveMinute of tries) {
-          const statement = this.#foldStatement(!full, moveMinute);
-          const params: unknown[] = [group.length, span.first, span.last];
-          if (!full) params.push(idsJson);
-          if (moveMinute) params.push(minute);
-          params.push(now, nowMs, target.id);
-          if (!full) params.push(target.idsJson);
-          if (!moveMinute) params.push(minute);
-          if (statement.run(...params).changes === 1) {
-            remember(key, target.id, ids, idsJson, minute > target.minute ? minute : target.minute);
-            return true;
-          }
+    this.#transaction(() => {
+      for (const [key, group] of groups) {
+        const found = newest.get(key) as { id: string; event_ids: string; first_seen: string; last_seen: string; status: string; last_stored_ms: number } | undefined;
+        const existing = found && found.last_stored_ms >= windowStart && isOpenStatus(found.status) ? found : undefined;
+        if (existing) {
+          const span = { first: existing.first_seen, last: existing.last_seen };
+          const ids = JSON.parse(existing.event_ids) as string[];
+          fold(ids, span, group);
+          update.run(group.length, span.first, span.last, JSON.stringify(ids), now, nowMs, existing.id);
+          updated += group.length;
+          continue;
         }
+        const detection = group[0]!;
+        const ids = detection.eventIds.slice(0, MAX_EVENT_IDS);
+        const span = { first: detection.time, last: detection.time };
+        fold(ids, span, group.slice(1));
+        const record: AlertRecord = {
+          id: randomUUID(),
+          ruleId: detection.rule.id,
+          ruleTitle: detection.rule.title,
+          level: detection.rule.level,
+          kind: detection.kind,
+          tags: [...detection.rule.tags],
+          hostId: detection.hostId,
+          processKey: detection.processKey ?? null,
+          firstSeen: span.first,
+          lastSeen: span.last,
+          count: group.length,
+          eventIds: ids,
+          fields: detection.fields.map((hit) => ({ field: hit.field, value: hit.value })),
+          group: detection.group ?? null,
+          status: 'new',
+          assignee: null,
+          createdAt: now,
+          updatedAt: now,
+        };
+        insert.run(
+          record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
+          record.firstSeen, record.lastSeen, record.count, JSON.stringify(record.eventIds), JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
+          now, now, nowMs,
+        );
+        created.push(record);
+        updated += group.length - 1;
       }
-      this.#foldTargets.delete(key);
-      return false;
-    };
-    try {
-      this.#file.db.transaction(() => {
-        for (const [key, group] of groups) {
-          if (foldWithoutReading(key, group)) {
-            updated += group.length;
-            continue;
-          }
-          const existing = newest.get(key) as { id: string; event_ids: string; first_seen: string; last_seen: string; last_seen_minute: string; status: string; last_stored_ms: number } | undefined;
-          if (existing && existing.last_stored_ms >= windowStart && isOpenStatus(existing.status)) {
-            const span = { first: existing.first_seen, last: existing.last_seen };
-            const ids = JSON.parse(existing.event_ids) as string[];
-            fold(ids, span, group);
-            const idsJson = JSON.stringify(ids);
-            const minute = minuteOf(span.last);
-            if (minute === existing.last_seen_minute) {
-              this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?').run(group.length, span.first, span.last, idsJson, now, nowMs, existing.id);
-            } else {
-              this.#statement('UPDATE alerts SET count = count + ?, first_seen = ?, last_seen = ?, event_ids = ?, last_seen_minute = ?, updated_at = ?, last_stored_ms = ? WHERE id = ?').run(group.length, span.first, span.last, idsJson, minute, now, nowMs, existing.id);
-            }
-            remember(key, existing.id, ids, idsJson, minute);
-            updated += group.length;
-            continue;
-          }
-          const detection = group[0]!;
-          const ids = detection.eventIds.slice(0, MAX_EVENT_IDS);
-          const span = { first: detection.time, last: detection.time };
-          fold(ids, span, group.slice(1));
-          const record: AlertRecord = {
-            id: randomUUID(),
-            ruleId: detection.rule.id,
-            ruleTitle: detection.rule.title,
-            level: detection.rule.level,
-            kind: detection.kind,
-            tags: [...detection.rule.tags],
-            hostId: detection.hostId,
-            processKey: detection.processKey ?? null,
-            firstSeen: span.first,
-            lastSeen: span.last,
-            count: group.length,
-            eventIds: ids,
-            fields: detection.fields.map((hit) => ({ field: hit.field, value: hit.value })),
-            group: detection.group ?? null,
-            status: 'new',
-            assignee: null,
-            createdAt: now,
-            updatedAt: now,
-          };
-          const idsJson = JSON.stringify(ids);
-          insert.run(
-            record.id, record.ruleId, record.ruleTitle, record.level, record.kind, JSON.stringify(record.tags), record.hostId, record.processKey, key,
-            record.firstSeen, record.lastSeen, record.count, idsJson, JSON.stringify(record.fields), record.group ? JSON.stringify(record.group) : null,
-            now, now, nowMs, minuteOf(record.lastSeen),
-          );
-          remember(key, record.id, [...ids], idsJson, minuteOf(record.lastSeen));
-          created.push(record);
-          updated += group.length - 1;
-        }
-      })();
-    } catch (error) {
-      this.#foldTargets.clear();
-      throw error;
-    }
+    }, false);
     this.#notifyCreated(created);
     return { created, updated };
   }
@@ -482,24 +377,32 @@ export class DetectionDb {
    */
   storeEvaluated(detections: readonly Detection[], checkpoints: ReadonlyMap<string, number>, nowMs = Date.now()): StoredAlerts {
     const upsert = this.#statement('INSERT INTO detection_checkpoints (host_id, sequence) VALUES (?, ?) ON CONFLICT (host_id) DO UPDATE SET sequence = max(sequence, excluded.sequence)');
-    return this.inOneTransaction(() => {
+    return this.#transaction(() => {
       const stored = this.storeDetections(detections, nowMs);
       for (const [hostId, sequence] of checkpoints) upsert.run(hostId, sequence);
       return stored;
-    });
+    }, true);
   }
 
   /**
-   * Runs `work` in one IMMEDIATE transaction: the `storeEvaluated` calls in it (savepoints) commit together, so the
-   * alerts of several batches cost one commit. Throws (and rolls everything back) when any of them throws.
+   * Runs `work` in one IMMEDIATE transaction: the `storeEvaluated` calls in it commit together, so the alerts of
+   * several batches cost one commit. Throws (and rolls everything back) when any of them throws.
    */
   inOneTransaction<T>(work: () => T): T {
-    try {
-      return this.#file.db.transaction(work).immediate();
-    } catch (error) {
-      this.#foldTargets.clear();
-      throw error;
-    }
+    return this.#transaction(work, true);
+  }
+
+  /**
+   * Runs `work` in a transaction of its own, or inside the one already open on this connection without a savepoint:
+   * a SAVEPOINT costs a statement journal of every page it changes (in the alert-store benchmark, a third of the
+   * time per batch). So a throw inside an open transaction leaves its earlier writes in that transaction, and whoever
+   * opened it must let the throw roll it back (as `inOneTransaction` does).
+   */
+  #transaction<T>(work: () => T, immediate: boolean): T {
+    const db = this.#file.db;
+    if (db.inTransaction) return work();
+    const wrapped = db.transaction(work);
+    return immediate ? wrapped.immediate() : wrapped();
   }
 
   /** Highest event.sequence per host whose evaluation is stored; `initialized` is false until checkpoints were first set. */
@@ -536,9 +439,9 @@ export class DetectionDb {
       const id = randomUUID();
       const ruleId = `external:${input.source}`;
       this.#statement(
-        `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms, last_seen_minute)
-         VALUES (?, ?, ?, ?, 'external', ?, ?, NULL, ?, ?, ?, 1, '[]', ?, NULL, 'new', NULL, ?, ?, ?, ?)`,
-      ).run(id, ruleId, input.title, input.level, JSON.stringify(input.tags), input.hostId, `${ruleId}\u0000${input.externalId}`, input.time, input.time, JSON.stringify(input.fields), now, now, nowMs, minuteOf(input.time));
+        `INSERT INTO alerts (id, rule_id, rule_title, level, kind, tags, host_id, process_key, group_key, first_seen, last_seen, count, event_ids, fields, group_values, status, assignee, created_at, updated_at, last_stored_ms)
+         VALUES (?, ?, ?, ?, 'external', ?, ?, NULL, ?, ?, ?, 1, '[]', ?, NULL, 'new', NULL, ?, ?, ?)`,
+      ).run(id, ruleId, input.title, input.level, JSON.stringify(input.tags), input.hostId, `${ruleId}\u0000${input.externalId}`, input.time, input.time, JSON.stringify(input.fields), now, now, nowMs);
       const sweepId = sweepFor(id);
       this.#statement('INSERT OR REPLACE INTO external_alerts (source, external_id, alert_id, sweep_id, created_at) VALUES (?, ?, ?, ?, ?)').run(input.source, input.externalId, id, sweepId, now);
       return { alert: this.getAlert(id)!, created: true, sweepId };
@@ -554,9 +457,9 @@ export class DetectionDb {
     if (filter.ruleId) (where.push('rule_id = ?'), params.push(filter.ruleId));
     if (filter.status) (where.push('status = ?'), params.push(filter.status));
     if (filter.level) (where.push('level = ?'), params.push(filter.level));
-    if (filter.since) (where.push('last_seen_minute >= ? AND last_seen >= ?'), params.push(minuteOf(filter.since), filter.since));
+    if (filter.since) (where.push('last_seen >= ?'), params.push(filter.since));
     params.push(Math.min(Math.max(filter.limit ?? 100, 1), 10_000));
-    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_seen_minute DESC, last_seen DESC LIMIT ?`;
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY last_seen DESC LIMIT ?`;
     return (this.#statement(sql).all(...params) as AlertRow[]).map(alertFromRow);
   }
 
