@@ -24,8 +24,8 @@ export interface RuleFileRecord {
 
 export type AlertStatus = 'new' | 'acknowledged' | 'in_progress' | 'resolved' | 'false_positive';
 export const alertStatuses: readonly AlertStatus[] = ['new', 'acknowledged', 'in_progress', 'resolved', 'false_positive'];
-const OPEN_STATUSES = `('new', 'acknowledged', 'in_progress')`;
-const isOpenStatus = (status: string): boolean => status === 'new' || status === 'acknowledged' || status === 'in_progress';
+/** Statuses whose alerts still take repeats of their group. */
+const openStatuses: ReadonlySet<string> = new Set<AlertStatus>(['new', 'acknowledged', 'in_progress']);
 
 /** Context fields (the acting process, the host name) of the events behind new alerts, by event id; see alert-context.ts. */
 export type AlertContexts = ReadonlyMap<string, Record<string, unknown>>;
@@ -82,11 +82,6 @@ CREATE TABLE IF NOT EXISTS alerts (
 -- in (the index replaced one on (group_key, last_stored_ms), which every repeat rewrote).
 DROP INDEX IF EXISTS alerts_group;
 CREATE INDEX IF NOT EXISTS alerts_group_key ON alerts (group_key);
--- Left by a version that indexed lists by the minute of last activity (it measured no faster: bench alert-store).
-DROP INDEX IF EXISTS alerts_minute;
-DROP INDEX IF EXISTS alerts_host_minute;
-DROP INDEX IF EXISTS alerts_rule_minute;
-DROP INDEX IF EXISTS alerts_status_minute;
 CREATE INDEX IF NOT EXISTS alerts_host_time ON alerts (host_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_rule ON alerts (rule_id, last_seen);
 CREATE INDEX IF NOT EXISTS alerts_status_time ON alerts (status, last_seen);
@@ -324,7 +319,7 @@ export class DetectionDb {
     this.#transaction(() => {
       for (const [key, group] of groups) {
         const found = newest.get(key) as { id: string; event_ids: string; first_seen: string; last_seen: string; status: string; last_stored_ms: number } | undefined;
-        const existing = found && found.last_stored_ms >= windowStart && isOpenStatus(found.status) ? found : undefined;
+        const existing = found && found.last_stored_ms >= windowStart && openStatuses.has(found.status) ? found : undefined;
         if (existing) {
           const span = { first: existing.first_seen, last: existing.last_seen };
           const ids = JSON.parse(existing.event_ids) as string[];

@@ -55,7 +55,6 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
   // every control-plane commit is an fsync on this thread (one per agent and second stalled ingest; one per agent and
   // minute between a batch's acknowledgement and its hand-off to detection set the alert latency's p99). An agent is
   // shown online within that second (its heartbeats are written at once).
-  const lastTouched = new Map<string, number>();
   const dueTouches = new Map<string, string>();
   const flushTouches = () => {
     if (!dueTouches.size) return;
@@ -73,13 +72,6 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
     clearInterval(touchTimer);
     flushTouches();
   });
-  const touch = (agentId: string, address: string) => {
-    const now = Date.now();
-    const last = lastTouched.get(agentId) ?? 0;
-    if (now - last < 1000) return;
-    lastTouched.set(agentId, now);
-    dueTouches.set(agentId, address);
-  };
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: limits.maxBatchBytes + 1024 }, (_request, body, done) => done(null, body));
@@ -124,7 +116,7 @@ export function registerAgentRoutes(app: FastifyInstance, deps: AgentRouteDeps):
       counters.batches++;
       counters.accepted += result.accepted;
       counters.duplicates += result.duplicates;
-      touch(agentId, request.ip);
+      dueTouches.set(agentId, request.ip);
       const ack: EventBatchAck = { accepted: result.accepted, duplicates: result.duplicates, acked_through: result.ackedThrough };
       // The reply goes out first; then the accepted events (the batch's tail: duplicates are the sequence numbers at or
       // below the host's watermark, and a batch's sequence numbers increase) go to the detection worker, in
