@@ -43,6 +43,11 @@ export interface ServerConfig {
   adminPassword: string | undefined;
   /** Alerts of one host and process tree whose activity lies within this many minutes form one incident. */
   incidentWindowMinutes: number;
+  /**
+   * Whether the detection thread runs under the real-time round-robin policy (Linux, CAP_SYS_NICE), so a batch's alerts
+   * never wait for a core behind ingest's work; off: a raised nice value only (docs/operations.md).
+   */
+  detectionRealtime: boolean;
 }
 
 export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -62,6 +67,7 @@ export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): Serv
     storeRowCache: onOff(env.VIGIL_STORE_ROW_CACHE, false, 'VIGIL_STORE_ROW_CACHE'),
     adminPassword: env.VIGIL_ADMIN_PASSWORD,
     incidentWindowMinutes: positive(env.VIGIL_INCIDENT_WINDOW_MINUTES, 30, 'VIGIL_INCIDENT_WINDOW_MINUTES'),
+    detectionRealtime: onOff(env.VIGIL_DETECTION_REALTIME, true, 'VIGIL_DETECTION_REALTIME'),
     ...stripUndefined(overrides),
   };
   validate(config);

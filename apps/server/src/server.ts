@@ -113,7 +113,7 @@ export async function startServer(config: ServerConfig): Promise<RunningServer> 
   const detectionDb = new DetectionDb(join(config.dataDir, 'detection.sqlite'));
   const alertEvents = createAlertEventWriter({ store });
   detectionDb.onCreated((created, contexts) => alertEvents.alertsCreated(created, contexts));
-  const detection = createDetectionService({ db: detectionDb, store });
+  const detection = createDetectionService({ db: detectionDb, store, realtime: config.detectionRealtime });
   const hunts = createHuntService({ file: join(config.dataDir, 'hunts.sqlite'), store, detectionDb, onAlerts: (created) => detection.publishAlerts(created) });
   const counters: IngestCounters = { batches: 0, accepted: 0, duplicates: 0, rejectedBatches: 0 };
   const intel = new IntelDb(join(config.dataDir, 'intel.sqlite'));

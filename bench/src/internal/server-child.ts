@@ -27,7 +27,10 @@ const serverScript = join(dirname(fileURLToPath(import.meta.url)), '..', 'ingest
 
 /** Resolves once the child printed its ready line; rejects when it exits first or is not ready within 120 s. */
 export async function startServerChild(options: ServerChildOptions): Promise<ServerChild> {
-  const flags = options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [];
+  // VIGIL_BENCH_SERVER_NODE_FLAGS: extra Node flags for the server child only (diagnostics such as --trace-gc, which
+  // NODE_OPTIONS refuses); its output goes through `log` like the server's.
+  const extraFlags = (process.env.VIGIL_BENCH_SERVER_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const flags = [...extraFlags, ...(options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.profileDir}`] : [])];
   const child = spawn(process.execPath, [...flags, serverScript], {
     env: { ...process.env, VIGIL_BENCH_SERVER_DATA_DIR: options.dataDir, VIGIL_BENCH_SERVER_PASSWORD: options.adminPassword, VIGIL_LOG_LEVEL: process.env.VIGIL_LOG_LEVEL ?? 'warn' },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -35,7 +38,15 @@ export async function startServerChild(options: ServerChildOptions): Promise<Ser
   const exited = new Promise<number | null>((resolveExit) => child.once('exit', (code) => resolveExit(code)));
   const lines = createInterface({ input: child.stdout! });
   const first = await Promise.race([
-    new Promise<string>((resolveLine) => lines.once('line', resolveLine)),
+    new Promise<string>((resolveLine) => {
+      // The ready line is the first JSON object; lines before it (diagnostic flags' output) are logged.
+      const onLine = (line: string) => {
+        if (!line.startsWith('{')) return options.log(`server: ${line}`);
+        lines.off('line', onLine);
+        resolveLine(line);
+      };
+      lines.on('line', onLine);
+    }),
     exited.then((code) => Promise.reject(new Error(`server child exited with ${code} before it was ready`))),
     new Promise<never>((_, reject) => setTimeout(() => reject(new Error('server child not ready after 120 s')), 120_000).unref()),
   ]);

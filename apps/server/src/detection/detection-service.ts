@@ -260,7 +260,15 @@ function packVersion(sources: readonly RuleSource[]): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-export function createDetectionService(deps: { db: DetectionDb; store: EventStore; installBuiltinPack?: boolean; maxQueuedEvents?: number; maxSpeculativeBytes?: number }): DetectionService {
+export function createDetectionService(deps: {
+  db: DetectionDb;
+  store: EventStore;
+  installBuiltinPack?: boolean;
+  maxQueuedEvents?: number;
+  maxSpeculativeBytes?: number;
+  /** The worker thread's scheduling (WorkerInit.realtime); default true. */
+  realtime?: boolean;
+}): DetectionService {
   const { db, store } = deps;
   const mapping = defaultSigmaMapping();
   const maxQueuedEvents = deps.maxQueuedEvents ?? (Number(process.env.VIGIL_DETECTION_QUEUE_EVENTS) || DEFAULT_DETECTION_QUEUE_EVENTS);
@@ -402,7 +410,7 @@ export function createDetectionService(deps: { db: DetectionDb; store: EventStor
   }
 
   function spawn(): Worker {
-    const init: WorkerInit = { dbFile: db.path, stop };
+    const init: WorkerInit = { dbFile: db.path, stop, realtime: deps.realtime ?? true };
     const started = new Worker(new URL('./detection-worker.js', import.meta.url), { workerData: init });
     started.on('message', onMessage);
     started.on('error', (error) => log.error('detection worker failed', { error: VigilError.wrap(error).message }));

@@ -1,5 +1,8 @@
 // The WAL checkpointer of the detection database: a thread of its own that copies the write-ahead log back into the
-// database file (fsyncing both), so that the detection worker's alert commits never wait for it. Never writes a row.
+// database file (fsyncing both), so that the detection worker's alert commits never wait for it. It also restarts
+// the WAL itself: the first commit after a complete checkpoint rewinds the WAL and, with synchronous=NORMAL, fsyncs
+// its new header; that commit is this thread's one-row write to detection_state ('wal.restarted_at'), not the next
+// batch of alerts. It writes no other row.
 
 import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -9,6 +12,8 @@ export interface WalCheckpointerInit {
   dbFile: string;
   /** How often a PASSIVE checkpoint runs (it waits for no reader or writer; what it cannot copy yet, the next one does). */
   intervalMs: number;
+  /** Whether this thread restarts the WAL after a complete checkpoint (see the file comment); default true. */
+  restartWal?: boolean;
 }
 
 export type ToWalCheckpointer = { type: 'close' };
@@ -19,11 +24,17 @@ if (!port) throw new VigilError('internal', 'wal-checkpointer.js runs only as a 
 const init = workerData as WalCheckpointerInit;
 const db = new Database(init.dbFile);
 db.pragma('wal_autocheckpoint = 0');
+db.pragma('synchronous = NORMAL');
+const markRestart = db.prepare(
+  `INSERT INTO detection_state (key, value) VALUES ('wal.restarted_at', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+);
 
 let failures = 0;
 const timer = setInterval(() => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
+    // Every frame copied: the next write transaction restarts the WAL, and this one is that transaction.
+    if (init.restartWal !== false && result && result.log > 0 && result.checkpointed === result.log) markRestart.run(new Date().toISOString());
     failures = 0;
   } catch (error) {
     // The next interval tries again; logged once per run of failures.
