@@ -5,7 +5,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync,
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { Session } from 'node:inspector/promises';
+import { performance, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { getHeapStatistics } from 'node:v8';
 import pg from 'pg';
@@ -13,6 +14,7 @@ import { compileHunt } from '@vigil/hunt';
 import { checkEvent, type VigilEvent } from '@vigil/schema';
 import { createDuckDbStore, type CompiledSelect, type EventStore } from '@vigil/store';
 import { createCleanupRegistry } from './internal/cleanup.js';
+import { summariseCpuProfile } from './internal/cpu-profile.js';
 import { updateBenchmarkDocs } from './internal/docs-section.js';
 import { createAgentEventStream, createRandom } from './internal/event-generator.js';
 import { parseOptions } from './internal/options.js';
@@ -30,6 +32,11 @@ const options = parseOptions(
     seed: { description: 'seed of the event generator', default: 1 },
     'pg-port': { description: 'loopback port of the temporary PostgreSQL cluster', default: 25433 },
     'update-docs': { description: 'write the measured table into docs/benchmarks.md (section "## hunt")', default: false },
+    postgres: { description: 'also load and time PostgreSQL (false: Vigil only, results neither cross-checked nor written to bench/results or docs)', default: true },
+    'keep-store': { description: "load Vigil into this (new or empty) folder and keep it, with the suite's dataset facts, for --reuse-store", default: '' },
+    'reuse-store': { description: 'time Vigil on a folder kept by --keep-store (no generation, no load; the store rebuilds its index and row store at open); needs --postgres=false', default: '' },
+    queries: { description: 'comma-separated names of the queries to run, in that order, a name given twice runs twice (all when empty)', default: '' },
+    profile: { description: "with --postgres=false: CPU-profile Vigil's timed runs of each query (100 µs sampling; top functions logged, .cpuprofile kept in the temp folder)", default: false },
   },
   process.argv.slice(2),
 );
@@ -37,6 +44,13 @@ const totalEvents = Math.floor(options.events);
 const hostCount = Math.floor(options.hosts);
 const runs = Math.max(1, Math.floor(options.runs));
 if (hostCount < 1 || totalEvents < hostCount * 2000) throw new Error('need --hosts >= 1 and at least 2,000 events per host');
+const withPostgres = options.postgres;
+const keepStore = options['keep-store'] ? resolve(options['keep-store']) : '';
+const reuseStore = options['reuse-store'] ? resolve(options['reuse-store']) : '';
+if (reuseStore && (withPostgres || keepStore)) throw new Error('--reuse-store needs --postgres=false and no --keep-store (the events are not generated again)');
+const onlyQueries = options.queries ? options.queries.split(',').map((name) => name.trim()) : null;
+/** Kept beside the store by --keep-store: what the suite needs from the generated data (the Dataset without its spool). */
+const DATASET_FILE = 'hunt-dataset.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../..');
@@ -426,6 +440,39 @@ SELECT count(*) AS count FROM (SELECT DISTINCT ON (id2) id2 FROM c2 ORDER BY id2
   ];
 }
 
+/** The suite's queries named by --queries, in that order (all when it is empty). */
+function selectQueries(suite: HuntCase[]): HuntCase[] {
+  if (!onlyQueries) return suite;
+  return onlyQueries.map((name) => {
+    const found = suite.find((c) => c.name === name);
+    if (!found) throw new Error(`--queries: no query named ${JSON.stringify(name)} (the suite has ${suite.map((c) => JSON.stringify(c.name)).join(', ')})`);
+    return found;
+  });
+}
+
+/** The Vigil side of a query, as the suite times it. */
+async function runVigil(c: HuntCase, store: EventStore): Promise<Rows> {
+  if (c.vigilRun) return c.vigilRun(store);
+  const rows: Rows = [];
+  for (const query of c.vigil) rows.push(...(await store.search(query)));
+  return rows;
+}
+
+/** The suite's dataset facts kept beside a store (--keep-store): the Dataset without its spool, and the options that made it. */
+function keptFacts(data: Dataset): Record<string, unknown> {
+  const { hosts: _hosts, spoolDir: _spoolDir, ...facts } = data;
+  return { ...facts, events: totalEvents, hostCount, seed: options.seed, days: options.days };
+}
+
+/** The Dataset of a kept store (--reuse-store), checked against this run's options; it has no spool. */
+function readKeptDataset(dir: string): Dataset {
+  const facts = JSON.parse(readFileSync(join(dir, DATASET_FILE), 'utf8')) as Omit<Dataset, 'hosts' | 'spoolDir'> & { events: number; hostCount: number; seed: number; days: number };
+  if (facts.events !== totalEvents || facts.hostCount !== hostCount || facts.seed !== options.seed || facts.days !== options.days) {
+    throw new Error(`${dir} holds --events ${facts.events} --hosts ${facts.hostCount} --seed ${facts.seed} --days ${facts.days}: pass the same options`);
+  }
+  return { ...facts, hosts: [], spoolDir: '' };
+}
+
 // ---- engines ----
 
 const postgresSettings: Record<string, string> = {
@@ -495,6 +542,50 @@ async function timeRuns(run: () => Promise<Rows>): Promise<{ rows: Rows; sortedM
   return { rows, sortedMs: times.sort((a, b) => a - b) };
 }
 
+/**
+ * `timeRuns` for the Vigil-only mode: also says, per run in run order, the GC pause time (V8's gc entries) inside it,
+ * and with --profile CPU-profiles the timed runs and logs the top functions.
+ */
+async function timeRunsTraced(name: string, run: () => Promise<Rows>): Promise<{ rows: Rows; sortedMs: number[]; trace: string }> {
+  const gcs: PerformanceEntry[] = [];
+  const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
+  observer.observe({ entryTypes: ['gc'] });
+  let session: Session | undefined;
+  let rows = await run();
+  if (options.profile) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+  }
+  const windows: [number, number][] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    rows = await run();
+    windows.push([start, performance.now()]);
+  }
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    const file = join(tmpdir(), `vigil-hunt-${name.replace(/[^a-z0-9]+/gi, '-')}-${process.pid}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const summary = summariseCpuProfile(file, 25);
+    log(`profile ${name}: ${summary.totalMs} ms sampled (${file}); top self time:`);
+    for (const f of summary.functions) log(`          ${String(f.selfMs).padStart(6)} ms ${String(f.percent).padStart(5)}%  ${f.name}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  observer.disconnect();
+  const trace = windows
+    .map(([from, to]) => {
+      let gcMs = 0;
+      for (const gc of gcs) gcMs += Math.max(0, Math.min(to, gc.startTime + gc.duration) - Math.max(from, gc.startTime));
+      return `${(to - from).toFixed(2)}${gcMs > 0 ? `(${gcMs.toFixed(2)})` : ''}`;
+    })
+    .join(' ');
+  return { rows, sortedMs: windows.map(([from, to]) => to - from).sort((a, b) => a - b), trace };
+}
+
 interface QueryResult {
   name: string;
   vigilText: string;
@@ -508,21 +599,32 @@ interface QueryResult {
 async function main(): Promise<void> {
   const machine = machineInfo();
   log(`hunt benchmark: ${formatInt(totalEvents)} events over ${hostCount} hosts and ${options.days} days; ${machine.cores} × ${machine.cpu_model}, ${machine.memory_gib} GiB`);
-  const spoolDir = mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-spool-'));
-  cleanup.add('remove spooled events', () => rmSync(spoolDir, { recursive: true, force: true }));
+  const spoolDir = reuseStore ? '' : mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-spool-'));
+  if (spoolDir) cleanup.add('remove spooled events', () => rmSync(spoolDir, { recursive: true, force: true }));
   const genStart = performance.now();
-  const data = await generateDataset(spoolDir);
+  const data = reuseStore ? readKeptDataset(reuseStore) : await generateDataset(spoolDir);
   const generateS = (performance.now() - genStart) / 1000;
-  log(
-    `data    generated in ${generateS.toFixed(1)} s (${(data.spoolBytes / 1024 ** 3).toFixed(2)} GiB spooled to ${spoolDir}); ` +
-      `exact hash occurs ${data.exactHashCount} times; ${data.iocsPresent} of 1,000 IOCs present`,
-  );
+  if (reuseStore) log(`data    facts read from ${join(reuseStore, DATASET_FILE)}; exact hash occurs ${data.exactHashCount} times`);
+  else {
+    log(
+      `data    generated in ${generateS.toFixed(1)} s (${(data.spoolBytes / 1024 ** 3).toFixed(2)} GiB spooled to ${spoolDir}); ` +
+        `exact hash occurs ${data.exactHashCount} times; ${data.iocsPresent} of 1,000 IOCs present`,
+    );
+  }
 
   // Vigil: the real ingest path, append in batches of BATCH per host, hosts concurrently. The batches are read from the
   // spool and parsed here; the parse time is measured and taken out of Vigil's load time (the events used to be built in
   // memory before the clock started).
-  const work = mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-'));
-  cleanup.add('remove vigil data', () => rmSync(work, { recursive: true, force: true }));
+  let work: string;
+  if (reuseStore) work = reuseStore;
+  else if (keepStore) {
+    mkdirSync(keepStore, { recursive: true });
+    if (readdirSync(keepStore).length) throw new Error(`--keep-store ${keepStore} is not empty`);
+    work = keepStore;
+  } else {
+    work = mkdtempSync(join(tmpdir(), 'vigil-bench-hunt-'));
+    cleanup.add('remove vigil data', () => rmSync(work, { recursive: true, force: true }));
+  }
   // The row cache is off by default in the server (VIGIL_STORE_ROW_CACHE); the suite runs with it on.
   const store = createDuckDbStore({ dataDir: work, rowCache: true });
   await store.open();
@@ -533,7 +635,7 @@ async function main(): Promise<void> {
   const vigilStart = performance.now();
   try {
     await Promise.all(
-      data.hosts.map((host) =>
+      (reuseStore ? [] : data.hosts).map((host) =>
         forEachBatch(host, async (body) => {
           const parseStart = performance.now();
           const batch = (JSON.parse(body.toString('utf8')) as { events: VigilEvent[] }).events;
@@ -579,6 +681,28 @@ async function main(): Promise<void> {
   log(`vigil   secondary index and row store caught up ${vigilIndexS.toFixed(1)} s after the load; ${memoryLine()}`);
   const indexStats = Object.fromEntries(Object.entries(store.stats?.() ?? {}).filter(([key]) => key.startsWith('index_')));
   log(`vigil   secondary index: ${JSON.stringify(indexStats)}`);
+
+  if (keepStore) {
+    writeFileSync(join(keepStore, DATASET_FILE), JSON.stringify(keptFacts(data)) + '\n');
+    log(`vigil   store kept in ${keepStore} (reuse with --reuse-store ${keepStore} --postgres=false --events ${totalEvents} --hosts ${hostCount} --seed ${options.seed} --days ${options.days})`);
+  }
+  if (!withPostgres) {
+    for (const c of selectQueries(buildSuite(data))) {
+      const vigil = await timeRunsTraced(c.name, () => runVigil(c, store));
+      const ms = vigil.sortedMs;
+      log(
+        `query   ${c.name}: vigil p50 ${percentile(ms, 50).toFixed(2)} ms (min ${ms[0]!.toFixed(2)}, max ${ms[ms.length - 1]!.toFixed(2)}); ` +
+          `${c.describe(c.digestVigil(vigil.rows))}\n        runs in order (ms, GC ms within): ${vigil.trace}`,
+      );
+    }
+    const after = Object.fromEntries(Object.entries(store.stats?.() ?? {}).filter(([key]) => key.startsWith('index_')));
+    log(`vigil   after the suite: ${JSON.stringify(after)}; ${memoryLine()}`);
+    log('results not cross-checked nor written (--postgres=false)');
+    await store.close();
+    storeOpen = false;
+    await cleanup.runAll();
+    return;
+  }
 
   // PostgreSQL: the ingest table (b-tree indexes present during the load), then the hunt indexes, then VACUUM ANALYZE.
   const server = await startTempPostgres(options['pg-port'], postgresSettings);
@@ -646,13 +770,8 @@ async function main(): Promise<void> {
   const pgBytes = Number((await db.query<{ n: string }>("SELECT pg_total_relation_size('events') AS n")).rows[0]!.n);
 
   const results: QueryResult[] = [];
-  for (const c of buildSuite(data)) {
-    const vigil = await timeRuns(async () => {
-      if (c.vigilRun) return c.vigilRun(store);
-      const rows: Rows = [];
-      for (const query of c.vigil) rows.push(...(await store.search(query)));
-      return rows;
-    });
+  for (const c of selectQueries(buildSuite(data))) {
+    const vigil = await timeRuns(() => runVigil(c, store));
     const postgres = await timeRuns(async () => (await db.query(c.postgres.text, c.postgres.values)).rows as Rows);
     const vigilResult = c.digestVigil(vigil.rows);
     const postgresResult = c.digestPostgres(postgres.rows);

@@ -13,7 +13,7 @@ import { categoryByName, telemetryCategories, type VigilEvent } from '@vigil/sch
 import { TIMELINE_POSITION_KEY, indexSourceIdentifier, type AppendResult, type RawEventSlices, type CountRow, type EventFilter, type EventStore, type IndexedSelect, type IndexOnly, type IndexProbe, type SequenceStep } from '../core.js';
 import { createEventIndex, type EventIndex, type EventIndexOptions, type IndexAnswer } from './event-index.js';
 import { createRowStore, type RowStore } from './row-store.js';
-import { createStepColumns, type HostRuns, type TableRows } from './step-columns.js';
+import { createStepColumns, type HostRuns, type IdHashGroups, type TableRows } from './step-columns.js';
 import { createTableSql, eventTables, eventsViewSql, ident, inventoryTableSpecs, literal, readJsonColumns, watermarkTableSql, type TableSpec } from './ddl.js';
 
 /**
@@ -157,6 +157,8 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   /** Searches answered through the index (for stats and the equivalence tests), and of those, from the row store. */
   let indexAnswered = 0;
   let rowStoreAnswered = 0;
+  /** Events of indexed sequences' steps, by where they came from (see `indexedSequence`). */
+  const sequenceStepEvents = { columns: 0, index: 0, rowids: 0, sql: 0 };
 
   // read_json looks every declared column up in every row, so only the columns a load uses are declared
   // (a process row fills ~20 of ~65 columns); the rest are NULL through INSERT BY NAME.
@@ -759,7 +761,13 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
     const keys = createKeyCoder();
     let sqlChain: Promise<unknown> = Promise.resolve();
     const fromSql = (step: SequenceStep): Promise<StepEvents | undefined> => {
-      const run = sqlChain.then(async () => (await stepByRowids(step, keys)) ?? (await stepRows(step, keys)));
+      const run = sqlChain.then(async () => {
+        const byRowids = await stepByRowids(step, keys);
+        if (byRowids) return (sequenceStepEvents.rowids += byRowids.n), byRowids;
+        const rows = await stepRows(step, keys);
+        if (rows) sequenceStepEvents.sql += rows.n;
+        return rows;
+      });
       sqlChain = run.catch(() => undefined);
       return run;
     };
@@ -814,7 +822,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
   function stepFromIndex(step: SequenceStep, keys: KeyCoder, first: boolean): StepEvents | undefined {
     if (!index || !rowStore || !step.probe || step.keys.length !== 1 || step.keys[0] !== 'host.id') return undefined;
     const fromColumns = stepFromColumns(index, rowStore, step.category, step.probe, keys, first);
-    if (fromColumns) return fromColumns;
+    if (fromColumns) return (sequenceStepEvents.columns += fromColumns.n), fromColumns;
     const found = probeRows(index, step.category, step.probe);
     if (!found) return undefined;
     const { answer, total } = found;
@@ -825,6 +833,7 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
       if (!fillFromRows(events, n, t, rowids, keys)) return undefined;
       n += rowids.length;
     }
+    sequenceStepEvents.index += events.n;
     return events;
   }
 
@@ -1148,6 +1157,10 @@ export function createDuckDbStore(options: DuckDbStoreOptions): EventStore {
         index_answered_searches: indexAnswered,
         index_row_store_searches: rowStoreAnswered,
         index_step_column_rows: stepColumns.held(),
+        index_sequence_step_events_from_columns: sequenceStepEvents.columns,
+        index_sequence_step_events_from_index: sequenceStepEvents.index,
+        index_sequence_step_events_from_rowids: sequenceStepEvents.rowids,
+        index_sequence_step_events_from_sql: sequenceStepEvents.sql,
         index_pending_events: indexPending + fedPending,
         ...(indexDropped ? { index_dropped_for_heap: 1 } : {}),
       };
@@ -1447,9 +1460,22 @@ function distinctIdHashes(step: StepEvents): boolean {
   return step.columns !== undefined && step.columns.n === step.n ? step.columns.distinctIds() : distinctHashes(step.idHash, null, step.n);
 }
 
-/** Whether a step's events are step columns whose id hashes are pairwise different (false when it has no columns). */
-function columnsDistinctIds(step: StepEvents): boolean {
-  return step.columns !== undefined && step.columns.n === step.n && step.columns.distinctIds();
+/** The step columns a step's events are, position for position, or undefined. */
+function stepColumnsOf(step: StepEvents): TableRows | undefined {
+  return step.columns !== undefined && step.columns.n === step.n ? step.columns : undefined;
+}
+
+/** Whether no two of `positions` (different, each below `n`) are in one group of `shared` (see `TableRows.sharedIdHashes`). */
+function noneShareAHash(shared: IdHashGroups, positions: Int32Array, n: number): boolean {
+  if (shared.starts.length === 1) return true;
+  const taken = new Uint8Array(n);
+  for (let i = 0; i < positions.length; i++) taken[positions[i]!] = 1;
+  for (let g = 0; g + 1 < shared.starts.length; g++) {
+    let count = 0;
+    for (let k = shared.starts[g]!; k < shared.starts[g + 1]!; k++) count += taken[shared.order[k]!]!;
+    if (count > 1) return false;
+  }
+  return true;
 }
 
 /** A step's events by key code: key k's events are `order[from[k]]` up to before `order[to[k]]`, in the SQL's order. */
@@ -1540,8 +1566,8 @@ function joinSequence(
   for (let i = 0; i < first.n; i++) everyFirst[i] = i;
   let at: Int32Array[] = [everyFirst];
   // The SQL keeps one extension per first-step event.id: repeated first-step ids are left to it. Rows of the index
-  // with pairwise different id hashes are different events (the common case, decided without a Map).
-  const firstIds = allFromIndex(first) && distinctIdHashes(first) ? { order: new Int32Array(0), starts: [0] } : groupByIdentity(first.n, (i) => idGroup(first, i));
+  // with different id hashes are different events: only rows sharing a hash are compared (step columns know them).
+  const firstIds = stepColumnsOf(first)?.sharedIdHashes() ?? (allFromIndex(first) && distinctIdHashes(first) ? { order: new Int32Array(0), starts: [0] } : groupByIdentity(first.n, (i) => idGroup(first, i)));
   for (let g = 0; g + 1 < firstIds.starts.length; g++) {
     for (let a = firstIds.starts[g]!; a < firstIds.starts[g + 1]!; a++) {
       for (let b = a + 1; b < firstIds.starts[g + 1]!; b++) if (sameEvent(first, firstIds.order[a]!, first, firstIds.order[b]!)) throw NOT_EXACT;
@@ -1587,7 +1613,8 @@ function joinSequence(
     // One sequence per last event: rows of the index with pairwise different id hashes are different events, so the
     // count is the number of different last rows (which first event stays does not change it).
     const lastRows = distinctPositions(lastAt, lastStep.n);
-    if (columnsDistinctIds(lastStep) || distinctHashes(lastStep.idHash, lastRows, lastRows.length)) return [{ count: lastRows.length }];
+    const columns = stepColumnsOf(lastStep);
+    if (columns ? noneShareAHash(columns.sharedIdHashes(), lastRows, lastStep.n) : distinctHashes(lastStep.idHash, lastRows, lastRows.length)) return [{ count: lastRows.length }];
   }
   const byLast = groupByIdentity(lastAt.length, (p) => idGroup(lastStep, lastAt[p]!));
   /** Kept sequences, in the order of their group's first partial sequence, then as kept within the group. */

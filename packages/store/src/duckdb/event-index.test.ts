@@ -73,6 +73,32 @@ test('the index steps aside for non-ASCII text and for values too frequent to ke
   }
 });
 
+test('a value common in one table is not stopped when a smaller table holding the field is indexed (issue 6: "curl" at 10M events)', async () => {
+  const { db, close } = await openDb();
+  try {
+    // 9 of 200 process rows (under the 10% share) and 4 network rows: the network table's first rows must be weighed
+    // against every indexed row, not against the network table's own (then the 13 rows pass its minStop of 10).
+    for (let i = 0; i < 200; i++) await insertProcess(db, i % 22 === 0 ? 'curl' : `tool${i % 40}`, `run ${i}`, 'ef'.repeat(32));
+    for (let i = 0; i < 4; i++) {
+      sequence++;
+      await db.run(
+        `INSERT INTO events_network ("@timestamp", "event.id", "event.sequence", "event.category", "event.action", "host.id", "event.ingested", "process.name", "destination.port")
+         VALUES (now()::TIMESTAMP, $1, $2, 'network', 'connect', 'h1', now()::TIMESTAMP, 'curl', 4444)`,
+        [`e${sequence}`, sequence],
+      );
+    }
+    const index = createEventIndex({ minStop: 10, stopFraction: 0.1 });
+    await index.catchUp(db);
+    const probe: IndexProbe = { kind: 'equals', field: 'process.name', values: ['curl'], ignoreCase: true };
+    const answer = index.lookup(probe, [PROCESS, NETWORK]);
+    assert.equal(rowsOf(answer, PROCESS)?.length, 10);
+    assert.deepEqual(rowsOf(answer, NETWORK), [0, 1, 2, 3]);
+    assert.equal(index.valueList(probe, [PROCESS, NETWORK])?.n, 14, 'the row list is kept');
+  } finally {
+    close();
+  }
+});
+
 test('value counts of a table stay exact for stopped values and step aside for mixed case and non-ASCII text', async () => {
   const { db, close } = await openDb();
   try {

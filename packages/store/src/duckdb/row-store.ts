@@ -147,7 +147,9 @@ export function createRowStore(path: string, options: RowStoreOptions = {}): Row
       const text = (
         await db.runAndReadAll(
           `SELECT string_agg(rowid || ' ' || "event.sequence" || ' ' || epoch_us("@timestamp") || ' ' || (hash("event.id") % 2147483648) || ' ' || ${sql[table]!}, '\n') FROM ${name} WHERE rowid >= $1 AND rowid < $2`,
-          [from, from + READ_CHUNK],
+          // Never past `last`: rows loaded since the bounds were read are the next catch-up's (copied now, they would be
+          // copied again and the count check would start the whole copy over).
+          [from, Math.min(from + READ_CHUNK, last + 1)],
         )
       ).getRows()[0]?.[0];
       if (typeof text === 'string') {

@@ -85,6 +85,7 @@ function check(columns: StepColumns, index: EventIndex, rows: RowStore, label: s
       }
       assert.deepEqual(seen.sort((a, b) => a - b), rowids.map((_, i) => i), `${label}: runs cover every row once`);
       assert.equal(table.distinctIds(), true, `${label}: distinct ids`);
+      assert.deepEqual(table.sharedIdHashes(), { order: new Int32Array(0), starts: [0] }, `${label}: no shared id hashes`);
       assert.equal(table.fromEpoch(), true, `${label}: times after 1970`);
       assert.deepEqual(Array.from(table.tableColumn()), rowids.map(() => t), `${label}: table column`);
     }
@@ -169,6 +170,8 @@ test('step columns report ties in time and sequence within a host, repeated even
     assert.ok(table && table.n > 2);
     assert.equal(table.byHost(), null, 'rows of one host share time and sequence');
     assert.equal(table.distinctIds(), false, 'rows share one event.id');
+    // Every row but the last (event.id 'old') has event.id 'same': one group of them.
+    assert.deepEqual(table.sharedIdHashes(), { order: Int32Array.from({ length: table.n - 1 }, (_, i) => i), starts: [0, table.n - 1] }, 'the rows sharing a hash');
     assert.equal(table.fromEpoch(), false, 'a row before 1970');
   } finally {
     rows.close();

@@ -3,6 +3,7 @@
 // extended as the value gains rows, so a join reads them contiguously. Derived data: it never answers for a row it
 // has not gathered nor across a reset of the index or the row store, and holds at most `maxRows` rows.
 
+import { VigilError } from '@vigil/common';
 import type { IndexProbe } from '../core.js';
 import type { EventIndex } from './event-index.js';
 import type { RowStore } from './row-store.js';
@@ -34,12 +35,22 @@ export interface TableRows {
   readonly host: Int32Array;
   /** Whether the id hashes of the `n` rows are pairwise different (then so are their event ids). */
   distinctIds(): boolean;
+  /**
+   * The positions whose id hash another of the `n` rows shares (only they can be one event twice), grouped by hash:
+   * group g is `order[starts[g]]` up to before `order[starts[g + 1]]`, ascending within a group; none when `distinctIds()`.
+   */
+  sharedIdHashes(): IdHashGroups;
   /** Whether every row's time is at or after 1970. */
   fromEpoch(): boolean;
   /** `n` copies of the table's position (a step's `table` column). */
   tableColumn(): Int32Array;
   /** The rows grouped by host (`HostRuns`); null when two rows of one host share @timestamp and event.sequence. */
   byHost(): HostRuns | null;
+}
+
+export interface IdHashGroups {
+  order: Int32Array;
+  starts: number[];
 }
 
 export interface StepColumns {
@@ -65,7 +76,7 @@ class GatheredRows implements TableRows {
   host = new Int32Array(0);
   /** Derived from the first `derivedFor` rows; recomputed once rows were added. */
   private derivedFor = -1;
-  private distinct: boolean | undefined;
+  private shared: IdHashGroups | undefined;
   private runs: HostRuns | null | undefined;
   private epoch: boolean | undefined;
   private tables: Int32Array | undefined;
@@ -85,7 +96,7 @@ class GatheredRows implements TableRows {
   private derive(): void {
     if (this.derivedFor === this.n) return;
     this.derivedFor = this.n;
-    this.distinct = undefined;
+    this.shared = undefined;
     this.runs = undefined;
     this.epoch = undefined;
     this.tables = undefined;
@@ -107,14 +118,12 @@ class GatheredRows implements TableRows {
   }
 
   distinctIds(): boolean {
+    return this.sharedIdHashes().starts.length === 1;
+  }
+
+  sharedIdHashes(): IdHashGroups {
     this.derive();
-    if (this.distinct === undefined) {
-      const sorted = this.idHash.slice(0, this.n).sort();
-      let distinct = true;
-      for (let i = 1; i < sorted.length && distinct; i++) if (sorted[i] === sorted[i - 1]) distinct = false;
-      this.distinct = distinct;
-    }
-    return this.distinct;
+    return (this.shared ??= sharedHashes(this.idHash, this.n));
   }
 
   byHost(): HostRuns | null {
@@ -122,6 +131,31 @@ class GatheredRows implements TableRows {
     if (this.runs === undefined) this.runs = hostRuns(this.n, this.host, this.us, this.sq);
     return this.runs;
   }
+}
+
+/** Positions below 2^22 and a 32-bit hash fit one double exactly as `hash * 2^22 + position`. */
+const POSITION_BITS = 2 ** 22;
+
+/** `IdHashGroups` of the first `n` hashes: one numeric sort of (hash, position) pairs. */
+function sharedHashes(hashes: Int32Array, n: number): IdHashGroups {
+  if (n > POSITION_BITS) throw new VigilError('internal', `step columns hold at most ${POSITION_BITS} rows per table, not ${n}`);
+  const pairs = new Float64Array(n);
+  for (let i = 0; i < n; i++) pairs[i] = hashes[i]! * POSITION_BITS + i;
+  pairs.sort();
+  const hashOf = (pair: number) => Math.floor(pair / POSITION_BITS);
+  const order: number[] = [];
+  const starts: number[] = [];
+  for (let i = 0; i < n; ) {
+    let j = i + 1;
+    while (j < n && hashOf(pairs[j]!) === hashOf(pairs[i]!)) j++;
+    if (j - i > 1) {
+      starts.push(order.length);
+      for (let k = i; k < j; k++) order.push(pairs[k]! - hashOf(pairs[k]!) * POSITION_BITS);
+    }
+    i = j;
+  }
+  starts.push(order.length);
+  return { order: Int32Array.from(order), starts };
 }
 
 /** Positions 0..n-1 grouped by host code (a counting sort), each host's run sorted by (us, sq); null on a tie. */
