@@ -22,10 +22,20 @@ export function ProcessGraph({ nodes, height = 480, initialSelection }: { nodes:
   const box = useRef<HTMLDivElement>(null);
   const drag = useRef<{ x: number; y: number; vx: number; vy: number } | null>(null);
 
+  /** Fits the graph into the view (not below 0.2x); when it does not fit whole, the highlighted node stays in view. */
   const fit = () => {
     const width = box.current?.clientWidth ?? 800;
     const k = Math.min(1.2, Math.max(0.2, Math.min((width - 40) / Math.max(1, layout.width), (height - 40) / Math.max(1, layout.height))));
-    setView({ x: Math.max(20, (width - layout.width * k) / 2), y: Math.max(20, (height - layout.height * k) / 2), k });
+    let x = Math.max(20, (width - layout.width * k) / 2);
+    let y = Math.max(20, (height - layout.height * k) / 2);
+    const highlighted = nodes.find((n) => n.highlight);
+    const at = highlighted ? layout.nodes.get(highlighted.id) : undefined;
+    if (at) {
+      // Centre the highlighted node on an axis where it would fall outside the view.
+      if (x + (at.x + NODE_W) * k > width - 20 || x + at.x * k < 20) x = width / 2 - (at.x + NODE_W / 2) * k;
+      if (y + (at.y + NODE_H) * k > height - 20 || y + at.y * k < 20) y = height / 2 - (at.y + NODE_H / 2) * k;
+    }
+    setView({ x, y, k });
   };
   useLayoutEffect(fit, [layout, height]);
   useEffect(() => {
