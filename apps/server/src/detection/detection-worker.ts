@@ -165,6 +165,10 @@ db.sqlite.db.pragma('wal_autocheckpoint = 0');
 const mapping = defaultSigmaMapping();
 const nowMs = () => performance.timeOrigin + performance.now();
 
+const ownThreadId = currentThreadId();
+/** Whether this thread runs under the round-robin policy now. */
+let realtime = false;
+
 /**
  * Raises this thread's priority where thread ids are visible and it is allowed: the round-robin real-time policy when
  * `init.realtime` (a woken thread then preempts ingest's threads at once: in the A/B of docs/benchmarks.md "## detect",
@@ -183,10 +187,6 @@ function raiseOwnPriority(): void {
   const change = raiseThreadPriority(ownThreadId, wanted);
   if (change.outcome === 'refused') log.info('the detection thread keeps the process priority (raising it needs CAP_SYS_NICE)', { wanted, error: change.error.message });
 }
-
-const ownThreadId = currentThreadId();
-/** Whether this thread runs under the round-robin policy now. */
-let realtime = false;
 
 /** Runs `work` at the normal policy when this thread is real-time, and restores the policy after. */
 function withNormalScheduling<T>(work: () => T): T {

@@ -12,8 +12,6 @@ export interface WalCheckpointerInit {
   dbFile: string;
   /** How often a PASSIVE checkpoint runs (it waits for no reader or writer; what it cannot copy yet, the next one does). */
   intervalMs: number;
-  /** Whether this thread restarts the WAL after a complete checkpoint (see the file comment); default true. */
-  restartWal?: boolean;
 }
 
 export type ToWalCheckpointer = { type: 'close' };
@@ -34,7 +32,7 @@ const timer = setInterval(() => {
   try {
     const [result] = db.pragma('wal_checkpoint(PASSIVE)') as { busy: number; log: number; checkpointed: number }[];
     // Every frame copied: the next write transaction restarts the WAL, and this one is that transaction.
-    if (init.restartWal !== false && result && result.log > 0 && result.checkpointed === result.log) markRestart.run(new Date().toISOString());
+    if (result && result.log > 0 && result.checkpointed === result.log) markRestart.run(new Date().toISOString());
     failures = 0;
   } catch (error) {
     // The next interval tries again; logged once per run of failures.
