@@ -125,6 +125,11 @@ export interface SigmaCorrelation extends SigmaMeta {
 export interface FieldAccessor {
   key: string;
   get(event: DetectEvent): unknown;
+  /**
+   * Optional, for accessors whose `get` builds an array per event: calls `visit` with each element `get` would return,
+   * in order, without building it (nothing when `get` returns undefined).
+   */
+  forEachValue?(event: DetectEvent, visit: (value: unknown) => void): void;
   /** A DuckDB SQL expression over the `events` view's columns that yields the same value (for retro-hunts). */
   sql: string;
 }

@@ -29,14 +29,17 @@ export function anyCaseNeedles(needles: readonly string[]): MultiPatternMatcher 
   const sources = needles.map(needleSource);
   const any = new RegExp(sources.join('|'), 'i');
   const each = sources.map((source) => new RegExp(source, 'i'));
+  // Each needle unit comes from its own text unit (lower-casing maps one unit to one or more, never several to one
+  // ASCII unit), so a text shorter than the shortest needle holds none: skipped without running the regex.
+  const shortest = Math.min(...needles.map((needle) => needle.length));
   return {
     patternCount: needles.length,
     stateCount: 0,
     search(text, found) {
-      if (!any.test(text)) return;
+      if (text.length < shortest || !any.test(text)) return;
       if (each.length === 1) found(0);
       else for (let i = 0; i < each.length; i++) if (each[i]!.test(text)) found(i);
     },
-    test: (text) => any.test(text),
+    test: (text) => text.length >= shortest && any.test(text),
   };
 }

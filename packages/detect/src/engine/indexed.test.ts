@@ -10,6 +10,9 @@ import { createIndexedEngine } from './indexed.js';
 import { createNaiveEngine } from './naive.js';
 
 runEngineConformance({ name: 'indexed', create: (options) => createIndexedEngine(options) });
+// Calibrated on the first event of each category: the rebuilt index (sets ranked by observed shares) meets the same contract.
+runEngineConformance({ name: 'indexed, calibrated after one event', create: (options) => createIndexedEngine({ ...options, calibrationEvents: 1 }) });
+runEngineConformance({ name: 'indexed, never calibrated', create: (options) => createIndexedEngine({ ...options, calibrationEvents: 0 }) });
 
 // Guards the per-field scan memo (values repeat across events; the memo is keyed by the value as read, before
 // lower-casing, and emptied when full): a field needs more than a few needles for the memo to be used at all.
@@ -28,11 +31,11 @@ detection:
 `)
   .join('---\n');
 
-test('memoized scans: repeated, re-cased, long and more-than-memo-size distinct values match as the naive engine does', () => {
+for (const calibrationEvents of [0, 1000]) test(`memoized scans: repeated, re-cased, long and more-than-memo-size distinct values match as the naive engine does (calibration after ${calibrationEvents || 'never'})`, () => {
   const mapping = defaultSigmaMapping();
   const set = loadSigmaRules([{ file: 'memo.yml', text: MEMO_RULES }], { resolver: mapping.resolver, router: mapping.router });
   assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
-  const indexed = createIndexedEngine({ rules: set.rules });
+  const indexed = createIndexedEngine({ rules: set.rules, calibrationEvents });
   const naive = createNaiveEngine({ rules: set.rules });
   const random = seededRandom(77);
   const pick = () => words[Math.floor(random() * words.length)]!;
@@ -115,13 +118,13 @@ detection:
   condition: selection and not 1 of filter_*
 `;
 
-test('guarded rules (no literal set): repeated values with varying other fields match as the naive engine does', () => {
+for (const calibrationEvents of [0, 1000]) test(`guarded rules (no literal set): repeated values with varying other fields match as the naive engine does (calibration after ${calibrationEvents || 'never'})`, () => {
   const mapping = defaultSigmaMapping();
   const set = loadSigmaRules([{ file: 'guards.yml', text: GUARDED_RULES + '---\n' + MEMO_RULES }], { resolver: mapping.resolver, router: mapping.router });
   assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
   assert.ok(set.rules.slice(0, 4).every((rule) => rule.anyOf === undefined && rule.guards?.length), 'the four rules have guards and no literal set');
   assert.deepEqual(set.rules[4]!.guards?.map((guard) => guard.accessor.key.split(' | ')[0]), ['process.command_line', 'process.executable', 'user.name'], 'guards of a prefiltered rule');
-  const indexed = createIndexedEngine({ rules: set.rules });
+  const indexed = createIndexedEngine({ rules: set.rules, calibrationEvents });
   assert.equal(indexed.stats().guardedRules, 4);
   assert.equal(indexed.stats().alwaysEvaluatedRules, 0);
   const naive = createNaiveEngine({ rules: set.rules });
@@ -145,4 +148,59 @@ test('guarded rules (no literal set): repeated values with varying other fields 
     detections += expected.length;
   }
   assert.ok(detections > 3000, `the events must exercise the rules (${detections} detections)`);
+});
+
+// Guards the calibration: an OR rule whose compiler-ranked first set (the longest needle) occurs in most events, and
+// whose other sets are rare. After the calibration events the index is rebuilt with observed shares (the rule's primary
+// set becomes a rare one); what is reported must not change across the rebuild.
+const SKEWED_RULES = `title: Common alternative first
+id: 20000000-0000-4000-8000-000000000001
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  svc:
+    Image|endswith: /usr/lib/systemd/systemd-everywhere
+    CommandLine|contains: /home/desk/
+  rare:
+    CommandLine|contains: ' --rare-flag'
+  condition: svc or rare
+---
+title: Plain
+id: 20000000-0000-4000-8000-000000000002
+level: low
+logsource: { product: linux, category: process_creation }
+detection:
+  selection:
+    CommandLine|contains: ' --other'
+  condition: selection
+`;
+
+test('calibration: the index is rebuilt once with observed shares, and reports exactly what the naive engine reports across the rebuild', () => {
+  const mapping = defaultSigmaMapping();
+  const set = loadSigmaRules([{ file: 'skewed.yml', text: SKEWED_RULES }], { resolver: mapping.resolver, router: mapping.router });
+  assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
+  const calibratedAfterBatch: string[] = [];
+  const indexed = createIndexedEngine({ rules: set.rules, calibrationEvents: 500 });
+  const naive = createNaiveEngine({ rules: set.rules });
+  const random = seededRandom(79);
+  assert.equal(indexed.stats().calibratedCategories, 0);
+  let detections = 0;
+  for (let n = 0; n < 3000; n += 100) {
+    const events: DetectEvent[] = Array.from({ length: 100 }, (_, i) => {
+      const roll = random();
+      const image = roll < 0.9 ? '/usr/lib/systemd/systemd-everywhere' : '/usr/bin/tool';
+      const line = roll < 0.02 ? 'x /home/desk/ y' : roll < 0.04 ? 'x --rare-flag' : roll < 0.06 ? 'y --other' : `run ${n + i}`;
+      return {
+        '@timestamp': '2026-12-04T10:00:00.000Z', 'event.id': randomUUID(), 'event.sequence': n + i, 'event.category': 'process', 'event.action': 'start', 'host.id': 'h1',
+        'process.pid': n + i, 'process.executable': image, 'process.command_line': line,
+      } as DetectEvent;
+    });
+    const expected = naive.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`);
+    assert.deepEqual(indexed.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`), expected);
+    detections += expected.length;
+    calibratedAfterBatch.push(String(indexed.stats().calibratedCategories));
+  }
+  assert.ok(detections > 50, `the events must exercise the rules (${detections} detections)`);
+  assert.equal(calibratedAfterBatch[3], '0', 'not calibrated before 500 events');
+  assert.equal(calibratedAfterBatch[5], '1', 'calibrated after 500 events');
 });

@@ -229,6 +229,11 @@ test('keyword fields cover raw Windows values and the text fields of the logsour
     ['winlog.event_data[*]', 'message', 'process.command_line', 'process.executable', 'process.parent.command_line', 'process.parent.executable'],
   );
   assert.deepEqual(fields[0]?.get(security4688), ['C:\\Windows\\System32\\whoami.exe', 'C:\\Windows\\System32\\cmd.exe', '0x4b0', '0x1a4', 'alice']);
+  const visited: unknown[] = [];
+  fields[0]?.forEachValue?.(security4688, (value) => visited.push(value));
+  assert.deepEqual(visited, fields[0]?.get(security4688), 'forEachValue visits what get returns, without building it');
+  fields[0]?.forEachValue?.({ ...security4688, 'winlog.event_data': undefined }, (value) => visited.push(value));
+  assert.equal(visited.length, 5, 'nothing visited without event data');
   assert.equal(fields[0]?.sql, `json_extract_string("winlog.event_data", '$.*')`);
   assert.deepEqual(resolver.keywordFields({ product: 'linux' }).map((field) => field.key), ['message']);
   assert.deepEqual(resolver.keywordFields({ product: 'aws', service: 'cloudtrail' }), []);

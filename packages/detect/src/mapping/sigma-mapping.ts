@@ -604,15 +604,30 @@ function buildAccessor(steps: Step[]): FieldAccessor {
   return { key, get, sql };
 }
 
+/** The object of raw Windows event data values, or undefined. */
+function eventData(event: DetectEvent): Record<string, unknown> | undefined {
+  const data = event['winlog.event_data'];
+  return data === null || typeof data !== 'object' || Array.isArray(data) ? undefined : (data as Record<string, unknown>);
+}
+
 function rawValuesAccessor(): FieldAccessor {
   return {
     key: 'winlog.event_data[*]',
     get: (event) => {
-      const data = event['winlog.event_data'];
-      if (data === null || typeof data !== 'object' || Array.isArray(data)) return undefined;
+      const data = eventData(event);
+      if (data === undefined) return undefined;
       const values: string[] = [];
-      for (const value of Object.values(data as Record<string, unknown>)) if (typeof value === 'string') values.push(value);
+      for (const value of Object.values(data)) if (typeof value === 'string') values.push(value);
       return values.length > 0 ? values : undefined;
+    },
+    forEachValue(event, visit) {
+      const data = eventData(event);
+      if (data === undefined) return;
+      const values = Object.values(data);
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i];
+        if (typeof value === 'string') visit(value);
+      }
     },
     sql: `json_extract_string(${quoteIdentifier('winlog.event_data')}, '$.*')`,
   };
