@@ -8,6 +8,22 @@ import { loadSigmaRules } from '../sigma/load.js';
 import { runEngineConformance } from './conformance.case.test.js';
 import { createIndexedEngine } from './indexed.js';
 import { createNaiveEngine } from './naive.js';
+import type { RuleEngine } from './rule-engine.js';
+
+/** The rules of one YAML text, which must load without errors. */
+function loadRules(file: string, text: string): ReturnType<typeof loadSigmaRules> {
+  const mapping = defaultSigmaMapping();
+  const set = loadSigmaRules([{ file, text }], { resolver: mapping.resolver, router: mapping.router });
+  assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
+  return set;
+}
+
+/** Evaluates a batch with both engines: the indexed one must report what the naive one does, in its order. Returns how many. */
+function sameAsNaive(indexed: RuleEngine, naive: RuleEngine, events: readonly DetectEvent[]): number {
+  const expected = naive.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`);
+  assert.deepEqual(indexed.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`), expected);
+  return expected.length;
+}
 
 runEngineConformance({ name: 'indexed', create: (options) => createIndexedEngine(options) });
 // Calibrated on the first event of each category: the rebuilt index (sets ranked by observed shares) meets the same contract.
@@ -32,9 +48,7 @@ detection:
   .join('---\n');
 
 for (const calibrationEvents of [0, 1000]) test(`memoized scans: repeated, re-cased, long and more-than-memo-size distinct values match as the naive engine does (calibration after ${calibrationEvents || 'never'})`, () => {
-  const mapping = defaultSigmaMapping();
-  const set = loadSigmaRules([{ file: 'memo.yml', text: MEMO_RULES }], { resolver: mapping.resolver, router: mapping.router });
-  assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
+  const set = loadRules('memo.yml', MEMO_RULES);
   const indexed = createIndexedEngine({ rules: set.rules, calibrationEvents });
   const naive = createNaiveEngine({ rules: set.rules });
   const random = seededRandom(77);
@@ -51,9 +65,7 @@ for (const calibrationEvents of [0, 1000]) test(`memoized scans: repeated, re-ca
       '@timestamp': '2026-12-04T10:00:00.000Z', 'event.id': randomUUID(), 'event.sequence': n + i, 'event.category': 'process', 'event.action': 'start', 'host.id': 'h1',
       'process.pid': n + i, 'process.executable': `/usr/bin/${recase(pick())}`, 'process.command_line': commandLine(n + i),
     }));
-    const expected = naive.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`);
-    assert.deepEqual(indexed.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`), expected);
-    detections += expected.length;
+    detections += sameAsNaive(indexed, naive, events);
   }
   assert.ok(detections > 5000, `the events must exercise the rules (${detections} detections)`);
 });
@@ -119,9 +131,7 @@ detection:
 `;
 
 for (const calibrationEvents of [0, 1000]) test(`guarded rules (no literal set): repeated values with varying other fields match as the naive engine does (calibration after ${calibrationEvents || 'never'})`, () => {
-  const mapping = defaultSigmaMapping();
-  const set = loadSigmaRules([{ file: 'guards.yml', text: GUARDED_RULES + '---\n' + MEMO_RULES }], { resolver: mapping.resolver, router: mapping.router });
-  assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
+  const set = loadRules('guards.yml', GUARDED_RULES + '---\n' + MEMO_RULES);
   assert.ok(set.rules.slice(0, 4).every((rule) => rule.anyOf === undefined && rule.guards?.length), 'the four rules have guards and no literal set');
   assert.deepEqual(set.rules[4]!.guards?.map((guard) => guard.accessor.key.split(' | ')[0]), ['process.command_line', 'process.executable', 'user.name'], 'guards of a prefiltered rule');
   const indexed = createIndexedEngine({ rules: set.rules, calibrationEvents });
@@ -143,9 +153,7 @@ for (const calibrationEvents of [0, 1000]) test(`guarded rules (no literal set):
       if (random() < 0.9) event['process.command_line'] = random() < 0.1 ? `${one(lines)} ${n + i}` : one(lines);
       return event as DetectEvent;
     });
-    const expected = naive.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`);
-    assert.deepEqual(indexed.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`), expected);
-    detections += expected.length;
+    detections += sameAsNaive(indexed, naive, events);
   }
   assert.ok(detections > 3000, `the events must exercise the rules (${detections} detections)`);
 });
@@ -176,9 +184,7 @@ detection:
 `;
 
 test('calibration: the index is rebuilt once with observed shares, and reports exactly what the naive engine reports across the rebuild', () => {
-  const mapping = defaultSigmaMapping();
-  const set = loadSigmaRules([{ file: 'skewed.yml', text: SKEWED_RULES }], { resolver: mapping.resolver, router: mapping.router });
-  assert.deepEqual(set.problems.filter((p) => p.severity === 'error'), []);
+  const set = loadRules('skewed.yml', SKEWED_RULES);
   const calibratedAfterBatch: string[] = [];
   const indexed = createIndexedEngine({ rules: set.rules, calibrationEvents: 500 });
   const naive = createNaiveEngine({ rules: set.rules });
@@ -195,9 +201,7 @@ test('calibration: the index is rebuilt once with observed shares, and reports e
         'process.pid': n + i, 'process.executable': image, 'process.command_line': line,
       } as DetectEvent;
     });
-    const expected = naive.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`);
-    assert.deepEqual(indexed.evaluate(events).map((d) => `${d.eventIds[0]} ${d.rule.id}`), expected);
-    detections += expected.length;
+    detections += sameAsNaive(indexed, naive, events);
     calibratedAfterBatch.push(String(indexed.stats().calibratedCategories));
   }
   assert.ok(detections > 50, `the events must exercise the rules (${detections} detections)`);
