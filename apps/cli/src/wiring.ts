@@ -2,7 +2,7 @@
 // Adding a source means adding it here; nothing registers itself by being imported.
 
 import type { AgentConfig, EventSource, InventoryCollector, InventoryTableName } from '@vigil/sources';
-import { DEFAULT_AGENT_CONFIG, createAuditdSource, createBpftraceSource, createChangeSource, createInventoryCollector, createOslogSource, createWindowsEventLogSource } from '@vigil/sources';
+import { DEFAULT_AGENT_CONFIG, createAuditdSource, createBpftraceSource, createChangeSource, createExecStarts, createInventoryCollector, createOslogSource, createWindowsEventLogSource } from '@vigil/sources';
 
 export interface AgentWiringOptions {
   /** The agent's state directory (the change records keep their baseline there). */
@@ -16,7 +16,10 @@ export interface AgentWiringOptions {
 export function agentSources(platform: NodeJS.Platform = process.platform, options: AgentWiringOptions = {}): EventSource[] {
   const config = options.config ?? DEFAULT_AGENT_CONFIG;
   const changes = config.changes;
-  const all: EventSource[] = [createAuditdSource(), createBpftraceSource(), createOslogSource(), createWindowsEventLogSource()];
+  // The bpftrace program sees every exec in the kernel: it gives the audit process events the start time of a process
+  // that exited before its exec record was read, so process, network and DNS events agree on its entity id.
+  const execStarts = createExecStarts();
+  const all: EventSource[] = [createAuditdSource({ execStarts }), createBpftraceSource({ execStarts }), createOslogSource(), createWindowsEventLogSource()];
   if (changes.enabled) {
     all.push(
       createChangeSource({

@@ -21,6 +21,7 @@ import type { EventSink, EventSource } from '../core.js';
 import { createAssembler, type Assembler } from './assembler.js';
 import { createAuditdControl, RULE_KEY, type AuditdControl } from './auditd-control.js';
 import { createHashCache, DEFAULT_HASH_MAX_BYTES, type HashCache } from './hash-cache.js';
+import type { ExecStarts } from '../internal/exec-starts.js';
 import { createProcessEventBuilder, readProcExecutable, type ProcessEventBuilder } from './process-events.js';
 import { parseRecord, type AuditRecord } from './record-parser.js';
 import { createSerialGapCounter } from './serial-gaps.js';
@@ -61,7 +62,12 @@ export interface AuditdSourceOptions {
    * records and audit configuration changes (system-events.ts, account-events.ts; default true).
    */
   system?: boolean;
+  /** Start times of execs from another source (the bpftrace program), for processes gone before their exec was read. */
+  execStarts?: ExecStarts;
 }
+
+/** Entity id fields of the events this source builds (see ProcessEventBuilder.canonicalEntity). */
+const ENTITY_FIELDS = ['process.entity_id', 'process.parent.entity_id', 'target.process.entity_id'] as const;
 
 /** Parse-error warnings sent to the sink: the first few, then one per this many. */
 const WARN_EVERY = 1000;
@@ -107,6 +113,11 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
   const emitAll = (events: readonly CollectedEvent[]) => {
     if (!sink || sinkClosed) return;
     for (const event of events) {
+      const record = event as Record<string, unknown>;
+      for (const field of ENTITY_FIELDS) {
+        const id = record[field];
+        if (typeof id === 'string' && build) record[field] = build.canonicalEntity(id);
+      }
       try {
         sink.emit(event);
         counts.events++;
@@ -126,7 +137,13 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       counts.pendingDropped++;
       return;
     }
-    const done: Promise<void> = later
+    // Out of order: an event may be ready before the exec of its process has its final entity id.
+    const settled = later.then(async (events) => {
+      const pending = events.flatMap((event) => ENTITY_FIELDS.map((field) => (event as Record<string, unknown>)[field])).map((id) => (typeof id === 'string' ? build?.entityPending(id) : undefined));
+      await Promise.all(pending);
+      return events;
+    });
+    const done: Promise<void> = settled
       .then(emitAll, (error: unknown) => warn('could not finish a file event', { error: error instanceof Error ? error.message : String(error) }))
       .finally(() => {
         unordered.delete(done);
@@ -276,7 +293,7 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
     sink = target;
     hashes = createHashCache({ maxBytes: options.hashMaxBytes ?? DEFAULT_HASH_MAX_BYTES });
     const users = createUserNames();
-    build = createProcessEventBuilder({ hashFile: (path) => hashes!.sha256(path), users });
+    build = createProcessEventBuilder({ hashFile: (path) => hashes!.sha256(path), users, execStarts: options.execStarts });
     systemEvents = createSystemEventBuilder({ entityOf: build.entityOf, users });
     let extraRules: string[][] = system ? systemAuditRules({ key: RULE_KEY, selfPid: process.pid, sensitivePaths: SENSITIVE_READ_PATHS.filter((path) => existsSync(path)) }) : [];
     if (options.files !== false) {

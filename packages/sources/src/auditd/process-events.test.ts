@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createProcessEventBuilder, decodeExecveArgs, processEntityId, type ProcessCollectedEvent } from './process-events.js';
+import { createExecStarts } from '../internal/exec-starts.js';
 import { parseRecord } from './record-parser.js';
 import { assertValidProcessEvent, convertAuditText } from './test-support.js';
 
@@ -169,4 +170,47 @@ test('entity ids: stable for a process across exec, linked parent to child, new 
   const otherBoot = createProcessEventBuilder({ readExecutable: () => undefined, readStartTicks: (pid) => ticks.get(pid), bootId: 'boot-b' });
   assert.notEqual((await otherBoot.build(group(1, 100, 1))!)['process.entity_id'], reexec['process.entity_id'], 'ids differ across boots');
   for (const event of [child, grandchild, exit, reused, reexec]) assertValid(event);
+});
+
+test('a process gone before its exec was read gets its start time from the exec start feed; events built meanwhile are renamed', async () => {
+  const at = 1_700_000_000_123;
+  const starts = createExecStarts({ now: () => at });
+  const builder = createProcessEventBuilder({ readExecutable: () => undefined, readStartTicks: () => undefined, bootId: 'boot-a', execStarts: starts });
+  const group = (serial: number, pid: number, ppid: number) => [parseRecord(execSyscall(serial, pid, ppid)), parseRecord(line(serial, 'argc=1 a0="x"', 'EXECVE'))];
+  const real = processEntityId('boot-a', 700, '5555');
+
+  // Without a running feed nobody waits: the synthetic id stays.
+  const alone = await builder.build(group(1, 600, 1))!;
+  assert.equal(alone['process.entity_id'], processEntityId('boot-a', 600, `t${at}:1`), 'synthetic: exec time and serial');
+  assert.equal(builder.canonicalEntity(String(alone['process.entity_id'])), alone['process.entity_id']);
+
+  // Recorded by the feed after the exec was read: the event waits for it.
+  starts.setFeeding(true);
+  const pending = builder.build(group(2, 700, 1))!;
+  const synthetic = builder.entityOf(700)!;
+  assert.notEqual(synthetic, real);
+  const childPending = builder.build(group(3, 800, 700))!; // its parent is the gone process, by its synthetic id for now
+  assert.ok(builder.entityPending(synthetic), 'the synthetic id is still waiting');
+  starts.record(700, '5555');
+  starts.record(800, '5556');
+  const started = await pending;
+  const child = await childPending;
+  assert.equal(child['process.parent.entity_id'], synthetic);
+  assert.equal(child['process.entity_id'], processEntityId('boot-a', 800, '5556'));
+  assert.equal(started['process.entity_id'], real, 'the kernel start time gives the id network and DNS events carry');
+  assert.equal(builder.canonicalEntity(synthetic), real, 'events built meanwhile are renamed when emitted');
+  assert.equal(builder.entityPending(synthetic), undefined);
+  assert.equal(builder.entityOf(700), real, 'events built from now on use the real id');
+
+  // Already recorded when the exec is read: no wait. An exec recorded long before (another process, same pid) is not used.
+  starts.record(900, '7777');
+  assert.equal((await builder.build(group(4, 900, 1))!)['process.entity_id'], processEntityId('boot-a', 900, '7777'));
+  const later = createExecStarts({ now: () => at - 60_000 });
+  later.record(950, '1111');
+  later.setFeeding(true);
+  const stale = createProcessEventBuilder({ readExecutable: () => undefined, readStartTicks: () => undefined, bootId: 'boot-a', execStarts: later });
+  const noMatch = stale.build(group(5, 950, 1))!;
+  assert.notEqual((await noMatch)['process.entity_id'], processEntityId('boot-a', 950, '1111'), 'after the wait, the synthetic id stays');
+  assert.deepEqual(later.stats(), { recorded: 1, found: 0, waited: 1, missed: 1 });
+  for (const event of [alone, started, child]) assertValid(event);
 });

@@ -6,6 +6,7 @@ import { posix } from 'node:path';
 import type { CollectedEvent } from '@vigil/schema';
 import { fieldBytes, type AuditRecord } from './record-parser.js';
 import type { UserNames } from './user-names.js';
+import type { ExecStarts } from '../internal/exec-starts.js';
 import { processEntityId, readBootId, readProcStartTicks } from '../internal/process-identity.js';
 
 export type ProcessCollectedEvent = Extract<CollectedEvent, { 'event.category': 'process' }>;
@@ -175,7 +176,19 @@ export interface ProcessEventOptions {
   readStartTicks?: (pid: number) => string | undefined;
   /** This boot's id (/proc/sys/kernel/random/boot_id by default): entity ids never repeat across reboots. */
   bootId?: string;
+  /**
+   * Start times of execs as the kernel reported them (another source's feed): a process gone before its exec record
+   * was read gets its start time from here, so its entity id is the one its network and DNS events carry.
+   */
+  execStarts?: ExecStarts;
 }
+
+/** How long an exec whose process is gone waits for the feed of exec start times (its event and those after it wait). */
+const EXEC_START_WAIT_MS = 2000;
+/** An exec recorded by the feed up to this long before the audit record's time may be the same exec (clock reads differ). */
+const EXEC_CLOCK_SLACK_MS = 2000;
+/** Synthetic ids remembered with their final id (far more than can be in flight). */
+const MAX_RENAMED = 4096;
 
 export interface ProcessEventBuilder {
   /**
@@ -186,6 +199,14 @@ export interface ProcessEventBuilder {
   build(records: readonly AuditRecord[]): Promise<ProcessCollectedEvent> | undefined;
   /** The entity id of a process known from its exec or from /proc, for events of other kinds by that process. */
   entityOf(pid: number): string | undefined;
+  /**
+   * The id events should carry for entity id `id`. A process gone before its exec record was read first gets a
+   * synthetic id (events built meanwhile carry it); once the exec start feed gives its start time, this returns the
+   * real id for the synthetic one.
+   */
+  canonicalEntity(id: string): string;
+  /** Resolves once the synthetic id `id` is final (renamed or not); undefined when `id` is not waiting. */
+  entityPending(id: string): Promise<void> | undefined;
 }
 
 export function readProcExecutable(pid: number): string | undefined {
@@ -206,6 +227,27 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
   const executables = new Map<number, string>();
   /** pid → entity id of the process that pid is now, learned from exec events (bounded like `executables`). */
   const entities = new Map<number, string>();
+
+  /** Synthetic ids (see canonicalEntity) and the ids they turned out to be, oldest first. */
+  const renamed = new Map<string, string>();
+  const pendingEntities = new Map<string, Promise<void>>();
+
+  /** Gives the synthetic id of a process that was gone its real id once the exec start feed has its start time. */
+  const settleEntity = (pid: number, synthetic: string, sinceMs: number, event: ProcessCollectedEvent): Promise<void> => {
+    const settled = options
+      .execStarts!.ticksOf(pid, sinceMs - EXEC_CLOCK_SLACK_MS, EXEC_START_WAIT_MS)
+      .then((ticks) => {
+        if (ticks === undefined) return;
+        const real = processEntityId(bootId, pid, ticks);
+        event['process.entity_id'] = real;
+        renamed.set(synthetic, real);
+        if (renamed.size > MAX_RENAMED) renamed.delete(renamed.keys().next().value!);
+        if (entities.get(pid) === synthetic) rememberEntity(pid, real);
+      })
+      .finally(() => pendingEntities.delete(synthetic));
+    pendingEntities.set(synthetic, settled);
+    return settled;
+  };
 
   const rememberEntity = (pid: number, entity: string) => {
     entities.delete(pid);
@@ -278,12 +320,15 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
     };
     if (f.success === 'yes' || f.success === 'no') event['event.outcome'] = success ? 'success' : 'failure';
     if (success) event['process.start'] = timestamp;
+    let settling: Promise<void> | undefined;
     if (success) {
-      // An exec keeps the pid and the start time of the process it replaces: a live process gets its /proc id.
+      // An exec keeps the pid and the start time of the process it replaces: a live process gets its /proc id, one that
+      // is gone a synthetic id now and the real one when the exec start feed has it.
       const ticks = readStartTicks(pid);
       const entity = ticks !== undefined ? processEntityId(bootId, pid, ticks) : processEntityId(bootId, pid, `t${syscall.timeMs}:${syscall.serial}`);
       event['process.entity_id'] = entity;
       rememberEntity(pid, entity);
+      if (ticks === undefined && options.execStarts) settling = settleEntity(pid, entity, syscall.timeMs, event);
     }
     if (executable) {
       event['process.executable'] = clip(executable, MAX_PATH);
@@ -300,14 +345,17 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
     if (cwd) event['process.working_directory'] = clip(cwd, MAX_PATH);
     common(event, syscall, ppid);
     if (success && executable) remember(pid, executable);
-    if (!executable || !options.hashFile) return Promise.resolve(event);
-    return options
-      .hashFile(executable)
-      .catch(() => undefined)
-      .then((digest) => {
-        if (digest) event['process.hash.sha256'] = digest;
-        return event;
-      });
+    const hashed =
+      !executable || !options.hashFile
+        ? Promise.resolve(event)
+        : options
+            .hashFile(executable)
+            .catch(() => undefined)
+            .then((digest) => {
+              if (digest) event['process.hash.sha256'] = digest;
+              return event;
+            });
+    return settling ? Promise.all([hashed, settling]).then(() => event) : hashed;
   };
 
   const buildExit = (syscall: AuditRecord): ProcessCollectedEvent | undefined => {
@@ -341,6 +389,8 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
 
   return {
     entityOf,
+    canonicalEntity: (id) => renamed.get(id) ?? id,
+    entityPending: (id) => pendingEntities.get(id),
     build(records) {
       const syscall = records.find((r) => r.type === 'SYSCALL');
       if (!syscall) return undefined;

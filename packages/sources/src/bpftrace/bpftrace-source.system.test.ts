@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkEvent, type CollectedEvent } from '@vigil/schema';
+import { createExecStarts } from '../internal/exec-starts.js';
 import { processEntityId, readBootId, readProcStartTicks } from '../internal/process-identity.js';
 import type { EventSource } from '../core.js';
 import { createBpftraceSource } from './index.js';
@@ -26,6 +27,7 @@ const children = new Set<ChildProcess>();
 const DNS_ADDRESS = `127.${53}.${1 + (randomBytes(1)[0]! % 250)}.${1 + (randomBytes(1)[0]! % 250)}`;
 const NAME = `vigil-net-${randomUUID().slice(0, 8)}.example`;
 let dnsServer: Socket;
+const execStarts = createExecStarts();
 
 const tracefsMounted = () => readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === '/sys/kernel/tracing');
 
@@ -132,7 +134,7 @@ before(async () => {
   assert.equal(process.getuid?.(), 0, 'the bpftrace system test must run as root (BPF and tracefs need it)');
   tracefsBefore = tracefsMounted();
   await startDnsServer();
-  source = createBpftraceSource({ windowMs: 3000, dnsAnswerWaitMs: 500 });
+  source = createBpftraceSource({ windowMs: 3000, dnsAnswerWaitMs: 500, execStarts });
   await source.start({ emit: (e: CollectedEvent) => events.push(e as Event), warn: (m) => warnings.push(m) });
   assert.ok(tracefsMounted(), 'tracefs is mounted while the source runs');
 });
@@ -292,6 +294,19 @@ test('DNS through glibc (getent, sendmmsg of A and AAAA) with a private resolv.c
     assert.equal(lookup['process.entity_id'], getent.entity);
     assert.equal(lookup['process.name'], 'getent');
   }
+});
+
+test('every exec reaches the exec start feed with the start time /proc shows, also for a process that exits at once', async () => {
+  const since = Date.now();
+  const lingering = spawn('/usr/bin/sleep', ['1']);
+  children.add(lingering);
+  const ticks = readProcStartTicks(lingering.pid!);
+  assert.ok(ticks, 'the sleep runs');
+  assert.equal(await execStarts.ticksOf(lingering.pid!, since, 5000), ticks);
+  // `true` is gone long before anyone could read /proc: the feed is the only place its start time is known.
+  const brief = spawn('/usr/bin/true');
+  await new Promise((resolve) => brief.once('exit', resolve));
+  assert.match((await execStarts.ticksOf(brief.pid!, since, 5000)) ?? '', /^\d+$/, 'the start time of a process already gone');
 });
 
 test('stats report what was read; nothing was lost or unparseable', () => {

@@ -7,6 +7,7 @@ import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { VigilError } from '@vigil/common';
 import type { EventSink, EventSource } from '../core.js';
+import type { ExecStarts } from '../internal/exec-starts.js';
 import { readBootId } from '../internal/process-identity.js';
 import { createUserNames } from '../internal/user-names.js';
 import { createNetworkConverter, type NetworkConverter } from './network-events.js';
@@ -39,6 +40,8 @@ export interface BpftraceSourceOptions {
   perfPagesPerCpu?: number;
   /** Where tracefs is mounted when it is not (default /sys/kernel/tracing). */
   tracefsPath?: string;
+  /** Receives the start time of every exec while the probes are attached (the process source's fallback for ids). */
+  execStarts?: ExecStarts;
 }
 
 /** Parse-error and stderr warnings sent to the sink: the first few, then one per this many. */
@@ -105,6 +108,10 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
       return;
     }
     counts.records++;
+    if (record.kind === 'exec') {
+      options.execStarts?.record(record.task.pid, record.task.startTicks);
+      return;
+    }
     converter?.push(record, Date.now());
   };
 
@@ -148,6 +155,7 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
         } else if (message.type === 'attached' && !attached) {
           attached = true;
           attachedNow = true;
+          options.execStarts?.setFeeding(true);
           clearTimeout(timer);
           resolve();
         }
@@ -184,6 +192,7 @@ export function createBpftraceSource(options: BpftraceSourceOptions = {}): Event
         if (child === proc) {
           child = undefined;
           attachedNow = false;
+          options.execStarts?.setFeeding(false);
         }
         if (!attached) {
           reject(new VigilError('unavailable', `bpftrace exited (${signal ?? `status ${code}`}) before attaching its probes: ${stderrTail.trim() || 'no message'}`));

@@ -332,6 +332,8 @@ export function createNetworkConverter(options: NetworkConverterOptions): Networ
           return tcpState(record, atMs);
         case 'chunk':
           return chunk(record);
+        case 'exec':
+          return;
         default:
           break;
       }

@@ -31,7 +31,9 @@ export type NetRecord =
   | { kind: 'accept' | 'udp_connect' | 'udp_bind' | 'udp_send'; task: TaskFields; socket: SocketFields }
   | { kind: 'dns_query'; task: TaskFields; socket: SocketFields; length: number; explicitAddress: boolean }
   | { kind: 'dns_answer'; task: TaskFields; socket: SocketFields; length: number }
-  | { kind: 'chunk'; tid: number; offset: number; bytes: Buffer };
+  | { kind: 'chunk'; tid: number; offset: number; bytes: Buffer }
+  /** A process exec'd: not an event of its own, its start time feeds the process source (internal/exec-starts.ts). */
+  | { kind: 'exec'; task: TaskFields };
 
 export type OutputMessage =
   | { type: 'printf'; data: string }
@@ -235,6 +237,10 @@ export function decodeRecord(data: string): NetRecord {
       const bytes = decodeHexEscapes(rest, restColumn);
       if (bytes.length === 0 || bytes.length > 200) throw bad(`buffer chunk of ${bytes.length} bytes is outside 1-200`, restColumn);
       return { kind: 'chunk', tid, offset, bytes };
+    }
+    case 'X ': {
+      const { f, rest } = layout(7);
+      return { kind: 'exec', task: task(f, rest) };
     }
     default:
       throw bad(`unknown record kind ${JSON.stringify(text.slice(0, 2))}`, 1);
