@@ -398,6 +398,9 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
         filesHashed: fi?.hashed ?? 0,
         filesNotInspected: fi?.skipped ?? 0,
         filesWaiting: fi?.pending ?? 0,
+        /** Execs whose process was gone when read (provisional id), and of those the ones the exec start feed named. */
+        execsGoneWhenRead: build?.stats().provisional ?? 0,
+        execsIdFromFeed: build?.stats().fromFeed ?? 0,
       };
     },
   };

@@ -212,5 +212,6 @@ test('a process gone before its exec was read gets its start time from the exec 
   const noMatch = stale.build(group(5, 950, 1))!;
   assert.notEqual((await noMatch)['process.entity_id'], processEntityId('boot-a', 950, '1111'), 'after the wait, the synthetic id stays');
   assert.deepEqual(later.stats(), { recorded: 1, found: 0, waited: 1, missed: 1 });
+  assert.deepEqual(builder.stats(), { provisional: 4, fromFeed: 3 }, 'all four were gone from /proc; the feed named 700, 800 and 900 (600 had no feed)');
   for (const event of [alone, started, child]) assertValid(event);
 });

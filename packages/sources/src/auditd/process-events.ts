@@ -207,6 +207,8 @@ export interface ProcessEventBuilder {
   canonicalEntity(id: string): string;
   /** Resolves once the synthetic id `id` is final (renamed or not); undefined when `id` is not waiting. */
   entityPending(id: string): Promise<void> | undefined;
+  /** Execs whose process was gone when built (a synthetic id first), and of those the ones the feed gave a real id. */
+  stats(): { provisional: number; fromFeed: number };
 }
 
 export function readProcExecutable(pid: number): string | undefined {
@@ -231,6 +233,7 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
   /** Synthetic ids (see canonicalEntity) and the ids they turned out to be, oldest first. */
   const renamed = new Map<string, string>();
   const pendingEntities = new Map<string, Promise<void>>();
+  const identity = { provisional: 0, fromFeed: 0 };
 
   /** Gives the synthetic id of a process that was gone its real id once the exec start feed has its start time. */
   const settleEntity = (pid: number, synthetic: string, sinceMs: number, event: ProcessCollectedEvent): Promise<void> => {
@@ -238,6 +241,7 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
       .execStarts!.ticksOf(pid, sinceMs - EXEC_CLOCK_SLACK_MS, EXEC_START_WAIT_MS)
       .then((ticks) => {
         if (ticks === undefined) return;
+        identity.fromFeed++;
         const real = processEntityId(bootId, pid, ticks);
         event['process.entity_id'] = real;
         renamed.set(synthetic, real);
@@ -328,6 +332,7 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
       const entity = ticks !== undefined ? processEntityId(bootId, pid, ticks) : processEntityId(bootId, pid, `t${syscall.timeMs}:${syscall.serial}`);
       event['process.entity_id'] = entity;
       rememberEntity(pid, entity);
+      if (ticks === undefined) identity.provisional++;
       if (ticks === undefined && options.execStarts) settling = settleEntity(pid, entity, syscall.timeMs, event);
     }
     if (executable) {
@@ -391,6 +396,7 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
     entityOf,
     canonicalEntity: (id) => renamed.get(id) ?? id,
     entityPending: (id) => pendingEntities.get(id),
+    stats: () => ({ ...identity }),
     build(records) {
       const syscall = records.find((r) => r.type === 'SYSCALL');
       if (!syscall) return undefined;
