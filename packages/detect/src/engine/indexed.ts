@@ -12,6 +12,8 @@
 //   bounded memo per field shared by its guards), so a rule whose needles hit often but whose other conditions fail on
 //   the same values is not re-evaluated;
 // - the rules that pass are evaluated in full, with rules without any requirement, in rule order.
+// "Most selective" is first the compiler's guess (longest shortest needle); after CALIBRATION_EVENTS events of a
+// category (every field scanned meanwhile) its index is rebuilt with each needle's observed share of events.
 // Field values are lower-cased once per event in the cache that rule evaluation reads too (compile.ts).
 // A field's scan result is memoized per value (bounded), so repeated images, hashes and command lines are not rescanned.
 // It must report exactly what the naive engine reports (conformance suite); it never mutates events.
