@@ -138,10 +138,16 @@ export function createAuditdSource(options: AuditdSourceOptions = {}): EventSour
       return;
     }
     // Out of order: an event may be ready before the exec of its process has its final entity id.
-    const settled = later.then(async (events) => {
-      const pending = events.flatMap((event) => ENTITY_FIELDS.map((field) => (event as Record<string, unknown>)[field])).map((id) => (typeof id === 'string' ? build?.entityPending(id) : undefined));
-      await Promise.all(pending);
-      return events;
+    const settled = later.then((events) => {
+      let pending: Promise<void>[] | undefined;
+      for (const event of events) {
+        for (const field of ENTITY_FIELDS) {
+          const id = (event as Record<string, unknown>)[field];
+          const waiting = typeof id === 'string' ? build?.entityPending(id) : undefined;
+          if (waiting) (pending ??= []).push(waiting);
+        }
+      }
+      return pending ? Promise.all(pending).then(() => events) : events;
     });
     const done: Promise<void> = settled
       .then(emitAll, (error: unknown) => warn('could not finish a file event', { error: error instanceof Error ? error.message : String(error) }))

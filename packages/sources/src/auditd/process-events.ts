@@ -394,8 +394,8 @@ export function createProcessEventBuilder(options: ProcessEventOptions = {}): Pr
 
   return {
     entityOf,
-    canonicalEntity: (id) => renamed.get(id) ?? id,
-    entityPending: (id) => pendingEntities.get(id),
+    canonicalEntity: (id) => (renamed.size === 0 ? id : (renamed.get(id) ?? id)),
+    entityPending: (id) => (pendingEntities.size === 0 ? undefined : pendingEntities.get(id)),
     stats: () => ({ ...identity }),
     build(records) {
       const syscall = records.find((r) => r.type === 'SYSCALL');
